@@ -1,0 +1,25 @@
+"""Admin for indicators and their readings."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from indicators.models import Indicator, Reading
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "comparator", "target", "unit", "plan", "task", "due_on"]
+    list_filter = ["plan__year", "plan", "comparator", "task__owners"]
+    search_fields = ["name", "task__heading"]
+    autocomplete_fields = ["plan", "task"]
+    list_select_related = ["plan", "task"]
+
+
+@admin.register(Reading)
+class ReadingAdmin(SimpleHistoryAdmin):
+    list_display = ["indicator", "value", "as_of", "reporter", "created_at"]
+    list_filter = ["plan__year", "plan", "as_of"]
+    search_fields = ["indicator__name", "note"]
+    autocomplete_fields = ["indicator", "reporter"]
+    exclude = ["plan"]  # follows the indicator
+    list_select_related = ["indicator", "reporter"]

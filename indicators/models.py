@@ -1,0 +1,87 @@
+"""Quantitative targets of a plan and the readings reported against them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.history import audit_history
+from indicators.choices import Comparator
+
+
+class Indicator(models.Model):
+    plan = models.ForeignKey(
+        "workplans.Plan", verbose_name=_("工作计划"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    task = models.ForeignKey(
+        "tasks.Task",
+        verbose_name=_("任务"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    name = models.CharField(_("指标名称"), max_length=200)
+    comparator = models.CharField(_("比较方式"), max_length=2, choices=Comparator.choices, default=Comparator.AT_LEAST)
+    target = models.DecimalField(_("目标值"), max_digits=14, decimal_places=4)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    due_on = models.DateField(_("目标日期"), null=True, blank=True)
+    baseline = models.DecimalField(_("基线值"), max_digits=14, decimal_places=4, null=True, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    history = audit_history(verbose_name=_("指标变更记录"))
+
+    class Meta:
+        verbose_name = _("量化指标")
+        verbose_name_plural = _("量化指标")
+        ordering = ["plan", "task", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["id", "plan"], name="indicator_id_plan_key"),
+            models.CheckConstraint(condition=Q(comparator__in=Comparator.values), name="indicator_comparator_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.comparator} {self.target.normalize():f}{self.unit}"
+
+    def save(self, *args, **kwargs):
+        if self.plan_id is None and self.task_id is not None:
+            self.plan_id = self.task.plan_id
+        super().save(*args, **kwargs)
+
+
+class Reading(models.Model):
+    """A value of an indicator as of a date. The plan is repeated here so the database
+    itself can refuse a reading filed under a plan its indicator does not belong to."""
+
+    plan = models.ForeignKey(
+        "workplans.Plan", verbose_name=_("工作计划"), on_delete=models.CASCADE, related_name="readings"
+    )
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="readings")
+    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=4)
+    as_of = models.DateField(_("统计日期"))
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="readings"
+    )
+    note = models.CharField(_("备注"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("填报时间"), default=timezone.now)
+
+    history = audit_history(verbose_name=_("指标值变更记录"))
+
+    class Meta:
+        verbose_name = _("指标值")
+        verbose_name_plural = _("指标值")
+        ordering = ["indicator", "-as_of", "-id"]
+        get_latest_by = ["as_of", "id"]
+        indexes = [
+            # Latest reading of an indicator, and its trend.
+            models.Index(fields=["indicator", "-as_of"], name="reading_indicator_asof_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.name} = {self.value.normalize():f} ({self.as_of:%Y-%m-%d})"
+
+    def save(self, *args, **kwargs):
+        if self.plan_id is None and self.indicator_id is not None:
+            self.plan_id = self.indicator.plan_id
+        super().save(*args, **kwargs)

@@ -1,0 +1,49 @@
+"""Admin for tasks, owners, milestones and the (read-only) progress log."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.admin import ReadOnlyAdmin
+from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
+
+
+class TaskOwnerInline(admin.TabularInline):
+    model = TaskOwner
+    extra = 1
+    autocomplete_fields = ["agency"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Task)
+class TaskAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "plan", "section", "status", "percent", "due_on", "last_progress_at"]
+    list_filter = ["plan__year", "plan", "status", "owners"]
+    search_fields = ["number", "heading", "text", "owners__name"]
+    autocomplete_fields = ["plan", "section", "responsible_users"]
+    readonly_fields = ["status", "percent", "version", "last_progress_at"]
+    inlines = [TaskOwnerInline, MilestoneInline]
+    list_select_related = ["plan", "section"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(SimpleHistoryAdmin):
+    list_display = ["text", "task", "due_on", "done_on"]
+    list_filter = ["task__plan__year", "task__plan", "due_on"]
+    search_fields = ["text", "task__heading"]
+    autocomplete_fields = ["task"]
+    list_select_related = ["task"]
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(ReadOnlyAdmin):
+    """Append-only: the status a task shows is the latest of these, so none is changed."""
+
+    list_display = ["task", "author", "created_at", "status", "percent"]
+    list_filter = ["task__plan__year", "task__plan", "status", "author__agency"]
+    search_fields = ["task__heading", "note", "author__username", "author__full_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["task", "author"]

@@ -1,0 +1,13 @@
+"""Composite same-plan references (see config/integrity.py)."""
+
+from django.db import migrations
+
+from config.integrity import SamePlanReference
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tasks", "0001_initial")]
+
+    operations = [
+        SamePlanReference("tasks", "task", "section", "task_section_same_plan"),
+    ]

@@ -1,0 +1,212 @@
+"""Tasks of a plan, their owners and milestones, and the append-only progress log."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.history import audit_history
+from tasks.choices import OwnerRole, TaskStatus
+
+PERCENT_RANGE = Q(percent__gte=0) & Q(percent__lte=100)
+
+
+class Task(models.Model):
+    plan = models.ForeignKey(
+        "workplans.Plan", verbose_name=_("工作计划"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    section = models.ForeignKey(
+        "workplans.Section",
+        verbose_name=_("所属部分"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
+    number = models.CharField(_("序号"), max_length=20, blank=True, help_text=_("无编号的事项留空"))
+    heading = models.CharField(_("任务摘要"), max_length=500)
+    text = models.TextField(_("任务全文"), blank=True)
+    owners = models.ManyToManyField(
+        "accounts.Agency", verbose_name=_("责任单位"), through="TaskOwner", related_name="tasks"
+    )
+    responsible_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("责任人"), blank=True, related_name="responsible_tasks"
+    )
+    due_on = models.DateField(_("完成时限"), help_text=_("未指定时为计划年度末"))
+    status = models.CharField(_("状态"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED)
+    percent = models.PositiveSmallIntegerField(_("完成百分比"), default=0)
+    version = models.PositiveIntegerField(_("版本"), default=1, help_text=_("每次进展更新加一，用于防止覆盖他人修改"))
+    last_progress_at = models.DateTimeField(_("最近更新时间"), null=True, blank=True)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    history = audit_history(verbose_name=_("任务变更记录"))
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["plan", "order", "id"]
+        indexes = [
+            # Overdue and due-soon lists: open tasks of a plan by due date.
+            models.Index(fields=["plan", "status", "due_on"], name="task_plan_status_due_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id", "plan"], name="task_id_plan_key"),
+            models.UniqueConstraint(
+                fields=["section", "number"],
+                condition=Q(section__isnull=False) & ~Q(number=""),
+                name="task_number_unique_in_section",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                condition=Q(section__isnull=True) & ~Q(number=""),
+                name="task_number_unique_in_plan_top",
+            ),
+            models.CheckConstraint(condition=PERCENT_RANGE, name="task_percent_0_100"),
+            models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="task_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=TaskStatus.DONE) | Q(percent=100), name="task_done_is_100_percent"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="task_version_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.heading}" if self.number else self.heading
+
+    def save(self, *args, **kwargs):
+        if self.due_on is None and self.plan_id:
+            self.due_on = self.plan.year_end
+        super().save(*args, **kwargs)
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.status != TaskStatus.DONE and self.due_on < today
+
+    @property
+    def lead_agency(self):
+        for owner in self.task_owners.all():
+            if owner.role == OwnerRole.LEAD:
+                return owner.agency
+        return None
+
+
+class TaskOwner(models.Model):
+    """An agency responsible for a task: one lead (牵头) and any number of co-owners (配合)."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="task_owners")
+    agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="task_ownerships"
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=OwnerRole.choices, default=OwnerRole.CO_OWNER)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    history = audit_history(verbose_name=_("责任单位变更记录"))
+
+    class Meta:
+        verbose_name = _("责任单位")
+        verbose_name_plural = _("责任单位")
+        ordering = ["task", "order", "id"]
+        indexes = [
+            # 我的任务: the tasks an agency owns.
+            models.Index(fields=["agency", "role"], name="taskowner_agency_role_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "agency"], name="taskowner_agency_once_per_task"),
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(role=OwnerRole.LEAD), name="taskowner_one_lead_per_task"
+            ),
+            models.CheckConstraint(condition=Q(role__in=OwnerRole.values), name="taskowner_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.agency} ({self.get_role_display()})"
+
+
+class Milestone(models.Model):
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="milestones")
+    due_on = models.DateField(_("节点日期"))
+    text = models.CharField(_("节点内容"), max_length=500)
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    history = audit_history(verbose_name=_("节点变更记录"))
+
+    class Meta:
+        verbose_name = _("时间节点")
+        verbose_name_plural = _("时间节点")
+        ordering = ["task", "due_on", "order", "id"]
+        indexes = [
+            # Reminder scan: open milestones by due date.
+            models.Index(fields=["due_on"], condition=Q(done_on__isnull=True), name="milestone_open_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.due_on:%Y-%m-%d} {self.text}"
+
+
+class ProgressUpdateQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(_("进展记录只能新增，不能修改。"))
+
+    def delete(self):
+        raise ValidationError(_("进展记录只能新增，不能删除。"))
+
+
+class ProgressUpdate(models.Model):
+    """One report on a task. Append-only: the task's current state is the latest of these."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="progress_updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="progress_updates"
+    )
+    created_at = models.DateTimeField(_("填报时间"), default=timezone.now, db_index=True)
+    status = models.CharField(_("状态"), max_length=16, choices=TaskStatus.choices)
+    percent = models.PositiveSmallIntegerField(_("完成百分比"))
+    note = models.TextField(_("进展说明"), blank=True)
+    based_on_version = models.PositiveIntegerField(_("基于版本"), null=True, blank=True)
+
+    objects = ProgressUpdateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("进展记录")
+        verbose_name_plural = _("进展记录")
+        ordering = ["-created_at", "-id"]
+        get_latest_by = ["created_at", "id"]
+        indexes = [
+            # Task page history and "latest update per task".
+            models.Index(fields=["task", "-created_at"], name="progress_task_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=PERCENT_RANGE, name="progress_percent_0_100"),
+            models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="progress_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=TaskStatus.DONE) | Q(percent=100), name="progress_done_is_100_percent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task} · {self.get_status_display()} {self.percent}%"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("进展记录只能新增，不能修改。"))
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            task = Task.objects.select_for_update().get(pk=self.task_id)
+            if task.last_progress_at is not None and task.last_progress_at > self.created_at:
+                return  # a back-dated entry: the task keeps following the latest one
+            # The task follows its latest update; the version moves so a stale form loses.
+            # Saved through the model (the row is locked) so the audit trail records it.
+            task.status, task.percent = self.status, self.percent
+            task.version += 1
+            task.last_progress_at = self.created_at
+            task.save(update_fields=["status", "percent", "version", "last_progress_at", "updated_at"])
+            self.task = task
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("进展记录只能新增，不能删除。"))

@@ -1,0 +1,13 @@
+"""Composite same-plan references (see config/integrity.py)."""
+
+from django.db import migrations
+
+from config.integrity import SamePlanReference
+
+
+class Migration(migrations.Migration):
+    dependencies = [("workplans", "0001_initial")]
+
+    operations = [
+        SamePlanReference("workplans", "section", "parent", "section_parent_same_plan"),
+    ]

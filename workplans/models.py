@@ -1,0 +1,108 @@
+"""Annual plans and their section tree."""
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.history import audit_history
+from workplans.choices import PlanStatus, ReportingCycle
+
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+def plan_source_path(plan: "Plan", filename: str) -> str:
+    return f"plans/{plan.year}/{filename}"
+
+
+class Plan(models.Model):
+    title = models.CharField(_("标题"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    issuer = models.ForeignKey(
+        "accounts.Agency",
+        verbose_name=_("印发单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issued_plans",
+    )
+    doc_number = models.CharField(_("文号"), max_length=100, blank=True)
+    issued_on = models.DateField(_("印发日期"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    reporting_cycle = models.CharField(
+        _("报送周期"), max_length=16, choices=ReportingCycle.choices, default=ReportingCycle.MONTHLY
+    )
+    report_due_day = models.PositiveSmallIntegerField(
+        _("报送截止日"), default=25, help_text=_("每个周期内第几天前报送进展（1–28）。")
+    )
+    source_file = models.FileField(_("原始文件"), upload_to=plan_source_path, blank=True)
+    source_sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = audit_history(verbose_name=_("计划变更记录"))
+
+    class Meta:
+        verbose_name = _("工作计划")
+        verbose_name_plural = _("工作计划")
+        ordering = ["-year", "title"]
+        indexes = [
+            # Dashboards and 我的任务 list the active plans of a year.
+            models.Index(fields=["year", "status"], name="plan_year_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR), name="plan_year_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(report_due_day__gte=1) & Q(report_due_day__lte=28), name="plan_report_due_day_1_28"
+            ),
+            models.CheckConstraint(condition=Q(status__in=PlanStatus.values), name="plan_status_valid"),
+            models.CheckConstraint(
+                condition=Q(reporting_cycle__in=ReportingCycle.values), name="plan_reporting_cycle_valid"
+            ),
+            # The same bytes imported twice are one plan.
+            models.UniqueConstraint(
+                fields=["source_sha256"], condition=~Q(source_sha256=""), name="plan_source_sha256_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def year_end(self) -> datetime.date:
+        return datetime.date(self.year, 12, 31)
+
+
+class Section(models.Model):
+    plan = models.ForeignKey(Plan, verbose_name=_("工作计划"), on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级部分"), null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    label = models.CharField(_("编号"), max_length=20, help_text=_("如 第二部分、一、(三)"))
+    title = models.CharField(_("标题"), max_length=300, blank=True)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    history = audit_history(verbose_name=_("部分变更记录"))
+
+    class Meta:
+        verbose_name = _("计划部分")
+        verbose_name_plural = _("计划部分")
+        ordering = ["plan", "order", "id"]
+        constraints = [
+            # Target of the composite keys that keep children in the same plan.
+            models.UniqueConstraint(fields=["id", "plan"], name="section_id_plan_key"),
+            models.UniqueConstraint(
+                fields=["plan", "parent", "label"], condition=Q(parent__isnull=False), name="section_label_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "label"], condition=Q(parent__isnull=True), name="section_top_label_unique"
+            ),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="section_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} {self.title}".strip()
