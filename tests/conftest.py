@@ -1,0 +1,133 @@
+"""Shared personas and data for every test.
+
+agency_a and agency_b sit under the commission; leader leads the commission and so
+oversees both; staff_a and staff_b are staff of A and B; admin and auditor have the
+platform roles. Passwords are all PASSWORD.
+"""
+
+import datetime
+import os
+
+import pytest
+
+from accounts.choices import AgencyLevel, Role
+
+PASSWORD = "Qz7!rT9#kLm2"
+
+
+@pytest.fixture
+def commission(db):
+    from accounts.models import Agency
+
+    return Agency.objects.create(name="测试市卫生健康委员会", short_name="市卫生健康委", level=AgencyLevel.CITY)
+
+
+@pytest.fixture
+def agency_a(commission):
+    from accounts.models import Agency
+
+    return Agency.objects.create(name="医政医管处", level=AgencyLevel.DEPARTMENT, parent=commission)
+
+
+@pytest.fixture
+def agency_b(commission):
+    from accounts.models import Agency
+
+    return Agency.objects.create(name="疾病预防控制处", level=AgencyLevel.DEPARTMENT, parent=commission)
+
+
+@pytest.fixture
+def outside_agency(db):
+    from accounts.models import Agency
+
+    return Agency.objects.create(name="测试市医疗保障局", level=AgencyLevel.CITY)
+
+
+def make_user(username, role, agency=None, **extra):
+    from accounts.models import User
+
+    user = User(username=username, role=role, agency=agency, full_name=extra.pop("full_name", username), **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def staff_a(agency_a):
+    return make_user("staff_a", Role.STAFF, agency_a)
+
+
+@pytest.fixture
+def staff_b(agency_b):
+    return make_user("staff_b", Role.STAFF, agency_b)
+
+
+@pytest.fixture
+def leader(commission):
+    return make_user("leader", Role.LEADER, commission)
+
+
+@pytest.fixture
+def admin_user(commission):
+    return make_user("admin", Role.ADMIN, commission)
+
+
+@pytest.fixture
+def auditor(commission):
+    return make_user("auditor", Role.AUDITOR, commission)
+
+
+@pytest.fixture
+def plan(commission):
+    from workplans.choices import PlanStatus
+    from workplans.models import Plan
+
+    return Plan.objects.create(
+        title="2026年测试市卫生健康工作要点", year=2026, issuer=commission, status=PlanStatus.ACTIVE
+    )
+
+
+@pytest.fixture
+def other_plan(commission):
+    from workplans.choices import PlanStatus
+    from workplans.models import Plan
+
+    return Plan.objects.create(title="2025年测试市卫生健康工作要点", year=2025, issuer=commission, status=PlanStatus.ACTIVE)
+
+
+@pytest.fixture
+def section(plan):
+    from workplans.models import Section
+
+    return Section.objects.create(plan=plan, label="一", title="提升服务能力")
+
+
+def make_task(plan, section=None, number="1", lead=None, co_owners=(), **extra):
+    from tasks.choices import OwnerRole
+    from tasks.models import Task, TaskOwner
+
+    task = Task.objects.create(plan=plan, section=section, number=number, heading=extra.pop("heading", f"任务{number}"), **extra)
+    if lead is not None:
+        TaskOwner.objects.create(task=task, agency=lead, role=OwnerRole.LEAD)
+    for i, agency in enumerate(co_owners, start=1):
+        TaskOwner.objects.create(task=task, agency=agency, role=OwnerRole.CO_OWNER, order=i)
+    return task
+
+
+@pytest.fixture
+def task(plan, section, agency_a, agency_b):
+    return make_task(plan, section, "1", lead=agency_a, co_owners=[agency_b], due_on=datetime.date(2026, 12, 31))
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the real login form (so lockout and logging apply)."""
+
+    def do_login(user, password=PASSWORD, **extra):
+        return client.post("/accounts/login/", {"username": user.username, "password": password}, **extra)
+
+    return do_login
+
+
+def chromium_available() -> bool:
+    return os.path.exists("/usr/bin/chromium")
