@@ -15,6 +15,21 @@ from accounts.choices import AgencyLevel, Role
 PASSWORD = "Qz7!rT9#kLm2"
 
 
+@pytest.fixture(autouse=True)
+def celery_in_process(request):
+    """Jobs run in the test's own process, even in CI where REDIS_URL is set; only tests
+    marked `redis` go through the broker to a real worker."""
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    from config.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture
 def commission(db):
     from accounts.models import Agency
