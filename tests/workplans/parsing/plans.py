@@ -1,0 +1,188 @@
+"""Invented plans and file builders shared by the parser tests (no text from the shared seeds)."""
+import io
+
+# A county plan with a cover letter, lost dots and brackets, context numbers and a deliverables list.
+COVER_PLAN = """云溪市卫生健康委员会
+关于印发《2023年云溪市卫生健康工作要点》的通知
+云卫发〔2023〕7号
+各区县卫生健康局，委属各单位：
+现将《2023年云溪市卫生健康工作要点》印发给你们，请认真贯彻执行。
+云溪市卫生健康委员会
+2023年2月14日
+
+2023年云溪市卫生健康工作要点
+2023年是实施“十四五”规划承上启下的关键一年，全市卫生健康系统要围绕群众看病就医的急难愁盼问题，持续发力。
+一、夯实基层医疗服务网络
+1.推进村卫生室标准化建设。年内新建标准化村卫生室35个，改造提升乡镇卫生院8家。（市卫生健康委、市财政局）
+2.提升家庭医生签约服务质量。重点人群签约率达到75%以上，签约居民满意度保持在90%以上。9月底前完成签约服务包修订。（市卫生健康委）
+二、守牢公共卫生安全底线
+3.加强传染病监测预警。三季度末前建成传染病智慧预警平台，法定传染病报告及时率达到98%。市疾控局
+4优化妇幼健康服务。孕产妇死亡率控制在8/10万以内，婴儿死亡率、5岁以下儿童死亡率分别控制在4‰、5.5‰以内。市卫生健康委、市妇联）
+5.做好重大活动医疗保障。全力做好第五届山地马拉松等活动的医疗保障，落实24小时应急值守制度，对0-3岁婴幼儿开展“1+3”健康随访，巩固已建成的12家胸痛中心。（市卫生健康委
+三、拟研究制定的文件
+《云溪市基层卫生人才招引办法》
+《云溪市医养结合服务规范》
+"""
+
+# A provincial-style plan: parts, (一) sections, numbered items, sub-items, and a cut-off end.
+PARTS_PLAN = """北岭省2024年健康促进行动工作计划
+
+第一部分：总体安排
+（一）重点举措
+1.建立健康促进联席会议制度，每季度召开一次工作例会。（省卫生健康委牵头，省教育厅、省体育局参与）
+2.开展健康县区建设评估。
+第二部分：专项行动
+一、合理膳食行动
+（一）工作目标
+引导居民养成清淡饮食习惯，减盐减油减糖。
+（二）重点举措
+1.推广营养健康食堂。完成以下工作：
+(1)新建营养健康食堂120家；
+(2)培训营养指导员300名以上。
+（省卫生健康委、省市场监管局）
+2.开展学生营养改善行动，中小学生肥胖率控制在12%以内。（省教育厅
+二、控烟行动
+（一）重点举措
+1.推进无烟机关建设，到2025年底无烟党政机关建成率达到100%，到“十四五”末15岁以上人群吸烟率低于20%。（省爱卫办）
+2.开展控烟执法检查，检查公共场所不少于5000家次，发现违法行为依法查处
+"""
+
+# Items numbered only with (一) inside 一、 sections: (一) is the lowest level and carries the tasks.
+PAREN_TASK_PLAN = """2022年溪口县卫生健康工作安排
+一、医疗服务
+（一）推进县域医共体建设。年底前实现县乡一体化管理全覆盖。（县卫生健康局）
+（二）改善医疗服务。门诊预约诊疗率达到60%。（县人民医院、县中医院）
+二、公共卫生
+（一）做好疫苗接种。适龄儿童免疫规划疫苗接种率保持在95%以上。（县疾控中心）
+"""
+
+# Traditional script, written for Big5 and with a pinyin-damaged copy.
+TRAD_PLAN = """霧峰市衛生局
+2022年霧峰市衛生工作計劃
+一、強化醫療服務
+1.推動急診分級照護。年內新增急救責任醫院3家，到院前心跳停止病人救活率達到30%以上。(市衛生局、市消防局)
+2.提升長期照顧量能。新增日間照顧中心12所。(市社會局)
+二、精進防疫體系
+3.落實疫苗接種。65歲以上長者流感疫苗接種率達到55%。(市衛生局)
+"""
+
+TRAD_PINYIN = """2022年霧峰市衛(wèi)生工作計劃
+一、強化醫(yī)療服務
+1.推動急診分級照護。年內新增急救責(zé)任醫(yī)院3家。(市衛(wèi)生局)
+2.提升長(zhǎng)期照顧量能。新增日間照顧中心12所?(市社會局)
+"""
+
+HTML_PAGE = """<!DOCTYPE html><html><head><title>2024年青禾市卫生健康工作要点_青禾市人民政府</title>
+<script>var tracker = "1.统计代码不应出现";</script><style>.nav{color:red}</style></head>
+<body><nav><a href="/">首页</a> <a href="/zw">政务公开</a></nav>
+<div class="crumb">当前位置：首页 &gt; 政务公开 &gt; 工作计划</div>
+<div class="article"><h1>2024年青禾市卫生健康工作要点</h1>
+<div class="info">发布日期：2024-03-08 浏览次数：126</div>
+<p>一、提升医疗服务能力</p>
+<p>1.建设区域医疗中心。推进市第一人民医院创建三级甲等医院。</p>
+<p>2.加强重点专科建设。新增省级临床重点专科4个。</p>
+<p>二、深化医改</p><p>3.推进医保支付方式改革。</p>
+<div class="source">信息来源：青禾市卫生健康委员会</div>
+<div class="share">分享：</div><p>【关闭】【打印】</p>
+</div><footer>主办单位：青禾市人民政府办公室</footer></body></html>
+"""
+
+
+def docx_bytes(paragraphs=(), table=None, after=()):
+    """A .docx with paragraphs, an optional table (list of rows) and trailing paragraphs."""
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=max(len(r) for r in table))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    for text in after:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+BREAKDOWN_ROWS = [
+    ["2023年临川县卫生健康工作要点任务分解表"],
+    ["", "", "", "", "", ""],
+    ["序号", "重点任务", "牵头单位", "配合单位", "完成时限", "量化指标"],
+    ["一、提升基层服务能力"],
+    ["1", "推进乡镇卫生院提标扩能。改造提升乡镇卫生院6家。", "县卫生健康局", "县发改局、县财政局", "2023年10月", ""],
+    ["2", "做实家庭医生签约服务。", "县卫生健康局", "各乡镇人民政府", "6月底前", "重点人群签约率达到70%"],
+    ["二、加强公共卫生"],
+    ["3", "完善疾病预防控制体系", "县疾控中心", "", "年底前", "传染病报告及时率100%"],
+]
+
+
+def xlsx_bytes(rows, merge_title=True, merge_sections=True):
+    """A task-breakdown workbook; title and section rows merged across the sheet like real ones."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    width = max(len(r) for r in rows)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value != "":
+                sheet.cell(r, c, value)
+        if len(row) == 1 and (merge_sections or r == 1 and merge_title):
+            sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def pdf_bytes(lines, encrypt=False, text=True):
+    """A one-page PDF whose text layer holds ``lines`` (CJK via a Type0 font with a ToUnicode map)."""
+    chars = sorted({ch for line in lines for ch in line})
+    cid = {ch: i + 1 for i, ch in enumerate(chars)}
+    content = []
+    if text:
+        y = 800
+        for line in lines:
+            hexes = "".join("%04X" % cid[ch] for ch in line)
+            content.append("BT /F1 12 Tf 40 %d Td <%s> Tj ET" % (y, hexes))
+            y -= 18
+    stream = "\n".join(content).encode("ascii")
+    bf = "\n".join("<%04X> <%04X>" % (cid[ch], ord(ch)) for ch in chars if ord(ch) <= 0xFFFF)
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
+            "/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+            "1 begincodespacerange <0000> <FFFF> endcodespacerange %d beginbfchar\n%s\nendbfchar endcmap "
+            "CMapName currentdict /CMap defineresource pop end end" % (len(chars), bf)).encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /Identity-H "
+        b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 "
+        b"/FontDescriptor 8 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 4 /FontBBox [0 -200 1000 900] "
+        b"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R" % (len(objects) + 1)
+    if encrypt:
+        trailer += (b" /Encrypt << /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <%s> /U <%s> >>"
+                    b" /ID [<%s> <%s>]" % (b"11" * 32, b"22" * 32, b"33" * 16, b"33" * 16))
+    out.write(trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
