@@ -42,4 +42,4 @@ bench: venv
 	$(PY) tests/bench/score_seeds.py
 
 clean:
-	rm -rf $(VENV) var/test.sqlite3
+	rm -rf $(VENV) var/test-*.sqlite3

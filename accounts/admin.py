@@ -62,3 +62,11 @@ class LoginEventAdmin(ReadOnlyAdmin):
     search_fields = ["username", "ip_address"]
     date_hierarchy = "at"
     list_select_related = ["user"]
+
+
+@admin.register(AgencyAlias)
+class AgencyAliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "agency"]
+    search_fields = ["name", "agency__name", "agency__short_name"]
+    autocomplete_fields = ["agency"]
+    list_select_related = ["agency"]

@@ -6,6 +6,7 @@ the hardening that `manage.py check --deploy` asks for and refuses to start with
 real SECRET_KEY.
 """
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -113,8 +114,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions and a busy timeout make concurrent writers wait their turn
     # instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    # A file, not an in-memory database, so that threads in tests share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not an in-memory database, so that threads in tests share it; one per
+    # process, so two test runs in one checkout do not trample each other.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

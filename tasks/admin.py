@@ -47,3 +47,12 @@ class ProgressUpdateAdmin(ReadOnlyAdmin):
     search_fields = ["task__heading", "note", "author__username", "author__full_name"]
     date_hierarchy = "created_at"
     list_select_related = ["task", "author"]
+
+
+@admin.register(TaskOwner)
+class TaskOwnerAdmin(SimpleHistoryAdmin):
+    list_display = ["task", "agency", "role"]
+    list_filter = ["role", "task__plan__year", "task__plan", "agency"]
+    search_fields = ["task__heading", "agency__name"]
+    autocomplete_fields = ["task", "agency"]
+    list_select_related = ["task", "agency"]
