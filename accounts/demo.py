@@ -86,6 +86,9 @@ PROGRESS = [
     ("5", "demo_staff_jk", "lagging", 30, "部分学校查验接种证工作推进较慢。", 5),
 ]
 
+# Tasks whose text sets an earlier deadline than the plan's year end: number -> month.
+DUE_MONTHS = {"6": 6}
+
 # (indicator name, value, days ago)
 READINGS = [
     ("预约诊疗率", "61.2", 10),
@@ -172,8 +175,15 @@ def load_demo(year: int | None = None) -> dict[str, str]:
         )
     tasks = {}
     for order, (path, number, text, owners, milestones, indicators) in enumerate(TASKS):
+        due_month = DUE_MONTHS.get(number)
         task = Task.objects.create(
-            plan=plan, section=sections[tuple(path)], number=number, heading=text.split("。")[0], text=text, order=order
+            plan=plan,
+            section=sections[tuple(path)],
+            number=number,
+            heading=text.split("。")[0],
+            text=text,
+            order=order,
+            due_on=_month_end(year, due_month) if due_month else None,
         )
         tasks[number] = task
         for i, owner in enumerate(owners):

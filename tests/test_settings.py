@@ -13,7 +13,10 @@ from django.core.management import call_command
 from config.env import env_bool
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")
+SERVICE_VARS = (
+    "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 PRINT_SETTINGS = """
 import json, django
