@@ -78,3 +78,12 @@ def test_the_audit_log_runs_a_bounded_number_of_queries(client, auditor, login, 
     with django_assert_max_num_queries(8):
         response = client.get("/accounts/audit/")
     assert "登录失败" in response.content.decode()
+
+
+def test_the_leader_overview_runs_a_bounded_number_of_queries(client, leader, plan, section, agency_a, agency_b, django_assert_max_num_queries):
+    for n in range(40):
+        make_task(plan, section, str(n), lead=agency_a if n % 2 else agency_b)
+    client.force_login(leader)
+    with django_assert_max_num_queries(10):
+        response = client.get("/dashboard/")
+    assert response.context["figures"]["total"] == 40
