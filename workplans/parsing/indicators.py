@@ -1,5 +1,7 @@
 """Quantitative targets inside an item: 孕产妇死亡率控制在7/10万以内, 新增50家…, 分别达到3.09、3.40."""
+import bisect
 import datetime
+import functools
 import re
 
 RATE_UNITS = ("%", "‰", "1/10万", "1/万", "个百分点")
@@ -109,7 +111,7 @@ def _clean_name(name):
     while prev != name:
         prev = name
         name = _FILLER.sub("", name).strip(" ,,;;:、")
-        name = re.sub(r"(?:分别|分別|均|都|要|应|應|须|須|将|將)$", "", name).strip()
+        name = re.sub(r"(?:分别|分別|均|都|要|应|應|须|須|将|將)+$", "", name).strip()
     return name
 
 
@@ -154,16 +156,33 @@ def _split_and(piece, distribute):
     return [piece]
 
 
-def _due_from(text, position, current):
-    due = current
+@functools.lru_cache(maxsize=32)
+def _due_points(text):
+    """([starts], [dates]) of the 到2025年底 / 到“十四五”末 phrases in a clause, per kind."""
+    points = []
     for rx in (_DUE_YEAR, _DUE_FIVE):
+        starts, dates = [], []
         for m in rx.finditer(text):
-            if m.start() > position:
-                break
             if rx is _DUE_YEAR:
-                due = datetime.date(int(m.group(1)), 12, 31)
+                year = int(m.group(1))
+                if not 1900 <= year <= 2200:  # 0000年底 is no date
+                    continue
             else:
-                due = datetime.date(1955 + 5 * (10 + _CN_DIGIT.index(m.group(1)) + 1), 12, 31)
+                year = 1955 + 5 * (10 + _CN_DIGIT.index(m.group(1)) + 1)
+            starts.append(m.start())
+            dates.append(datetime.date(year, 12, 31))
+        points.append((starts, dates))
+    return points
+
+
+def _due_from(text, position, current):
+    """The due date in force at ``position``: the last 到…年底 (or 到“十四五”末, which wins) that
+    starts at or before it, else ``current``."""
+    due = current
+    for starts, dates in _due_points(text):
+        at = bisect.bisect_right(starts, position)
+        if at:
+            due = dates[at - 1]
     return due
 
 
@@ -177,16 +196,18 @@ def find_indicators(text):
             found.extend(_clause_indicators(clause, due))
             due = _due_from(clause, len(clause), due)
     _fill_units(found)
-    out = []
+    out, seen = [], set()
     for ind in found:
-        if ind not in out:
+        key = (ind["name"], ind["comparator"], ind["target"], ind["unit"], ind["due"])
+        if key not in seen:
+            seen.add(key)
             out.append(ind)
     return out
 
 
 def _clause_indicators(clause, carried_due):
     out = []
-    consumed = []
+    consumed = []  # (start, end) spans of the constructs, in order and not overlapping
     mask = _masked(clause)
     prev_end = 0
     for m in _CONSTRUCT.finditer(clause):
@@ -237,28 +258,34 @@ def _last_verb(text):
 
 def _loose_targets(clause, consumed, mask, carried_due):
     """Counts and rates outside a 达到/控制在 construct: 新增50家…, 培训100名以上…, 100%落实…."""
-    tokens = [t for t in _TOKEN.finditer(clause)
-              if t.group("unit") and not any(a <= t.start() < b for a, b in consumed)]
+    starts = [a for a, _ in consumed]
+
+    def in_construct(pos):
+        at = bisect.bisect_right(starts, pos) - 1
+        return at >= 0 and consumed[at][0] <= pos < consumed[at][1]
+
+    tokens = [t for t in _TOKEN.finditer(clause) if t.group("unit") and not in_construct(t.start())]
+    verb_by = _prefix_match_end(_TARGET_VERB, clause)  # a verb stands before position p iff p >= verb_by
     accepted = []
     for tok in tokens:
         unit = _norm_unit(tok.group("unit"))
         if mask[tok.start()] or _context_number(clause, tok.start(), tok.end()):
             continue
-        after_tok = clause[tok.end():]
         if re.search(r"(已|现有|現有|原有|共有)[^,;]{0,5}$", clause[max(0, tok.start() - 8):tok.start()]):
             continue  # what already exists is context, not a target
         if unit not in RATE_UNITS:
-            later_numbers = any(t.start() >= tok.end() for t in tokens)
-            if not (after_tok.startswith(("以上", "多")) or _TARGET_VERB.search(clause[:tok.start()])
-                    or (_DONE_AFTER.search(after_tok) and not later_numbers)):
+            later_numbers = tokens[-1].start() >= tok.end()  # tokens are in order
+            if not (clause.startswith(("以上", "多"), tok.end()) or (verb_by is not None and tok.start() >= verb_by)
+                    or (not later_numbers and _DONE_AFTER.search(clause, tok.end()))):
                 continue
         accepted.append(tok)
     lead = _TARGET_VERB.search(clause)
     lead_verb = lead.group(0) if lead and not lead.group(0)[-1].isdigit() else ""
     names = {}
+    accepted_starts = [t.start() for t in accepted]
     for seg_start, seg in _split_outside(clause, "、"):
         seg_end = seg_start + len(seg)
-        toks = [t for t in accepted if seg_start <= t.start() < seg_end]
+        toks = accepted[bisect.bisect_left(accepted_starts, seg_start):bisect.bisect_left(accepted_starts, seg_end)]
         if not toks:
             continue
         tail = re.sub(r"^(以上|多)", "", clause[toks[-1].end():seg_end])
@@ -293,12 +320,42 @@ def _loose_targets(clause, consumed, mask, carried_due):
     return out
 
 
+def _prefix_match_end(rx, text):
+    """The smallest k for which ``rx.search(text[:k])`` matches, or None: a search is monotone in
+    k, so a binary search answers "a match before position p" for every p in O(n log n)."""
+    if rx.search(text) is None:
+        return None
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if rx.search(text, 0, mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+_FILL_SCAN = 300  # beyond this many targets in one item only exact names lend their unit
+
+
 def _fill_units(found):
     """Targets written without a unit take the unit the item gives the same measure elsewhere."""
+    exact = {}
+    if len(found) > _FILL_SCAN:
+        for ind in found:
+            if ind["unit"]:
+                exact.setdefault(ind["name"], ind["unit"])
     for ind in found:
         if ind["unit"]:
             continue
-        for other in found:
+        if len(found) > _FILL_SCAN:
+            if ind["name"] in exact:
+                ind["unit"] = exact[ind["name"]]
+                continue
+            others = ()
+        else:
+            others = found
+        for other in others:
             if other is not ind and other["unit"] and (other["name"] == ind["name"]
                                                        or other["name"].endswith(ind["name"])
                                                        or ind["name"].endswith(other["name"])):

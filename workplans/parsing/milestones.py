@@ -1,4 +1,5 @@
 """Dated steps inside an item: 6月底前…, 三季度末…, 年底前… → last day of that month/quarter."""
+import bisect
 import datetime
 import re
 
@@ -37,22 +38,42 @@ def _due(m, year):
     return datetime.date(year, 12, 31)
 
 
+_STEP_MAX = 500  # a step's text is cut at this length (a "sentence" of 200 KB is no step)
+
+
 def find_milestones(text, year):
     """Milestones stated in an item's text, in order; ``due`` is None without a plan year."""
-    out = []
+    out, seen = [], set()
     flat = text.replace("\n", "")
+    ends = [i for i, ch in enumerate(flat) if ch in _SENTENCE_END]  # sentence ends, in order
+    seps = [i for i, ch in enumerate(flat) if ch in ",;"]
     for m in _PHRASE.finditer(flat):
         # an explicit other year (到2021年底) is an indicator due date, not a step in this plan
         before = flat[max(0, m.start() - 6):m.start()]
         if m.group("yearend") and re.search(r"\d{4}$|[”\"]?十[一二三四五六七八九]五[”\"]?$", before):
             continue
         due = _due(m, year) if year else None
-        start = max(flat.rfind(ch, 0, m.start()) for ch in _SENTENCE_END) + 1
-        ends = [i for i in (flat.find(ch, m.end()) for ch in _SENTENCE_END) if i >= 0]
-        end = min(ends) if ends else len(flat)
-        after = re.split(r"[,;]", flat[m.end():end].strip(" ,,:"), maxsplit=1)[0]
-        step = after if len(after) >= 4 else (flat[start:m.start()] + flat[m.start():end]).strip(" ,,")
-        item = {"due": due.isoformat() if due else None, "text": step}
-        if item not in out:
+        at = bisect.bisect_left(ends, m.start())
+        start = ends[at - 1] + 1 if at else 0
+        at = bisect.bisect_left(ends, m.end())
+        end = ends[at] if at < len(ends) else len(flat)
+        step = _after(flat, m.end(), end, seps)
+        if len(step) < 4:
+            step = flat[start:min(end, start + _STEP_MAX)].strip(" ,,")
+        item = {"due": due.isoformat() if due else None, "text": step[:_STEP_MAX]}
+        if (item["due"], item["text"]) not in seen:
+            seen.add((item["due"], item["text"]))
             out.append(item)
     return out
+
+
+def _after(flat, begin, end, seps):
+    """``re.split("[,;]", flat[begin:end].strip(" ,,:"), 1)[0]`` without copying the sentence."""
+    while begin < end and flat[begin] in " ,:":
+        begin += 1
+    stop = end
+    while stop > begin and flat[stop - 1] in " ,:":
+        stop -= 1
+    at = bisect.bisect_left(seps, begin)
+    cut = seps[at] if at < len(seps) and seps[at] < stop else stop
+    return flat[begin:min(cut, begin + _STEP_MAX)]

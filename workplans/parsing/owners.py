@@ -77,11 +77,7 @@ def _matching_open(text, close_at):
 
 def split_owner_note(text):
     """(text without the owner note, owners). Owners is [] when the item names none."""
-    body = text.rstrip()
-    trail = ""
-    while body and body[-1] in "。;;,, ":
-        trail = body[-1] + trail
-        body = body[:-1]
+    body = text.rstrip().rstrip("。;;,, ")
     if not body:
         return text, []
     if body.endswith(")"):

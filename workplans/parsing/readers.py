@@ -7,6 +7,8 @@ import re
 import zipfile
 
 from .errors import ParseError
+from .safety import (CFB_MAGIC, DEFAULT_LIMITS, DEFAULT_MAX_BYTES, check_pdf, check_size, open_zip,
+                     reader_boundary, refuse_compound_file, refuse_junk_text)
 
 _TAG = re.compile(rb"<\s*/?\s*(html|head|body|div|p|span|br|table|tr|td|meta|script|style|a|li|ul|h[1-6]|font|"
                   rb"legend|section|article|strong|b|center|input|form|iframe|link|title)\b[^>]*>", re.I)
@@ -42,15 +44,15 @@ def decode_text(data):
         pass
     from charset_normalizer import from_bytes
 
-    results = from_bytes(data)
-    best = results.best()
+    with reader_boundary("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入"):
+        best = from_bytes(data).best()
     if best is None:
         raise ParseError("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入")
     text = str(best)
     han = len(re.findall(r"[\u4e00-\u9fff]", text))
     if han < len(text.strip()) * 0.05:  # a Latin code page won: insist on the CJK candidates
-        cjk = from_bytes(data, cp_isolation=["gb18030", "big5", "big5hkscs", "cp950", "gbk", "utf_16"])
-        alt = cjk.best()
+        with reader_boundary("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入"):
+            alt = from_bytes(data, cp_isolation=["gb18030", "big5", "big5hkscs", "cp950", "gbk", "utf_16"]).best()
         if alt is not None:
             best, text = alt, str(alt)
     encoding = best.encoding
@@ -65,15 +67,48 @@ def looks_like_html(text):
 
 
 def html_to_text(text):
+    """Visible text of an HTML page. lxml's HTML parser expands no DOCTYPE entities and loads
+    nothing from the network or disk (checked in test_safety.py)."""
+    with reader_boundary("无法读取网页文件：HTML 结构已损坏"):
+        return _html_to_text(text)
+
+
+MAX_HTML_DEPTH = 256
+
+
+def _depth(soup):
+    """The deepest tag nesting of a parsed page (iterative: no recursion on hostile pages)."""
+    deepest, stack = 0, [(soup, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in getattr(node, "contents", None) or ():
+            if getattr(child, "contents", None):
+                stack.append((child, depth + 1))
+    return deepest
+
+
+def _html_to_text(text):
+    import warnings
+
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(text, "lxml")
+    with warnings.catch_warnings():  # XML or a bare URL parsed as HTML: nothing the user can act on
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(text, "lxml")
     for tag in soup(["script", "style", "nav", "head", "noscript", "iframe", "form", "select", "button",
                      "textarea", "input", "svg", "template", "footer"]):
         tag.decompose()
+    if _depth(soup) > MAX_HTML_DEPTH:
+        # bs4's insert/append and per-tag get_text cost O(depth) each: on thousands of nested
+        # (unclosed) tags the block handling below turns quadratic; one string per line instead
+        return soup.get_text("\n")
     chrome = re.compile(r"(nav|menu|footer|share|breadcrumb|crumb|sidebar|toolbar|topbar|header)", re.I)
     for tag in soup.find_all(True):
-        if getattr(tag, "decomposed", False) or tag.attrs is None:
+        # a tag inside a decomposed one has an emptied __dict__; bs4's ``decomposed`` property
+        # would search the subtree for a tag named "_decomposed" (quadratic on deep pages)
+        state = vars(tag)
+        if state.get("_decomposed") or state.get("attrs") is None:
             continue
         marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
         if chrome.search(marks) and len(tag.get_text(strip=True)) < 300:
@@ -83,11 +118,20 @@ def html_to_text(text):
     blocks = ("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article",
               "blockquote", "pre", "dd", "dt", "ul", "ol", "center", "header", "footer", "title")
     for tag in soup.find_all(blocks):
-        tag.insert_before("\n")
+        # "\n" as the tag's first child reads the same as one before it, and insert_before would
+        # look the tag up among its siblings (quadratic on pages with thousands of paragraphs)
+        tag.insert(0, "\n")
         tag.append("\n")
     for tag in soup.find_all(["td", "th"]):
         tag.append(" ")
     return soup.get_text()
+
+
+def _int_attr(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def _docx_numbering(document):
@@ -111,13 +155,15 @@ def _docx_numbering(document):
             start = lvl.find(qn("w:start"))
             levels[(absn.get(qn("w:abstractNumId")), lvl.get(qn("w:ilvl")))] = (
                 fmt.get(qn("w:val")) if fmt is not None else "decimal",
-                text.get(qn("w:val")) if text is not None else "%1.",
-                int(start.get(qn("w:val"))) if start is not None else 1)
+                (text.get(qn("w:val")) or "") if text is not None else "%1.",
+                _int_attr(start.get(qn("w:val")) if start is not None else None, 1))
     counters = {}
     cn = "零一二三四五六七八九十"
 
     def render(value, fmt):
         if fmt in ("chineseCounting", "chineseCountingThousand", "ideographTraditional", "chineseLegalSimplified"):
+            if not 0 <= value < 100:
+                return str(value)
             if value <= 10:
                 return cn[value]
             if value < 20:
@@ -147,11 +193,13 @@ def _docx_numbering(document):
         if num_id == "0":
             return ""
         ilvl = str(numpr.ilvl.val) if numpr.ilvl is not None else "0"
+        if not ilvl.isdigit():
+            return ""
         absn = abstract_of.get(num_id)
         fmt, text, start = levels.get((absn, ilvl), ("decimal", "%1.", 1))
         key = (absn, ilvl)
         counters[key] = counters.get(key, start - 1) + 1
-        for (a, lv) in list(counters):  # a new item restarts the deeper levels
+        for (a, lv) in list(counters):  # a new item restarts the deeper levels (keys hold digits only)
             if a == absn and int(lv) > int(ilvl):
                 del counters[(a, lv)]
         rendered = render(counters[key], fmt)
@@ -162,38 +210,66 @@ def _docx_numbering(document):
     return label
 
 
-def read_docx(data):
+def read_docx(data, limits=DEFAULT_LIMITS):
     try:
         import docx
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several types for broken packages
         raise ParseError("无法读取 Word 文档：文件已损坏或不是 .docx 格式（%s）" % type(exc).__name__) from exc
+    with reader_boundary("无法读取 Word 文档：文件内容已损坏"):
+        return _docx_content(document, limits)
+
+
+def _docx_content(document, limits):
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     label = _docx_numbering(document)
     lines, tables, before_table = [], [], []
     for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
+        tag = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
         if tag == "p":
             paragraph = Paragraph(child, document)
             text = paragraph.text
             if text.strip():
                 lines.append(label(paragraph) + text)
         elif tag == "tbl":
-            rows = []
-            for row in Table(child, document).rows:
-                cells = []
-                for cell in row.cells:
-                    value = cell.text.strip()
-                    if not cells or value != cells[-1] or not value:
-                        cells.append(value)
-                rows.append(cells)
+            rows = _table_rows(Table(child, document), limits)
             if not tables:
                 before_table = list(lines)
             tables.append(rows)
             lines.extend(" ".join(c for c in r if c) for r in rows)
     return lines, tables, before_table
+
+
+def _table_rows(table, limits):
+    """Cell texts per row, a horizontally merged cell once, a vertically merged one repeated.
+
+    Walks the <w:tc> elements itself instead of ``row.cells``: python-docx repeats a cell once per
+    spanned grid column (``gridSpan="1000000000"`` is a memory bomb in a tiny file) and follows
+    vertical merges recursively (RecursionError on long merges).
+    """
+    from docx.table import _Cell
+
+    rows, above = [], {}
+    for tr in table._tbl.tr_lst:
+        cells, here = [], {}
+        offset = tr.grid_before
+        for tc in tr.tc_lst:
+            span = max(1, min(tc.grid_span, limits.max_span))
+            if tc.vMerge == "continue":
+                value = above.get(offset, "")
+            else:
+                value = _Cell(tc, table).text.strip()
+            for k in range(span):
+                here[offset + k] = value
+                if not cells or value != cells[-1] or not value:
+                    cells.append(value)
+            offset += span
+        above = here
+        rows.append(cells)
+    return rows
 
 
 def read_pdf(data):
@@ -204,13 +280,13 @@ def read_pdf(data):
     try:
         text = extract_text(io.BytesIO(data))
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise ParseError("PDF 已加密，无法读取，请提供未加密的文件") from exc
+        raise ParseError("PDF 文件已加密，无法读取，请提供未加密的文件") from exc
     except PDFSyntaxError as exc:
         raise ParseError("PDF 文件已损坏，无法读取") from exc
-    except Exception as exc:
+    except Exception as exc:  # pdfminer raises many types (and RecursionError) on broken files
         if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise ParseError("PDF 已加密，无法读取，请提供未加密的文件") from exc
-        raise ParseError("无法读取 PDF 文件（%s）" % type(exc).__name__) from exc
+            raise ParseError("PDF 文件已加密，无法读取，请提供未加密的文件") from exc
+        raise ParseError("PDF 文件已损坏，无法读取（%s）" % type(exc).__name__) from exc
     if not re.sub(r"\s", "", text):
         raise ParseError("PDF 没有文字层（可能是扫描件），请提供带文字的 PDF 或 Word 文档")
     return reflow(text.replace("\x0c", "\n"))
@@ -229,13 +305,13 @@ def reflow(text):
         return ""
     full = widths[int(len(widths) * 0.9)] if len(widths) > 3 else widths[-1]
     out = []
+    prev_i = None  # index in ``out`` of the last non-empty line
     for line in raw:
         s = line.strip()
         if not s:
             out.append("")
             continue
-        prev = next((o for o in reversed(out) if o), "") if out else ""
-        prev_i = max((i for i, o in enumerate(out) if o), default=None)
+        prev = out[prev_i] if prev_i is not None else ""
         joinable = (prev_i is not None and prev_i >= len(out) - 2 and len(prev) >= full * 0.85
                     and not prev.endswith(("。", ":", ";", ")", "》", "”", "!", "?"))
                     and not _LABEL_START.match(s))
@@ -244,6 +320,7 @@ def reflow(text):
             del out[prev_i + 1:]
         else:
             out.append(s)
+            prev_i = len(out) - 1
     return "\n".join(out)
 
 
@@ -259,27 +336,48 @@ def _cell_text(value):
     return str(value).strip()
 
 
-def read_xlsx(data):
+def read_xlsx(data, limits=DEFAULT_LIMITS):
     try:
         import openpyxl
 
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:
         raise ParseError("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式（%s）" % type(exc).__name__) from exc
-    sheets = []
-    for sheet in workbook.worksheets:
-        grid = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        for merged in sheet.merged_cells.ranges:  # a merged block repeats its value in every cell
-            r0, c0, r1, c1 = merged.min_row - 1, merged.min_col - 1, merged.max_row - 1, merged.max_col - 1
-            if r0 >= len(grid):
-                continue
-            value = grid[r0][c0] if c0 < len(grid[r0]) else ""
-            for r in range(r0, min(r1, len(grid) - 1) + 1):
-                for c in range(c0, c1 + 1):
-                    if c < len(grid[r]):
-                        grid[r][c] = value
-        sheets.append(grid)
-    return sheets
+    with reader_boundary("无法读取 Excel 文件：文件内容已损坏"):
+        return [_sheet_grid(sheet, limits) for sheet in workbook.worksheets]
+
+
+def _used_area(sheet):
+    """(rows, columns) holding values; styled empty cells (a format applied to whole columns)
+    would otherwise make openpyxl walk 1048576 x 16384 cells."""
+    cells = getattr(sheet, "_cells", None)
+    if cells is None:
+        return sheet.max_row, sheet.max_column
+    rows = cols = 0
+    for (r, c), cell in cells.items():
+        if cell.value is not None:
+            rows, cols = max(rows, r), max(cols, c)
+    return rows, cols
+
+
+def _sheet_grid(sheet, limits):
+    rows, cols = _used_area(sheet)
+    if rows * cols > limits.max_cells:
+        raise ParseError("表格过大（工作表“%s”有 %d 行 × %d 列），超过 %d 个单元格的上限，请删去无关内容后再导入"
+                         % (sheet.title, rows, cols, limits.max_cells))
+    if not rows or not cols:
+        return []
+    grid = [[_cell_text(v) for v in row]
+            for row in sheet.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols, values_only=True)]
+    for merged in sheet.merged_cells.ranges:  # a merged block repeats its value in every cell
+        r0, c0, r1, c1 = merged.min_row - 1, merged.min_col - 1, merged.max_row - 1, merged.max_col - 1
+        if r0 >= len(grid):
+            continue
+        value = grid[r0][c0] if c0 < len(grid[r0]) else ""
+        for r in range(r0, min(r1, len(grid) - 1) + 1):
+            for c in range(c0, min(c1, len(grid[r]) - 1) + 1):
+                grid[r][c] = value
+    return grid
 
 
 def read_csv_text(text):
@@ -288,34 +386,42 @@ def read_csv_text(text):
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+    try:
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte…
+        raise ParseError("无法读取 CSV 文件：格式错误（单元格内容过长或含有非法字符）") from exc
 
 
-def read(data, filename):
-    """Extract a file's content; raises ParseError for what cannot be read."""
-    if not data:
-        raise ParseError("文件是空的")
+def read(data, filename, max_bytes=DEFAULT_MAX_BYTES, limits=DEFAULT_LIMITS):
+    """Extract a file's content; raises ParseError for what cannot be read.
+
+    The format is sniffed from the content (a PDF named .docx is read as a PDF, a .docx named .txt
+    as a Word document); the extension only decides between plain text and CSV, and explains the
+    refusal when the content is neither.
+    """
+    check_size(data, max_bytes)
     ext = os.path.splitext(filename or "")[1].lower()
     if data.startswith(b"%PDF"):
+        check_pdf(data, limits)
         return Extracted("text", text=read_pdf(data), fmt="pdf")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ParseError("这是旧版 Office 格式（.doc/.xls）或已加密的 Office 文件，请另存为 .docx 或 .xlsx 后再导入")
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile as exc:
-            raise ParseError("文件已损坏：压缩包结构无法读取") from exc
+    if data.startswith(CFB_MAGIC[:4]):
+        refuse_compound_file(data)
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        archive = open_zip(data, limits)
+        names = set(archive.namelist())
         if "word/document.xml" in names:
-            lines, tables, before = read_docx(data)
+            lines, tables, before = read_docx(data, limits)
             if tables:
                 return Extracted("docx", text="\n".join(lines), sheets=tables, preamble="\n".join(before),
                                  fmt="docx")
             return Extracted("text", text="\n".join(lines), fmt="docx")
         if "xl/workbook.xml" in names:
-            return Extracted("table", sheets=read_xlsx(data), fmt="xlsx")
+            return Extracted("table", sheets=read_xlsx(data, limits), fmt="xlsx")
         raise ParseError("无法识别的文件格式：这个压缩包不是 Word(.docx) 或 Excel(.xlsx) 文件")
-    if ext in (".docx", ".xlsx", ".pdf"):
-        raise ParseError("文件内容与扩展名 %s 不符，文件可能已损坏" % ext)
+    if ext in (".docx", ".xlsx"):
+        raise ParseError("文件内容与扩展名 %s 不符：不是 Word/Excel 文件，文件可能已损坏或扩展名有误" % ext)
+    if ext == ".pdf":
+        raise ParseError("文件内容与扩展名 .pdf 不符：不是 PDF 文件，文件可能已损坏或扩展名有误")
     if ext in (".doc", ".xls", ".wps", ".et"):
         raise ParseError("不支持 %s 格式，请另存为 .docx 或 .xlsx 后再导入" % ext)
     if data.count(b"\x00") > len(data) // 20 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -324,6 +430,7 @@ def read(data, filename):
     controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\r\n\t\x0c")
     if controls > len(text[:20000]) * 0.02:
         raise ParseError("无法识别的文件格式（不是文本、网页、Word、PDF 或 Excel 文件）")
+    refuse_junk_text(text, data)
     if looks_like_html(text):
         return Extracted("text", text=html_to_text(text), encoding=encoding, fmt="html")
     if ext in (".csv", ".tsv"):

@@ -19,7 +19,7 @@ _NOT_AFTER_NUMBER = set("个個家年月日号號岁歲届屆次人名万萬千�
 PART, CN, PCN, AR = 0, 1, 2, 3
 
 _TITLE_WORDS = re.compile(r"(要点|计划|方案|安排|任务|意见|规划|工作重点|重点工作|实施细则|清单)")
-_NOTICE = re.compile(r"(?:关于|關於)?(?:印发|印發|转发|轉發|下发|下發)\s*[《<](.+?)[》>]\s*(?:的)?(?:通知|通告)")
+_NOTICE = re.compile(r"(?:关于|關於)?(?:印发|印發|转发|轉發|下发|下發)\s*[《<](.{1,200}?)[》>]\s*(?:的)?(?:通知|通告)")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[【(]\s*(?:19|20)\d{2}\s*[〕\]】)]\s*第?\s*\d{1,4}\s*[号號]")
 _DELIVERABLE = re.compile(r"(文件|档案|拟出台|拟制定|拟研究|制度清单|政策清单|成果清单)")
 _SIGN_NOISE = re.compile(r"^(抄送|抄报|附件|联系人|联系电话|(?:\S+)?办公室\s*\d{4}年.*印发)")
@@ -90,7 +90,7 @@ def find_metadata(lines, title, hints):
     """issuer, doc_number, issued_on from signature lines, letterheads and page hints."""
     issuer = issued_on = doc_number = None
     for i, line in enumerate(lines):
-        m = re.match(r"^(.{3,30}?)\s+(\S*\d{4}\s*年.+[日号號])$", line.text)
+        m = len(line.text) <= 120 and re.match(r"^(.{3,30}?)\s+(\S*\d{4}\s*年.+[日号號])$", line.text)
         if m and _agency_line(m.group(1)) and DATE_ONLY_RE.match(m.group(2)):
             issuer, issued_on = _agency_line(m.group(1)), find_date(m.group(2))
             break

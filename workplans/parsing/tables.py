@@ -64,7 +64,7 @@ def _due_milestones(cell, year, heading):
     if date:
         return [{"due": date.isoformat(), "text": heading}]
     m = re.search(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?!\d)", text)
-    if m:
+    if m and 1 <= int(m.group(2)) <= 12:
         return [{"due": month_end(int(m.group(1)), int(m.group(2))).isoformat(), "text": heading}]
     found = find_milestones(text, year)
     if not found and year:
@@ -89,6 +89,7 @@ def parse_sheets(sheets, preamble, warn):
     pre_lines = []
     title = None
     tasks, sections = [], []
+    known = set()  # section paths already listed
     plan = None
     for sheet in sheets:
         rows = [[strip_pinyin(fold_width(c or ""))[0].strip() for c in row] for row in sheet]
@@ -114,7 +115,8 @@ def parse_sheets(sheets, preamble, warn):
                 chain.pop()
             chain.append((level, token))
             path = [t for _, t in chain]
-            if not any(s["path"] == path for s in sections):
+            if tuple(path) not in known:
+                known.add(tuple(path))
                 sections.append({"path": path, "title": title})
 
         for row in rows[at + 1:]:

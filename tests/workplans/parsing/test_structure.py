@@ -1,5 +1,7 @@
 """Structure: metadata, cover letters, sections to any depth, tasks at the lowest level, headings."""
-from workplans.parsing import parse_bytes
+import pytest
+
+from workplans.parsing import ParseError, parse_bytes
 
 from . import plans
 
@@ -115,8 +117,14 @@ def test_it_does_not_warn_about_a_complete_document():
     assert not any("截断" in w for w in doc["warnings"])
 
 
-def test_it_warns_when_no_task_is_found():
-    doc = _parse("这是一段没有任何编号的说明文字。\n")
+def test_it_refuses_a_text_with_no_plan_in_it():
+    with pytest.raises(ParseError) as caught:
+        _parse("这是一段没有任何编号的说明文字。\n")
+    assert "未能识别出工作要点的结构" in str(caught.value)
+
+
+def test_it_can_return_an_empty_document_with_a_warning_instead():
+    doc = parse_bytes("这是一段没有任何编号的说明文字。\n".encode("utf-8"), "plan.txt", require_structure=False)
     assert doc["tasks"] == [] and doc["warnings"]
 
 
