@@ -65,7 +65,7 @@ class LoginEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AgencyAlias)
-class AgencyAliasAdmin(admin.ModelAdmin):
+class AgencyAliasAdmin(SimpleHistoryAdmin):
     list_display = ["name", "agency"]
     search_fields = ["name", "agency__name", "agency__short_name"]
     autocomplete_fields = ["agency"]

@@ -73,6 +73,8 @@ class AgencyAlias(models.Model):
     agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(_("别名"), max_length=100, unique=True)
 
+    history = audit_history(verbose_name=_("单位别名变更记录"))
+
     class Meta:
         verbose_name = _("单位别名")
         verbose_name_plural = _("单位别名")

@@ -106,3 +106,29 @@ def test_createsuperuser_makes_an_admin(db):
 
     call_command("createsuperuser", username="ops", email="ops@example.org", interactive=False, verbosity=0)
     assert User.objects.get(username="ops").role == "admin"
+
+
+# Logs that are themselves the record: written once, never edited.
+APPEND_ONLY = {"ProgressUpdate", "LoginEvent", "PlanImport"}
+
+
+def test_every_model_people_edit_keeps_an_audit_trail():
+    from simple_history.models import registered_models
+
+    audited = {model.__name__ for model in registered_models.values()}
+    unaudited = {m.__name__ for m in our_models()} - audited - APPEND_ONLY
+    assert unaudited == set()
+
+
+def test_the_audit_trail_records_who_and_from_where(client, admin_user, commission):
+    from accounts.models import AgencyAlias
+
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/accounts/agencyalias/add/",
+        {"name": "市卫健委", "agency": commission.pk},
+        REMOTE_ADDR="10.3.3.3",
+    )
+    assert response.status_code == 302
+    record = AgencyAlias.history.get()
+    assert (record.history_user, record.ip_address, record.history_type) == (admin_user, "10.3.3.3", "+")
