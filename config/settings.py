@@ -211,6 +211,9 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Plan import: the largest file accepted, and how long one parse may run (seconds).
+PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+PLAN_PARSE_TIME_LIMIT = env_int("PLAN_PARSE_TIME_LIMIT", 120)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # --- Email ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ import datetime
 import io
 import os
 import re
-import zipfile
 
 from .errors import ParseError
 from .safety import (CFB_MAGIC, DEFAULT_LIMITS, DEFAULT_MAX_BYTES, check_pdf, check_size, open_zip,

@@ -1,0 +1,65 @@
+/* Plan import status page: poll the progress endpoint, move the bar, go on when parsed. */
+(function () {
+  "use strict";
+  var box = document.getElementById("import-status");
+  if (!box) { return; }
+  var url = box.getAttribute("data-progress-url");
+  var bar = document.getElementById("import-progress-bar");
+  var text = document.getElementById("import-progress-text");
+  var label = document.getElementById("import-status-label");
+  var error = document.getElementById("import-error");
+  var hint = document.getElementById("import-hint");
+  var retry = document.getElementById("import-retry");
+  var delay = 700;
+  var failures = 0;
+
+  function show(data) {
+    label.textContent = data.status_label;
+    bar.value = data.progress;
+    text.textContent = data.progress + "%";
+    if (data.next) {
+      window.location.assign(data.next);
+      return false;
+    }
+    if (data.status === "failed") {
+      bar.parentNode.hidden = true;
+      hint.hidden = true;
+      error.textContent = data.error || "解析失败。";
+      error.hidden = false;
+      retry.hidden = false;
+      return false;
+    }
+    return true;
+  }
+
+  function poll() {
+    var request = new XMLHttpRequest();
+    request.open("GET", url);
+    request.setRequestHeader("Accept", "application/json");
+    request.onload = function () {
+      if (request.status === 200) {
+        failures = 0;
+        if (show(JSON.parse(request.responseText))) { window.setTimeout(poll, delay); }
+      } else if (request.status === 403 || request.status === 404) {
+        error.textContent = "无法读取导入状态（" + request.status + "），请刷新页面或重新登录。";
+        error.hidden = false;
+      } else {
+        retryLater();
+      }
+    };
+    request.onerror = retryLater;
+    request.send();
+  }
+
+  function retryLater() {
+    failures += 1;
+    if (failures > 20) {
+      error.textContent = "暂时无法连接服务器，请稍后刷新页面。";
+      error.hidden = false;
+      return;
+    }
+    window.setTimeout(poll, Math.min(delay * (failures + 1), 5000));
+  }
+
+  if (box.getAttribute("data-status") !== "failed") { poll(); }
+})();
