@@ -40,6 +40,8 @@ beat: venv
 
 bench: venv
 	$(PY) tests/bench/score_seeds.py
+	$(PY) tests/bench/bench_import.py
+	$(PY) tests/bench/bench_adversarial.py
 
 clean:
 	rm -rf $(VENV) var/test-*.sqlite3

@@ -6,10 +6,11 @@ import pytest
 
 BENCH = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "score_seeds.py")
 
-# A little under the figures reached when this floor was set (all 1.000, name similarity 0.83).
+# Issue 3's acceptance figures, or stricter where the parser already does better (all 1.000
+# and name similarity 0.83 when this was set). Timing lives in tests/bench, not here.
 FLOORS = {
-    "task_f1": 0.97, "heading_acc": 0.95, "section_f1": 0.97, "owner_f1": 0.95, "lead_acc": 0.95,
-    "indicator_f1": 0.92, "indicator_name_sim": 0.75, "indicator_due_acc": 0.9, "milestone_r": 0.9,
+    "task_f1": 0.99, "heading_acc": 0.95, "section_f1": 0.97, "owner_f1": 0.97, "lead_acc": 0.97,
+    "indicator_f1": 0.92, "indicator_name_sim": 0.75, "indicator_due_acc": 0.9, "milestone_r": 1.0,
     "meta_acc": 0.9,
 }
 
@@ -25,9 +26,8 @@ def test_it_scores_the_shared_seeds_above_the_floor():
     bench = _bench()
     if not bench.pairs_available():
         pytest.skip("shared seeds/gold/scorer not available at %s" % bench.SHARED)
-    code, output, timings = bench.run(["--quiet"])
+    code, output, _timings = bench.run(["--quiet"])
     assert code == 0, output
     figures = bench.overall(output)
     low = {k: figures.get(k) for k, floor in FLOORS.items() if figures.get(k, 0.0) < floor}
     assert not low, output
-    assert all(seconds < 5 for _, seconds in timings)
