@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv migrate demo worker beat bench check clean
+.PHONY: run test venv migrate demo worker beat bench check messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench: venv
 	$(PY) tests/bench/score_seeds.py
 	$(PY) tests/bench/bench_import.py
 	$(PY) tests/bench/bench_adversarial.py
+
+# Needs GNU gettext (apt-get install gettext); the compiled .mo is committed, so running the
+# site does not.
+messages: venv
+	$(PY) manage.py makemessages -l en --no-wrap --no-location --ignore ".venv/*" --ignore "tests/*" --ignore "var/*"
+	$(PY) manage.py compilemessages -l en --ignore ".venv/*"
 
 clean:
 	rm -rf $(VENV) var/test-*.sqlite3
