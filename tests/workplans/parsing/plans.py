@@ -169,6 +169,15 @@ def pdf_bytes(lines, encrypt=False, text=True):
         b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 4 /FontBBox [0 -200 1000 900] "
         b"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>",
     ]
+    trailer_extra = b""
+    if encrypt:
+        trailer_extra = (b" /Encrypt << /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <%s> /U <%s> >>"
+                         b" /ID [<%s> <%s>]" % (b"11" * 32, b"22" * 32, b"33" * 16, b"33" * 16))
+    return pdf_from_objects(objects, trailer_extra)
+
+
+def pdf_from_objects(objects, trailer_extra=b""):
+    """A PDF file of the given object bodies (object 1 is the catalogue), with its xref table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -179,10 +188,7 @@ def pdf_bytes(lines, encrypt=False, text=True):
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    trailer = b"trailer\n<< /Size %d /Root 1 0 R" % (len(objects) + 1)
-    if encrypt:
-        trailer += (b" /Encrypt << /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <%s> /U <%s> >>"
-                    b" /ID [<%s> <%s>]" % (b"11" * 32, b"22" * 32, b"33" * 16, b"33" * 16))
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R" % (len(objects) + 1) + trailer_extra
     out.write(trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)
     return out.getvalue()
 
