@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from indicators.choices import Comparator
 from workplans.models import MAX_YEAR, MIN_YEAR, Plan
 from workplans.services import ALLOWED_EXTENSIONS, CREATE_AGENCY, DOC_NUMBER_MAX, TITLE_MAX
+from workplans.services.common import SECTION_TITLE_MAX
 
 
 def upload_max_bytes() -> int:
@@ -84,6 +85,40 @@ class PlanMetaForm(forms.Form):
             "doc_number": data["doc_number"].strip() or None,
             "issued_on": data["issued_on"].isoformat() if data["issued_on"] else None,
         }
+
+
+class SectionTitlesForm(forms.Form):
+    """The title of every section of the parse, editable in the preview (labels stay: they
+    are what tasks and re-imports refer to)."""
+
+    prefix = "section"
+
+    def __init__(self, *args, sections, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sections = sections
+        for index, section in enumerate(sections):
+            self.fields[str(index)] = forms.CharField(
+                label=" / ".join(section["path"]),
+                max_length=SECTION_TITLE_MAX,
+                required=False,
+                initial=section.get("title") or "",
+                # The task list sits outside the preview <form>; the attribute binds it.
+                widget=forms.TextInput(attrs={"form": "preview-form", "class": "section-title"}),
+                error_messages={"max_length": f"部分标题不能超过 {SECTION_TITLE_MAX} 个字。"},
+            )
+
+    def field_for(self, path):
+        for index, section in enumerate(self.sections):
+            if tuple(section["path"]) == tuple(path):
+                return self[str(index)]
+        return None
+
+    def edited_sections(self) -> list[dict]:
+        """The sections with the posted titles; a title not posted at all stays as it was."""
+        return [
+            dict(section, title=self.cleaned_data[str(i)].strip()) if self.add_prefix(str(i)) in self.data else section
+            for i, section in enumerate(self.sections)
+        ]
 
 
 def mapping_field_name(owner_name: str) -> str:

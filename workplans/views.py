@@ -18,6 +18,7 @@ from workplans.forms import (
     OwnerMappingForm,
     PlanMetaForm,
     PlanUploadForm,
+    SectionTitlesForm,
     TaskEditForm,
     mapping_field_name,
     rows_from,
@@ -94,8 +95,9 @@ def _parsed_import_or_redirect(pk):
     return plan_import, None
 
 
-def _task_groups(doc):
-    """Sections in document order (with depth), each with its tasks as (index, task)."""
+def _task_groups(doc, section_form=None):
+    """Sections in document order (with depth), each with its tasks as (index, task) and the
+    field that edits its title."""
     by_path: dict[tuple, list] = {}
     for index, task in enumerate(doc["tasks"]):
         by_path.setdefault(tuple(task["section"]), []).append((index, task))
@@ -103,7 +105,10 @@ def _task_groups(doc):
     if by_path.get(()):
         groups.append({"path": (), "title": "", "depth": 0, "tasks": by_path[()]})
     for path, title in services.section_rows(doc):
-        groups.append({"path": path, "title": title, "depth": len(path) - 1, "tasks": by_path.get(path, [])})
+        groups.append({
+            "path": path, "title": title, "depth": len(path) - 1, "tasks": by_path.get(path, []),
+            "title_field": section_form.field_for(path) if section_form is not None else None,
+        })
     return groups
 
 
@@ -126,7 +131,7 @@ def _owner_rows(form: OwnerMappingForm, names, mapping, matcher):
     return rows
 
 
-def _preview_context(plan_import, doc, *, meta_form, mapping, mapping_form, matcher, problems):
+def _preview_context(plan_import, doc, *, meta_form, section_form, mapping, mapping_form, matcher, problems):
     names = services.owner_names(doc)
     target = services.target_plan(plan_import, doc)
     doc_problems = services.check_document(doc)
@@ -141,7 +146,7 @@ def _preview_context(plan_import, doc, *, meta_form, mapping, mapping_form, matc
         "meta_form": meta_form,
         "owner_rows": owner_rows,
         "unmapped": sum(1 for row in owner_rows if row["unmatched"]),
-        "groups": _task_groups(doc),
+        "groups": _task_groups(doc, section_form),
         "problems": problems,
         "problem_tasks": problem_tasks,
         "target": target,
@@ -166,18 +171,21 @@ def import_preview(request, pk):
     if request.method == "GET":
         meta_form = PlanMetaForm(initial=PlanMetaForm.initial_from(doc["plan"]), prefix="plan")
         mapping_form = OwnerMappingForm(names=names, agencies=matcher.agencies)
+        section_form = SectionTitlesForm(sections=document.get("sections", []))
         problems = services.check_document(doc)
-        context = _preview_context(plan_import, doc, meta_form=meta_form, mapping=mapping,
+        context = _preview_context(plan_import, doc, meta_form=meta_form, section_form=section_form, mapping=mapping,
                                    mapping_form=mapping_form, matcher=matcher, problems=problems)
         return render(request, "workplans/import_preview.html", context)
 
     meta_form = PlanMetaForm(request.POST, prefix="plan")
     mapping_form = OwnerMappingForm(request.POST, names=names, agencies=matcher.agencies)
+    section_form = SectionTitlesForm(request.POST, sections=document.get("sections", []))
     confirming = request.POST.get("action") == "confirm"
     problems = []
-    if meta_form.is_valid() and mapping_form.is_valid():
+    if meta_form.is_valid() and mapping_form.is_valid() and section_form.is_valid():
         edited = dict(document)
         edited["plan"] = meta_form.plan_meta()
+        edited["sections"] = section_form.edited_sections()
         mapping = mapping_form.mapping()
         doc = services.normalise_document(edited)
         if not confirming:
@@ -201,7 +209,9 @@ def import_preview(request, pk):
                     for f, errors in meta_form.errors.items() for e in errors]
         problems += [services.Problem(f"“{mapping_form.fields[f].label}”：{e}")
                      for f, errors in mapping_form.errors.items() for e in errors]
-    context = _preview_context(plan_import, doc, meta_form=meta_form, mapping=mapping,
+        problems += [services.Problem(f"部分“{section_form.fields[f].label}”：{e}")
+                     for f, errors in section_form.errors.items() for e in errors]
+    context = _preview_context(plan_import, doc, meta_form=meta_form, section_form=section_form, mapping=mapping,
                                mapping_form=mapping_form, matcher=matcher, problems=problems)
     return render(request, "workplans/import_preview.html", context, status=400)
 

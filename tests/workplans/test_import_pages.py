@@ -466,3 +466,30 @@ def test_saving_a_task_as_the_browser_posts_it_ignores_the_blank_rows(admin_clie
     assert task["heading"] == "推进城市医疗集团建设（修改）"
     assert len(task["milestones"]) == 1 and len(task["indicators"]) == 1
     assert task["indicators"][0]["target"] == 3
+
+
+def test_an_admin_corrects_a_section_title_in_the_preview(admin_client, parsed, agencies):
+    # given the preview offers every section title as a field
+    body = admin_client.get(preview_url(parsed)).content.decode()
+    sections = parsed.document["sections"]
+    assert 'name="section-0"' in body and f'value="{sections[0]["title"]}"' in body
+    # when the admin rewrites the first title and confirms
+    data = preview_post(parsed, full_mapping(agencies))
+    data["section-0"] = "深化医改（修订后的标题）"
+    response = admin_client.post(preview_url(parsed), data)
+    # then the plan carries the corrected title, and the other sections keep theirs
+    assert response.status_code == 302
+    plan = Plan.objects.get()
+    assert plan.sections.get(label=sections[0]["path"][-1], parent=None).title == "深化医改（修订后的标题）"
+    assert set(plan.sections.exclude(title="深化医改（修订后的标题）").values_list("title", flat=True)) == {
+        s["title"] for s in sections[1:]
+    }
+
+
+def test_an_over_long_section_title_is_refused_in_chinese(admin_client, parsed, agencies):
+    data = preview_post(parsed, full_mapping(agencies))
+    data["section-0"] = "长" * 400
+    response = admin_client.post(preview_url(parsed), data)
+    assert response.status_code == 400
+    assert "部分标题不能超过" in response.content.decode()
+    assert not Plan.objects.exists()
