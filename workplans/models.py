@@ -133,7 +133,7 @@ class PlanImport(models.Model):
         _("修改后的文档"), null=True, blank=True, help_text=_("管理员在预览中修改后的文档；未修改时为空")
     )
     owner_mapping = models.JSONField(
-        _("责任单位对应"), default=dict, blank=True, help_text=_("计划中的单位名称 → 单位编号，或 new 表示新建")
+        _("责任单位对应"), default=dict, blank=True, help_text=_("计划中的单位名称 → 单位编号，或 create 表示新建")
     )
     error = models.TextField(_("错误信息"), blank=True)
     created_by = models.ForeignKey(
