@@ -64,6 +64,14 @@ class Reading(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="readings"
     )
     note = models.CharField(_("备注"), max_length=500, blank=True)
+    progress_update = models.ForeignKey(
+        "tasks.ProgressUpdate",
+        verbose_name=_("随附的进展记录"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="readings",
+    )
     created_at = models.DateTimeField(_("填报时间"), default=timezone.now)
 
     history = audit_history(verbose_name=_("指标值变更记录"))

@@ -4,7 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import ReadOnlyAdmin
-from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
+from tasks.models import Attachment, Milestone, ProgressUpdate, Task, TaskOwner
 
 
 class TaskOwnerInline(admin.TabularInline):
@@ -35,6 +35,7 @@ class MilestoneAdmin(SimpleHistoryAdmin):
     list_filter = ["task__plan__year", "task__plan", "due_on"]
     search_fields = ["text", "task__heading"]
     autocomplete_fields = ["task"]
+    readonly_fields = ["done_by_update"]
     list_select_related = ["task"]
 
 
@@ -56,3 +57,14 @@ class TaskOwnerAdmin(SimpleHistoryAdmin):
     search_fields = ["task__heading", "agency__name"]
     autocomplete_fields = ["task", "agency"]
     list_select_related = ["task", "agency"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    """Evidence is part of the record: listed here, never changed or removed."""
+
+    list_display = ["original_name", "task", "kind", "size", "uploaded_by", "created_at"]
+    list_filter = ["kind", "task__plan__year", "task__plan"]
+    search_fields = ["original_name", "task__heading", "uploaded_by__username", "uploaded_by__full_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["task", "uploaded_by"]

@@ -1,6 +1,8 @@
 """Tasks of a plan, their owners and milestones, and the append-only progress log."""
 
 import datetime
+import os
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +32,9 @@ class Task(models.Model):
     number = models.CharField(_("序号"), max_length=20, blank=True, help_text=_("无编号的事项留空"))
     heading = models.CharField(_("任务摘要"), max_length=500)
     text = models.TextField(_("任务全文"), blank=True)
+    # Heading and text folded to simplified script, lower case, no spaces: search matches
+    # 醫療 and 医疗 alike. Kept by save() and by the importer's bulk writes.
+    search_text = models.TextField(_("检索文本"), blank=True, editable=False)
     owners = models.ManyToManyField(
         "accounts.Agency", verbose_name=_("责任单位"), through="TaskOwner", related_name="tasks"
     )
@@ -45,7 +50,9 @@ class Task(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
-    history = audit_history(verbose_name=_("任务变更记录"))
+    history = audit_history(
+        verbose_name=_("任务变更记录"), m2m_fields=[responsible_users], excluded_fields=["search_text"]
+    )
 
     class Meta:
         verbose_name = _("任务")
@@ -81,7 +88,17 @@ class Task(models.Model):
     def save(self, *args, **kwargs):
         if self.due_on is None and self.plan_id:
             self.due_on = self.plan.year_end
+        self.search_text = self.make_search_text(self.heading, self.text)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"heading", "text"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def make_search_text(heading: str, text: str) -> str:
+        from workplans.parsing.cleaning import script_key
+
+        return script_key(f"{heading}\n{text}")
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -132,6 +149,14 @@ class Milestone(models.Model):
     due_on = models.DateField(_("节点日期"))
     text = models.CharField(_("节点内容"), max_length=500)
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    done_by_update = models.ForeignKey(
+        "ProgressUpdate",
+        verbose_name=_("完成时的进展记录"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="milestones_done",
+    )
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     history = audit_history(verbose_name=_("节点变更记录"))
@@ -168,6 +193,9 @@ class ProgressUpdate(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=TaskStatus.choices)
     percent = models.PositiveSmallIntegerField(_("完成百分比"))
     note = models.TextField(_("进展说明"), blank=True)
+    # What the task showed before this update, so the history reads "进行中 → 已完成".
+    status_before = models.CharField(_("原状态"), max_length=16, choices=TaskStatus.choices, blank=True)
+    percent_before = models.PositiveSmallIntegerField(_("原完成百分比"), null=True, blank=True)
     based_on_version = models.PositiveIntegerField(_("基于版本"), null=True, blank=True)
 
     objects = ProgressUpdateQuerySet.as_manager()
@@ -196,8 +224,11 @@ class ProgressUpdate(models.Model):
         if not self._state.adding:
             raise ValidationError(_("进展记录只能新增，不能修改。"))
         with transaction.atomic():
-            super().save(*args, **kwargs)
+            # Lock the task first: the "before" values and the version are read and moved
+            # under the same lock, so two updates at once are ordered, never interleaved.
             task = Task.objects.select_for_update().get(pk=self.task_id)
+            self.status_before, self.percent_before = task.status, task.percent
+            super().save(*args, **kwargs)
             if task.last_progress_at is not None and task.last_progress_at > self.created_at:
                 return  # a back-dated entry: the task keeps following the latest one
             # The task follows its latest update; the version moves so a stale form loses.
@@ -210,3 +241,63 @@ class ProgressUpdate(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("进展记录只能新增，不能删除。"))
+
+
+def evidence_path(attachment, filename):
+    # The stored name is ours (a random part, the checked extension), never the uploader's,
+    # so a name cannot climb out of the folder or collide; the original is kept in the row.
+    return f"evidence/{timezone.localdate():%Y/%m}/{attachment.task_id}-{secrets.token_hex(8)}{attachment.extension}"
+
+
+class AttachmentQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(_("佐证材料只能新增，不能修改。"))
+
+    def delete(self):
+        raise ValidationError(_("佐证材料只能新增，不能删除。"))
+
+
+class Attachment(models.Model):
+    """An evidence file reported with a progress update. Part of the record: never changed."""
+
+    progress_update = models.ForeignKey(
+        ProgressUpdate, verbose_name=_("进展记录"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    # Repeated from the update so the task page lists all files in one query.
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    kind = models.CharField(_("类型"), max_length=8)
+    content_type = models.CharField(_("MIME 类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Task page: a task's files, newest first.
+            models.Index(fields=["task", "-created_at"], name="attachment_task_created_idx"),
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return os.path.splitext(self.original_name)[1].lower()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("佐证材料只能新增，不能修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("佐证材料只能新增，不能删除。"))

@@ -109,7 +109,7 @@ def test_createsuperuser_makes_an_admin(db):
 
 
 # Logs that are themselves the record: written once, never edited.
-APPEND_ONLY = {"ProgressUpdate", "LoginEvent", "PlanImport"}
+APPEND_ONLY = {"ProgressUpdate", "Attachment", "LoginEvent", "PlanImport"}
 
 
 def test_every_model_people_edit_keeps_an_audit_trail():

@@ -39,7 +39,7 @@ class Plan(models.Model):
         _("报送周期"), max_length=16, choices=ReportingCycle.choices, default=ReportingCycle.MONTHLY
     )
     report_due_day = models.PositiveSmallIntegerField(
-        _("报送截止日"), default=25, help_text=_("每个周期内第几天前报送进展（1–28）。")
+        _("报送截止日"), default=25, help_text=_("月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。")
     )
     source_file = models.FileField(_("原始文件"), upload_to=plan_source_path, blank=True)
     source_sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True)

@@ -211,6 +211,7 @@ def _new_task(plan, sections, doc_task, order, year_end) -> Task:
         number=doc_task["number"] or "",
         heading=doc_task["heading"],
         text=doc_task["text"],
+        search_text=Task.make_search_text(doc_task["heading"], doc_task["text"]),
         due_on=year_end,
         order=order,
     )
@@ -272,6 +273,7 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
     for change in diff.changed:
         task, doc_task = change.task, doc["tasks"][change.index]
         task.heading, task.text, task.order = doc_task["heading"], doc_task["text"], change.index
+        task.search_text = Task.make_search_text(task.heading, task.text)
         if task.due_on == old_year_end:
             task.due_on = year_end
         changed_tasks.append(task)
@@ -306,7 +308,7 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
                     updated_indicators.append(old)
             drop_indicators += [i.pk for i in old_by_name.values()]
 
-    writer.update(Task, changed_tasks, ["heading", "text", "order", "due_on"])
+    writer.update(Task, changed_tasks, ["heading", "text", "search_text", "order", "due_on"])
     # Deleted through the ORM (not raw) so that simple-history records each deletion.
     if drop_owners:
         TaskOwner.objects.filter(pk__in=drop_owners).delete()
