@@ -75,7 +75,7 @@ TASKS = [
     (["三"], "8", "保障母婴安全。孕产妇死亡率控制在8/10万以内，婴儿死亡率控制在4‰以内。",
      ["妇幼健康处"], [], [("孕产妇死亡率", "<=", "8", "1/10万"), ("婴儿死亡率", "<=", "4", "‰")]),
     (["三"], "9", "发展老年健康服务，新建老年友善医疗机构20家。",
-     ["老龄健康处", "基层卫生健康处"], [(11, "完成老年友善医疗机构评审")], [("老年友善医疗机构", ">=", "20", "家")]),
+     ["老龄健康处", "基层卫生健康处", "医政医管处"], [(11, "完成老年友善医疗机构评审")], [("老年友善医疗机构", ">=", "20", "家")]),
 ]
 
 # (task number, username, status, percent, note, days ago)
@@ -87,7 +87,10 @@ PROGRESS = [
 ]
 
 # Tasks whose text sets an earlier deadline than the plan's year end: number -> month.
-DUE_MONTHS = {"6": 6}
+DUE_MONTHS = {"1": 10, "6": 6}
+
+# Responsible people (责任人) named on tasks: number -> usernames.
+RESPONSIBLE = {"1": ["demo_staff"], "4": ["demo_staff_jk"]}
 
 # (indicator name, value, days ago)
 READINGS = [
@@ -207,6 +210,10 @@ def load_demo(year: int | None = None) -> dict[str, str]:
             note=note,
             created_at=now - datetime.timedelta(days=days_ago),
         )
+    for number, usernames in RESPONSIBLE.items():
+        # Re-read: the progress updates above moved the task, and the audit record of a
+        # 责任人 change snapshots the instance it is given.
+        Task.objects.get(pk=tasks[number].pk).responsible_users.set([users[u] for u in usernames])
     for name, value, days_ago in READINGS:
         indicator = Indicator.objects.get(plan=plan, name=name)
         Reading.objects.create(

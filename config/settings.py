@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    "django_htmx",
     "accounts",
     "workplans",
     "tasks",
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as its documentation asks: it turns a lockout into the lockout page.
@@ -216,6 +218,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 PLAN_PARSE_TIME_LIMIT = env_int("PLAN_PARSE_TIME_LIMIT", 120)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Evidence files attached to a progress update: the largest file, and how many per update.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 10)
+# The request carrying them: all files of one update plus the form.
+DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES + 5
+
+# The audit trail is read, never replayed: the admin's "revert" would change a task
+# behind the progress log's back.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Risk marks (red / amber / green), used by every page, job and export -------------
+RISK_POLICY = {
+    # Amber when the percent trails the share of the plan year elapsed by more than this.
+    "pace_gap_points": 20,
+    # Amber when due within this many days and below this percent.
+    "due_soon_days": 14,
+    "due_soon_min_percent": 80,
+}
 
 # --- Email ----------------------------------------------------------------------------
 _email = _env.email_url("EMAIL_URL", default="consolemail://")

@@ -33,7 +33,12 @@ def test_each_role_lands_on_its_page(client, login, people, role):
 def test_pages_of_other_roles_are_forbidden(client, people, role, page_role):
     client.force_login(people[role])
     response = client.get(PAGES[page_role])
-    allowed = role == page_role or (role == "admin" and page_role == "auditor")
+    # The task list serves staff (their agency), leaders (their agencies) and admins (all).
+    allowed = (
+        role == page_role
+        or (role == "admin" and page_role == "auditor")
+        or (page_role == "staff" and role in ("leader", "admin"))
+    )
     assert response.status_code == (200 if allowed else 403)
 
 

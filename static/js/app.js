@@ -1,0 +1,38 @@
+/* Page behaviour shared by every page. Served from the app's own static files; no inline
+   script, so a strict Content-Security-Policy can forbid them. */
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "zh-hans";
+  var zh = lang.indexOf("zh") === 0;
+  var text = {
+    403: zh ? "您无权执行此操作。" : "You are not allowed to do this.",
+    413: zh ? "上传的文件过大。" : "The upload is too large.",
+    other: zh ? "保存失败，请刷新页面后重试。" : "Could not save. Reload the page and try again.",
+    network: zh ? "网络连接中断，请检查网络后重试。" : "The connection failed. Check the network and try again."
+  };
+
+  function showError(message) {
+    var box = document.getElementById("request-error");
+    if (!box) { return; }
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function () {
+    var box = document.getElementById("request-error");
+    if (box) { box.hidden = true; }
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showError(text[status] || text.other);
+  });
+  document.addEventListener("htmx:sendError", function () { showError(text.network); });
+
+  /* Finishing a task means 100%: fill it in when 已完成 is chosen. */
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.name !== "status" || !select.form) { return; }
+    var percent = select.form.querySelector("input[name=percent]");
+    if (percent && select.value === "done") { percent.value = 100; }
+  });
+})();

@@ -1,0 +1,117 @@
+"""Filters over task lists (我的任务, and later the API): plan, year, status, overdue, due
+soon, role, risk, this cycle's report, and a search that matches either script."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tasks.choices import OwnerRole, TaskStatus
+from tasks.models import Task
+from tasks.risk import Risk, risk_annotation
+from tasks.services import owed_this_cycle_q, reported_this_cycle_q
+from workplans.models import Plan
+from workplans.parsing.cleaning import script_key
+
+MAX_DUE_WITHIN_DAYS = 366
+
+
+class TaskOrdering(django_filters.OrderingFilter):
+    """Sort keys named for what staff sort by; the task order in its plan breaks ties."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "plan_id", "order", "id")
+
+
+def _bool_choices():
+    return [("", _("全部")), ("1", _("是")), ("0", _("否"))]
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("搜索"), method="filter_search", max_length=100)
+    plan = django_filters.ModelChoiceFilter(label=_("计划"), queryset=Plan.objects.none(), empty_label=_("全部计划"))
+    year = django_filters.NumberFilter(label=_("年度"), field_name="plan__year", min_value=2000, max_value=2100)
+    status = django_filters.MultipleChoiceFilter(
+        label=_("状态"), choices=TaskStatus.choices, widget=forms.CheckboxSelectMultiple
+    )
+    overdue = django_filters.ChoiceFilter(
+        label=_("已逾期"), choices=_bool_choices()[1:], empty_label=_("全部"), method="filter_overdue"
+    )
+    due_within = django_filters.NumberFilter(
+        label=_("N 天内到期"), method="filter_due_within", min_value=0, max_value=MAX_DUE_WITHIN_DAYS
+    )
+    role = django_filters.ChoiceFilter(
+        label=_("角色"), choices=OwnerRole.choices, empty_label=_("牵头和配合"), method="filter_role"
+    )
+    risk = django_filters.ChoiceFilter(label=_("风险"), choices=Risk.choices, empty_label=_("全部"), method="filter_risk")
+    reported = django_filters.ChoiceFilter(
+        label=_("本期已报送"), choices=_bool_choices()[1:], empty_label=_("全部"), method="filter_reported"
+    )
+    sort = TaskOrdering(
+        label=_("排序"),
+        fields=(
+            ("due_on", "due"),
+            ("number", "number"),
+            ("status", "status"),
+            ("percent", "percent"),
+            ("last_progress_at", "updated"),
+            ("plan__year", "year"),
+        ),
+        field_labels={
+            "due_on": _("完成时限（早→晚）"),
+            "-due": _("完成时限（晚→早）"),
+            "number": _("序号"),
+            "-number": _("序号（倒序）"),
+            "status": _("状态"),
+            "-status": _("状态（倒序）"),
+            "percent": _("进度（低→高）"),
+            "-percent": _("进度（高→低）"),
+            "last_progress_at": _("最近更新（早→晚）"),
+            "-updated": _("最近更新（新→旧）"),
+            "plan__year": _("年度"),
+            "-year": _("年度（新→旧）"),
+        },
+        empty_label=_("默认（完成时限）"),
+    )
+
+    class Meta:
+        model = Task
+        fields = ["q", "plan", "year", "status", "overdue", "due_within", "role", "risk", "reported"]
+
+    def __init__(self, *args, plans=None, today: datetime.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        if plans is not None:
+            self.filters["plan"].queryset = plans
+            self.form.fields["plan"].queryset = plans
+
+    def filter_search(self, queryset, name, value):
+        # Every word must appear; both sides are folded to simplified script, so 醫療 finds 医疗.
+        for term in value.split():
+            key = script_key(term)
+            if key:
+                queryset = queryset.filter(search_text__contains=key)
+        return queryset
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(due_on__lt=self.today) & ~Q(status=TaskStatus.DONE)
+        return queryset.filter(overdue) if value == "1" else queryset.exclude(overdue)
+
+    def filter_due_within(self, queryset, name, value):
+        last = self.today + datetime.timedelta(days=int(value))
+        return queryset.filter(due_on__gte=self.today, due_on__lte=last).exclude(status=TaskStatus.DONE)
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(is_lead=value == OwnerRole.LEAD)
+
+    def filter_risk(self, queryset, name, value):
+        return queryset.alias(risk=risk_annotation(self.today)).filter(risk=value)
+
+    def filter_reported(self, queryset, name, value):
+        if value == "1":
+            return queryset.filter(reported_this_cycle_q(self.today))
+        return queryset.filter(owed_this_cycle_q(self.today))

@@ -1,0 +1,166 @@
+"""Forms on the task page: the progress report (status, percent, note, files, milestones,
+indicator readings) and the choice of responsible people."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from indicators.services import check_reading, target_text
+from tasks.choices import ALLOWED_TRANSITIONS, TaskStatus
+from tasks.evidence import ACCEPT_ATTRIBUTE, check_evidence_file
+from tasks.services import EvidenceInput, ReadingInput
+
+NOTE_MAX_LENGTH = 2000
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+class ProgressForm(forms.Form):
+    """One progress report. Which fields appear depends on what the user may do on the task:
+    co-owners get no status, percent or milestones; the server checks it again on save."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # Not required: a report without them is a note (or files, or readings) on the task as it is.
+    status = forms.ChoiceField(label=_("状态"), choices=TaskStatus.choices, required=False)
+    percent = forms.IntegerField(
+        label=_("完成百分比"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 5}),
+        error_messages={"invalid": _("请填写 0 到 100 之间的整数。")},
+    )
+    note = forms.CharField(
+        label=_("进展说明"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("本期做了什么、下一步安排、需要协调的问题")}),
+    )
+    files = MultipleFileField(label=_("佐证材料"), required=False)
+    milestones = forms.MultipleChoiceField(
+        label=_("完成的时间节点"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, task, access, indicators=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.task, self.access = task, access
+        self.indicators = list(indicators)
+        self.fields["version"].initial = task.version
+        if access.can_change_status:
+            allowed = {task.status, *ALLOWED_TRANSITIONS.get(task.status, ())}
+            self.fields["status"].choices = [(v, label) for v, label in TaskStatus.choices if v in allowed]
+            self.fields["status"].initial = task.status
+            self.fields["percent"].initial = task.percent
+            open_milestones = [m for m in task.milestones.all() if m.done_on is None]
+            self.fields["milestones"].choices = [
+                (str(m.pk), f"{m.due_on:%Y-%m-%d} {m.text}") for m in open_milestones
+            ]
+            if not open_milestones:
+                del self.fields["milestones"]
+        else:
+            for name in ("status", "percent", "milestones"):
+                del self.fields[name]
+        self.reading_fields = []
+        for indicator in self.indicators:
+            value_name, as_of_name = f"reading_{indicator.pk}_value", f"reading_{indicator.pk}_as_of"
+            self.fields[value_name] = forms.CharField(
+                label=indicator.name,
+                required=False,
+                max_length=40,
+                help_text=_("目标：%(target)s") % {"target": target_text(indicator)},
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+            self.fields[as_of_name] = forms.DateField(
+                label=_("统计日期"),
+                required=False,
+                initial=timezone.localdate,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+            self.reading_fields.append((indicator, self[value_name], self[as_of_name]))
+
+    def clean_files(self):
+        files = self.cleaned_data.get("files") or []
+        limit = settings.EVIDENCE_MAX_FILES
+        if len(files) > limit:
+            raise ValidationError(
+                ngettext("一次最多上传 %(n)d 个文件。", "一次最多上传 %(n)d 个文件。", limit) % {"n": limit}
+            )
+        evidence, errors = [], []
+        for uploaded in files:
+            try:
+                evidence.append(EvidenceInput(uploaded, check_evidence_file(uploaded)))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return evidence
+
+    def clean(self):
+        cleaned = super().clean()
+        readings = []
+        today = timezone.localdate()
+        for indicator, value_field, as_of_field in self.reading_fields:
+            raw_value = (self.data.get(value_field.html_name) or "").strip()
+            if not raw_value:
+                continue
+            try:
+                value, as_of = check_reading(indicator, raw_value, self.data.get(as_of_field.html_name), today=today)
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    target = value_field.name if field == "value" else as_of_field.name
+                    for message in messages:
+                        self.add_error(target, message)
+                continue
+            readings.append(ReadingInput(indicator.pk, value, as_of))
+        cleaned["readings"] = readings
+        if self.access.can_change_status and cleaned.get("status"):
+            if cleaned["status"] == TaskStatus.DONE and cleaned.get("percent") != 100:
+                # Finishing means 100%: fill it in rather than refuse a form that says 已完成.
+                cleaned["percent"] = 100
+        return cleaned
+
+    def report_kwargs(self) -> dict:
+        """Arguments for tasks.services.report_progress from the cleaned form."""
+        data = self.cleaned_data
+        kwargs = {
+            "based_on_version": data["version"],
+            "note": data.get("note", ""),
+            "evidence": data.get("files", []),
+            "readings": data.get("readings", []),
+        }
+        if self.access.can_change_status:
+            kwargs["status"], kwargs["percent"] = data.get("status") or None, data.get("percent")
+            kwargs["milestone_ids"] = [int(pk) for pk in data.get("milestones", [])]
+        return kwargs
+
+
+class ResponsibleForm(forms.Form):
+    users = forms.ModelMultipleChoiceField(
+        label=_("责任人"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("牵头单位的人员；提醒优先发送给责任人。"),
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = candidates

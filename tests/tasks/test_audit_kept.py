@@ -1,0 +1,52 @@
+"""The audit trail is kept: no page, admin screen or revert changes or removes it."""
+
+import pytest
+
+
+def history_models():
+    from simple_history.models import registered_models
+
+    return [model.history.model for model in registered_models.values() if hasattr(model, "history")]
+
+
+def test_no_audit_record_model_is_editable_in_the_admin(db):
+    from django.contrib import admin
+
+    registered = set(admin.site._registry)
+    assert not [m for m in history_models() if m in registered]
+
+
+def test_reverting_from_the_admin_history_is_disabled(client, admin_user, staff_a, task):
+    from tasks.models import ProgressUpdate
+
+    # given a task moved on by a progress update
+    ProgressUpdate(task=task, author=staff_a, status="in_progress", percent=50).save()
+    first = task.history.earliest()
+    client.force_login(admin_user)
+    # when an admin opens the first version and posts it back ("revert")
+    url = f"/admin/tasks/task/{task.pk}/history/{first.history_id}/"
+    response = client.post(url, {"heading": task.heading, "plan": task.plan_id, "due_on": "2026-12-31"})
+    # then nothing changes: the task still follows its progress log, and the trail is intact
+    task.refresh_from_db()
+    assert (task.status, task.percent) == ("in_progress", 50)
+    # (the admin shows the old version read-only; the post is not applied)
+    assert response.status_code == 200
+    assert task.history.count() == 2
+
+
+def test_the_trail_outlives_the_task(client, admin_user, staff_a, task):
+    from tasks.models import Task
+
+    task_id = task.pk
+    client.force_login(admin_user)
+    Task.objects.filter(pk=task_id).delete()
+    records = Task.history.filter(id=task_id)
+    assert [r.history_type for r in records.order_by("history_date")] == ["+", "-"]
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_the_task_history_page_only_reads(client, admin_user, task, method):
+    client.force_login(admin_user)
+    response = getattr(client, method)(f"/tasks/{task.pk}/history/")
+    assert response.status_code == 405
+    assert task.history.count() == 1
