@@ -24,7 +24,9 @@ def _fmt(value: decimal.Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def check_reading(indicator: Indicator, raw_value, raw_as_of, *, today: datetime.date) -> tuple[decimal.Decimal, datetime.date]:
+def check_reading(
+    indicator: Indicator, raw_value, raw_as_of, *, today: datetime.date
+) -> tuple[decimal.Decimal, datetime.date]:
     """The value and date of a reading, or ValidationError with a Chinese message for each
     field that is wrong: not a number, too many decimals, below zero for a count or a rate,
     over 100 for a percentage, too large to store, a date outside the plan year or ahead."""

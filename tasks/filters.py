@@ -47,7 +47,9 @@ class TaskFilterSet(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(
         label=_("角色"), choices=OwnerRole.choices, empty_label=_("牵头和配合"), method="filter_role"
     )
-    risk = django_filters.ChoiceFilter(label=_("风险"), choices=Risk.choices, empty_label=_("全部"), method="filter_risk")
+    risk = django_filters.ChoiceFilter(
+        label=_("风险"), choices=Risk.choices, empty_label=_("全部"), method="filter_risk"
+    )
     reported = django_filters.ChoiceFilter(
         label=_("本期已报送"), choices=_bool_choices()[1:], empty_label=_("全部"), method="filter_reported"
     )

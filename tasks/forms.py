@@ -1,6 +1,8 @@
 """Forms on the task page: the progress report (status, percent, note, files, milestones,
 indicator readings) and the choice of responsible people."""
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,6 +40,7 @@ class ProgressForm(forms.Form):
     co-owners get no status, percent or milestones; the server checks it again on save."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     # Not required: a report without them is a note (or files, or readings) on the task as it is.
     status = forms.ChoiceField(label=_("状态"), choices=TaskStatus.choices, required=False)
     percent = forms.IntegerField(
@@ -64,15 +67,14 @@ class ProgressForm(forms.Form):
         self.task, self.access = task, access
         self.indicators = list(indicators)
         self.fields["version"].initial = task.version
+        self.fields["submission"].initial = uuid.uuid4().hex
         if access.can_change_status:
             allowed = {task.status, *ALLOWED_TRANSITIONS.get(task.status, ())}
             self.fields["status"].choices = [(v, label) for v, label in TaskStatus.choices if v in allowed]
             self.fields["status"].initial = task.status
             self.fields["percent"].initial = task.percent
             open_milestones = [m for m in task.milestones.all() if m.done_on is None]
-            self.fields["milestones"].choices = [
-                (str(m.pk), f"{m.due_on:%Y-%m-%d} {m.text}") for m in open_milestones
-            ]
+            self.fields["milestones"].choices = [(str(m.pk), f"{m.due_on:%Y-%m-%d} {m.text}") for m in open_milestones]
             if not open_milestones:
                 del self.fields["milestones"]
         else:
@@ -142,6 +144,7 @@ class ProgressForm(forms.Form):
         data = self.cleaned_data
         kwargs = {
             "based_on_version": data["version"],
+            "submission_key": data.get("submission", ""),
             "note": data.get("note", ""),
             "evidence": data.get("files", []),
             "readings": data.get("readings", []),

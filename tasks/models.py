@@ -197,6 +197,9 @@ class ProgressUpdate(models.Model):
     status_before = models.CharField(_("原状态"), max_length=16, choices=TaskStatus.choices, blank=True)
     percent_before = models.PositiveSmallIntegerField(_("原完成百分比"), null=True, blank=True)
     based_on_version = models.PositiveIntegerField(_("基于版本"), null=True, blank=True)
+    # A token the form carries: the same form posted twice (a double click, a retried
+    # request) is one update, not two.
+    submission_key = models.CharField(_("提交标识"), max_length=64, blank=True, editable=False)
 
     objects = ProgressUpdateQuerySet.as_manager()
 
@@ -214,6 +217,11 @@ class ProgressUpdate(models.Model):
             models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="progress_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status=TaskStatus.DONE) | Q(percent=100), name="progress_done_is_100_percent"
+            ),
+            models.UniqueConstraint(
+                fields=["task", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="progress_submission_once_per_task",
             ),
         ]
 

@@ -22,9 +22,7 @@ from workplans.cycles import cycle_for
 def tasks_owned_by(agency_ids, *, active_only: bool = True) -> QuerySet[Task]:
     """Tasks any of `agency_ids` owns as lead or co-owner, each once, with the agency's role."""
     ownership = TaskOwner.objects.filter(task=OuterRef("pk"), agency_id__in=agency_ids)
-    tasks = Task.objects.filter(Exists(ownership)).annotate(
-        is_lead=Exists(ownership.filter(role=OwnerRole.LEAD))
-    )
+    tasks = Task.objects.filter(Exists(ownership)).annotate(is_lead=Exists(ownership.filter(role=OwnerRole.LEAD)))
     if active_only:
         tasks = tasks.filter(plan__status=PlanStatus.ACTIVE)
     return tasks
@@ -104,9 +102,12 @@ def task_access(user, task: Task, *, scope: set[int] | None | bool = False) -> T
     return TaskAccess()
 
 
-def may_view_audit_trail(user, access: TaskAccess) -> bool:
-    """Anyone who may open the task reads its trail; auditors read every task's trail."""
-    return access.can_view or (user.is_authenticated and user.role == Role.AUDITOR)
+def may_view_audit_trail(user, task: Task, access: TaskAccess) -> bool:
+    """Anyone who may open the task reads its trail; auditors read the trail of every
+    published task (a draft is the admins' until it is published)."""
+    if access.can_view:
+        return True
+    return user.is_authenticated and user.role == Role.AUDITOR and task.plan.status != PlanStatus.DRAFT
 
 
 def assignable_users(task: Task):
@@ -175,6 +176,7 @@ def report_progress(
     evidence: Iterable[EvidenceInput] = (),
     milestone_ids: Iterable[int] = (),
     readings: Iterable[ReadingInput] = (),
+    submission_key: str = "",
 ) -> ProgressUpdate:
     """Record one progress report and everything that came with it, in one transaction.
 
@@ -195,6 +197,11 @@ def report_progress(
                 .get(pk=task_id)
             )
             access = task_access(user, task)
+            if submission_key:
+                # Checked under the task's lock: a form posted twice gets its first update back.
+                done = task.progress_updates.filter(submission_key=submission_key, author=user).first()
+                if done is not None:
+                    return done
             changing_state = status is not None or percent is not None
             if not access.can_report or (changing_state or milestone_ids) and not access.can_change_status:
                 raise PermissionDenied(_("您无权修改此任务的状态或进度。"))
@@ -211,6 +218,7 @@ def report_progress(
                 percent=new_percent,
                 note=note.strip(),
                 based_on_version=based_on_version,
+                submission_key=submission_key,
             )
             update.save()
             _save_evidence(update, user, evidence, written)
@@ -246,9 +254,7 @@ def _check_report(task, status, percent, note, evidence, milestone_ids, readings
         errors["percent"] = _("任务标记为已完成时，完成百分比应为 100%。")
     if status == TaskStatus.DONE and task.status != TaskStatus.DONE and not note.strip():
         errors["note"] = _("标记为已完成时，请填写完成情况说明。")
-    if (status, percent) == (task.status, task.percent) and not (
-        note.strip() or evidence or milestone_ids or readings
-    ):
+    if (status, percent) == (task.status, task.percent) and not (note.strip() or evidence or milestone_ids or readings):
         errors["__all__"] = _("没有需要保存的内容：请修改状态或进度，或填写进展说明、上传材料、填报指标。")
     if milestone_ids:
         open_ids = set(

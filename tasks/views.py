@@ -74,12 +74,9 @@ def my_tasks(request):
         plans = plans.filter(tasks__in=base.values("pk")).distinct()
     filters = TaskFilterSet(request.GET or None, queryset=base, plans=plans, today=today)
     next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
-    tasks = (
-        filters.qs.select_related("plan", "section")
-        .annotate(
-            next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
-            next_milestone_text=Subquery(next_milestone.values("text")[:1]),
-        )
+    tasks = filters.qs.select_related("plan", "section").annotate(
+        next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
+        next_milestone_text=Subquery(next_milestone.values("text")[:1]),
     )
     if not request.GET.get("sort"):
         tasks = tasks.order_by("due_on", "plan_id", "order", "id")
@@ -234,7 +231,7 @@ def attachment_download(request, pk):
 def task_history(request, pk):
     """The task's whole audit trail, page by page. Auditors may read it (and only it)."""
     task, access = _load_task(request, pk)
-    if not may_view_audit_trail(request.user, access):
+    if not may_view_audit_trail(request.user, task, access):
         raise PermissionDenied
     try:
         page_number = max(int(request.GET.get("page", 1)), 1)

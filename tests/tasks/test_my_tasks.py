@@ -30,23 +30,43 @@ def headings(response) -> list[str]:
 def report(task, user, status, percent, note="", at=None):
     from tasks.models import ProgressUpdate
 
-    ProgressUpdate(task=task, author=user, status=status, percent=percent, note=note,
-                   created_at=at or timezone.now()).save()
+    ProgressUpdate(
+        task=task, author=user, status=status, percent=percent, note=note, created_at=at or timezone.now()
+    ).save()
 
 
 @pytest.fixture
 def tasks(plan, section, agency_a, agency_b, outside_agency):
     """Tasks of agency A: led, co-owned, overdue, due soon, done; and one A has nothing to do with."""
     return {
-        "led": make_task(plan, section, "1", lead=agency_a, heading="推进医疗集团建设", due_on=datetime.date(2026, 12, 31)),
-        "co": make_task(plan, section, "2", lead=agency_b, co_owners=[agency_a], heading="完善传染病监测预警",
-                        due_on=datetime.date(2026, 12, 31)),
-        "late": make_task(plan, section, "3", lead=agency_a, heading="醫療服務質量提升行動",
-                          due_on=datetime.date(2026, 10, 31)),
-        "soon": make_task(plan, section, "4", lead=agency_a, heading="年底前完成专科评估",
-                          due_on=datetime.date(2026, 12, 5)),
-        "done": make_task(plan, section, "5", lead=agency_a, heading="已经完成的任务", due_on=datetime.date(2026, 6, 30),
-                          status="done", percent=100),
+        "led": make_task(
+            plan, section, "1", lead=agency_a, heading="推进医疗集团建设", due_on=datetime.date(2026, 12, 31)
+        ),
+        "co": make_task(
+            plan,
+            section,
+            "2",
+            lead=agency_b,
+            co_owners=[agency_a],
+            heading="完善传染病监测预警",
+            due_on=datetime.date(2026, 12, 31),
+        ),
+        "late": make_task(
+            plan, section, "3", lead=agency_a, heading="醫療服務質量提升行動", due_on=datetime.date(2026, 10, 31)
+        ),
+        "soon": make_task(
+            plan, section, "4", lead=agency_a, heading="年底前完成专科评估", due_on=datetime.date(2026, 12, 5)
+        ),
+        "done": make_task(
+            plan,
+            section,
+            "5",
+            lead=agency_a,
+            heading="已经完成的任务",
+            due_on=datetime.date(2026, 6, 30),
+            status="done",
+            percent=100,
+        ),
         "other": make_task(plan, section, "6", lead=outside_agency, heading="别的单位的任务"),
     }
 
@@ -59,7 +79,13 @@ def test_it_lists_the_tasks_the_agency_leads_or_co_owns(client, staff_a, tasks):
     # then they see A's tasks, lead and co-owned, and nothing else
     assert response.status_code == 200
     shown = headings(response)
-    assert set(shown) == {"推进医疗集团建设", "完善传染病监测预警", "醫療服務質量提升行動", "年底前完成专科评估", "已经完成的任务"}
+    assert set(shown) == {
+        "推进医疗集团建设",
+        "完善传染病监测预警",
+        "醫療服務質量提升行動",
+        "年底前完成专科评估",
+        "已经完成的任务",
+    }
     assert "别的单位的任务" not in response.content.decode()
 
 
@@ -79,13 +105,13 @@ def test_it_shows_mark_role_status_next_milestone_and_cycle_report(client, staff
     # when
     html = client.get(URL).content.decode()
     # then each row carries its risk mark, role, next milestone and whether this cycle's report is in
-    late_row = html[html.index("醫療服務質量提升行動") - 900: html.index("醫療服務質量提升行動") + 1500]
+    late_row = html[html.index("醫療服務質量提升行動") - 900 : html.index("醫療服務質量提升行動") + 1500]
     assert "risk-red" in late_row and "已逾期 24 天" in late_row
     assert "2026-09-30" in late_row and "完成方案制定" in late_row
     assert "未报" in late_row
-    led_row = html[html.index("推进医疗集团建设"): html.index("推进医疗集团建设") + 1500]
+    led_row = html[html.index("推进医疗集团建设") : html.index("推进医疗集团建设") + 1500]
     assert "已报" in led_row and "90%" in led_row
-    co_row = html[html.index("完善传染病监测预警"): html.index("完善传染病监测预警") + 600]
+    co_row = html[html.index("完善传染病监测预警") : html.index("完善传染病监测预警") + 600]
     assert "配合" in co_row
 
 
@@ -112,7 +138,13 @@ def test_it_filters(client, staff_a, tasks, query, expected):
     response = client.get(f"{URL}?{query}")
     assert response.status_code == 200
     if expected is None:
-        expected = {"推进医疗集团建设", "完善传染病监测预警", "醫療服務質量提升行動", "年底前完成专科评估", "已经完成的任务"}
+        expected = {
+            "推进医疗集团建设",
+            "完善传染病监测预警",
+            "醫療服務質量提升行動",
+            "年底前完成专科评估",
+            "已经完成的任务",
+        }
     assert set(headings(response)) == expected
 
 
@@ -224,8 +256,9 @@ def test_draft_and_archived_plans_are_not_listed(client, staff_a, commission, ag
 
 
 @pytest.mark.parametrize("rows", [3, 60])
-def test_it_runs_a_bounded_number_of_queries(client, django_assert_max_num_queries, plan, section, agency_a,
-                                              agency_b, staff_a, rows):
+def test_it_runs_a_bounded_number_of_queries(
+    client, django_assert_max_num_queries, plan, section, agency_a, agency_b, staff_a, rows
+):
     from tasks.models import Milestone
 
     for n in range(rows):

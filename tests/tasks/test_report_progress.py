@@ -29,8 +29,9 @@ def media(settings, tmp_path):
 def indicator(task):
     from indicators.models import Indicator
 
-    return Indicator.objects.create(task=task, name="每千人口床位数", comparator=">=", target=decimal.Decimal("6.5"),
-                                    unit="张")
+    return Indicator.objects.create(
+        task=task, name="每千人口床位数", comparator=">=", target=decimal.Decimal("6.5"), unit="张"
+    )
 
 
 @pytest.fixture
@@ -60,8 +61,14 @@ def counts(task):
     from tasks.models import Attachment, ProgressUpdate
 
     task.refresh_from_db()
-    return (task.status, task.percent, task.version, ProgressUpdate.objects.count(), Reading.objects.count(),
-            Attachment.objects.count())
+    return (
+        task.status,
+        task.percent,
+        task.version,
+        ProgressUpdate.objects.count(),
+        Reading.objects.count(),
+        Attachment.objects.count(),
+    )
 
 
 def test_it_saves_status_percent_note_file_milestone_and_reading_in_one_update(
@@ -72,8 +79,13 @@ def test_it_saves_status_percent_note_file_milestone_and_reading_in_one_update(
     client.force_login(staff_a)
     # when lead staff report everything at once
     response = post(
-        client, task, status="in_progress", percent=60, note="已完成方案起草",
-        files=[SimpleUploadedFile("实施方案.pdf", PDF)], milestones=[milestone.pk],
+        client,
+        task,
+        status="in_progress",
+        percent=60,
+        note="已完成方案起草",
+        files=[SimpleUploadedFile("实施方案.pdf", PDF)],
+        milestones=[milestone.pk],
         **{f"reading_{indicator.pk}_value": "6.62", f"reading_{indicator.pk}_as_of": "2026-11-20"},
     )
     # then it is one update carrying all of it, and the task follows it
@@ -82,13 +94,20 @@ def test_it_saves_status_percent_note_file_milestone_and_reading_in_one_update(
     assert (task.status, task.percent, task.version) == ("in_progress", 60, 2)
     update = task.progress_updates.get()
     assert (update.author, update.note, update.status_before, update.percent_before) == (
-        staff_a, "已完成方案起草", "not_started", 0)
+        staff_a,
+        "已完成方案起草",
+        "not_started",
+        0,
+    )
     attachment = update.attachments.get()
     assert (attachment.original_name, attachment.kind, attachment.size) == ("实施方案.pdf", "pdf", len(PDF))
     assert attachment.file.read() == PDF and attachment.file.name.startswith("evidence/2026/11/")
     reading = update.readings.get()
-    assert (reading.value, reading.as_of, reading.reporter) == (decimal.Decimal("6.62"), datetime.date(2026, 11, 20),
-                                                                staff_a)
+    assert (reading.value, reading.as_of, reading.reporter) == (
+        decimal.Decimal("6.62"),
+        datetime.date(2026, 11, 20),
+        staff_a,
+    )
     milestone.refresh_from_db()
     assert (milestone.done_on, milestone.done_by_update) == (datetime.date(2026, 11, 24), update)
     # and the task page shows it
@@ -124,8 +143,9 @@ def test_a_refused_file_refuses_the_whole_update(client, staff_a, task, media, n
 
     client.force_login(staff_a)
     before = counts(task)
-    response = post(client, task, status="in_progress", percent=30, note="附件有问题",
-                    files=[SimpleUploadedFile(name, content)])
+    response = post(
+        client, task, status="in_progress", percent=30, note="附件有问题", files=[SimpleUploadedFile(name, content)]
+    )
     assert response.status_code == 400
     assert any(name in e and message in e for e in errors(response)), errors(response)
     assert counts(task) == before
@@ -192,12 +212,17 @@ def test_the_form_only_offers_allowed_statuses():
         ("6.6", "", "请填写统计日期"),
     ],
 )
-def test_a_bad_reading_is_refused_with_a_clear_message_and_nothing_saved(client, staff_a, task, indicator, value,
-                                                                         as_of, message):
+def test_a_bad_reading_is_refused_with_a_clear_message_and_nothing_saved(
+    client, staff_a, task, indicator, value, as_of, message
+):
     client.force_login(staff_a)
     before = counts(task)
-    response = post(client, task, note="填报指标",
-                    **{f"reading_{indicator.pk}_value": value, f"reading_{indicator.pk}_as_of": as_of})
+    response = post(
+        client,
+        task,
+        note="填报指标",
+        **{f"reading_{indicator.pk}_value": value, f"reading_{indicator.pk}_as_of": as_of},
+    )
     assert response.status_code == 400
     assert any(message in e for e in errors(response)), errors(response)
     assert counts(task) == before
@@ -223,8 +248,12 @@ def test_a_reading_of_another_tasks_indicator_is_ignored_by_the_form(client, sta
 
     foreign = Indicator.objects.create(task=make_task(plan, None, "9", lead=agency_b), name="别的指标", target=1)
     client.force_login(staff_a)
-    response = post(client, task, note="只写说明",
-                    **{f"reading_{foreign.pk}_value": "5", f"reading_{foreign.pk}_as_of": "2026-11-20"})
+    response = post(
+        client,
+        task,
+        note="只写说明",
+        **{f"reading_{foreign.pk}_value": "5", f"reading_{foreign.pk}_as_of": "2026-11-20"},
+    )
     assert response.status_code == 302
     assert not Reading.objects.exists()
 
@@ -254,8 +283,12 @@ def test_a_co_owner_adds_a_note_without_touching_status(client, staff_a, staff_b
 def test_htmx_saves_without_a_full_page_and_returns_the_main_panel(client, staff_a, task):
     response = None
     client.force_login(staff_a)
-    response = client.post(url(task), {"version": task.version, "status": "in_progress", "percent": 25, "note": "快速"},
-                           headers={"HX-Request": "true"}, follow=True)
+    response = client.post(
+        url(task),
+        {"version": task.version, "status": "in_progress", "percent": 25, "note": "快速"},
+        headers={"HX-Request": "true"},
+        follow=True,
+    )
     assert response.status_code == 200
     assert 'id="task-main"' in response.content.decode()
     task.refresh_from_db()
@@ -278,8 +311,9 @@ def test_lead_staff_name_the_responsible_people(client, staff_a, task, agency_a,
 
 
 @pytest.mark.parametrize(("updates", "readings"), [(2, 1), (80, 40)])
-def test_the_task_page_runs_a_bounded_number_of_queries(client, django_assert_max_num_queries, staff_a, task,
-                                                        indicator, milestone, updates, readings):
+def test_the_task_page_runs_a_bounded_number_of_queries(
+    client, django_assert_max_num_queries, staff_a, task, indicator, milestone, updates, readings
+):
     from indicators.models import Reading
     from tasks.models import ProgressUpdate
 
