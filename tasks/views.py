@@ -93,6 +93,8 @@ def my_tasks(request):
             "owed": owed,
             "today": today,
             "scope_is_own": request.user.role == Role.STAFF,
+            # The full filter panel opens when a filter other than the search is in use.
+            "filters_open": bool(set(request.GET) - {"q", "page"}) or bool(filters.form.errors),
         },
     )
 

@@ -326,3 +326,15 @@ def test_the_task_page_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(30):
         response = client.get(url(task, "task_detail"))
     assert response.status_code == 200
+
+
+def test_evidence_is_not_served_by_its_storage_url(client, staff_a, outside_agency, task, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(staff_a)
+    post(client, task, note="附材料", files=[SimpleUploadedFile("内部材料.pdf", PDF)])
+    stored = task.attachments.get().file.name
+    # someone of another agency who learnt the path gets nothing
+    client.force_login(make_user("outsider", "staff", outside_agency))
+    assert client.get(f"/media/{stored}").status_code == 404
+    assert client.get(f"/tasks/attachments/{task.attachments.get().pk}/").status_code == 403
