@@ -174,15 +174,45 @@ class Milestone(models.Model):
         return f"{self.due_on:%Y-%m-%d} {self.text}"
 
 
-class ProgressUpdateQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk changes: the rows of a log are added, never changed or removed."""
+
     def update(self, **kwargs):
-        raise ValidationError(_("进展记录只能新增，不能修改。"))
+        raise ValidationError(self.model.change_refused())
 
     def delete(self):
-        raise ValidationError(_("进展记录只能新增，不能删除。"))
+        raise ValidationError(self.model.delete_refused())
 
 
-class ProgressUpdate(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row that is part of the record: saved once, then never changed or deleted, not
+    through the model, its queryset or the admin (which shows these read-only)."""
+
+    record_name = _("记录")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def change_refused(cls) -> str:
+        return _("%(record)s只能新增，不能修改。") % {"record": cls.record_name}
+
+    @classmethod
+    def delete_refused(cls) -> str:
+        return _("%(record)s只能新增，不能删除。") % {"record": cls.record_name}
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(self.change_refused())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(self.delete_refused())
+
+
+class ProgressUpdate(AppendOnlyModel):
     """One report on a task. Append-only: the task's current state is the latest of these."""
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="progress_updates")
@@ -201,7 +231,7 @@ class ProgressUpdate(models.Model):
     # request) is one update, not two.
     submission_key = models.CharField(_("提交标识"), max_length=64, blank=True, editable=False)
 
-    objects = ProgressUpdateQuerySet.as_manager()
+    record_name = _("进展记录")
 
     class Meta:
         verbose_name = _("进展记录")
@@ -230,7 +260,7 @@ class ProgressUpdate(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ValidationError(_("进展记录只能新增，不能修改。"))
+            raise ValidationError(self.change_refused())
         with transaction.atomic():
             # Lock the task first: the "before" values and the version are read and moved
             # under the same lock, so two updates at once are ordered, never interleaved.
@@ -247,9 +277,6 @@ class ProgressUpdate(models.Model):
             task.save(update_fields=["status", "percent", "version", "last_progress_at", "updated_at"])
             self.task = task
 
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("进展记录只能新增，不能删除。"))
-
 
 def evidence_path(attachment, filename):
     # The stored name is ours (a random part, the checked extension), never the uploader's,
@@ -257,15 +284,7 @@ def evidence_path(attachment, filename):
     return f"evidence/{timezone.localdate():%Y/%m}/{attachment.task_id}-{secrets.token_hex(8)}{attachment.extension}"
 
 
-class AttachmentQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError(_("佐证材料只能新增，不能修改。"))
-
-    def delete(self):
-        raise ValidationError(_("佐证材料只能新增，不能删除。"))
-
-
-class Attachment(models.Model):
+class Attachment(AppendOnlyModel):
     """An evidence file reported with a progress update. Part of the record: never changed."""
 
     progress_update = models.ForeignKey(
@@ -284,7 +303,7 @@ class Attachment(models.Model):
     )
     created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
-    objects = AttachmentQuerySet.as_manager()
+    record_name = _("佐证材料")
 
     class Meta:
         verbose_name = _("佐证材料")
@@ -302,10 +321,3 @@ class Attachment(models.Model):
     def extension(self) -> str:
         return os.path.splitext(self.original_name)[1].lower()
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("佐证材料只能新增，不能修改。"))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("佐证材料只能新增，不能删除。"))

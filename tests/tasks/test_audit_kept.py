@@ -50,3 +50,28 @@ def test_the_task_history_page_only_reads(client, admin_user, task, method):
     response = getattr(client, method)(f"/tasks/{task.pk}/history/")
     assert response.status_code == 405
     assert task.history.count() == 1
+
+
+def test_evidence_files_are_part_of_the_record(staff_a, task, settings, tmp_path):
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.evidence import check_evidence_file
+    from tasks.models import Attachment
+    from tasks.services import EvidenceInput, report_progress
+
+    settings.MEDIA_ROOT = tmp_path
+    pdf = SimpleUploadedFile("验收报告.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    report_progress(task.pk, staff_a, based_on_version=task.version, note="附验收报告",
+                    evidence=[EvidenceInput(pdf, check_evidence_file(pdf))])
+    attachment = Attachment.objects.get()
+    attachment.original_name = "改名.pdf"
+    with pytest.raises(ValidationError, match="佐证材料只能新增，不能修改。"):
+        attachment.save()
+    with pytest.raises(ValidationError, match="佐证材料只能新增，不能删除。"):
+        attachment.delete()
+    with pytest.raises(ValidationError, match="佐证材料只能新增，不能删除。"):
+        Attachment.objects.all().delete()
+    with pytest.raises(ValidationError, match="佐证材料只能新增，不能修改。"):
+        Attachment.objects.update(original_name="x.pdf")
+    assert Attachment.objects.get().original_name == "验收报告.pdf"
