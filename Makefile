@@ -42,6 +42,7 @@ bench: venv
 	$(PY) tests/bench/score_seeds.py
 	$(PY) tests/bench/bench_import.py
 	$(PY) tests/bench/bench_adversarial.py
+	$(PY) tests/bench/bench_staff_pages.py
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo is committed, so running the
 # site does not.

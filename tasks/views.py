@@ -71,10 +71,11 @@ def my_tasks(request):
     base = visible_tasks(request.user, scope=scope).filter(plan__status=PlanStatus.ACTIVE)
     plans = Plan.objects.filter(status=PlanStatus.ACTIVE).order_by("-year", "title")
     if scope is not None:
-        plans = plans.filter(tasks__in=base.values("pk")).distinct()
+        plans = plans.filter(pk__in=base.values("plan_id"))
     filters = TaskFilterSet(request.GET or None, queryset=base, plans=plans, today=today)
     next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
-    tasks = filters.qs.select_related("plan", "section").annotate(
+    # text and search_text are wide and the list shows neither.
+    tasks = filters.qs.select_related("plan", "section").defer("text", "search_text").annotate(
         next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
         next_milestone_text=Subquery(next_milestone.values("text")[:1]),
     )
