@@ -1,6 +1,7 @@
 # Two commands do all the set-up: `make run` (site with demo data) and `make test`.
-# Both create .venv and install the pinned requirements the first time, and are safe to
-# run again.
+# Both create .venv and install the pinned requirements the first time, and the pinned
+# front-end libraries (package-lock.json: ECharts, served from our own static files, no CDN)
+# into node_modules with npm, and are safe to run again.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -9,10 +10,17 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test venv migrate demo worker beat bench check messages clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the charts' ECharts comes from npm. Install Node.js and npm (Debian: apt-get install nodejs npm) and run make again." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	npm ci --no-audit --no-fund --omit=dev --ignore-scripts --loglevel=error
 	touch $(STAMP)
+
+# node_modules removed on its own (the stamp still there): install again.
+ifeq ($(wildcard node_modules/echarts/dist/echarts.min.js),)
+.PHONY: $(STAMP)
+endif
 
 venv: $(STAMP)
 
