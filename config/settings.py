@@ -195,7 +195,9 @@ USE_TZ = True
 # --- Static and uploaded files --------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# ECharts comes from the npm registry (package.json, installed by `make venv`) and is
+# served from here under vendor/echarts/: no CDN, the site works on an intranet.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist")]
 # Outside production, serve straight from the app folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
@@ -227,6 +229,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES + 5
 # The audit trail is read, never replayed: the admin's "revert" would change a task
 # behind the progress log's back.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Exports: a ledger of more rows than this runs as a job with a progress bar.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 500)
 
 # --- Risk marks (red / amber / green), used by every page, job and export -------------
 RISK_POLICY = {
@@ -269,6 +274,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
         # A missed run is simply skipped: the next night's run does the same work.
         "options": {"expires": 3600},
+    },
+    # Dashboard history: yesterday's snapshots, written once the day is over.
+    "rollup-snapshots": {
+        "task": "dashboards.jobs.rollup_snapshots",
+        "schedule": crontab(hour=0, minute=20),
+        "options": {"expires": 6 * 3600},
     },
 }
 

@@ -135,5 +135,8 @@ def confirm_import(
             ip_address=ip_address,
         )
         PlanImport.objects.filter(pk=plan_import.pk).update(plan=result.plan)
+        from dashboards.jobs import rollup_snapshots  # the dashboard history gets the plan's row at once
+        day, plan_ids = timezone.localdate().isoformat(), [result.plan.pk]
+        transaction.on_commit(lambda: rollup_snapshots.delay(day=day, plan_ids=plan_ids), robust=True)
     plan_import.refresh_from_db()
     return result

@@ -1,0 +1,24 @@
+"""Celery jobs of the dashboards: the nightly (and after-import) rollup, and export files."""
+
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(acks_late=True)
+def rollup_snapshots(day: str | None = None, plan_ids: list[int] | None = None) -> int:
+    """Write the snapshots of `day` (ISO date; default yesterday, the last full day) for
+    every active plan, or only `plan_ids`. Safe to run twice: a day's rows are replaced."""
+    from dashboards.rollup import rollup_day
+
+    when = datetime.date.fromisoformat(day) if day else timezone.localdate() - datetime.timedelta(days=1)
+    return rollup_day(when, plan_ids=plan_ids)
+
+
+@shared_task(acks_late=True)
+def build_export(export_id: int) -> None:
+    """Generate one requested ledger or bulletin; the page polls its progress."""
+    from dashboards.exports import run_export
+
+    run_export(export_id)
