@@ -276,6 +276,11 @@ def load_demo(year: int | None = None) -> dict[str, str]:
             as_of=timezone.localdate() - datetime.timedelta(days=days_ago),
             reporter=users["demo_staff"],
         )
+    # Today's snapshot, so the dashboard's trend has its first point (the nightly rollup
+    # adds one a day from here on).
+    from dashboards.rollup import rollup_day
+
+    rollup_day(timezone.localdate(), plan_ids=[plan.pk])
     return creds
 
 

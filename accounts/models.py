@@ -85,6 +85,11 @@ class AgencyAlias(models.Model):
 
 
 class UserManager(DjangoUserManager):
+    def get_queryset(self):
+        # The signed-in user is loaded on every request and every page shows their agency:
+        # one query for both.
+        return super().get_queryset().select_related("agency")
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)

@@ -1,25 +1,249 @@
-"""Figures for leaders' dashboards, over the agencies a leader oversees."""
+"""Figures for leaders' dashboards over the agencies a leader oversees (or everything, for
+admins): live counts for today, per plan, section and owner agency, indicator attainment,
+and the trend read from the rollup snapshots. A fixed number of queries whatever the size."""
 
-from django.db.models import Avg, Count, Q
+import dataclasses
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from dashboards.models import Snapshot, SnapshotScope
+from dashboards.rollup import mean_percent, task_aggregates
+from indicators.choices import Comparator
+from indicators.models import Indicator, Reading
 from tasks.choices import TaskStatus
+from tasks.models import Task
 from tasks.services import tasks_owned_by
+from workplans.choices import PlanStatus
+
+INDICATOR_ROWS = 100  # the indicator table shows the ones that miss first, then the rest
 
 
-def overview_figures(agency_ids, today=None) -> dict:
-    """Counts by status, overdue count and mean percent of the active tasks in scope."""
+def scoped_tasks(agency_ids: set[int] | None, year: int) -> QuerySet[Task]:
+    """Tasks of the year's published plans that `agency_ids` own (None: every task)."""
+    tasks = Task.objects.all() if agency_ids is None else tasks_owned_by(agency_ids, active_only=False)
+    return tasks.filter(plan__year=year).exclude(plan__status=PlanStatus.DRAFT)
+
+
+@dataclasses.dataclass
+class Row:
+    """One line of a rollup table: a plan, a section, an agency, or the whole scope."""
+
+    key: object
+    label: str
+    tasks: int = 0
+    not_started: int = 0
+    in_progress: int = 0
+    done: int = 0
+    lagging: int = 0
+    on_hold: int = 0
+    overdue: int = 0
+    at_risk: int = 0
+    mean_percent: float = 0.0
+    percent_sum: int = 0
+    report_due: int = 0
+    reported: int = 0
+    link: str = ""
+
+    @property
+    def report_rate(self) -> float | None:
+        return round(100 * self.reported / self.report_due, 1) if self.report_due else None
+
+    @property
+    def by_status(self) -> list[tuple[str, str, int]]:
+        return [(value, label, getattr(self, value)) for value, label in TaskStatus.choices]
+
+
+def _row(key, label, values: dict, link: str = "") -> Row:
+    row = Row(key=key, label=label, link=link)
+    for field in ("tasks", *TaskStatus.values, "overdue", "at_risk", "report_due", "reported", "percent_sum"):
+        setattr(row, field, values.get(field) or 0)
+    row.mean_percent = float(round(mean_percent(row.percent_sum, row.tasks), 1))
+    return row
+
+
+def _sum_rows(rows: list[Row]) -> Row:
+    total = Row(key=None, label="")
+    for row in rows:
+        for field in ("tasks", *TaskStatus.values, "overdue", "at_risk", "report_due", "reported", "percent_sum"):
+            setattr(total, field, getattr(total, field) + getattr(row, field))
+    total.mean_percent = float(round(mean_percent(total.percent_sum, total.tasks), 1))
+    return total
+
+
+@dataclasses.dataclass
+class IndicatorRow:
+    indicator: Indicator
+    met: bool | None
+    trend: list[tuple[datetime.date, Decimal]]
+
+
+@dataclasses.dataclass
+class Overview:
+    year: int
+    today: datetime.date
+    total: Row
+    plans: list[Row]
+    sections: list[Row]
+    agencies: list[Row]
+    indicators_met: int
+    indicators_missed: int
+    indicators_unreported: int
+    indicator_rows: list[IndicatorRow]
+    trend: list[dict]
+
+    @property
+    def indicators_total(self) -> int:
+        return self.indicators_met + self.indicators_missed + self.indicators_unreported
+
+
+def overview(agency_ids: set[int] | None, year: int, today: datetime.date | None = None) -> Overview:
+    """Everything the overview page shows, in seven queries."""
     today = today or timezone.localdate()
-    tasks = tasks_owned_by(agency_ids)
-    by_status = {row["status"]: row["n"] for row in tasks.values("status").annotate(n=Count("id")).order_by()}
-    totals = tasks.aggregate(
-        total=Count("id"),
-        mean_percent=Avg("percent"),
-        overdue=Count("id", filter=Q(due_on__lt=today) & ~Q(status=TaskStatus.DONE)),
+    tasks = scoped_tasks(agency_ids, year)
+    # The same definitions the nightly rollup stores, so live and stored figures agree.
+    figures = task_aggregates(today)
+
+    # 1. Per plan, and 2. per section: values() groups in the database, one query each.
+    by_plan = tasks.values("plan_id", "plan__title").annotate(**figures).order_by("plan__title")
+    plans = [_row(r["plan_id"], r["plan__title"], r, f"?plan={r['plan_id']}") for r in by_plan]
+    # The whole scope is the sum of its plans: a task is in exactly one plan.
+    total = _sum_rows(plans)
+    by_section = (
+        tasks.values("plan_id", "section_id", "section__label", "section__title")
+        .annotate(**figures)
+        .order_by("plan_id", "section__order", "section_id")
     )
-    return {
-        "status_rows": [(label, by_status.get(value, 0)) for value, label in TaskStatus.choices],
-        "total": totals["total"],
-        "overdue": totals["overdue"],
-        "mean_percent": round(totals["mean_percent"] or 0, 1),
-    }
+    sections = [
+        _row(
+            r["section_id"],
+            " ".join(filter(None, [r["section__label"], r["section__title"]])) or gettext("（未分部分）"),
+            r,
+            f"?plan={r['plan_id']}" + (f"&section={r['section_id']}" if r["section_id"] else ""),
+        )
+        for r in by_section
+    ]
+
+    # 3. Per owner agency, through the owner join: a task with two owners counts for both.
+    owned = tasks.filter(task_owners__agency_id__isnull=False)
+    if agency_ids is not None:
+        owned = tasks.filter(task_owners__agency_id__in=agency_ids)
+    by_agency = (
+        owned.values("task_owners__agency_id", "task_owners__agency__name")
+        .annotate(**figures)
+        .order_by("task_owners__agency__order", "task_owners__agency__name")
+    )
+    agencies = [
+        _row(
+            r["task_owners__agency_id"],
+            r["task_owners__agency__name"],
+            r,
+            f"?owner={r['task_owners__agency_id']}",
+        )
+        for r in by_agency
+    ]
+
+    # 4-6. Indicators: attainment counts, and the table with each one's trend.
+    met, missed, unreported = _attainment_counts(tasks)
+    indicator_rows = _indicator_rows(tasks, year)
+
+    # 7. The trend, from the nightly snapshots.
+    trend = _trend(agency_ids, year)
+    return Overview(
+        year=year,
+        today=today,
+        total=total,
+        plans=plans,
+        sections=sections,
+        agencies=agencies,
+        indicators_met=met,
+        indicators_missed=missed,
+        indicators_unreported=unreported,
+        indicator_rows=indicator_rows,
+        trend=trend,
+    )
+
+
+def _latest_value() -> Subquery:
+    latest = Reading.objects.filter(indicator=OuterRef("pk")).order_by("-as_of", "-id")
+    return Subquery(latest.values("value")[:1])
+
+
+MET = (
+    Q(comparator=Comparator.AT_LEAST, latest__gte=F("target"))
+    | Q(comparator=Comparator.AT_MOST, latest__lte=F("target"))
+    | Q(comparator=Comparator.EQUAL, latest=F("target"))
+)
+
+
+def _attainment_counts(tasks: QuerySet[Task]) -> tuple[int, int, int]:
+    indicators = Indicator.objects.filter(task__in=tasks.values("pk")).annotate(latest=_latest_value())
+    counts = indicators.aggregate(
+        met=Count("id", filter=MET),
+        reported=Count("id", filter=Q(latest__isnull=False)),
+        total=Count("id"),
+    )
+    met = counts["met"]
+    return met, counts["reported"] - met, counts["total"] - counts["reported"]
+
+
+def _indicator_rows(tasks: QuerySet[Task], year: int) -> list[IndicatorRow]:
+    from indicators.services import attained
+
+    indicators = list(
+        Indicator.objects.filter(task__in=tasks.values("pk"))
+        .annotate(latest=_latest_value(), has_reading=Exists(Reading.objects.filter(indicator=OuterRef("pk"))))
+        .select_related("task", "plan")
+        .order_by("plan_id", "task__order", "order", "id")[: INDICATOR_ROWS * 2]
+    )
+    rows = [IndicatorRow(i, attained(i.comparator, i.target, i.latest), []) for i in indicators]
+    # Misses first, then the unreported, then those met: what a leader has to act on.
+    rank = {False: 0, None: 1, True: 2}
+    rows.sort(key=lambda r: rank[r.met])
+    rows = rows[:INDICATOR_ROWS]
+    by_id = {r.indicator.pk: r for r in rows}
+    readings = Reading.objects.filter(indicator_id__in=by_id, as_of__year=year).order_by("as_of", "id")
+    for indicator_id, as_of, value in readings.values_list("indicator_id", "as_of", "value"):
+        by_id[indicator_id].trend.append((as_of, value))
+    return rows
+
+
+def _trend(agency_ids: set[int] | None, year: int) -> list[dict]:
+    """Mean percent and share done per snapshot day: weighted by task count across the
+    plans (admins) or the scope's agencies (leaders; a task owned by two of them counts
+    twice, as in the per-agency table)."""
+    if agency_ids is None:
+        snapshots = Snapshot.objects.filter(scope=SnapshotScope.PLAN)
+    else:
+        snapshots = Snapshot.objects.filter(scope=SnapshotScope.AGENCY, agency_id__in=agency_ids)
+    rows = (
+        snapshots.filter(plan__year=year)
+        .values("day")
+        .annotate(
+            weighted=Sum(F("mean_percent") * F("tasks")),
+            task_count=Sum("tasks"),
+            done_count=Sum("done"),
+        )
+        .order_by("day")
+    )
+    return [
+        {
+            "day": r["day"],
+            "mean_percent": round(float(r["weighted"] or 0) / r["task_count"], 1) if r["task_count"] else 0.0,
+            "done_share": round(100 * r["done_count"] / r["task_count"], 1) if r["task_count"] else 0.0,
+        }
+        for r in rows
+    ]
+
+
+def scoped_years(agency_ids: set[int] | None) -> list[int]:
+    """The years of the published plans a scope has tasks in, newest first."""
+    from workplans.models import Plan
+
+    plans = Plan.objects.exclude(status=PlanStatus.DRAFT)
+    if agency_ids is not None:
+        plans = plans.filter(tasks__task_owners__agency_id__in=agency_ids)
+    return list(plans.order_by("-year").values_list("year", flat=True).distinct())

@@ -5,12 +5,13 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Agency
 from tasks.choices import OwnerRole, TaskStatus
-from tasks.models import Task
+from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
 from tasks.services import owed_this_cycle_q, reported_this_cycle_q
 from workplans.models import Plan
@@ -34,6 +35,10 @@ def _bool_choices():
 class TaskFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="filter_search", max_length=100)
     plan = django_filters.ModelChoiceFilter(label=_("计划"), queryset=Plan.objects.none(), empty_label=_("全部计划"))
+    section = django_filters.NumberFilter(label=_("部分"), method="filter_section", min_value=1)
+    owner = django_filters.ModelChoiceFilter(
+        label=_("责任单位"), queryset=Agency.objects.none(), empty_label=_("全部单位"), method="filter_owner"
+    )
     year = django_filters.NumberFilter(label=_("年度"), field_name="plan__year", min_value=2000, max_value=2100)
     status = django_filters.MultipleChoiceFilter(
         label=_("状态"), choices=TaskStatus.choices, widget=forms.CheckboxSelectMultiple
@@ -82,14 +87,19 @@ class TaskFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "plan", "year", "status", "overdue", "due_within", "role", "risk", "reported"]
+        fields = [
+            "q", "plan", "section", "owner", "year", "status", "overdue", "due_within", "role", "risk", "reported"
+        ]
 
-    def __init__(self, *args, plans=None, today: datetime.date | None = None, **kwargs):
+    def __init__(self, *args, plans=None, agencies=None, today: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
         if plans is not None:
             self.filters["plan"].queryset = plans
             self.form.fields["plan"].queryset = plans
+        if agencies is not None:
+            self.filters["owner"].queryset = agencies
+            self.form.fields["owner"].queryset = agencies
 
     def filter_search(self, queryset, name, value):
         # Every word must appear; both sides are folded to simplified script, so 醫療 finds 医疗.
@@ -98,6 +108,20 @@ class TaskFilterSet(django_filters.FilterSet):
             if key:
                 queryset = queryset.filter(search_text__contains=key)
         return queryset
+
+    def filter_section(self, queryset, name, value):
+        # The section and every section below it.
+        from workplans.models import Section
+
+        parents, ids = {int(value)}, {int(value)}
+        pairs = list(Section.objects.filter(plan__sections=int(value)).values_list("id", "parent_id"))
+        while parents:
+            parents = {pk for pk, parent in pairs if parent in parents} - ids
+            ids |= parents
+        return queryset.filter(section_id__in=ids)
+
+    def filter_owner(self, queryset, name, value):
+        return queryset.filter(Exists(TaskOwner.objects.filter(task=OuterRef("pk"), agency=value)))
 
     def filter_overdue(self, queryset, name, value):
         overdue = Q(due_on__lt=self.today) & ~Q(status=TaskStatus.DONE)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.choices import Role
+from accounts.models import Agency
 from accounts.permissions import role_required
 from indicators.models import Indicator, Reading
 from indicators.services import attained, with_latest_reading
@@ -68,11 +69,16 @@ def my_tasks(request):
     """我的任务: the tasks the user's agency owns (leaders: their agencies'; admins: all)."""
     today = timezone.localdate()
     scope = scope_agency_ids(request.user)
-    base = visible_tasks(request.user, scope=scope).filter(plan__status=PlanStatus.ACTIVE)
-    plans = Plan.objects.filter(status=PlanStatus.ACTIVE).order_by("-year", "title")
+    published = visible_tasks(request.user, scope=scope)
+    # Active plans by default; a past year's (archived) plan when one is asked for, as the
+    # dashboards' drill-down does.
+    asks_for_plan = bool(request.GET.get("plan") or request.GET.get("year"))
+    base = published if asks_for_plan else published.filter(plan__status=PlanStatus.ACTIVE)
+    plans = Plan.objects.exclude(status=PlanStatus.DRAFT).order_by("-year", "title")
     if scope is not None:
-        plans = plans.filter(pk__in=base.values("plan_id"))
-    filters = TaskFilterSet(request.GET or None, queryset=base, plans=plans, today=today)
+        plans = plans.filter(pk__in=published.values("plan_id"))
+    agencies = Agency.objects.all() if scope is None else Agency.objects.filter(pk__in=scope)
+    filters = TaskFilterSet(request.GET or None, queryset=base, plans=plans, agencies=agencies, today=today)
     next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
     # text and search_text are wide and the list shows neither.
     tasks = filters.qs.select_related("plan", "section").defer("text", "search_text").annotate(
@@ -84,7 +90,7 @@ def my_tasks(request):
     page = Paginator(tasks, TASKS_PER_PAGE).get_page(request.GET.get("page"))
     for task in page:
         _mark(task, today)
-    owed = base.filter(owed_this_cycle_q(today)).count()
+    owed = published.filter(owed_this_cycle_q(today)).count()
     return render(
         request,
         "tasks/my_tasks.html",

@@ -16,3 +16,29 @@ def plain(value):
         return f"{decimal.Decimal(value).normalize():f}"
     except (decimal.InvalidOperation, TypeError, ValueError):
         return str(value)
+
+
+@register.simple_tag
+def sparkline(points, width=120, height=28):
+    """An inline SVG polyline of (date, value) points: a reading trend at a glance, drawn
+    on the server so it needs no script."""
+    from django.utils.html import format_html
+
+    values = [float(value) for _day, value in points]
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = (width - 4) / (len(values) - 1)
+    coords = " ".join(
+        f"{2 + i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in enumerate(values)
+    )
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" aria-hidden="true">'
+        '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        coords,
+    )

@@ -254,7 +254,7 @@ def test_it_renders_the_trail_with_labels_and_changes(task, staff_a):
     # when
     html = render_to_string("tasks/_audit_trail.html", {"entries": entries})
     # then
-    assert 'class="grid audit-trail"' in html
+    assert 'class="grid audit-trail cards"' in html
     for label in ("时间", "操作人", "地址", "对象", "操作", "变更"):
         assert f"<th>{label}</th>" in html
     assert "状态：未开始 → 进行中" in html

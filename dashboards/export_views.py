@@ -1,0 +1,106 @@
+"""Export pages for leaders and admins: request a ledger or a bulletin, watch its progress,
+download the file. Only the requester (or an admin) sees an export; everyone else gets 403."""
+
+from urllib.parse import quote
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.choices import Role
+from accounts.permissions import role_required
+from dashboards.exports import CONTENT_TYPES, ExportRefused, may_see, request_export
+from dashboards.models import Export, ExportKind, ExportStatus
+
+EXPORT_ROLES = (Role.LEADER, Role.ADMIN)
+
+
+def _requested(request, kind: str):
+    try:
+        export = request_export(request.user, kind, plan=request.POST.get("plan"), year=request.POST.get("year"))
+    except ExportRefused as refused:
+        context = {"refused": str(refused), "kind_label": ExportKind(kind).label}
+        return render(request, "dashboards/export_status.html", context, status=400)
+    response = HttpResponseRedirect(reverse("dashboards:export_status", args=[export.pk]))
+    response.status_code = 303  # See Other: the browser GETs the status page
+    return response
+
+
+@role_required(*EXPORT_ROLES)
+@require_POST
+def export_ledger(request):
+    """POST plan (optional id) and year (optional): the 督办台账 of the user's scope."""
+    return _requested(request, ExportKind.LEDGER)
+
+
+@role_required(*EXPORT_ROLES)
+@require_POST
+def export_bulletin(request):
+    """POST year and plan (optional): the 进展通报 of the user's scope."""
+    return _requested(request, ExportKind.BULLETIN)
+
+
+def _own_export(request, pk, *fields) -> Export:
+    queryset = Export.objects.select_related("plan") if not fields else Export.objects.only(*fields)
+    export = get_object_or_404(queryset, pk=pk)
+    if not may_see(request.user, export):
+        raise PermissionDenied
+    return export
+
+
+def _download_url(export: Export) -> str | None:
+    if export.status == ExportStatus.DONE and export.file:
+        return reverse("dashboards:export_download", args=[export.pk])
+    return None
+
+
+@role_required(*EXPORT_ROLES)
+@require_safe
+def export_status(request, pk):
+    export = _own_export(request, pk)
+    return render(
+        request,
+        "dashboards/export_status.html",
+        {"export": export, "kind_label": export.get_kind_display(), "download_url": _download_url(export)},
+    )
+
+
+@role_required(*EXPORT_ROLES)
+@require_safe
+def export_progress(request, pk):
+    """What the status page polls: status, percent, rows, the link once done, the error."""
+    export = _own_export(
+        request, pk, "pk", "requested_by_id", "status", "done_rows", "total_rows", "file", "error"
+    )
+    return JsonResponse({
+        "status": export.status,
+        "status_label": str(export.get_status_display()),
+        "percent": export.percent,
+        "done_rows": export.done_rows,
+        "total_rows": export.total_rows,
+        "download_url": _download_url(export),
+        "error": export.error,
+    })
+
+
+@role_required(*EXPORT_ROLES)
+@require_safe
+def export_download(request, pk):
+    export = _own_export(request, pk)
+    if export.status != ExportStatus.DONE or not export.file:
+        response = HttpResponseRedirect(reverse("dashboards:export_status", args=[export.pk]))
+        response.status_code = 303
+        return response
+    try:
+        handle = export.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("导出文件已不存在，请重新导出。") from None
+    filename = export.filename or export.file.name.rsplit("/", 1)[-1]
+    response = FileResponse(handle, content_type=CONTENT_TYPES[export.kind])
+    fallback = f"{export.kind}-{export.year}.{'xlsx' if export.kind == ExportKind.LEDGER else 'docx'}"
+    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

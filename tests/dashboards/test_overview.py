@@ -1,0 +1,194 @@
+"""The leaders' overview: figures for their scope and year, per plan, section and agency,
+drill-down links, indicators, and a bounded number of queries."""
+
+import datetime
+import decimal
+import json
+import re
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.conftest import make_task, make_user
+
+URL = "/dashboard/"
+
+
+@pytest.fixture(autouse=True)
+def today():
+    with time_machine.travel(datetime.datetime(2026, 11, 24, 4, 0, tzinfo=datetime.UTC), tick=False):
+        yield datetime.date(2026, 11, 24)
+
+
+def report(task, user, status, percent):
+    from tasks.models import ProgressUpdate
+
+    ProgressUpdate(task=task, author=user, status=status, percent=percent, note="进展").save()
+
+
+@pytest.fixture
+def work(plan, section, agency_a, agency_b, outside_agency, staff_a, staff_b):
+    from indicators.models import Indicator, Reading
+
+    tasks = {
+        "a_done": make_task(plan, section, "1", lead=agency_a, due_on=datetime.date(2026, 6, 30)),
+        "a_late": make_task(
+            plan, section, "2", lead=agency_a, co_owners=[agency_b], due_on=datetime.date(2026, 10, 31)
+        ),
+        "b_amber": make_task(plan, None, "3", lead=agency_b, due_on=datetime.date(2026, 12, 31)),
+        "outside": make_task(plan, None, "4", lead=outside_agency, due_on=datetime.date(2026, 1, 31)),
+    }
+    report(tasks["a_done"], staff_a, "done", 100)
+    report(tasks["a_late"], staff_a, "in_progress", 40)
+    report(tasks["b_amber"], staff_b, "in_progress", 30)
+    up = Indicator.objects.create(task=tasks["a_done"], name="每千人口床位数", comparator=">=", target=6, unit="张")
+    down = Indicator.objects.create(task=tasks["a_late"], name="孕产妇死亡率", comparator="<=", target=7, unit="/10万")
+    Indicator.objects.create(task=tasks["b_amber"], name="未填报的指标", comparator=">=", target=1)
+    Reading.objects.create(indicator=up, value=5, as_of=datetime.date(2026, 3, 31), reporter=staff_a)
+    Reading.objects.create(
+        indicator=up, value=decimal.Decimal("6.2"), as_of=datetime.date(2026, 9, 30), reporter=staff_a
+    )
+    Reading.objects.create(
+        indicator=down, value=decimal.Decimal("7.5"), as_of=datetime.date(2026, 9, 30), reporter=staff_a
+    )
+    return tasks
+
+
+def test_it_sums_the_leaders_scope(work, leader, today):
+    from dashboards.services import overview
+    from tasks.services import scope_agency_ids
+
+    data = overview(scope_agency_ids(leader), 2026, today)
+    # the outside agency's task is not the leader's
+    assert data.total.tasks == 3
+    assert (data.total.done, data.total.in_progress, data.total.not_started) == (1, 2, 0)
+    assert data.total.overdue == 1  # a_late, due 10-31
+    assert data.total.at_risk == 1  # b_amber: 30% with 89% of the year gone
+    assert data.total.mean_percent == round((100 + 40 + 30) / 3, 1)
+    assert (data.indicators_met, data.indicators_missed, data.indicators_unreported) == (1, 1, 1)
+    # each open task reported this month
+    assert (data.total.report_due, data.total.reported, data.total.report_rate) == (2, 2, 100.0)
+
+
+def test_it_rolls_up_per_agency_counting_shared_tasks_for_each_owner(work, leader, today, agency_a, agency_b):
+    from dashboards.services import overview
+    from tasks.services import scope_agency_ids
+
+    rows = {row.key: row for row in overview(scope_agency_ids(leader), 2026, today).agencies}
+    assert (rows[agency_a.pk].tasks, rows[agency_a.pk].overdue) == (2, 1)
+    assert (rows[agency_b.pk].tasks, rows[agency_b.pk].at_risk, rows[agency_b.pk].overdue) == (2, 1, 1)
+    assert rows[agency_b.pk].link == f"?owner={agency_b.pk}"
+
+
+def test_admins_see_every_agency(work, admin_user, today):
+    from dashboards.services import overview
+
+    data = overview(None, 2026, today)
+    assert data.total.tasks == 4 and data.total.overdue == 2
+
+
+def test_the_page_shows_figures_charts_data_and_drill_down_links(client, work, leader, agency_a):
+    client.force_login(leader)
+    response = client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    data = json.loads(re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', html).group(1))
+    assert {s["key"]: s["value"] for s in data["status"]}["done"] == 1
+    assert data["indicators"] == {"met": 1, "missed": 1, "unreported": 1}
+    assert f"/tasks/mine/?owner={agency_a.pk}&amp;overdue=1" in html
+    assert "vendor/echarts/echarts.min.js" in html and "https://" not in html.split("<body")[1]
+    assert "孕产妇死亡率" in html and "未达标" in html
+
+
+def test_drilling_down_from_an_agency_lists_its_overdue_tasks(client, work, leader, agency_a):
+    client.force_login(leader)
+    html = client.get(f"/tasks/mine/?owner={agency_a.pk}&overdue=1").content.decode()
+    assert re.findall(r'<a href="/tasks/(\d+)/">', html) == [str(work["a_late"].pk)]
+
+
+def test_a_leader_cannot_drill_into_an_agency_outside_their_scope(client, work, leader, outside_agency):
+    client.force_login(leader)
+    html = client.get(f"/tasks/mine/?owner={outside_agency.pk}").content.decode()
+    assert "选择一个有效的选项" in html
+    assert f'<a href="/tasks/{work["outside"].pk}/">' not in html
+
+
+@pytest.mark.parametrize("role", ["staff", "auditor"])
+def test_other_roles_are_refused(client, work, staff_a, auditor, role):
+    client.force_login(staff_a if role == "staff" else auditor)
+    assert client.get(URL).status_code == 403
+
+
+def test_a_past_year_is_chosen_and_its_archived_plan_drills_down(client, leader, commission, agency_a):
+    from workplans.models import Plan
+
+    old = Plan.objects.create(title="2025年计划", year=2025, issuer=commission, status="archived")
+    task = make_task(old, None, "1", lead=agency_a, heading="去年的任务")
+    client.force_login(leader)
+    html = client.get(f"{URL}?year=2025").content.decode()
+    assert "2025年计划" in html
+    assert "去年的任务" in client.get(f"/tasks/mine/?plan={old.pk}").content.decode()
+    assert task.heading not in client.get("/tasks/mine/").content.decode()  # not in the default list
+
+
+@pytest.mark.parametrize("plans", [1, 12])
+def test_it_runs_a_bounded_number_of_queries(
+    client, django_assert_max_num_queries, leader, commission, agency_a, agency_b, staff_a, plans
+):
+    from indicators.models import Indicator, Reading
+    from workplans.models import Plan, Section
+
+    for p in range(plans):
+        plan = Plan.objects.create(title=f"计划{p}", year=2026, issuer=commission, status="active")
+        section = Section.objects.create(plan=plan, label="一", title="部分")
+        for n in range(5):
+            task = make_task(plan, section, str(n + 1), lead=agency_a, co_owners=[agency_b])
+            indicator = Indicator.objects.create(task=task, name=f"指标{n}", target=n)
+            Reading.objects.create(indicator=indicator, value=n, as_of=datetime.date(2026, 5, 1), reporter=staff_a)
+    client.force_login(leader)
+    with django_assert_max_num_queries(15):
+        response = client.get(URL)
+    assert response.status_code == 200
+
+
+def test_the_trend_reads_the_snapshots(work, leader, today, plan, agency_a):
+    from dashboards.models import Snapshot
+    from dashboards.services import overview
+    from tasks.services import scope_agency_ids
+
+    for day, percent, done in [(datetime.date(2026, 9, 30), "40.00", 0), (datetime.date(2026, 10, 31), "60.00", 1)]:
+        Snapshot.objects.create(
+            day=day,
+            scope="agency",
+            plan=plan,
+            agency=agency_a,
+            tasks=2,
+            done=done,
+            mean_percent=decimal.Decimal(percent),
+        )
+    trend = overview(scope_agency_ids(leader), 2026, today).trend
+    assert [(p["day"], p["mean_percent"], p["done_share"]) for p in trend] == [
+        (datetime.date(2026, 9, 30), 40.0, 0.0),
+        (datetime.date(2026, 10, 31), 60.0, 50.0),
+    ]
+
+
+def test_the_same_tasks_figure_matches_the_task_list(client, work, leader):
+    # The overdue tile and the list it links to must agree.
+    from dashboards.services import overview
+    from tasks.services import scope_agency_ids
+
+    client.force_login(leader)
+    overdue = overview(scope_agency_ids(leader), 2026, timezone.localdate()).total.overdue
+    html = client.get("/tasks/mine/?year=2026&overdue=1").content.decode()
+    assert len(re.findall(r'<a href="/tasks/\d+/">', html)) == overdue
+
+
+def test_leaders_of_a_branch_see_only_their_branch(client, work, agency_a):
+    from dashboards.services import overview
+    from tasks.services import scope_agency_ids
+
+    branch_leader = make_user("leader_a", "leader", agency_a)
+    data = overview(scope_agency_ids(branch_leader), 2026, timezone.localdate())
+    assert data.total.tasks == 2
