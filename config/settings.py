@@ -233,6 +233,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Exports: a ledger of more rows than this runs as a job with a progress bar.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 500)
 
+# The leaders' overview is computed once per scope and year and shared for this long.
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
+
 # --- Risk marks (red / amber / green), used by every page, job and export -------------
 RISK_POLICY = {
     # Amber when the percent trails the share of the plan year elapsed by more than this.
@@ -256,6 +259,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Redis when there is one (shared by every web process), memory otherwise.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "workplans"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # No broker configured: run jobs in-process, so the embedded default needs no services.

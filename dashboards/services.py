@@ -94,16 +94,22 @@ class Overview:
     indicators_unreported: int
     indicator_rows: list[IndicatorRow]
     trend: list[dict]
+    computed_at: datetime.datetime | None = None
 
     @property
     def indicators_total(self) -> int:
         return self.indicators_met + self.indicators_missed + self.indicators_unreported
 
 
-def overview(agency_ids: set[int] | None, year: int, today: datetime.date | None = None) -> Overview:
-    """Everything the overview page shows, in seven queries."""
+def overview(
+    agency_ids: set[int] | None, year: int, today: datetime.date | None = None, plan_id: int | None = None
+) -> Overview:
+    """Everything the overview page shows, in seven queries (six without a plan: sections are
+    broken down for one plan at a time; a city's hundreds of plans have thousands of them)."""
     today = today or timezone.localdate()
     tasks = scoped_tasks(agency_ids, year)
+    if plan_id is not None:
+        tasks = tasks.filter(plan_id=plan_id)
     # The same definitions the nightly rollup stores, so live and stored figures agree.
     figures = task_aggregates(today)
 
@@ -112,20 +118,22 @@ def overview(agency_ids: set[int] | None, year: int, today: datetime.date | None
     plans = [_row(r["plan_id"], r["plan__title"], r, f"?plan={r['plan_id']}") for r in by_plan]
     # The whole scope is the sum of its plans: a task is in exactly one plan.
     total = _sum_rows(plans)
-    by_section = (
-        tasks.values("plan_id", "section_id", "section__label", "section__title")
-        .annotate(**figures)
-        .order_by("plan_id", "section__order", "section_id")
-    )
-    sections = [
-        _row(
-            r["section_id"],
-            " ".join(filter(None, [r["section__label"], r["section__title"]])) or gettext("（未分部分）"),
-            r,
-            f"?plan={r['plan_id']}" + (f"&section={r['section_id']}" if r["section_id"] else ""),
+    sections = []
+    if plan_id is not None:
+        by_section = (
+            tasks.values("plan_id", "section_id", "section__label", "section__title")
+            .annotate(**figures)
+            .order_by("plan_id", "section__order", "section_id")
         )
-        for r in by_section
-    ]
+        sections = [
+            _row(
+                r["section_id"],
+                " ".join(filter(None, [r["section__label"], r["section__title"]])) or gettext("（未分部分）"),
+                r,
+                f"?plan={r['plan_id']}" + (f"&section={r['section_id']}" if r["section_id"] else ""),
+            )
+            for r in by_section
+        ]
 
     # 3. Per owner agency, through the owner join: a task with two owners counts for both.
     owned = tasks.filter(task_owners__agency_id__isnull=False)

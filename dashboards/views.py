@@ -1,6 +1,10 @@
 """Leader pages: the overview of the agencies a leader oversees (admins: everything), with
 rollups by plan, section and agency that drill down to the tasks behind each figure."""
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +19,21 @@ from tasks.choices import TaskStatus
 from tasks.services import scope_agency_ids
 
 RECENT_EXPORTS = 5
+PLAN_ROWS = 30  # the plans most in need of attention; the task list has the rest
+
+
+def cached_overview(scope: set[int] | None, year: int, today, plan_id: int | None):
+    """overview() for a scope, shared by every leader of that scope for a few minutes:
+    at a city's scale (hundreds of plans, tens of thousands of tasks) the live figures
+    take about a second to add up, and a leader's morning look need not redo it."""
+    scope_key = "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()[:24]
+    key = f"dashboard:overview:{scope_key}:{year}:{plan_id or ''}:{today.isoformat()}"
+    data = cache.get(key)
+    if data is None:
+        data = overview(scope, year, today, plan_id=plan_id)
+        data.computed_at = timezone.now()
+        cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
+    return data
 
 
 def _chart_data(data, task_list_url: str) -> dict:
@@ -76,13 +95,24 @@ def overview_page(request):
         year = today.year
     if year not in years:
         years = sorted({*years, year}, reverse=True)
-    data = overview(scope, year, today)
+    try:
+        plan_id = int(request.GET["plan"]) if request.GET.get("plan") else None
+    except ValueError:
+        plan_id = None
+    # Tasks outside the scope never enter the figures, so a plan id of someone else's
+    # plan shows nothing rather than anything of theirs.
+    data = cached_overview(scope, year, today, plan_id)
     task_list_url = reverse("tasks:my_tasks")
+    attention = sorted(data.plans, key=lambda row: (-(row.overdue + row.at_risk), row.label))
     return render(
         request,
         "dashboards/overview.html",
         {
             "data": data,
+            "plan_id": plan_id,
+            "chosen_plan": next((row for row in data.plans if row.key == plan_id), None),
+            "plan_rows": attention[:PLAN_ROWS],
+            "more_plans": max(len(data.plans) - PLAN_ROWS, 0),
             "year": year,
             "years": years,
             "task_list_url": task_list_url,

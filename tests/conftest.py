@@ -146,3 +146,10 @@ def login(client):
 
 def chromium_available() -> bool:
     return os.path.exists("/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def uncached_dashboards(settings):
+    """Dashboards compute afresh in every test (the cache may be the CI's Redis, which a
+    test must not flush); test_dashboard_cache turns it back on."""
+    settings.DASHBOARD_CACHE_SECONDS = 0

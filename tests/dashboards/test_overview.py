@@ -192,3 +192,38 @@ def test_leaders_of_a_branch_see_only_their_branch(client, work, agency_a):
     branch_leader = make_user("leader_a", "leader", agency_a)
     data = overview(scope_agency_ids(branch_leader), 2026, timezone.localdate())
     assert data.total.tasks == 2
+
+
+def test_sections_are_broken_down_for_one_chosen_plan(client, work, leader, plan, section):
+    client.force_login(leader)
+    assert 'id="by-section"' not in client.get(URL).content.decode()
+    html = client.get(f"{URL}?plan={plan.pk}").content.decode()
+    assert 'id="by-section"' in html and section.title in html
+
+
+def test_a_plan_outside_the_scope_shows_nothing_of_it(client, work, leader, commission, outside_agency):
+    from workplans.models import Plan
+
+    theirs = Plan.objects.create(title="别家的计划", year=2026, issuer=commission, status="active")
+    make_task(theirs, None, "1", lead=outside_agency, heading="别家的任务")
+    client.force_login(leader)
+    html = client.get(f"{URL}?plan={theirs.pk}").content.decode()
+    assert "别家的计划" not in html and "别家的任务" not in html
+
+
+def test_the_overview_is_shared_for_a_few_minutes_per_scope(client, settings, django_assert_max_num_queries, work,
+                                                           leader, staff_a, agency_a):
+    # given caching on, and a first look that computes the figures
+    settings.DASHBOARD_CACHE_SECONDS = 300
+    client.force_login(leader)
+    first = client.get(f"{URL}?year=2026").context["data"]
+    # when a task is finished and the page is opened again within the window
+    report(work["a_late"], staff_a, "done", 100)
+    with django_assert_max_num_queries(9):
+        again = client.get(f"{URL}?year=2026").context["data"]
+    # then the figures (and the time they were computed, shown on the page) are the first ones
+    assert (again.total.done, again.computed_at) == (first.total.done, first.computed_at)
+    # and another scope computes its own
+    other = make_user("leader_a2", "leader", agency_a)
+    client.force_login(other)
+    assert client.get(f"{URL}?year=2026").context["data"].total.done == 2
