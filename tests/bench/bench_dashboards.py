@@ -1,0 +1,687 @@
+"""Time the leaders' dashboard, the daily rollup and the ledger export on a large database:
+1,000 plans, 50,000 tasks, 20,000 indicators, 1,000,000 progress updates, a year of snapshots.
+
+Run by hand (not a test). Targets: /dashboard/ at most 150 ms server time (median) for a
+leader of the top agency, a leader of a mid-size department and an admin; rollup_day for one
+day of every active plan at most 30 s; the ledger of about 5,000 tasks (and the bulletin of
+the same scope) is printed without a target.
+
+usage: [DATABASE_URL=postgres://postgres@127.0.0.1:5432/workplans_bench_dash] \\
+       .venv/bin/python tests/bench/bench_dashboards.py [--rebuild] [--runs 30] [--explain]
+
+The data comes from the generator of bench_staff_pages.py (imported: agencies, users, tasks,
+owners, progress updates, milestones written with COPY), given 1,000 plans instead of 56 and
+about 0.4 indicators per task instead of 0.75; the audit-trail tables are left empty (no page
+measured here reads them). The snapshots are made in SQL: one day's rows in the shape
+rollup_day writes (a plan row per active plan, a section row per section with tasks, an agency
+row per plan and owner agency), with figures computed from the tasks, repeated for each of the
+--snapshot-days days before the day of generation, day after day as the nightly job appends
+them, the done counts and mean percent growing over the days. The database (created if missing,
+then migrated) is kept between runs while a marker table says it was made with the same
+parameters; --rebuild regenerates it.
+
+The dashboard is requested in-process with Django's test Client (force_login), as
+bench_staff_pages.py does; the rollup and the exports are called in-process too (rollup_day,
+run_export), with their queries timed client-side. The rows the rollup writes for today and
+the export rows and files are removed afterwards, so every run starts from the same data.
+"""
+import argparse
+import bisect
+import datetime
+import json
+import os
+import sys
+import tempfile
+import time
+from decimal import Decimal
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+# Sets up the path, DJANGO_SETTINGS_MODULE and DEBUG=0 as that benchmark runs, and gives us its
+# generator, COPY helpers and request measuring.
+import bench_staff_pages as staff
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/workplans_bench_dash"
+DASHBOARD_TARGET_MS = 150.0
+ROLLUP_TARGET_S = 30.0
+LEDGER_TASKS = 5_000
+# Bump when the generator changes: a database made by another version is regenerated.
+GENERATOR_VERSION = 1
+MARKER_TABLE = "bench_dash_marker"
+
+
+# --- Data generation -------------------------------------------------------------------------
+
+
+def plan_specs(year: int, n_plans: int) -> list[tuple[int, str, int]]:
+    """(year, status, how many plans): mostly active plans of this year, some of last year's
+    still active, a few archived."""
+    last_year_active, archived = round(n_plans * 0.04), round(n_plans * 0.015)
+    current = n_plans - last_year_active - 2 * archived
+    return [(year, "active", current), (year - 1, "active", last_year_active),
+            (year - 1, "archived", archived), (year - 2, "archived", archived)]
+
+
+class Generator(staff.Generator):
+    """bench_staff_pages' generator with 1,000 plans, an exact number of indicators, no audit trail."""
+
+    def __init__(self, cursor, *, n_plans: int, n_indicators: int, **kwargs):
+        super().__init__(cursor, **kwargs)
+        self.n_plans, self.n_indicators = n_plans, n_indicators
+
+    def run(self) -> None:
+        self.agencies()
+        self.users()
+        self.plans()
+        self.tasks()
+        self.progress()
+        self.milestones_and_indicators()
+
+    # As bench_staff_pages' plans(), over plan_specs(): three parts of five subsections each.
+    def plans(self):
+        started = time.perf_counter()
+        plans, sections = [], []
+        self.plan_info = []  # (plan id, year, status, created ts, [subsection ids])
+        section_id, plan_id = 1, 1
+        departments = list(self.departments.values())
+        for year, status, how_many in plan_specs(self.today.year, self.n_plans):
+            for k in range(how_many):
+                created = staff.at(datetime.date(year, 1, 15), 9) + plan_id * 60
+                issuer = self.commission if k % 3 == 0 else departments[(plan_id * 7) % len(departments)]
+                cycle = "quarterly" if plan_id % 4 == 0 else "monthly"
+                edition = "旧版" if status == "archived" else "第"
+                theme = staff.PLAN_THEMES[k % len(staff.PLAN_THEMES)]
+                title = f"{year}年{staff.CITY}{theme}（{edition}{k + 1}号）"
+                plans.append((plan_id, title, year, issuer, f"澄卫发〔{year}〕{k + 1}号", datetime.date(year, 1, 10),
+                              status, cycle, 25, "", "", staff.iso(created), staff.iso(created)))
+                subsections = []
+                for p, part in enumerate(["第一部分", "第二部分", "第三部分"]):
+                    top = section_id
+                    sections.append((top, plan_id, None, part, ["深化改革", "提升能力", "强化保障"][p], p * 10))
+                    section_id += 1
+                    for s, label in enumerate("一二三四五"):
+                        topic = staff.TOPICS[(p * 5 + s + k) % len(staff.TOPICS)]
+                        sections.append((section_id, plan_id, top, label, topic, p * 10 + s + 1))
+                        subsections.append(section_id)
+                        section_id += 1
+                self.plan_info.append((plan_id, year, status, created, subsections))
+                plan_id += 1
+        staff.copy_rows(self.cur, "workplans_plan", [
+            "id", "title", "year", "issuer_id", "doc_number", "issued_on", "status", "reporting_cycle",
+            "report_due_day", "source_file", "source_sha256", "created_at", "updated_at"], plans)
+        staff.copy_rows(self.cur, "workplans_section", ["id", "plan_id", "parent_id", "label", "title", "order"],
+                        sections)
+        self.log("plans, sections", len(plans) + len(sections), started)
+
+    def indicator_counts(self) -> list[int]:
+        """Indicators per task (0, 1 or 2), adding up to exactly n_indicators."""
+        rng = self.rng
+        counts = [rng.choices([0, 1, 2], [65, 30, 5])[0] for _ in self.task_info]
+        total = sum(counts)
+        while total != self.n_indicators:
+            i = rng.randrange(len(counts))
+            if total > self.n_indicators and counts[i] > 0:
+                counts[i] -= 1
+                total -= 1
+            elif total < self.n_indicators and counts[i] < 2:
+                counts[i] += 1
+                total += 1
+        return counts
+
+    # As bench_staff_pages' milestones_and_indicators(), with indicator_counts().
+    def milestones_and_indicators(self):
+        started = time.perf_counter()
+        rng = self.rng
+        milestones, indicators = [], []
+        milestone_id = indicator_id = 1
+        indicator_tasks = []  # per indicator: (plan id, year, task id, lead, target)
+        for (task_id, plan_index, due, owners, year), n_indicators in zip(
+            self.task_info, self.indicator_counts(), strict=True
+        ):
+            plan_id = self.plan_info[plan_index][0]
+            updates = self.task_updates.get(task_id, [])
+            stamps = [ts for _, ts, _ in updates]
+            for order in range(rng.choices([0, 1, 2, 3], [25, 30, 25, 20])[0]):
+                day = datetime.date(year, rng.randint(2, 12), rng.randint(1, 28))
+                done_on = done_by = None
+                if updates and day < self.today and rng.random() < 0.75:
+                    found = min(bisect.bisect_left(stamps, staff.at(day) - 14 * 86400), len(updates) - 1)
+                    done_by, ts, _ = updates[found]
+                    done_on = staff.local_date(ts)
+                milestones.append((milestone_id, task_id, day, rng.choice(staff.MILESTONE_TEXTS), done_on, done_by,
+                                   order))
+                milestone_id += 1
+            for order in range(n_indicators):
+                name, comparator, unit = rng.choice(staff.INDICATOR_KINDS)
+                target = Decimal(rng.randint(80, 98)) if unit == "%" else Decimal(rng.randint(5, 20))
+                baseline = (target - rng.randint(3, 10)) if comparator == ">=" else (target + rng.randint(1, 5))
+                indicators.append((indicator_id, plan_id, task_id, f"{rng.choice(staff.TOPICS)}{name}", comparator,
+                                   f"{target:.4f}", unit, None if rng.random() < 0.7 else datetime.date(year, 12, 31),
+                                   f"{baseline:.4f}", order))
+                indicator_tasks.append((plan_id, year, task_id, owners[0], target))
+                indicator_id += 1
+        staff.copy_rows(self.cur, "tasks_milestone", ["id", "task_id", "due_on", "text", "done_on",
+                                                      "done_by_update_id", "order"], milestones)
+        self.log("milestones", len(milestones), started)
+        started = time.perf_counter()
+        staff.copy_rows(self.cur, "indicators_indicator", ["id", "plan_id", "task_id", "name", "comparator", "target",
+                                                           "unit", "due_on", "baseline", "order"], indicators)
+        self.log("indicators", len(indicators), started)
+
+        started = time.perf_counter()
+        weights = [0.0 if rng.random() < 0.1 else rng.lognormvariate(0, 0.8) for _ in indicators]
+        per_indicator = staff.spread(self.n_readings, weights, rng)
+        readings = []
+        reading_id = 1
+        for (ind_id, *_), (plan_id, year, task_id, lead, target), count in zip(
+            indicators, indicator_tasks, per_indicator, strict=True
+        ):
+            updates = self.task_updates.get(task_id, [])
+            for _ in range(count):
+                if updates and rng.random() < 0.6:
+                    update_id, ts, reporter = rng.choice(updates)
+                    as_of = staff.local_date(ts)
+                else:
+                    update_id, reporter = None, rng.choice(self.staff[lead])
+                    last = min(datetime.date(year, 12, 31), self.today - datetime.timedelta(days=1))
+                    first = datetime.date(year, 1, 1)
+                    as_of = first + datetime.timedelta(days=rng.randint(0, (last - first).days))
+                    ts = staff.at(as_of, 15)
+                value = float(target) * rng.uniform(0.75, 1.1)
+                readings.append((reading_id, plan_id, ind_id, f"{value:.4f}", as_of, reporter, "", update_id,
+                                 staff.iso(ts)))
+                reading_id += 1
+        staff.copy_rows(self.cur, "indicators_reading", ["id", "plan_id", "indicator_id", "value", "as_of",
+                                                         "reporter_id", "note", "progress_update_id", "created_at"],
+                        readings)
+        self.log("readings", len(readings), started)
+        del self.task_updates
+
+
+SNAPSHOT_COLUMNS = ["day", "scope", "plan_id", "section_id", "agency_id", "tasks", "not_started", "in_progress",
+                    "done", "lagging", "on_hold", "overdue", "at_risk", "mean_percent", "indicators",
+                    "indicators_met", "indicators_missed", "reported", "report_due", "created_at"]
+
+# One day's snapshot rows as rollup_day writes them (plan, section with tasks, plan x owner
+# agency), figures from the tasks as stored; at_risk and reported approximate the real rules.
+SNAPSHOT_DAY_SQL = """
+CREATE TEMP TABLE bench_snapshot_day ON COMMIT DROP AS
+WITH latest AS (
+    SELECT DISTINCT ON (indicator_id) indicator_id, value
+    FROM indicators_reading ORDER BY indicator_id, as_of DESC, id DESC
+), ind AS (
+    SELECT i.task_id, count(*) AS n,
+        count(*) FILTER (WHERE (i.comparator = '>=' AND l.value >= i.target)
+                            OR (i.comparator = '<=' AND l.value <= i.target)
+                            OR (i.comparator = '=' AND l.value = i.target)) AS met,
+        count(l.value) AS reported
+    FROM indicators_indicator i LEFT JOIN latest l ON l.indicator_id = i.id
+    WHERE i.task_id IS NOT NULL GROUP BY i.task_id
+), t AS (
+    SELECT t.id, t.plan_id, t.section_id, t.status, t.percent,
+        t.status <> 'done' AND t.due_on < %(today)s AS overdue,
+        t.status NOT IN ('done', 'lagging') AND t.due_on >= %(today)s AND t.percent < %(pace)s AS amber,
+        t.status <> 'done' AS due,
+        t.status <> 'done' AND t.last_progress_at >= CASE p.reporting_cycle WHEN 'monthly' THEN %(month_start)s
+                                                      ELSE %(quarter_start)s END AS reported,
+        coalesce(ind.n, 0) AS ind_n, coalesce(ind.met, 0) AS ind_met,
+        coalesce(ind.reported - ind.met, 0) AS ind_missed
+    FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id LEFT JOIN ind ON ind.task_id = t.id
+    WHERE p.status = 'active'
+)
+SELECT * FROM (
+    SELECT 'plan'::varchar AS scope, plan_id, NULL::bigint AS section_id, NULL::bigint AS agency_id, {figures}
+    FROM t GROUP BY plan_id
+    UNION ALL
+    SELECT 'section', plan_id, section_id, NULL, {figures}
+    FROM t WHERE section_id IS NOT NULL GROUP BY plan_id, section_id
+    UNION ALL
+    SELECT 'agency', t.plan_id, NULL, o.agency_id, {figures}
+    FROM t JOIN tasks_taskowner o ON o.task_id = t.id GROUP BY t.plan_id, o.agency_id
+) AS rows ORDER BY plan_id, CASE scope WHEN 'plan' THEN 0 WHEN 'section' THEN 1 ELSE 2 END, section_id, agency_id
+""".replace("{figures}", """
+        count(*) AS tasks, count(*) FILTER (WHERE status = 'not_started') AS not_started,
+        count(*) FILTER (WHERE status = 'in_progress') AS in_progress, count(*) FILTER (WHERE status = 'done') AS done,
+        count(*) FILTER (WHERE status = 'lagging') AS lagging, count(*) FILTER (WHERE status = 'on_hold') AS on_hold,
+        count(*) FILTER (WHERE overdue) AS overdue, count(*) FILTER (WHERE amber) AS at_risk,
+        round(avg(percent), 2) AS mean_percent, sum(ind_n)::int AS indicators, sum(ind_met)::int AS indicators_met,
+        sum(ind_missed)::int AS indicators_missed, count(*) FILTER (WHERE reported) AS reported,
+        count(*) FILTER (WHERE due) AS report_due""")
+
+# The same rows on an earlier day: a share f (0..1] of the year's progress made by then.
+SNAPSHOT_INSERT_SQL = """
+INSERT INTO dashboards_snapshot ({columns})
+SELECT %(day)s::date, scope, plan_id, section_id, agency_id, tasks, not_started,
+    in_progress + done - floor(done * %(f)s)::int, floor(done * %(f)s)::int, lagging, on_hold,
+    floor(overdue * %(f)s)::int, at_risk, round(mean_percent * (0.15 + 0.85 * %(f)s), 2), indicators,
+    floor(indicators_met * %(f)s)::int, indicators_missed, reported, report_due,
+    (%(day)s::date + 1 + time '00:10') AT TIME ZONE 'Asia/Shanghai'{extra}
+FROM bench_snapshot_day
+"""
+
+
+def make_snapshots(cursor, today: datetime.date, days: int) -> int:
+    """The snapshot history: `days` days before `today`, appended day by day. The table's
+    secondary indexes are dropped for the load and built again after it."""
+    from workplans.cycles import cycle_for
+
+    started = time.perf_counter()
+    elapsed = (today - datetime.date(today.year, 1, 1)).days / 365
+    cursor.execute(SNAPSHOT_DAY_SQL, {
+        "today": today, "pace": max(0, round(100 * elapsed) - 20),
+        "month_start": cycle_for("monthly", 28, today).start, "quarter_start": cycle_for("quarterly", 28, today).start,
+    })
+    cursor.execute("SELECT count(*), count(*) FILTER (WHERE scope = 'plan'), count(*) FILTER (WHERE scope = 'section'),"
+                   " count(*) FILTER (WHERE scope = 'agency') FROM bench_snapshot_day")
+    per_day, plans, sections, agencies = cursor.fetchone()
+    print(f"  snapshot rows per day: {per_day:,} ({plans:,} plan, {sections:,} section, {agencies:,} agency)",
+          flush=True)
+
+    cursor.execute("""SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+                      JOIN pg_class c ON c.oid = i.indexrelid
+                      WHERE i.indrelid = 'dashboards_snapshot'::regclass
+                        AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""")
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+
+    extra = staff.unknown_columns("dashboards_snapshot", SNAPSHOT_COLUMNS)
+    columns = ", ".join(f'"{c}"' for c in [*SNAPSHOT_COLUMNS, *(c for c, _ in extra)])
+    statement = SNAPSHOT_INSERT_SQL.format(columns=columns, extra="".join(f", %(extra{n})s" for n in range(len(extra))))
+    total = 0
+    for n in range(days):
+        day = today - datetime.timedelta(days=days - n)
+        values = {"day": day, "f": Decimal(n + 1) / days} | {f"extra{k}": v for k, (_, v) in enumerate(extra)}
+        cursor.execute(statement, values)
+        total += cursor.rowcount
+    print(f"  {'snapshots':<34} {total:>10,} rows  {time.perf_counter() - started:6.1f} s", flush=True)
+
+    started = time.perf_counter()
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    print(f"  {f'snapshot indexes ({len(indexes)})':<34} {'':>10}       {time.perf_counter() - started:6.1f} s",
+          flush=True)
+    return total
+
+
+def generate(params: dict, now: datetime.datetime) -> float:
+    """As bench_staff_pages.generate(), with this generator and the snapshots."""
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    tables = sorted({m._meta.db_table for m in staff.app_models()} | {"django_session"})
+    today = now.astimezone(staff.CST).date()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        cursor.execute(f"DROP TABLE IF EXISTS {MARKER_TABLE}")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = cursor.fetchone()[0]
+        if superuser:
+            # Foreign keys checked in bulk below instead of row by row during the load.
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        Generator(cursor, n_plans=params["plans"], n_indicators=params["indicators"], n_tasks=params["tasks"],
+                  n_updates=params["updates"], n_readings=params["readings"], seed=params["seed"], now=now).run()
+        snapshots = make_snapshots(cursor, today, params["snapshot_days"])
+        if superuser:
+            cursor.execute("SET LOCAL session_replication_role = origin")
+            staff.check_references(cursor)
+            for column, target in (("plan_id", "workplans_plan"), ("section_id", "workplans_section"),
+                                   ("agency_id", "accounts_agency")):
+                cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT {column} AS id FROM bench_snapshot_day) c "
+                               f"WHERE c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} p WHERE p.id = c.id)")
+                assert cursor.fetchone()[0] == 0, f"a snapshot's {column} points to no {target}"
+        for statement in connection.ops.sequence_reset_sql(no_style(), staff.app_models()):
+            cursor.execute(statement)
+        cursor.execute(f"CREATE TABLE {MARKER_TABLE} (key text PRIMARY KEY, params jsonb NOT NULL, "
+                       "made_on date NOT NULL, snapshots bigint NOT NULL, made_at timestamptz)")
+        cursor.execute(f"INSERT INTO {MARKER_TABLE} VALUES ('data', %s, %s, %s, now())",
+                       [json.dumps(params), today, snapshots])
+    load = time.perf_counter() - started
+    step = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) " + ", ".join(tables))
+    print(f"  {'VACUUM ANALYZE':<34} {'':>10}       {time.perf_counter() - step:6.1f} s")
+    return load + time.perf_counter() - step
+
+
+def data_is_current(cursor, params: dict) -> bool:
+    cursor.execute("SELECT to_regclass(%s)", [MARKER_TABLE])
+    if cursor.fetchone()[0] is None:
+        return False
+    cursor.execute(f"SELECT params, made_on, snapshots FROM {MARKER_TABLE} WHERE key = 'data'")
+    row = cursor.fetchone()
+    if row is None:
+        return False
+    marker, made_on, snapshots = row
+    if (marker if isinstance(marker, dict) else json.loads(marker)) != params:
+        return False
+    cursor.execute("""SELECT (SELECT count(*) FROM workplans_plan), (SELECT count(*) FROM tasks_task),
+                             (SELECT count(*) FROM indicators_indicator), (SELECT count(*) FROM tasks_progressupdate),
+                             (SELECT count(*) FROM dashboards_snapshot WHERE day < %s)""", [made_on])
+    return cursor.fetchone() == (params["plans"], params["tasks"], params["indicators"], params["updates"], snapshots)
+
+
+# --- Who is measured ----------------------------------------------------------------------------
+
+
+def scope_task_counts(cursor, year: int) -> dict[int, tuple[int, int]]:
+    """Per agency: (agencies in its scope, tasks of the year's published plans the scope owns)."""
+    from accounts.models import Agency
+
+    counts = {}
+    for agency in Agency.objects.order_by("pk"):
+        scope = sorted(agency.descendant_ids())
+        cursor.execute("""SELECT count(*) FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id
+                          WHERE p.year = %s AND p.status <> 'draft' AND EXISTS (
+                              SELECT 1 FROM tasks_taskowner o WHERE o.task_id = t.id AND o.agency_id = ANY(%s))""",
+                       [year, scope])
+        counts[agency.pk] = (len(scope), cursor.fetchone()[0])
+    return counts
+
+
+def leader_of(agency_id: int):
+    from accounts.models import User
+
+    return User.objects.select_related("agency").filter(agency_id=agency_id, role="leader", is_active=True) \
+        .order_by("pk").first()
+
+
+def pick_subjects(counts: dict[int, tuple[int, int]]):
+    """The top agency (the widest scope), a mid-size department (the median by tasks of the
+    agencies right below it) and the agency whose scope is nearest LEDGER_TASKS tasks."""
+    from accounts.models import Agency
+
+    top = max(counts, key=lambda a: (counts[a][0], counts[a][1], -a))
+    below = sorted(Agency.objects.filter(parent_id=top).values_list("pk", flat=True), key=lambda a: (counts[a][1], a))
+    mid = below[len(below) // 2]
+    ledger = min(counts, key=lambda a: (abs(counts[a][1] - LEDGER_TASKS), a))
+    return top, mid, ledger
+
+
+# --- Measuring -----------------------------------------------------------------------------------
+
+
+class QueryLog:
+    """Client-side time of every query run inside it: count, total and the slowest."""
+
+    def __init__(self):
+        self.queries = []  # (ms, sql, params)
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.queries.append(((time.perf_counter() - started) * 1000, sql, None if many else params))
+
+    @property
+    def total_ms(self) -> float:
+        return sum(ms for ms, _, _ in self.queries)
+
+    def slowest(self, n: int):
+        return sorted(self.queries, key=lambda q: q[0], reverse=True)[:n]
+
+
+def timed_call(fn, *args, **kwargs):
+    """fn(*args, **kwargs) with its wall time (s) and its queries."""
+    from django.db import connection
+
+    log = QueryLog()
+    with connection.execute_wrapper(log):
+        started = time.perf_counter()
+        result = fn(*args, **kwargs)
+        seconds = time.perf_counter() - started
+    return result, seconds, log
+
+
+def explain_query(sql: str, params) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def print_slowest(log: QueryLog, show: int, chars: int, explain_too: bool) -> None:
+    for ms, sql, params in log.slowest(show):
+        print(f"  slow query, {ms:.1f} ms client-side: {staff.shorten(sql, chars)}")
+        if explain_too and sql.lstrip().upper().startswith("SELECT") and params is not None:
+            print("    EXPLAIN (ANALYZE, BUFFERS):")
+            print("      " + explain_query(sql, params).replace("\n", "\n      "))
+
+
+def load_note() -> str:
+    return (f"load average {', '.join(f'{n:.1f}' for n in os.getloadavg())} on {os.cpu_count()} CPUs: "
+            "other work on the machine inflates the figures")
+
+
+def measure_dashboards(args, subjects) -> list:
+    from django.core.cache import cache
+    from django.test import Client
+
+    print(f"\n== /dashboard/: {args.warmup} warm-up + {args.runs} timed requests each, then one with its queries "
+          f"recorded ({load_note()})")
+    results = []
+    for label, user in subjects:
+        client = Client()
+        client.force_login(user)
+        # The overview is shared per scope for DASHBOARD_CACHE_SECONDS: time the first look
+        # of the morning (nothing computed yet) apart from the ones that follow.
+        cache.clear()
+        started = time.perf_counter()
+        client.get("/dashboard/")
+        cold_ms = (time.perf_counter() - started) * 1000
+        result = staff.measure(client, "/dashboard/", warmup=args.warmup, runs=args.runs)
+        result["cold_ms"] = cold_ms
+        results.append((label, result))
+        print(f"\n{label}: {user.username}")
+        print(f"  first request, nothing cached: {cold_ms:.0f} ms (then shared for the cache's lifetime)")
+        print(f"  median {result['median']:.1f} ms, p95 {result['p95']:.1f} ms, best {result['best']:.1f} ms; "
+              f"{result['queries']} queries; SQL {result['client_sql_ms']:.1f} ms client-side, "
+              f"{result['server_sql_ms']:.1f} ms server-side, of a {result['captured_ms']:.1f} ms request; "
+              f"{result['bytes'] / 1024:.0f} KB of HTML")
+        slowest_ms, _ = result["selects"][0] if result["selects"] else (0.0, "")
+        result["slowest_ms"] = slowest_ms
+        for ms, sql in result["selects"][: args.show]:
+            print(f"  slow query, {ms:.1f} ms on the server: {staff.shorten(sql, args.sql_chars)}")
+        if args.explain or result["median"] > DASHBOARD_TARGET_MS:
+            for ms, sql in result["selects"][: args.explain_count]:
+                print(f"  EXPLAIN (ANALYZE, BUFFERS) of the {ms:.1f} ms query:")
+                print("    " + staff.explain(sql).replace("\n", "\n    "))
+    return results
+
+
+def measure_rollup(args, today: datetime.date) -> dict:
+    from django.db import connection
+
+    from dashboards.models import Snapshot
+    from dashboards.rollup import rollup_day
+
+    def day_rows():
+        with connection.cursor() as cursor:
+            cursor.execute("""SELECT count(*), count(*) FILTER (WHERE scope = 'plan'),
+                                     count(*) FILTER (WHERE scope = 'section'), count(*) FILTER (WHERE scope = 'agency'),
+                                     md5(string_agg(concat_ws(',', scope, plan_id, section_id, agency_id, tasks,
+                                         not_started, in_progress, done, lagging, on_hold, overdue, at_risk,
+                                         mean_percent, indicators, indicators_met, indicators_missed, reported,
+                                         report_due), ';' ORDER BY scope, plan_id, section_id, agency_id))
+                              FROM dashboards_snapshot WHERE day = %s""", [today])
+            return cursor.fetchone()
+
+    print(f"\n== rollup_day({today}) for every active plan ({load_note()})")
+    removed, _ = Snapshot.objects.filter(day=today).delete()
+    if removed:
+        print(f"  removed {removed:,} rows of {today} left by an earlier run")
+    runs = []
+    for n in (1, 2):
+        written, seconds, log = timed_call(rollup_day, today)
+        rows = day_rows()
+        runs.append({"seconds": seconds, "written": written, "rows": rows, "log": log})
+        what = "nothing stored for the day yet" if n == 1 else "replacing the first run's rows"
+        print(f"\nrun {n} ({what}): {seconds:.1f} s, {written:,} rows written; {len(log.queries)} queries, "
+              f"{log.total_ms / 1000:.1f} s of SQL client-side")
+        print(f"  stored for {today}: {rows[0]:,} rows ({rows[1]:,} plan, {rows[2]:,} section, {rows[3]:,} agency)")
+        print_slowest(log, args.show, args.sql_chars, explain_too=args.explain or seconds > ROLLUP_TARGET_S)
+    first, second = runs[0]["rows"], runs[1]["rows"]
+    same = first == second and runs[0]["written"] == runs[1]["written"] == first[0]
+    print(f"\nidempotent: {'yes' if same else 'NO'} — run 1 left {first[0]:,} rows, run 2 left {second[0]:,}; "
+          f"contents {'identical' if first[4] == second[4] else 'DIFFERENT'} (md5 of the rows)")
+    if not args.keep:
+        Snapshot.objects.filter(day=today).delete()
+        print(f"  (the rows of {today} removed again: the next run starts from the same data; --keep to keep them)")
+    return {"runs": runs, "idempotent": same}
+
+
+def measure_exports(args, user, year: int) -> dict:
+    from django.core.files.storage import default_storage
+
+    from dashboards.exports import run_export
+    from dashboards.models import Export, ExportKind
+
+    print(f"\n== exports for {user.username} (leader of {user.agency.name}), {year}, all plans ({load_note()})")
+    results = {}
+    for kind in (ExportKind.LEDGER, ExportKind.BULLETIN):
+        export = Export.objects.create(kind=kind, requested_by=user, year=year)
+        outcome, seconds, log = timed_call(run_export, export.pk)
+        export.refresh_from_db()
+        size = default_storage.size(export.file.name) if export.file else 0
+        results[kind.value] = {"seconds": seconds, "rows": export.done_rows, "bytes": size, "outcome": outcome}
+        print(f"\n{export.get_kind_display()}: {outcome}, {seconds:.1f} s, {export.done_rows:,} tasks, "
+              f"{size / 1024 / 1024:.1f} MB ({export.filename}); {len(log.queries)} queries, "
+              f"{log.total_ms / 1000:.1f} s of SQL client-side")
+        if outcome != "done":
+            print(f"  error: {export.error}")
+        print_slowest(log, args.show, args.sql_chars, explain_too=args.explain)
+        if export.file:
+            default_storage.delete(export.file.name)
+        export.delete()
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the data even if it is current")
+    parser.add_argument("--plans", type=int, default=1_000)
+    parser.add_argument("--tasks", type=int, default=50_000)
+    parser.add_argument("--updates", type=int, default=1_000_000)
+    parser.add_argument("--indicators", type=int, default=20_000)
+    parser.add_argument("--readings", type=int, default=100_000)
+    parser.add_argument("--snapshot-days", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per dashboard")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--show", type=int, default=3, help="slowest queries shown per measurement")
+    parser.add_argument("--sql-chars", type=int, default=400, help="SQL shown per query, in characters")
+    parser.add_argument("--explain", action="store_true",
+                        help="EXPLAIN ANALYZE the slowest queries everywhere (by default: of missed targets only)")
+    parser.add_argument("--explain-count", type=int, default=3, help="queries EXPLAINed per failing dashboard")
+    parser.add_argument("--keep", action="store_true", help="keep the snapshot rows the rollup writes for today")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["dashboard", "rollup", "export"])
+    args = parser.parse_args()
+
+    url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    staff.ensure_database(url)
+    media = tempfile.TemporaryDirectory(prefix="bench-dash-media-")
+    os.environ["MEDIA_ROOT"] = media.name  # export files go here, not to var/media
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+
+    call_command("migrate", verbosity=0, interactive=False)
+    print(f"database: {connection.vendor} {connection.pg_version // 10000} ({connection.settings_dict['NAME']}), "
+          f"DEBUG={settings.DEBUG}")
+
+    # The staff benchmark's generator version too: a change to the generator we borrow regenerates.
+    params = {"version": GENERATOR_VERSION, "staff_version": staff.GENERATOR_VERSION, "plans": args.plans, "tasks": args.tasks, "updates": args.updates,
+              "indicators": args.indicators, "readings": args.readings, "snapshot_days": args.snapshot_days,
+              "seed": args.seed}
+    with connection.cursor() as cursor:
+        current = not args.rebuild and data_is_current(cursor, params)
+    if current:
+        print("data: reusing the existing data set (--rebuild to regenerate)")
+    else:
+        print(f"data: generating {args.plans:,} plans, {args.tasks:,} tasks, {args.updates:,} progress updates, "
+              f"{args.indicators:,} indicators, {args.readings:,} readings, {args.snapshot_days} days of snapshots …")
+        seconds = generate(params, timezone.now())
+        print(f"data: generated in {seconds:.1f} s")
+        connection.close()
+
+    today = timezone.localdate()
+    year = today.year
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT (SELECT count(*) FROM accounts_agency), (SELECT count(*) FROM accounts_user),
+                                 (SELECT count(*) FROM workplans_plan WHERE status = 'active'),
+                                 (SELECT count(*) FROM workplans_plan WHERE status = 'active' AND year = %s),
+                                 (SELECT count(*) FROM workplans_plan WHERE status = 'archived'),
+                                 (SELECT count(*) FROM workplans_section), (SELECT count(*) FROM tasks_task),
+                                 (SELECT count(*) FROM tasks_taskowner), (SELECT count(*) FROM indicators_indicator),
+                                 (SELECT count(*) FROM indicators_reading), (SELECT count(*) FROM tasks_progressupdate),
+                                 (SELECT count(*) FROM dashboards_snapshot),
+                                 (SELECT count(DISTINCT day) FROM dashboards_snapshot),
+                                 pg_size_pretty(pg_total_relation_size('dashboards_snapshot'))""", [year])
+        counts = cursor.fetchone()
+        print("      " + ", ".join(f"{n:,} {label}" for n, label in zip(counts[:-1], [
+            "agencies", "users", "active plans", f"of them of {year}", "archived plans", "sections", "tasks",
+            "task owners", "indicators", "readings", "progress updates", "snapshot rows", "snapshot days"],
+            strict=True)) + f" (snapshot table and indexes: {counts[-1]})")
+        scope_counts = scope_task_counts(cursor, year)
+    top, mid, ledger_agency = pick_subjects(scope_counts)
+    subjects = []
+    for label, agency_id in (("leader, top agency", top), ("leader, mid-size department", mid)):
+        user = leader_of(agency_id)
+        n_agencies, n_tasks = scope_counts[agency_id]
+        print(f"{label}: {user.username} of {user.agency.name} — {n_agencies} agencies in scope, "
+              f"{n_tasks:,} tasks of {year}")
+        subjects.append((label, user))
+    admin = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id "
+                       "WHERE p.year = %s AND p.status <> 'draft'", [year])
+        print(f"admin: {admin.username} — every agency, {cursor.fetchone()[0]:,} tasks of {year}")
+    subjects.append(("admin", admin))
+    exporter = leader_of(ledger_agency)
+    print(f"ledger: {exporter.username} of {exporter.agency.name} — {scope_counts[ledger_agency][0]} agencies in "
+          f"scope, {scope_counts[ledger_agency][1]:,} tasks of {year} (the scope nearest {LEDGER_TASKS:,} tasks)")
+
+    dashboards = measure_dashboards(args, subjects) if "dashboard" not in args.skip else []
+    rollup = measure_rollup(args, today) if "rollup" not in args.skip else None
+    exports = measure_exports(args, exporter, year) if "export" not in args.skip else {}
+    media.cleanup()
+
+    print(f"\n{'measurement':<52} {'result':>14}  target")
+    for label, result in dashboards:
+        verdict = "PASS" if result["median"] <= DASHBOARD_TARGET_MS else "FAIL"
+        print(f"{'/dashboard/ median, ' + label:<52} {result['median']:>11.1f} ms  ≤ {DASHBOARD_TARGET_MS:.0f} ms "
+              f"{verdict} (p95 {result['p95']:.0f} ms, {result['queries']} queries, slowest "
+              f"{result['slowest_ms']:.0f} ms)")
+        print(f"{'/dashboard/ first look, nothing cached, ' + label:<52} {result['cold_ms']:>11.0f} ms  no target")
+    if rollup:
+        for n, run in enumerate(rollup["runs"], 1):
+            verdict = "PASS" if run["seconds"] <= ROLLUP_TARGET_S else "FAIL"
+            print(f"{f'rollup_day, run {n}':<52} {run['seconds']:>12.1f} s  ≤ {ROLLUP_TARGET_S:.0f} s {verdict} "
+                  f"({run['written']:,} rows)")
+        print(f"{'rollup_day run twice leaves one set of rows':<52} {'yes' if rollup['idempotent'] else 'NO':>14}")
+    for kind, label in (("ledger", "ledger (xlsx)"), ("bulletin", "bulletin (docx)")):
+        if kind in exports:
+            r = exports[kind]
+            what = f"{label}, {r['rows']:,} tasks"
+            print(f"{what:<52} {r['seconds']:>12.1f} s  no target "
+                  f"({r['bytes'] / 1024 / 1024:.1f} MB, {r['outcome']})")
+    failed = [kind for kind, r in exports.items() if r["outcome"] != "done"]
+    if failed or (rollup and not rollup["idempotent"]):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
