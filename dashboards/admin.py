@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
-from dashboards.models import Export, Snapshot
+from dashboards.models import Export, Snapshot, TrendPoint
 
 
 @admin.register(Snapshot)
@@ -22,3 +22,10 @@ class ExportAdmin(ReadOnlyAdmin):
     search_fields = ["requested_by__username", "requested_by__full_name", "plan__title"]
     date_hierarchy = "created_at"
     list_select_related = ["plan", "requested_by"]
+
+
+@admin.register(TrendPoint)
+class TrendPointAdmin(ReadOnlyAdmin):
+    list_display = ["day", "year", "agency", "tasks", "done", "weighted_percent"]
+    list_filter = ["year", "day"]
+    list_select_related = ["agency"]

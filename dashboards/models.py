@@ -157,3 +157,45 @@ class Export(models.Model):
         if self.status == ExportStatus.DONE:
             return 100
         return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0
+
+
+class TrendPoint(models.Model):
+    """The sums behind the dashboards' trend line for one day and plan year: for one agency
+    (its snapshot rows across every plan of the year) or, with no agency, for all plans.
+    Written by the rollup from that day's snapshots, so the trend reads a few hundred rows
+    a year instead of every plan's and agency's."""
+
+    day = models.DateField(_("日期"))
+    year = models.PositiveSmallIntegerField(_("计划年度"))
+    agency = models.ForeignKey(
+        "accounts.Agency",
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="trend_points",
+        help_text=_("留空为全部计划的合计"),
+    )
+    tasks = models.PositiveIntegerField(_("任务数"), default=0)
+    done = models.PositiveIntegerField(_("已完成"), default=0)
+    weighted_percent = models.DecimalField(_("进度合计"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("进度趋势点")
+        verbose_name_plural = _("进度趋势点")
+        ordering = ["year", "day", "agency"]
+        indexes = [
+            # A leader's trend: their agencies' points of a year, by day.
+            models.Index(fields=["year", "agency", "day"], name="trendpoint_year_agency_day_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "year", "agency"], condition=Q(agency__isnull=False), name="trendpoint_one_per_agency"
+            ),
+            models.UniqueConstraint(
+                fields=["day", "year"], condition=Q(agency__isnull=True), name="trendpoint_one_total"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} {self.year} {self.agency_id or '*'}"

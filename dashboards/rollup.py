@@ -50,6 +50,7 @@ from workplans.choices import PlanStatus, ReportingCycle
 from workplans.cycles import cycle_for
 from workplans.models import Plan
 
+TREND_LOCK = 0x7E4D << 32  # advisory lock keys of write_trend_points, one per day
 BATCH_SIZE = 2000
 COUNTS = ("tasks", *TaskStatus.values, "overdue", "at_risk", "report_due", "reported")
 INDICATOR_COUNTS = ("indicators", "indicators_met", "indicators_missed")
@@ -248,4 +249,34 @@ def rollup_day(day: datetime.date, *, plan_ids: Iterable[int] | None = None) -> 
         snapshots = build_snapshots(day, ids)
         Snapshot.objects.filter(day=day, plan_id__in=ids).delete()
         Snapshot.objects.bulk_create(snapshots, batch_size=BATCH_SIZE)
+        write_trend_points(day)
     return len(snapshots)
+
+
+def write_trend_points(day: datetime.date) -> int:
+    """Replace the day's trend points with the sums of all its snapshot rows (whatever plans
+    this run covered): per plan year and agency, and per plan year for all plans."""
+    from django.db import connection
+    from django.db.models import F, Sum
+
+    from dashboards.models import SnapshotScope, TrendPoint
+
+    if connection.vendor == "postgresql":
+        # Runs over different plans may finish the same day at once; they take turns here.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREND_LOCK + day.toordinal()])
+    sums = {"weighted": Sum(F("mean_percent") * F("tasks")), "task_sum": Sum("tasks"), "done_sum": Sum("done")}
+    day_rows = Snapshot.objects.filter(day=day).order_by()
+    points = [
+        TrendPoint(day=day, year=r["plan__year"], agency_id=r["agency_id"], tasks=r["task_sum"], done=r["done_sum"],
+                   weighted_percent=r["weighted"] or 0)
+        for r in day_rows.filter(scope=SnapshotScope.AGENCY).values("plan__year", "agency_id").annotate(**sums)
+    ]
+    points += [
+        TrendPoint(day=day, year=r["plan__year"], agency_id=None, tasks=r["task_sum"], done=r["done_sum"],
+                   weighted_percent=r["weighted"] or 0)
+        for r in day_rows.filter(scope=SnapshotScope.PLAN).values("plan__year").annotate(**sums)
+    ]
+    TrendPoint.objects.filter(day=day).delete()
+    TrendPoint.objects.bulk_create(points, batch_size=BATCH_SIZE)
+    return len(points)

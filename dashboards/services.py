@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from dashboards.models import Snapshot, SnapshotScope
+from dashboards.models import TrendPoint
 from dashboards.rollup import mean_percent, task_aggregates
 from indicators.choices import Comparator
 from indicators.models import Indicator, Reading
@@ -220,21 +220,14 @@ def _indicator_rows(tasks: QuerySet[Task], year: int) -> list[IndicatorRow]:
 
 
 def _trend(agency_ids: set[int] | None, year: int) -> list[dict]:
-    """Mean percent and share done per snapshot day: weighted by task count across the
-    plans (admins) or the scope's agencies (leaders; a task owned by two of them counts
-    twice, as in the per-agency table)."""
-    if agency_ids is None:
-        snapshots = Snapshot.objects.filter(scope=SnapshotScope.PLAN)
-    else:
-        snapshots = Snapshot.objects.filter(scope=SnapshotScope.AGENCY, agency_id__in=agency_ids)
+    """Mean percent and share done per rollup day, from the trend points: all plans' total
+    (admins), or the sum over the scope's agencies (leaders; a task owned by two of them
+    counts twice, as in the per-agency table)."""
+    points = TrendPoint.objects.filter(year=year)
+    points = points.filter(agency__isnull=True) if agency_ids is None else points.filter(agency_id__in=agency_ids)
     rows = (
-        snapshots.filter(plan__year=year)
-        .values("day")
-        .annotate(
-            weighted=Sum(F("mean_percent") * F("tasks")),
-            task_count=Sum("tasks"),
-            done_count=Sum("done"),
-        )
+        points.values("day")
+        .annotate(weighted=Sum("weighted_percent"), task_count=Sum("tasks"), done_count=Sum("done"))
         .order_by("day")
     )
     return [

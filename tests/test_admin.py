@@ -111,7 +111,7 @@ def test_createsuperuser_makes_an_admin(db):
 # Logs that are themselves the record: written once, never edited.
 APPEND_ONLY = {"ProgressUpdate", "Attachment", "LoginEvent", "PlanImport"}
 # Written by jobs, not by people: the rollup's snapshots and the export jobs' rows.
-JOB_WRITTEN = {"Snapshot", "Export"}
+JOB_WRITTEN = {"Snapshot", "TrendPoint", "Export"}
 
 
 def test_every_model_people_edit_keeps_an_audit_trail():

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from accounts.choices import Role
 from dashboards.models import Snapshot, SnapshotScope
+from dashboards.rollup import write_trend_points
 from indicators.models import Indicator, Reading
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import ProgressUpdate, Task, TaskOwner
@@ -147,6 +148,7 @@ def workload(commission, agency_a, agency_b, outside_agency, staff_a, staff_b, l
                                           (outside_agency, 1, "99.00", 1)):
             Snapshot.objects.create(day=day, scope=SnapshotScope.AGENCY, plan=plan, agency=agency, tasks=count,
                                     done=done, mean_percent=Decimal(mean))
+        write_trend_points(day)  # as the rollup does after writing a day's snapshots
     return plan, tasks, history
 
 

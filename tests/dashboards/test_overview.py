@@ -154,6 +154,7 @@ def test_it_runs_a_bounded_number_of_queries(
 
 def test_the_trend_reads_the_snapshots(work, leader, today, plan, agency_a):
     from dashboards.models import Snapshot
+    from dashboards.rollup import write_trend_points
     from dashboards.services import overview
     from tasks.services import scope_agency_ids
 
@@ -167,6 +168,7 @@ def test_the_trend_reads_the_snapshots(work, leader, today, plan, agency_a):
             done=done,
             mean_percent=decimal.Decimal(percent),
         )
+        write_trend_points(day)
     trend = overview(scope_agency_ids(leader), 2026, today).trend
     assert [(p["day"], p["mean_percent"], p["done_share"]) for p in trend] == [
         (datetime.date(2026, 9, 30), 40.0, 0.0),

@@ -311,8 +311,9 @@ def test_it_runs_the_same_number_of_queries_for_2_plans_as_for_20(
     build_plans(plans, commission, [agency_a, agency_b], staff_a)
     # when / then: a savepoint and its release, the plans, two task aggregates, the indicators,
     # their owners, one delete, and the inserts: one on PostgreSQL (2,000 rows a batch), up to
-    # three here on SQLite, where Django caps an INSERT at 999 parameters (49 snapshot rows)
-    with django_assert_max_num_queries(11):
+    # three here on SQLite, where Django caps an INSERT at 999 parameters (49 snapshot rows);
+    # then the trend points: two sums over the day's snapshots, one delete, one insert
+    with django_assert_max_num_queries(15):
         written = rollup_day(DAY)
     assert written == plans * (1 + 2 + 2)
 
@@ -365,3 +366,29 @@ def test_it_refuses_a_bad_day_and_an_unknown_plan_in_chinese(city):
     with pytest.raises(CommandError, match="草稿"):
         call_command("rollup_snapshots", "--plan", str(city.draft.pk))
     assert not Snapshot.objects.exists()
+
+
+def test_it_sums_the_days_snapshots_into_trend_points(plan, other_plan, agency_a, agency_b, staff_a):
+    import datetime as dt
+
+    from dashboards.models import TrendPoint
+    from dashboards.rollup import rollup_day
+    from tests.conftest import make_task
+
+    # given two plans of different years, with agency A in both
+    make_task(plan, None, "1", lead=agency_a, co_owners=[agency_b])
+    make_task(plan, None, "2", lead=agency_a, status="done", percent=100)
+    make_task(other_plan, None, "1", lead=agency_a)
+    day = dt.date(2026, 11, 24)
+    # when the day is rolled up twice, the second time for one plan only
+    rollup_day(day)
+    rollup_day(day, plan_ids=[plan.pk])
+    # then each year has one point per agency and one total, summed over the year's plans
+    points = {(p.year, p.agency_id): (p.tasks, p.done, p.weighted_percent) for p in TrendPoint.objects.filter(day=day)}
+    assert points == {
+        (2026, agency_a.pk): (2, 1, 100),
+        (2026, agency_b.pk): (1, 0, 0),
+        (2026, None): (2, 1, 100),
+        (2025, agency_a.pk): (1, 0, 0),
+        (2025, None): (1, 0, 0),
+    }
