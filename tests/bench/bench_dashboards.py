@@ -459,6 +459,34 @@ def load_note() -> str:
             "other work on the machine inflates the figures")
 
 
+TREND_POINTS_SQL = """
+INSERT INTO dashboards_trendpoint (day, year, agency_id, tasks, done, weighted_percent)
+SELECT s.day, p.year, s.agency_id, SUM(s.tasks), SUM(s.done), SUM(s.mean_percent * s.tasks)
+  FROM dashboards_snapshot s JOIN workplans_plan p ON p.id = s.plan_id
+ WHERE s.scope = 'agency' GROUP BY s.day, p.year, s.agency_id
+UNION ALL
+SELECT s.day, p.year, NULL, SUM(s.tasks), SUM(s.done), SUM(s.mean_percent * s.tasks)
+  FROM dashboards_snapshot s JOIN workplans_plan p ON p.id = s.plan_id
+ WHERE s.scope = 'plan' GROUP BY s.day, p.year
+"""
+
+
+def ensure_trend_points() -> None:
+    """The trend points rollup_day writes after each day's snapshots, for the generated history
+    (the same sums write_trend_points makes, in one statement)."""
+    from django.db import connection, transaction
+
+    from dashboards.models import TrendPoint
+
+    if TrendPoint.objects.exists():
+        return
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(TREND_POINTS_SQL)
+        cursor.execute("ANALYZE dashboards_trendpoint")
+    print(f"trend points: {TrendPoint.objects.count():,} rows in {time.perf_counter() - started:.1f} s")
+
+
 def measure_dashboards(args, subjects) -> list:
     from django.core.cache import cache
     from django.test import Client
@@ -654,6 +682,7 @@ def main():
     print(f"ledger: {exporter.username} of {exporter.agency.name} — {scope_counts[ledger_agency][0]} agencies in "
           f"scope, {scope_counts[ledger_agency][1]:,} tasks of {year} (the scope nearest {LEDGER_TASKS:,} tasks)")
 
+    ensure_trend_points()
     dashboards = measure_dashboards(args, subjects) if "dashboard" not in args.skip else []
     rollup = measure_rollup(args, today) if "rollup" not in args.skip else None
     exports = measure_exports(args, exporter, year) if "export" not in args.skip else {}
