@@ -21,18 +21,21 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.lookups import Exact
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from dashboards.models import Export, ExportKind, ExportStatus
+from dashboards.rollup import task_aggregates
+from dashboards.services import scoped_tasks
 from indicators.models import Indicator
 from indicators.services import attained, target_text, with_latest_reading
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
 from tasks.risk import Risk, plan_year_bounds, risk_annotation, risk_of, risk_reason
-from tasks.services import reported_this_cycle_q, scope_agency_ids
+from tasks.services import scope_agency_ids
 from workplans.choices import PlanStatus
 from workplans.models import MAX_YEAR, MIN_YEAR, Plan, Section
 
@@ -66,17 +69,6 @@ def export_scope(user) -> set[int] | None:
     if user.role == Role.LEADER and not user.agency_id:
         raise ExportRefused(_("您的账号未关联单位，无法导出。请联系管理员。"))
     return scope_agency_ids(user)
-
-
-def scoped_tasks(scope: set[int] | None, year: int, plan_id: int | None = None) -> QuerySet[Task]:
-    """Tasks of the published plans of `year` (or of one plan) owned, as lead or co-owner,
-    by an agency in `scope` (None: every task)."""
-    tasks = Task.objects.filter(plan__year=year).exclude(plan__status=PlanStatus.DRAFT)
-    if plan_id is not None:
-        tasks = tasks.filter(plan_id=plan_id)
-    if scope is not None:
-        tasks = tasks.filter(Exists(TaskOwner.objects.filter(task=OuterRef("pk"), agency_id__in=scope)))
-    return tasks
 
 
 def _parse_year(raw) -> int | None:
@@ -585,32 +577,22 @@ def _one_place(value: decimal.Decimal) -> decimal.Decimal:
 def bulletin_figures(tasks: QuerySet[Task], indicators: list[Indicator], today: datetime.date) -> dict:
     """The overview of a bulletin, from the tasks in scope (one query) and their indicators.
 
-    The definitions are the dashboard's (dashboards.rollup.task_aggregates): overdue is open
-    and past its due date, 预警 is the amber mark, and the reporting rate counts the open
-    tasks of active plans, reported when updated in their plan's current cycle."""
-    counts = {f"status_{value}": Count("id", filter=Q(status=value)) for value in TaskStatus.values}
-    due = Q(plan__status=PlanStatus.ACTIVE) & ~Q(status=TaskStatus.DONE)
-    row = tasks.annotate(risk=risk_annotation(today)).aggregate(
-        total=Count("id"),
-        percent_sum=Sum("percent"),
-        overdue=Count("id", filter=Q(due_on__lt=today) & ~Q(status=TaskStatus.DONE)),
-        red=Count("id", filter=Q(risk=Risk.RED)),
-        amber=Count("id", filter=Q(risk=Risk.AMBER)),
-        report_due=Count("id", filter=due),
-        reported=Count("id", filter=due & reported_this_cycle_q(today)),
-        **counts,
+    The definitions are the dashboard's and the rollup's (dashboards.rollup.task_aggregates),
+    plus the red count."""
+    row = tasks.aggregate(
+        **task_aggregates(today), red=Count("pk", filter=Exact(risk_annotation(today), Risk.RED.value))
     )
     met = [attained(i.comparator, i.target, i.latest_value) for i in indicators]
     report_due = row["report_due"]
-    mean = _one_place(decimal.Decimal(row["percent_sum"] or 0) / row["total"]) if row["total"] else decimal.Decimal(0)
+    mean = _one_place(decimal.Decimal(row["percent_sum"] or 0) / row["tasks"]) if row["tasks"] else decimal.Decimal(0)
     rate = _one_place(decimal.Decimal(100 * row["reported"]) / report_due) if report_due else None
     return {
-        "tasks": row["total"],
-        "by_status": [(str(label), row[f"status_{value}"]) for value, label in TaskStatus.choices],
+        "tasks": row["tasks"],
+        "by_status": [(str(label), row[value]) for value, label in TaskStatus.choices],
         "mean_percent": mean,
         "overdue": row["overdue"],
         "red": row["red"],
-        "amber": row["amber"],
+        "amber": row["at_risk"],
         "indicators": len(indicators),
         "indicators_met": sum(1 for m in met if m is True),
         "indicators_missed": sum(1 for m in met if m is False),

@@ -36,18 +36,17 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.lookups import Exact
-from django.utils import timezone
 
 from dashboards.models import Snapshot, SnapshotScope
 from indicators.models import Indicator, Reading
 from indicators.services import attained
 from tasks.choices import TaskStatus
-from tasks.models import ProgressUpdate, Task, TaskOwner
+from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
-from workplans.choices import PlanStatus, ReportingCycle
-from workplans.cycles import cycle_for
+from tasks.services import reported_this_cycle_q
+from workplans.choices import PlanStatus
 from workplans.models import Plan
 
 TREND_LOCK = 0x7E4D << 32  # advisory lock keys of write_trend_points, one per day
@@ -57,31 +56,6 @@ INDICATOR_COUNTS = ("indicators", "indicators_met", "indicators_missed")
 
 
 # --- The figures, as expressions the live dashboard can use too --------------------------
-
-
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-def reported_q(day: datetime.date) -> Q:
-    """Tasks with a progress update inside their plan's cycle containing `day`, made no later
-    than the end of `day` (local time, as workplans.cycles.is_reported reads it).
-
-    Task.last_progress_at is the time of a task's latest update, so a task whose
-    last_progress_at is before the cycle has no update in it; one whose last_progress_at is
-    inside the window has. Only a task updated after `day` (a past day rolled up later) needs a
-    look at its updates, and the database only looks for those."""
-    end_at = _start_of(day + datetime.timedelta(days=1))
-    condition = None
-    for kind in ReportingCycle.values:
-        start_at = _start_of(cycle_for(kind, 28, day).start)
-        in_window = ProgressUpdate.objects.filter(task=OuterRef("pk"), created_at__gte=start_at, created_at__lt=end_at)
-        kind_reported = (
-            Q(plan__reporting_cycle=kind, last_progress_at__gte=start_at)
-            & (Q(last_progress_at__lt=end_at) | Exists(in_window))
-        )
-        condition = kind_reported if condition is None else condition | kind_reported
-    return condition
 
 
 def task_aggregates(day: datetime.date) -> dict:
@@ -100,7 +74,7 @@ def task_aggregates(day: datetime.date) -> dict:
         at_risk=Count("pk", filter=Exact(risk_annotation(day), Risk.AMBER.value)),
         percent_sum=Sum("percent"),
         report_due=Count("pk", filter=due),
-        reported=Count("pk", filter=due & reported_q(day)),
+        reported=Count("pk", filter=due & reported_this_cycle_q(day)),
     )
     return aggregates
 

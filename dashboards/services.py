@@ -15,17 +15,21 @@ from dashboards.rollup import mean_percent, task_aggregates
 from indicators.choices import Comparator
 from indicators.models import Indicator, Reading
 from tasks.choices import TaskStatus
-from tasks.models import Task
-from tasks.services import tasks_owned_by
+from tasks.models import Task, TaskOwner
 from workplans.choices import PlanStatus
 
 INDICATOR_ROWS = 100  # the indicator table shows the ones that miss first, then the rest
 
 
-def scoped_tasks(agency_ids: set[int] | None, year: int) -> QuerySet[Task]:
-    """Tasks of the year's published plans that `agency_ids` own (None: every task)."""
-    tasks = Task.objects.all() if agency_ids is None else tasks_owned_by(agency_ids, active_only=False)
-    return tasks.filter(plan__year=year).exclude(plan__status=PlanStatus.DRAFT)
+def scoped_tasks(agency_ids: set[int] | None, year: int, plan_id: int | None = None) -> QuerySet[Task]:
+    """Tasks of the published plans of `year` (or of one plan) owned, as lead or co-owner, by
+    an agency in `agency_ids` (None: every task). The overview and the exports count these."""
+    tasks = Task.objects.filter(plan__year=year).exclude(plan__status=PlanStatus.DRAFT)
+    if plan_id is not None:
+        tasks = tasks.filter(plan_id=plan_id)
+    if agency_ids is not None:
+        tasks = tasks.filter(Exists(TaskOwner.objects.filter(task=OuterRef("pk"), agency_id__in=agency_ids)))
+    return tasks
 
 
 @dataclasses.dataclass
@@ -107,9 +111,7 @@ def overview(
     """Everything the overview page shows, in seven queries (six without a plan: sections are
     broken down for one plan at a time; a city's hundreds of plans have thousands of them)."""
     today = today or timezone.localdate()
-    tasks = scoped_tasks(agency_ids, year)
-    if plan_id is not None:
-        tasks = tasks.filter(plan_id=plan_id)
+    tasks = scoped_tasks(agency_ids, year, plan_id)
     # The same definitions the nightly rollup stores, so live and stored figures agree.
     figures = task_aggregates(today)
 

@@ -123,15 +123,31 @@ def assignable_users(task: Task):
 # --- Reporting cycles -----------------------------------------------------------------
 
 
-def reported_this_cycle_q(today: datetime.date) -> Q:
-    """Tasks whose latest update falls in their plan's current cycle. A cycle's start
-    depends only on the kind of cycle (the due day moves the deadline, not the window),
-    so this is one condition per kind, whatever the number of plans."""
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def reported_this_cycle_q(day: datetime.date) -> Q:
+    """Tasks with an update inside their plan's cycle containing `day`, made no later than
+    the end of `day` (local time, as workplans.cycles.is_reported reads it).
+
+    A cycle's start depends only on the kind of cycle (the due day moves the deadline, not
+    the window), so this is one condition per kind, whatever the number of plans. The
+    task's last_progress_at is its latest update: before the cycle means no update in it.
+    Only for a past `day` (a rollup run later) can the latest update be after the window;
+    those tasks, and only those, are looked up in the progress log."""
+    past = day < timezone.localdate()
+    end_at = _start_of(day + datetime.timedelta(days=1))
     condition = Q(pk__in=[])
     for kind in ReportingCycle.values:
-        start = cycle_for(kind, 28, today).start
-        start_at = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
-        condition |= Q(plan__reporting_cycle=kind, last_progress_at__gte=start_at)
+        start_at = _start_of(cycle_for(kind, 28, day).start)
+        reported = Q(plan__reporting_cycle=kind, last_progress_at__gte=start_at)
+        if past:
+            in_window = ProgressUpdate.objects.filter(
+                task=OuterRef("pk"), created_at__gte=start_at, created_at__lt=end_at
+            )
+            reported &= Q(last_progress_at__lt=end_at) | Exists(in_window)
+        condition |= reported
     return condition
 
 
