@@ -34,7 +34,7 @@ from indicators.models import Indicator
 from indicators.services import attained, target_text, with_latest_reading
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
-from tasks.risk import Risk, plan_year_bounds, risk_annotation, risk_of, risk_reason
+from tasks.risk import Risk, risk_annotation, task_risk
 from tasks.services import scope_agency_ids
 from workplans.choices import PlanStatus
 from workplans.models import MAX_YEAR, MIN_YEAR, Plan, Section
@@ -408,11 +408,8 @@ def _indicator_line(indicator: Indicator) -> str:
 
 
 def _risk_text(task: Task, today: datetime.date) -> str:
-    bounds = plan_year_bounds(task.plan.year)
-    facts = dict(status=task.status, percent=task.percent, due_on=task.due_on, today=today)
-    mark = risk_of(**facts, year_start=bounds[0], year_end=bounds[1])
-    reason = risk_reason(**facts, year_start=bounds[0], year_end=bounds[1])
-    return f"{Risk(mark).label}（{reason}）" if reason else str(Risk(mark).label)
+    mark, reason = task_risk(task, today)
+    return f"{mark.label}（{reason}）" if reason else str(mark.label)
 
 
 def ledger_row(task: Task, sections: dict[int, str], today: datetime.date) -> list:

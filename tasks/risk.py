@@ -149,6 +149,20 @@ def plan_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 
+def task_risk(task, today: datetime.date, policy: dict | None = None) -> tuple[Risk, str]:
+    """The mark and its reason for a Task (with its plan loaded), assessed once."""
+    year_start, year_end = plan_year_bounds(task.plan.year)
+    return _assess(
+        status=task.status,
+        percent=task.percent,
+        due_on=task.due_on,
+        year_start=year_start,
+        year_end=year_end,
+        today=today,
+        policy=policy,
+    )
+
+
 def risk_annotation(today: datetime.date, policy: dict | None = None) -> Case:
     """The risk_of rule as a database expression on a Task queryset, for filtering and counting.
 

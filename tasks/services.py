@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,7 +48,7 @@ def visible_tasks(user, *, scope: set[int] | None | bool = False) -> QuerySet[Ta
     whether one of the user's agencies leads it (for admins: always False)."""
     agency_ids = scope_agency_ids(user) if scope is False else scope
     if agency_ids is None:
-        tasks = Task.objects.annotate(is_lead=Exists(TaskOwner.objects.none()))
+        tasks = Task.objects.annotate(is_lead=Value(False))
     else:
         tasks = tasks_owned_by(agency_ids, active_only=False)
     return tasks.exclude(plan__status=PlanStatus.DRAFT)

@@ -22,7 +22,7 @@ from tasks.audit import task_audit_trail
 from tasks.filters import TaskFilterSet
 from tasks.forms import ProgressForm, ResponsibleForm
 from tasks.models import Attachment, Milestone, Task, TaskOwner
-from tasks.risk import plan_year_bounds, risk_of, risk_reason
+from tasks.risk import task_risk
 from tasks.services import (
     StaleVersion,
     assignable_users,
@@ -47,17 +47,7 @@ LIST_ROLES = (Role.STAFF, Role.LEADER, Role.ADMIN)
 
 def _mark(task, today):
     """Risk mark, its reason and this cycle's report, for a task with its plan loaded."""
-    year_start, year_end = plan_year_bounds(task.plan.year)
-    args = {
-        "status": task.status,
-        "percent": task.percent,
-        "due_on": task.due_on,
-        "year_start": year_start,
-        "year_end": year_end,
-        "today": today,
-    }
-    task.risk = risk_of(**args)
-    task.risk_reason = risk_reason(**args)
+    task.risk, task.risk_reason = task_risk(task, today)
     task.cycle = current_cycle(task.plan, today)
     task.reported = is_reported(task.last_progress_at, task.cycle)
     task.overdue = task.is_overdue(today)
