@@ -14,7 +14,6 @@
   var link = document.getElementById("export-download-link");
   var zh = (document.documentElement.lang || "zh-hans").indexOf("zh") === 0;
   var delay = 1000;
-  var failures = 0;
 
   function show(data) {
     label.textContent = data.status_label;
@@ -37,37 +36,21 @@
     return true;
   }
 
-  function poll() {
-    var request = new XMLHttpRequest();
-    request.open("GET", url);
-    request.setRequestHeader("Accept", "application/json");
-    request.onload = function () {
-      if (request.status === 200) {
-        failures = 0;
-        if (show(JSON.parse(request.responseText))) { window.setTimeout(poll, delay); }
-      } else if (request.status === 403 || request.status === 404) {
-        error.textContent = zh
-          ? "无法读取导出状态（" + request.status + "），请刷新页面或重新登录。"
-          : "Could not read the export status (" + request.status + "). Reload the page or sign in again.";
-        error.hidden = false;
-      } else {
-        retryLater();
-      }
-    };
-    request.onerror = retryLater;
-    request.send();
-  }
-
-  function retryLater() {
-    failures += 1;
-    if (failures > 20) {
-      error.textContent = "暂时无法连接服务器，请稍后刷新页面。";
+  var poller = window.pollProgress(url, {
+    delay: delay,
+    onData: show,
+    onGone: function (status) {
+      error.textContent = zh
+        ? "无法读取导出状态（" + status + "），请刷新页面或重新登录。"
+        : "Could not read the export status (" + status + "). Reload the page or sign in again.";
       error.hidden = false;
-      return;
+    },
+    onGiveUp: function () {
+      error.textContent = zh ? "暂时无法连接服务器，请稍后刷新页面。" : "The server cannot be reached; reload the page later.";
+      error.hidden = false;
     }
-    window.setTimeout(poll, Math.min(delay * (failures + 1), 5000));
-  }
+  });
 
   var status = box.getAttribute("data-status");
-  if (status === "queued" || status === "running") { window.setTimeout(poll, delay); }
+  if (status === "queued" || status === "running") { poller.later(); }
 })();

@@ -11,7 +11,6 @@
   var hint = document.getElementById("import-hint");
   var retry = document.getElementById("import-retry");
   var delay = 700;
-  var failures = 0;
 
   function show(data) {
     label.textContent = data.status_label;
@@ -32,34 +31,18 @@
     return true;
   }
 
-  function poll() {
-    var request = new XMLHttpRequest();
-    request.open("GET", url);
-    request.setRequestHeader("Accept", "application/json");
-    request.onload = function () {
-      if (request.status === 200) {
-        failures = 0;
-        if (show(JSON.parse(request.responseText))) { window.setTimeout(poll, delay); }
-      } else if (request.status === 403 || request.status === 404) {
-        error.textContent = "无法读取导入状态（" + request.status + "），请刷新页面或重新登录。";
-        error.hidden = false;
-      } else {
-        retryLater();
-      }
-    };
-    request.onerror = retryLater;
-    request.send();
-  }
-
-  function retryLater() {
-    failures += 1;
-    if (failures > 20) {
+  var poller = window.pollProgress(url, {
+    delay: delay,
+    onData: show,
+    onGone: function (status) {
+      error.textContent = "无法读取导入状态（" + status + "），请刷新页面或重新登录。";
+      error.hidden = false;
+    },
+    onGiveUp: function () {
       error.textContent = "暂时无法连接服务器，请稍后刷新页面。";
       error.hidden = false;
-      return;
     }
-    window.setTimeout(poll, Math.min(delay * (failures + 1), 5000));
-  }
+  });
 
-  if (box.getAttribute("data-status") !== "failed") { poll(); }
+  if (box.getAttribute("data-status") !== "failed") { poller.start(); }
 })();
