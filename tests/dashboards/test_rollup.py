@@ -392,3 +392,27 @@ def test_it_sums_the_days_snapshots_into_trend_points(plan, other_plan, agency_a
         (2025, agency_a.pk): (1, 0, 0),
         (2025, None): (1, 0, 0),
     }
+
+
+def test_beat_runs_the_rollup_nightly_for_the_day_that_ended(plan, agency_a):
+    import datetime as dt
+
+    import time_machine
+    from celery import current_app
+    from django.conf import settings
+
+    from dashboards.jobs import rollup_snapshots
+    from dashboards.models import Snapshot
+    from tests.conftest import make_task
+
+    # given the beat entry: the registered job, after midnight, with an expiry so missed runs do not pile up
+    entry = settings.CELERY_BEAT_SCHEDULE["rollup-snapshots"]
+    assert entry["task"] == rollup_snapshots.name and entry["task"] in current_app.tasks
+    assert entry["schedule"].hour == {0} and entry["options"]["expires"] > 0
+    make_task(plan, None, "1", lead=agency_a)
+    # when it runs at 00:20 Shanghai time on 25 November
+    with time_machine.travel(dt.datetime(2026, 11, 24, 16, 20, tzinfo=dt.UTC), tick=False):
+        written = rollup_snapshots.delay().get()
+    # then it wrote the snapshots of the 24th
+    assert written > 0
+    assert set(Snapshot.objects.values_list("day", flat=True)) == {dt.date(2026, 11, 24)}

@@ -215,8 +215,8 @@ def test_a_bad_filter_value_gets_a_chinese_message_and_changes_nothing(client, s
     response = client.get(f"{URL}?due_within=abc&status=bogus")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "请输入一个数字" in html or "输入一个数字" in html
-    assert "选择一个有效的选项" in html or "有效的选项" in html
+    assert "N 天内到期：输入一个数字。" in html
+    assert "状态：选择一个有效的选项。 bogus 不在可用的选项中。" in html
 
 
 def test_it_pages(client, staff_a, plan, agency_a):

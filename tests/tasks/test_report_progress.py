@@ -187,7 +187,23 @@ def test_a_transition_not_allowed_is_refused_with_the_rule_named(client, staff_a
     response = post(client, task, status="done", percent=100, note="完成")
     assert response.status_code == 400
     assert counts(task) == before
-    assert any("暂缓" in e or "有效的选项" in e for e in errors(response))
+    # the form does not even offer it
+    assert any(e.startswith("选择一个有效的选项。 done 不在可用的选项中。") for e in errors(response)), errors(response)
+
+
+def test_the_service_refuses_a_transition_not_allowed_whatever_sends_it(staff_a, task):
+    from django.core.exceptions import ValidationError
+
+    from tasks.models import ProgressUpdate
+    from tasks.services import report_progress
+
+    ProgressUpdate(task=task, author=staff_a, status="on_hold", percent=20).save()
+    task.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        report_progress(task.pk, staff_a, based_on_version=task.version, status="done", percent=100, note="完成")
+    assert refused.value.message_dict["status"] == ["任务状态不能从“暂缓”改为“已完成”。"]
+    task.refresh_from_db()
+    assert (task.status, task.progress_updates.count()) == ("on_hold", 1)
 
 
 def test_the_form_only_offers_allowed_statuses():
