@@ -29,6 +29,8 @@ migrate: venv
 
 demo: migrate
 	$(PY) manage.py seed_demo
+	# Today's reminders, so the demo inbox has them (there is no beat in the embedded default).
+	$(PY) manage.py send_reminders
 
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:8000

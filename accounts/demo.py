@@ -141,6 +141,10 @@ PROGRESS = [
 
 # Tasks whose text sets an earlier deadline than the plan's year end: number -> month.
 DUE_MONTHS = {"1": 10, "6": 6}
+# Dates counted from the day the demo is loaded, so that its inbox has reminders at once:
+# task number -> due in N days, and (task number, text) of a milestone due tomorrow.
+DUE_IN_DAYS = {"5": 7}
+MILESTONE_TOMORROW = ("2", "报送分时段预约推进情况")
 
 # Responsible people (责任人) named on tasks: number -> usernames.
 RESPONSIBLE = {"1": ["demo_staff"], "4": ["demo_staff_jk"]}
@@ -180,8 +184,8 @@ def _save_credentials(creds: dict[str, str]) -> None:
 def load_demo(year: int | None = None) -> dict[str, str]:
     """Load the demo data; return {username: password} for the demo accounts."""
     from indicators.models import Indicator, Reading
-    from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
     from tasks.choices import OwnerRole
+    from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
     from workplans.choices import PlanStatus
     from workplans.models import Plan, Section
 
@@ -201,7 +205,14 @@ def load_demo(year: int | None = None) -> dict[str, str]:
         password = creds.get(username) or _password()
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, full_name=full_name, role=role, agency=agencies[agency_name])
+            user = User(
+                username=username,
+                full_name=full_name,
+                role=role,
+                agency=agencies[agency_name],
+                # example.org never receives mail; the demo's email backend prints it anyway.
+                email=f"{username}@qinglan.example.org",
+            )
             user.set_password(password)
             user.save()
         elif not user.check_password(password):
@@ -239,7 +250,7 @@ def load_demo(year: int | None = None) -> dict[str, str]:
             heading=text.split("。")[0],
             text=text,
             order=order,
-            due_on=_month_end(year, due_month) if due_month else None,
+            due_on=_month_end(year, due_month) if due_month else _days_from_today(DUE_IN_DAYS.get(number), year),
         )
         tasks[number] = task
         for i, owner in enumerate(owners):
@@ -252,6 +263,8 @@ def load_demo(year: int | None = None) -> dict[str, str]:
             Indicator.objects.create(
                 plan=plan, task=task, name=name, comparator=comparator, target=Decimal(target), unit=unit, order=i
             )
+    number, milestone_text = MILESTONE_TOMORROW
+    Milestone.objects.create(task=tasks[number], due_on=_days_from_today(1, year), text=milestone_text, order=9)
     users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
     now = timezone.now()
     for number, username, status, percent, note, days_ago in PROGRESS:
@@ -282,6 +295,14 @@ def load_demo(year: int | None = None) -> dict[str, str]:
 
     rollup_day(timezone.localdate(), plan_ids=[plan.pk])
     return creds
+
+
+def _days_from_today(days: int | None, year: int) -> datetime.date | None:
+    """`days` from today, kept inside the plan year (None: the task's default, year end)."""
+    if days is None:
+        return None
+    day = timezone.localdate() + datetime.timedelta(days=days)
+    return min(max(day, datetime.date(year, 1, 1)), datetime.date(year, 12, 31))
 
 
 def _month_end(year: int, month: int) -> datetime.date:

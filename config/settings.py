@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.login_policy",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -245,6 +246,33 @@ RISK_POLICY = {
     "due_soon_min_percent": 80,
 }
 
+# --- Reminders (notifications app) ---------------------------------------------------
+# Where links in emails and robot messages point.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+REMINDERS = {
+    # A task or milestone due in this many days (calendar days, Asia/Shanghai).
+    "due_days_before": [7, 1],
+    # Overdue: every day for the first N days, then every M days.
+    "overdue_daily_days": 7,
+    "overdue_then_every_days": 7,
+    # This cycle's report not submitted: this many days before the cycle's due day (0 = on the day).
+    "report_days_before": [3, 1, 0],
+    # The leaders' weekly digest: ISO weekday (1 = Monday).
+    "digest_weekday": 1,
+    # A day's reminders go out from this time; the inbox gets them at once.
+    "send_from": env_str("REMINDER_SEND_FROM", "08:30"),
+    # Default quiet hours (each user may change theirs): non-urgent email and robot
+    # messages wait until they end. Urgent: due tomorrow, or a report due today.
+    "quiet_hours": ["22:00", "08:00"],
+    # Sending: transient failures retry after these delays, then the delivery fails.
+    "retry_delays_seconds": [60, 300, 1800, 7200],
+    # A delivery claimed longer ago than this by a worker that died goes back to pending.
+    "claim_lease_seconds": 600,
+    "batch_size": 200,
+}
+# Robot webhooks on 127.0.0.1 (tests, local trials); production needs the official hosts.
+NOTIFICATIONS_ALLOW_LOCAL_WEBHOOKS = env_bool("NOTIFICATIONS_ALLOW_LOCAL_WEBHOOKS", DEBUG)
+
 # --- Email ----------------------------------------------------------------------------
 _email = _env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
@@ -256,6 +284,8 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "workplans@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# EMAIL_URL=filemail:// writes each message to a file here (trials, the worker test).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -271,6 +301,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # No broker configured: run jobs in-process, so the embedded default needs no services.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -291,6 +322,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboards.jobs.rollup_snapshots",
         "schedule": crontab(hour=0, minute=20),
         "options": {"expires": 6 * 3600},
+    },
+    # Reminders: a frequent scan for what is due today (its unique keys make every run
+    # after the first a no-op), and a sender sweep for what is due to go out: held by
+    # quiet hours, waiting to retry, or left by a worker that died.
+    "scan-reminders": {
+        "task": "notifications.jobs.scan_reminders",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
+    },
+    "dispatch-deliveries": {
+        "task": "notifications.jobs.dispatch_deliveries",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
     },
 }
 

@@ -177,7 +177,7 @@ def overview(
     )
 
 
-def _latest_value() -> Subquery:
+def latest_value() -> Subquery:
     latest = Reading.objects.filter(indicator=OuterRef("pk")).order_by("-as_of", "-id")
     return Subquery(latest.values("value")[:1])
 
@@ -190,7 +190,7 @@ MET = (
 
 
 def _attainment_counts(tasks: QuerySet[Task]) -> tuple[int, int, int]:
-    indicators = Indicator.objects.filter(task__in=tasks.values("pk")).annotate(latest=_latest_value())
+    indicators = Indicator.objects.filter(task__in=tasks.values("pk")).annotate(latest=latest_value())
     counts = indicators.aggregate(
         met=Count("id", filter=MET),
         reported=Count("id", filter=Q(latest__isnull=False)),
@@ -205,7 +205,7 @@ def _indicator_rows(tasks: QuerySet[Task], year: int) -> list[IndicatorRow]:
 
     indicators = list(
         Indicator.objects.filter(task__in=tasks.values("pk"))
-        .annotate(latest=_latest_value(), has_reading=Exists(Reading.objects.filter(indicator=OuterRef("pk"))))
+        .annotate(latest=latest_value(), has_reading=Exists(Reading.objects.filter(indicator=OuterRef("pk"))))
         .select_related("task", "plan")
         .order_by("plan_id", "task__order", "order", "id")[: INDICATOR_ROWS * 2]
     )

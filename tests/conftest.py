@@ -144,6 +144,60 @@ def login(client):
     return do_login
 
 
+def _database_url_for_this_test() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path):
+    """Start a `celery worker` process pointed at the test database, consuming a queue of
+    its own (also its default queue, so jobs it queues come back to it); `env` adds or
+    overrides its environment. Returns the queue name. Needs REDIS_URL."""
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    processes = []
+
+    def start(**env):
+        queue = f"test-{uuid.uuid4().hex[:12]}"
+        full_env = dict(
+            os.environ,
+            DATABASE_URL=_database_url_for_this_test(),
+            VAR_DIR=str(tmp_path),
+            CELERY_TASK_DEFAULT_QUEUE=queue,
+            **env,
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+             "-Q", queue, "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        processes.append(process)
+        return queue
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        print(output[-4000:])
+
+
 def chromium_available() -> bool:
     return os.path.exists("/usr/bin/chromium")
 

@@ -3,20 +3,13 @@ its result to the database the test reads."""
 
 import datetime
 import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
 from django.utils import timezone
 
 from accounts.jobs import purge_expired_sessions
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.redis,
@@ -24,34 +17,9 @@ pytestmark = [
 ]
 
 
-def database_url_for_this_test() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
-def worker(transactional_db, tmp_path):
-    """A `celery worker` process on a queue of its own, pointed at the test database."""
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    env = dict(os.environ, DATABASE_URL=database_url_for_this_test(), VAR_DIR=str(tmp_path))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-         "-Q", queue, "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        yield queue
-    finally:
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        print(output[-4000:])
+def worker(start_worker):
+    return start_worker()
 
 
 def make_session(key, expires):

@@ -1,0 +1,31 @@
+"""What a reminder is about, how it travels, and where its delivery stands."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Rule(models.TextChoices):
+    TASK_DUE = "task_due", _("任务即将到期")
+    MILESTONE_DUE = "milestone_due", _("时间节点即将到期")
+    TASK_OVERDUE = "task_overdue", _("任务已逾期")
+    MILESTONE_OVERDUE = "milestone_overdue", _("时间节点已逾期")
+    REPORT_DUE = "report_due", _("进展未报送")
+    LEADER_DIGEST = "leader_digest", _("每周督办摘要")
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", _("站内消息")
+    EMAIL = "email", _("电子邮件")
+    WECOM = "wecom", _("企业微信群机器人")
+    DINGTALK = "dingtalk", _("钉钉群机器人")
+
+
+ROBOT_CHANNELS = (Channel.WECOM, Channel.DINGTALK)
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+    CANCELLED = "cancelled", _("已取消")

@@ -1,0 +1,13 @@
+"""The unread count in every page's header."""
+
+from django.utils.functional import SimpleLazyObject
+
+
+def inbox(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from notifications.services import unread_count
+
+    # Lazy: pages that never show the header (downloads, HTMX fragments) pay nothing.
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}

@@ -1,0 +1,377 @@
+"""Sending: claim delivery rows, say each reminder on its channel once, record the outcome.
+
+The life of a row: PENDING → (claimed) SENDING → SENT, or back to PENDING with a later
+`not_before` after a transient failure, or FAILED (a permanent failure, or too many
+transient ones), or CANCELLED when the reminder no longer applies by the time it would
+go out (the task was finished meanwhile).
+
+Exactly once:
+- claiming is a conditional update of PENDING rows under a row lock (SKIP LOCKED on
+  PostgreSQL), so of two workers handed the same ids only one gets each row;
+- an inbox item is created in the same transaction that marks its row SENT, and is tied
+  to it one-to-one, so it cannot be made twice;
+- email and robot messages are sent after the claim is committed and the outcome is
+  written after; a worker killed in between leaves the row SENDING, and the sweep puts it
+  back to PENDING once its lease has run out (the message may then go out a second time
+  only if the worker died after the far end accepted it and before the outcome was
+  written: a window of one database write).
+"""
+
+import dataclasses
+import datetime
+import logging
+import smtplib
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from notifications.choices import Channel, DeliveryState, Rule
+from notifications.models import Delivery, Notification
+from notifications.webhooks import DeliveryError, PermanentError, TransientError, send_dingtalk, send_wecom
+from tasks.choices import TaskStatus
+from tasks.models import Milestone, Task
+from workplans.choices import PlanStatus
+from workplans.models import Plan
+
+logger = logging.getLogger(__name__)
+
+
+def _policy() -> dict:
+    return settings.REMINDERS
+
+
+def max_attempts() -> int:
+    return len(_policy()["retry_delays_seconds"]) + 1
+
+
+# --- What each reminder says ------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Message:
+    title: str
+    lines: list[str]
+    link: str  # a path inside the site
+
+    @property
+    def url(self) -> str:
+        return settings.SITE_URL + self.link
+
+    @property
+    def text(self) -> str:
+        return "\n".join([*self.lines, self.url])
+
+
+@dataclasses.dataclass
+class Context:
+    """The objects a batch of deliveries talks about, loaded in one query per kind."""
+
+    tasks: dict[int, Task]
+    milestones: dict[int, Milestone]
+    plans: dict[int, Plan]
+    today: datetime.date
+
+    @classmethod
+    def load(cls, deliveries: list[Delivery], today: datetime.date) -> "Context":
+        task_ids = {d.task_id for d in deliveries if d.task_id}
+        milestone_ids = {d.object_id for d in deliveries if d.rule in (Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE)}
+        plan_ids = {d.object_id for d in deliveries if d.rule == Rule.REPORT_DUE}
+        tasks = Task.objects.select_related("plan").only(
+            "id", "number", "heading", "due_on", "status", "percent", "plan__title", "plan__status"
+        )
+        return cls(
+            tasks={t.pk: t for t in tasks.filter(pk__in=task_ids)} if task_ids else {},
+            milestones={m.pk: m for m in Milestone.objects.filter(pk__in=milestone_ids)} if milestone_ids else {},
+            plans={p.pk: p for p in Plan.objects.filter(pk__in=plan_ids)} if plan_ids else {},
+            today=today,
+        )
+
+
+def _task_label(task: Task) -> str:
+    heading = task.heading if len(task.heading) <= 60 else task.heading[:59] + "…"
+    return f"{task.number}. {heading}" if task.number else heading
+
+
+def _task_lines(task: Task) -> list[str]:
+    return [
+        _("任务：%(task)s") % {"task": _task_label(task)},
+        _("计划：%(plan)s") % {"plan": task.plan.title},
+        _("完成时限：%(date)s") % {"date": f"{task.due_on:%Y-%m-%d}"},
+        _("当前：%(status)s，%(percent)d%%") % {"status": task.get_status_display(), "percent": task.percent},
+    ]
+
+
+def why_not(delivery: Delivery, context: Context) -> str:
+    """Why the reminder no longer applies ("" when it still does)."""
+    rule = delivery.rule
+    if rule in (Rule.TASK_DUE, Rule.TASK_OVERDUE, Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE):
+        task = context.tasks.get(delivery.task_id)
+        if task is None:
+            return _("任务已删除")
+        if task.status == TaskStatus.DONE:
+            return _("任务已完成")
+        if task.plan.status != PlanStatus.ACTIVE:
+            return _("计划已不在执行中")
+        if rule in (Rule.TASK_DUE, Rule.TASK_OVERDUE) and task.due_on != delivery.due_on:
+            return _("完成时限已调整")
+        if rule in (Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE):
+            milestone = context.milestones.get(delivery.object_id)
+            if milestone is None:
+                return _("时间节点已删除")
+            if milestone.done_on is not None:
+                return _("时间节点已完成")
+            if milestone.due_on != delivery.due_on:
+                return _("节点日期已调整")
+    elif rule == Rule.REPORT_DUE:
+        plan = context.plans.get(delivery.object_id)
+        if plan is None or plan.status != PlanStatus.ACTIVE:
+            return _("计划已不在执行中")
+        if context.today > delivery.due_on:
+            return _("本期报送已截止")
+    return ""
+
+
+def render(delivery: Delivery, context: Context) -> Message:
+    days = abs(delivery.day_offset)
+    rule = delivery.rule
+    if rule in (Rule.TASK_DUE, Rule.TASK_OVERDUE):
+        task = context.tasks[delivery.task_id]
+        if rule == Rule.TASK_DUE:
+            title = ngettext("任务还有%(days)d天到期：%(task)s", "任务还有%(days)d天到期：%(task)s", days)
+        else:
+            title = ngettext("任务已逾期%(days)d天：%(task)s", "任务已逾期%(days)d天：%(task)s", days)
+        return Message(title % {"days": days, "task": _task_label(task)}, _task_lines(task), f"/tasks/{task.pk}/")
+    if rule in (Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE):
+        task = context.tasks[delivery.task_id]
+        milestone = context.milestones[delivery.object_id]
+        if rule == Rule.MILESTONE_DUE:
+            title = ngettext("时间节点还有%(days)d天到期：%(text)s", "时间节点还有%(days)d天到期：%(text)s", days)
+        else:
+            title = ngettext("时间节点已逾期%(days)d天：%(text)s", "时间节点已逾期%(days)d天：%(text)s", days)
+        lines = [_("节点：%(date)s %(text)s") % {"date": f"{milestone.due_on:%Y-%m-%d}", "text": milestone.text}]
+        title = title % {"days": days, "text": milestone.text[:60]}
+        return Message(title, lines + _task_lines(task), f"/tasks/{task.pk}/")
+    if rule == Rule.REPORT_DUE:
+        plan = context.plans[delivery.object_id]
+        owed = delivery.payload.get("owed")
+        if delivery.day_offset == 0:
+            title = _("今天截止报送进展：%(plan)s") % {"plan": plan.title}
+        else:
+            title = ngettext(
+                "还有%(days)d天截止报送进展：%(plan)s", "还有%(days)d天截止报送进展：%(plan)s", days
+            ) % {"days": days, "plan": plan.title}
+        lines = [_("本期报送截止日：%(date)s") % {"date": f"{delivery.due_on:%Y-%m-%d}"}]
+        if owed:
+            owes = ngettext("您还有%(n)d项任务未报送本期进展。", "您还有%(n)d项任务未报送本期进展。", owed)
+            lines.append(owes % {"n": owed})
+        else:
+            lines.append(_("本单位还有任务未报送本期进展，请相关同事尽快报送。"))
+        return Message(title, lines, f"/tasks/mine/?plan={plan.pk}&reported=0")
+    # The leaders' digest.
+    figures = delivery.payload
+    title = _("每周督办摘要（%(date)s）：逾期%(overdue)d项，新增风险%(risk)d项") % {
+        "date": figures["week_of"],
+        "overdue": figures["overdue_count"],
+        "risk": figures["newly_at_risk_count"],
+    }
+    lines = [
+        _("逾期任务：%(n)d项") % {"n": figures["overdue_count"]},
+        *(f"  · {t['number']} {t['heading'][:40]}（{t['due_on']}）" for t in figures["overdue"]),
+        _("新增风险任务：%(n)d项") % {"n": figures["newly_at_risk_count"]},
+        *(f"  · {t['number']} {t['heading'][:40]}" for t in figures["newly_at_risk"]),
+        _("未达目标的指标：%(n)d项") % {"n": figures["missed_indicator_count"]},
+        *(f"  · {i['name']}：{i['latest']}（{i['target']}）" for i in figures["missed_indicators"]),
+        _("本期未报送的单位：%(n)d个") % {"n": len(figures["unreported_agencies"])},
+        *(
+            "  · " + _("%(name)s（%(owed)d项）") % {"name": a["name"], "owed": a["owed"]}
+            for a in figures["unreported_agencies"][:10]
+        ),
+    ]
+    return Message(title, lines, "/dashboard/")
+
+
+# --- Claiming and recording outcomes ---------------------------------------------------
+
+
+def claim(ids: list[int], now: datetime.datetime) -> list[Delivery]:
+    """Take the rows among `ids` that are pending and due, so no other worker sends them."""
+    with transaction.atomic():
+        locked = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids)
+            .sendable(now)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=locked, state=DeliveryState.PENDING).update(
+            state=DeliveryState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return list(
+        Delivery.objects.filter(pk__in=locked, state=DeliveryState.SENDING, claimed_at=now)
+        .select_related("recipient", "robot")
+        .order_by("pk")
+    )
+
+
+def _finish(rows: list[Delivery], state: str, now: datetime.datetime, error: str = "") -> None:
+    fields = {"state": state, "last_error": error}
+    if state == DeliveryState.SENT:
+        fields["sent_at"] = now
+    Delivery.objects.filter(pk__in=[r.pk for r in rows], state=DeliveryState.SENDING).update(**fields)
+
+
+def _failed(rows: list[Delivery], error: DeliveryError, now: datetime.datetime) -> None:
+    attempts = max(r.attempts for r in rows)
+    if isinstance(error, PermanentError) or attempts >= max_attempts():
+        reason = error.reason
+        if not isinstance(error, PermanentError):
+            reason = _("重试%(n)d次仍未成功：%(reason)s") % {"n": attempts, "reason": error.reason}
+        logger.warning("delivery failed: %s (%s)", reason, [r.pk for r in rows])
+        _finish(rows, DeliveryState.FAILED, now, reason)
+        return
+    delay = _policy()["retry_delays_seconds"][attempts - 1]
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        delay = max(delay, retry_after)
+    Delivery.objects.filter(pk__in=[r.pk for r in rows], state=DeliveryState.SENDING).update(
+        state=DeliveryState.PENDING, not_before=now + datetime.timedelta(seconds=delay), last_error=error.reason
+    )
+
+
+# --- The channels ------------------------------------------------------------------------
+
+
+def _email_error(error: Exception) -> DeliveryError:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return PermanentError(_("收件地址被邮件服务器拒绝：%(detail)s") % {"detail": ", ".join(error.recipients)})
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return PermanentError(_("发件地址被邮件服务器拒绝（%(code)s）") % {"code": error.smtp_code})
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500 and error.smtp_code != 535:
+        return PermanentError(_("邮件服务器拒绝发送（%(code)s）") % {"code": error.smtp_code})
+    return TransientError(_("邮件暂时无法发送：%(error)s") % {"error": error.__class__.__name__})
+
+
+def _send_email(recipient, messages: list[Message]) -> None:
+    if len(messages) == 1:
+        subject = messages[0].title
+    else:
+        subject = ngettext("督办提醒：您有%(n)d条新提醒", "督办提醒：您有%(n)d条新提醒", len(messages)) % {
+            "n": len(messages)
+        }
+    context = {"recipient": recipient, "messages": messages, "site_url": settings.SITE_URL}
+    email = EmailMultiAlternatives(
+        subject=f"[{_('督办平台')}] {subject}",
+        body=render_to_string("notifications/email.txt", context),
+        to=[recipient.email],
+    )
+    email.attach_alternative(render_to_string("notifications/email.html", context), "text/html")
+    try:
+        email.send()
+    except (smtplib.SMTPException, OSError) as error:
+        raise _email_error(error) from error
+
+
+def _send_robot(robot, messages: list[Message], mentions: list[str]) -> None:
+    header = _("【督办提醒】")
+    text = "\n\n".join(f"{header}{m.title}\n" + m.text for m in messages)
+    if robot.kind == Channel.WECOM:
+        send_wecom(robot.webhook_url, text, mentioned_mobiles=mentions)
+    else:
+        send_dingtalk(robot.webhook_url, text, secret=robot.secret, title=messages[0].title, at_mobiles=mentions)
+
+
+# --- A batch ---------------------------------------------------------------------------
+
+
+def send_batch(ids: list[int], now: datetime.datetime | None = None) -> dict[str, int]:
+    """Send the deliveries among `ids` that are pending and due; return counts by outcome.
+    A fixed number of queries for the batch plus a few per email recipient or robot."""
+    now = now or timezone.now()
+    rows = claim(ids, now)
+    if not rows:
+        return {}
+    outcome: dict[str, int] = defaultdict(int)
+    with translation.override(settings.LANGUAGE_CODE):
+        context = Context.load(rows, timezone.localdate(now))
+        live: list[tuple[Delivery, Message]] = []
+        for row in rows:
+            reason = why_not(row, context)
+            if reason:
+                _finish([row], DeliveryState.CANCELLED, now, reason)
+                outcome["cancelled"] += 1
+            else:
+                live.append((row, render(row, context)))
+
+        inbox = [(row, message) for row, message in live if row.channel == Channel.INBOX]
+        if inbox:
+            with transaction.atomic():
+                Notification.objects.bulk_create(
+                    Notification(
+                        recipient_id=row.recipient_id,
+                        rule=row.rule,
+                        title=message.title[:200],
+                        body="\n".join(message.lines),
+                        link=message.link,
+                        task_id=row.task_id,
+                        delivery=row,
+                        payload=row.payload,
+                        created_at=now,
+                    )
+                    for row, message in inbox
+                )
+                _finish([row for row, _m in inbox], DeliveryState.SENT, now)
+            outcome["sent"] += len(inbox)
+
+        groups: dict[tuple, list[tuple[Delivery, Message]]] = defaultdict(list)
+        for row, message in live:
+            if row.channel != Channel.INBOX:
+                groups[(row.channel, row.recipient_id, row.robot_id)].append((row, message))
+        for (channel, _user, _robot), items in groups.items():
+            group_rows = [row for row, _m in items]
+            messages = [message for _r, message in items]
+            try:
+                if channel == Channel.EMAIL:
+                    _send_email(group_rows[0].recipient, messages)
+                else:
+                    mentions = sorted({m for row in group_rows for m in row.payload.get("mentions", [])})
+                    _send_robot(group_rows[0].robot, messages, mentions)
+            except DeliveryError as error:
+                _failed(group_rows, error, now)
+                outcome["failed"] += len(group_rows)
+            else:
+                _finish(group_rows, DeliveryState.SENT, now)
+                outcome["sent"] += len(group_rows)
+    return dict(outcome)
+
+
+def recover_stale_claims(now: datetime.datetime) -> int:
+    """Rows left SENDING by a worker that died go back to pending once the lease is over."""
+    lease = datetime.timedelta(seconds=_policy()["claim_lease_seconds"])
+    return Delivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=now - lease).update(
+        state=DeliveryState.PENDING, last_error=_("上次发送中断，已重新排队")
+    )
+
+
+def sendable_batches(now: datetime.datetime) -> list[list[int]]:
+    """Ids of what is due to go out, in batches of about `batch_size`, never splitting one
+    recipient's rows: one email or robot message carries all of them."""
+    size = _policy()["batch_size"]
+    rows = Delivery.objects.sendable(now).order_by("channel", "recipient_id", "robot_id", "id")
+    batches: list[list[int]] = []
+    current: list[int] = []
+    previous = None
+    for pk, *who in rows.values_list("pk", "channel", "recipient_id", "robot_id"):
+        if len(current) >= size and who != previous:
+            batches.append(current)
+            current = []
+        current.append(pk)
+        previous = who
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,93 @@
+"""The leaders' weekly digest: overdue tasks, tasks newly at risk, indicators that miss
+their target, and agencies that have not reported this cycle, over the agencies a leader
+oversees. Computed once per leader and week by the scan and kept on the delivery rows, so
+the inbox and the email say the same thing."""
+
+import datetime
+
+from django.db.models import Count
+
+from dashboards.services import MET, latest_value
+from indicators.models import Indicator
+from indicators.services import target_text
+from notifications.choices import Channel, Rule
+from tasks.choices import TaskStatus
+from tasks.models import Task, TaskOwner
+from tasks.risk import Risk, risk_annotation
+from tasks.services import owed_this_cycle_q, scope_agency_ids, tasks_owned_by
+
+LISTED = 10  # items listed under each heading; the counts cover all
+
+
+def _task_items(tasks) -> list[dict]:
+    return [
+        {"id": t["id"], "number": t["number"], "heading": t["heading"], "due_on": t["due_on"].isoformat()}
+        for t in tasks.values("id", "number", "heading", "due_on")
+    ]
+
+
+def _previous_at_risk(leader, day: datetime.date) -> set[int] | None:
+    from notifications.models import Delivery
+
+    previous = (
+        Delivery.objects.filter(rule=Rule.LEADER_DIGEST, object_id=leader.pk, channel=Channel.INBOX, due_on__lt=day)
+        .order_by("-due_on")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return None if previous is None else set(previous.get("at_risk_ids", []))
+
+
+def leader_digest(leader, day: datetime.date) -> dict:
+    agency_ids = scope_agency_ids(leader)
+    tasks = tasks_owned_by(agency_ids) if agency_ids is not None else Task.objects.all()
+    open_tasks = tasks.exclude(status=TaskStatus.DONE)
+
+    overdue = open_tasks.filter(due_on__lt=day).order_by("due_on", "id")
+    at_risk_ids = set(
+        open_tasks.annotate(risk=risk_annotation(day))
+        .filter(risk__in=[Risk.RED, Risk.AMBER])
+        .values_list("id", flat=True)
+    )
+    previous = _previous_at_risk(leader, day)
+    new_ids = sorted(at_risk_ids - previous) if previous is not None else sorted(at_risk_ids)
+    newly = Task.objects.filter(pk__in=new_ids[:LISTED]).order_by("due_on", "id")
+
+    missed = (
+        Indicator.objects.filter(task__in=tasks.values("pk"))
+        .annotate(latest=latest_value())
+        .filter(latest__isnull=False)
+        .exclude(MET)
+        .order_by("plan_id", "order", "id")
+    )
+    missed_items = [
+        {
+            "id": i.pk,
+            "task_id": i.task_id,
+            "name": i.name,
+            "latest": f"{i.latest.normalize():f}",
+            "target": target_text(i),
+        }
+        for i in missed[:LISTED]
+    ]
+
+    owed = tasks.filter(owed_this_cycle_q(day))
+    owners = TaskOwner.objects.filter(task__in=owed.values("pk"))
+    if agency_ids is not None:
+        owners = owners.filter(agency_id__in=agency_ids)
+    unreported = [
+        {"id": row["agency_id"], "name": row["agency__name"], "owed": row["owed"]}
+        for row in owners.values("agency_id", "agency__name").annotate(owed=Count("task_id", distinct=True))
+        .order_by("-owed", "agency__name")
+    ]
+    return {
+        "week_of": day.isoformat(),
+        "overdue_count": overdue.count(),
+        "overdue": _task_items(overdue[:LISTED]),
+        "newly_at_risk_count": len(new_ids),
+        "newly_at_risk": _task_items(newly),
+        "missed_indicator_count": missed.count(),
+        "missed_indicators": missed_items,
+        "unreported_agencies": unreported,
+        "at_risk_ids": sorted(at_risk_ids),
+    }

@@ -1,0 +1,42 @@
+"""Celery jobs of the reminders. Beat runs `scan_reminders` every few minutes and
+`dispatch_deliveries` every minute (config/settings.py); both are cheap when there is
+nothing new, and both may run twice or at once: the delivery rows' unique keys and the
+claim make every reminder go out once."""
+
+import datetime
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+
+@shared_task(acks_late=True)
+def scan_reminders(day: str | None = None) -> int:
+    """Write the delivery rows for `day` (ISO date; default today in Asia/Shanghai), then
+    queue what is due to go out. Returns how many rows were new."""
+    from notifications.rules import scan
+
+    created = scan(datetime.date.fromisoformat(day) if day else None)
+    transaction.on_commit(dispatch_deliveries.delay)
+    return created
+
+
+@shared_task(acks_late=True)
+def dispatch_deliveries() -> int:
+    """Queue a send job per batch of due deliveries, after putting back rows abandoned by
+    a dead worker. Returns the number of batches queued."""
+    from notifications.delivery import recover_stale_claims, sendable_batches
+
+    now = timezone.now()
+    recover_stale_claims(now)
+    batches = sendable_batches(now)
+    for ids in batches:
+        transaction.on_commit(lambda ids=ids: send_deliveries.delay(ids))
+    return len(batches)
+
+
+@shared_task(acks_late=True)
+def send_deliveries(ids: list[int]) -> dict[str, int]:
+    from notifications.delivery import send_batch
+
+    return send_batch(ids)

@@ -1,0 +1,37 @@
+"""Run the reminder scan and send what is due, now, in this process."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from notifications.delivery import recover_stale_claims, send_batch, sendable_batches
+from notifications.rules import scan
+
+
+class Command(BaseCommand):
+    help = "找出今天（或 --day 指定日期）应发的提醒并立即发送。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--day", help="按这一天（YYYY-MM-DD）的规则扫描，默认今天")
+        parser.add_argument("--scan-only", action="store_true", help="只写入待发记录，不发送")
+
+    def handle(self, *args, day=None, scan_only=False, **options):
+        from django.utils import timezone
+
+        try:
+            when = datetime.date.fromisoformat(day) if day else None
+        except ValueError:
+            raise CommandError(f"日期格式应为 YYYY-MM-DD：{day}") from None
+        created = scan(when)
+        self.stdout.write(f"新增待发提醒 {created} 条")
+        if scan_only:
+            return
+        now = timezone.now()
+        recover_stale_claims(now)
+        totals: dict[str, int] = {}
+        for ids in sendable_batches(now):
+            for outcome, n in send_batch(ids, now).items():
+                totals[outcome] = totals.get(outcome, 0) + n
+        labels = {"sent": "已发送", "failed": "失败或待重试", "cancelled": "已取消"}
+        summary = "，".join(f"{labels[k]} {v} 条" for k, v in sorted(totals.items())) or "没有到时需发送的提醒"
+        self.stdout.write(summary)

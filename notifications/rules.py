@@ -1,0 +1,314 @@
+"""Which reminders a day calls for, and to whom: the scan.
+
+`scan(day)` looks at what is due on `day` (a calendar day in Asia/Shanghai) and writes one
+`Delivery` row per reminder, recipient and channel. It never sends anything. The rows'
+unique keys make it safe to run any number of times, concurrently too: a second run finds
+its rows already there and inserts nothing.
+
+Who hears about what:
+- a task or milestone due in 7 and in 1 days, or overdue (daily for a week, then weekly):
+  the task's 责任人, or, where none are named, the lead agency's staff;
+- a plan's report for this cycle not yet in, 3 and 1 days before its due day and on the
+  day: per plan, everyone who owes a report for one of its tasks (the task's 责任人, or
+  the staff of its lead and co-owner agencies), with how many tasks they owe;
+- the weekly digest: every leader, over the agencies they oversee.
+Each user gets the inbox, plus email if they want it and have an address; an agency's
+group robot speaks when one of the agency's recipients asked for that channel, and
+@-mentions them.
+"""
+
+import dataclasses
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.choices import Role
+from accounts.models import User
+from notifications.choices import ROBOT_CHANNELS, Channel, Rule
+from notifications.models import Delivery, Preference, Robot
+from tasks.choices import OwnerRole, TaskStatus
+from tasks.models import Milestone, Task, TaskOwner
+from workplans.choices import PlanStatus
+from workplans.cycles import cycle_for
+from workplans.models import Plan
+
+TASK_RULES = {Rule.TASK_DUE, Rule.TASK_OVERDUE, Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE}
+# How far back the overdue rule looks: a task a year and a half late has been chased enough.
+OVERDUE_HORIZON_DAYS = 550
+
+
+def policy() -> dict:
+    return settings.REMINDERS
+
+
+@dataclasses.dataclass
+class Occurrence:
+    """One reminder to be given: its key without recipient and channel, and who gets it
+    (user id → what that user's message says beyond the key, e.g. how many tasks they owe)."""
+
+    rule: str
+    object_id: int
+    due_on: datetime.date
+    day_offset: int
+    task_id: int | None = None
+    recipients: dict[int, dict] = dataclasses.field(default_factory=dict)
+    urgent: bool = False
+
+
+# --- The calendar of each rule ----------------------------------------------------------
+
+
+def is_overdue_reminder_day(days_late: int, rules: dict | None = None) -> bool:
+    """Daily for the first `overdue_daily_days`, then every `overdue_then_every_days`."""
+    rules = rules or policy()
+    daily, every = rules["overdue_daily_days"], rules["overdue_then_every_days"]
+    if days_late < 1:
+        return False
+    return days_late <= daily or (days_late - daily) % every == 0
+
+
+def _watched_due_dates(day: datetime.date) -> dict[datetime.date, int]:
+    """Due dates that call for a reminder on `day`, each with its day offset (negative:
+    days before the due date; positive: days late)."""
+    rules = policy()
+    dates = {day + datetime.timedelta(days=n): -n for n in rules["due_days_before"] if n > 0}
+    for late in range(1, OVERDUE_HORIZON_DAYS + 1):
+        if is_overdue_reminder_day(late, rules):
+            dates[day - datetime.timedelta(days=late)] = late
+    return dates
+
+
+def _is_urgent(rule: str, day_offset: int) -> bool:
+    # Due tomorrow, or a report due today: these do not wait for quiet hours to end.
+    if rule in (Rule.TASK_DUE, Rule.MILESTONE_DUE):
+        return day_offset == -1
+    return rule == Rule.REPORT_DUE and day_offset == 0
+
+
+# --- Who owes what ----------------------------------------------------------------------
+
+
+def _task_recipients(task_ids: Iterable[int], *, co_owners: bool) -> dict[int, set[int]]:
+    """For each task, who is reminded: its 责任人, or the staff of its lead agency (and of
+    its co-owners, when `co_owners`). Three queries, whatever the number of tasks."""
+    task_ids = list(task_ids)
+    responsible: dict[int, set[int]] = defaultdict(set)
+    through = Task.responsible_users.through
+    for task_id, user_id in through.objects.filter(task_id__in=task_ids, user__is_active=True).values_list(
+        "task_id", "user_id"
+    ):
+        responsible[task_id].add(user_id)
+
+    owners = TaskOwner.objects.filter(task_id__in=[t for t in task_ids if t not in responsible])
+    if not co_owners:
+        owners = owners.filter(role=OwnerRole.LEAD)
+    agencies_of: dict[int, set[int]] = defaultdict(set)
+    for task_id, agency_id in owners.values_list("task_id", "agency_id"):
+        agencies_of[task_id].add(agency_id)
+    staff: dict[int, set[int]] = defaultdict(set)
+    wanted = set().union(*agencies_of.values()) if agencies_of else set()
+    for user_id, agency_id in User.objects.filter(
+        agency_id__in=wanted, role=Role.STAFF, is_active=True
+    ).values_list("id", "agency_id"):
+        staff[agency_id].add(user_id)
+
+    result = {}
+    for task_id in task_ids:
+        if task_id in responsible:
+            result[task_id] = responsible[task_id]
+        else:
+            result[task_id] = set().union(*(staff[a] for a in agencies_of.get(task_id, ())))
+    return result
+
+
+def _task_occurrences(day: datetime.date) -> list[Occurrence]:
+    watched = _watched_due_dates(day)
+    open_tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status=TaskStatus.DONE)
+    found: list[Occurrence] = []
+    for task_id, due_on in open_tasks.filter(due_on__in=list(watched)).values_list("id", "due_on"):
+        offset = watched[due_on]
+        rule = Rule.TASK_DUE if offset < 0 else Rule.TASK_OVERDUE
+        found.append(Occurrence(rule, task_id, due_on, offset, task_id=task_id, urgent=_is_urgent(rule, offset)))
+
+    milestones = (
+        Milestone.objects.filter(
+            done_on__isnull=True,
+            due_on__in=list(watched),
+            task__plan__status=PlanStatus.ACTIVE,
+        )
+        .exclude(task__status=TaskStatus.DONE)
+        .values_list("id", "task_id", "due_on", "task__due_on")
+    )
+    for milestone_id, task_id, due_on, task_due_on in milestones:
+        if due_on == task_due_on:
+            continue  # the task's own reminder says it already
+        offset = watched[due_on]
+        rule = Rule.MILESTONE_DUE if offset < 0 else Rule.MILESTONE_OVERDUE
+        found.append(
+            Occurrence(rule, milestone_id, due_on, offset, task_id=task_id, urgent=_is_urgent(rule, offset))
+        )
+
+    recipients = _task_recipients({o.task_id for o in found}, co_owners=False)
+    for occurrence in found:
+        occurrence.recipients = {user_id: {} for user_id in recipients.get(occurrence.task_id, ())}
+    return found
+
+
+def _report_occurrences(day: datetime.date) -> list[Occurrence]:
+    from tasks.services import owed_this_cycle_q
+
+    days_before = set(policy()["report_days_before"])
+    due_plans: dict[int, datetime.date] = {}
+    for plan_id, cycle_kind, due_day in Plan.objects.filter(status=PlanStatus.ACTIVE).values_list(
+        "id", "reporting_cycle", "report_due_day"
+    ):
+        cycle = cycle_for(cycle_kind, due_day, day)
+        if (cycle.due_on - day).days in days_before:
+            due_plans[plan_id] = cycle.due_on
+    if not due_plans:
+        return []
+
+    owed = list(Task.objects.filter(plan_id__in=due_plans).filter(owed_this_cycle_q(day)).values_list("id", "plan_id"))
+    recipients = _task_recipients((task_id for task_id, _ in owed), co_owners=True)
+    counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for task_id, plan_id in owed:
+        for user_id in recipients.get(task_id, ()):
+            counts[plan_id][user_id] += 1
+    found = []
+    for plan_id, per_user in counts.items():
+        offset = (day - due_plans[plan_id]).days
+        found.append(
+            Occurrence(
+                Rule.REPORT_DUE,
+                plan_id,
+                due_plans[plan_id],
+                offset,
+                recipients={user_id: {"owed": n} for user_id, n in per_user.items()},
+                urgent=_is_urgent(Rule.REPORT_DUE, offset),
+            )
+        )
+    return found
+
+
+def _digest_occurrences(day: datetime.date) -> list[Occurrence]:
+    from notifications.digest import leader_digest
+
+    if day.isoweekday() != policy()["digest_weekday"]:
+        return []
+    leaders = User.objects.filter(role=Role.LEADER, is_active=True, agency__isnull=False)
+    done = set(
+        Delivery.objects.filter(
+            rule=Rule.LEADER_DIGEST, due_on=day, day_offset=0, channel=Channel.INBOX
+        ).values_list("object_id", flat=True)
+    )
+    return [
+        Occurrence(Rule.LEADER_DIGEST, leader.pk, day, 0, recipients={leader.pk: leader_digest(leader, day)})
+        for leader in leaders
+        if leader.pk not in done
+    ]
+
+
+def occurrences(day: datetime.date) -> list[Occurrence]:
+    return _task_occurrences(day) + _report_occurrences(day) + _digest_occurrences(day)
+
+
+# --- From reminders to delivery rows ---------------------------------------------------
+
+
+def _send_time(day: datetime.date, now: datetime.datetime) -> datetime.datetime:
+    """When a reminder for `day` may first go out by email or robot: the day's sending
+    time, or now if that has passed."""
+    start = datetime.datetime.combine(day, datetime.time.fromisoformat(policy()["send_from"]))
+    return max(now, timezone.make_aware(start))
+
+
+def _after_quiet_hours(moment: datetime.datetime, preference: Preference) -> datetime.datetime:
+    local = timezone.localtime(moment)
+    if not preference.in_quiet_hours(local.time().replace(tzinfo=None)):
+        return moment
+    end = datetime.datetime.combine(local.date(), preference.quiet_end, tzinfo=local.tzinfo)
+    if end <= local:
+        end += datetime.timedelta(days=1)
+    return end
+
+
+def _rows(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -> Iterator[Delivery]:
+    user_ids = {user_id for o in found for user_id in o.recipients}
+    users = {u["id"]: u for u in User.objects.filter(pk__in=user_ids).values("id", "email", "phone", "agency_id")}
+    preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
+    robots: dict[tuple[int, str], Robot] = {
+        (r.agency_id, r.kind): r
+        for r in Robot.objects.filter(agency_id__in={u["agency_id"] for u in users.values()}, is_active=True)
+    }
+    default_preference = Preference()
+    robot_quiet = Preference()  # group chats keep the site's default quiet hours
+    send_from = _send_time(day, now)
+
+    for occurrence in found:
+        key = {
+            "rule": occurrence.rule,
+            "object_id": occurrence.object_id,
+            "due_on": occurrence.due_on,
+            "day_offset": occurrence.day_offset,
+            "task_id": occurrence.task_id,
+            "urgent": occurrence.urgent,
+        }
+        pushed = send_from if occurrence.urgent else None
+        mentions: dict[Robot, list[str]] = defaultdict(list)
+        for user_id, extra in occurrence.recipients.items():
+            user = users.get(user_id)
+            if user is None:
+                continue
+            preference = preferences.get(user_id, default_preference)
+            yield Delivery(**key, channel=Channel.INBOX, recipient_id=user_id, not_before=now, payload=extra)
+            if preference.email and user["email"]:
+                when = pushed or _after_quiet_hours(send_from, preference)
+                yield Delivery(**key, channel=Channel.EMAIL, recipient_id=user_id, not_before=when, payload=extra)
+            for channel in ROBOT_CHANNELS:
+                robot = robots.get((user["agency_id"], channel))
+                if robot is not None and preference.wants(channel):
+                    mentions[robot].append(user["phone"])
+        for robot, phones in mentions.items():
+            payload = {"mentions": sorted({p for p in phones if p})}
+            when = pushed or _after_quiet_hours(send_from, robot_quiet)
+            yield Delivery(**key, channel=robot.kind, robot=robot, not_before=when, payload=payload)
+
+
+def scan(day: datetime.date | None = None, now: datetime.datetime | None = None) -> int:
+    """Write the delivery rows `day` calls for; return how many rows were new.
+
+    Rows already there (an earlier run today, or another process right now) are left as
+    they are: the insert skips them on the unique key."""
+    now = now or timezone.now()
+    day = day or timezone.localdate(now)
+    found = occurrences(day)
+    rows = list(_rows(found, day, now))
+    for row in rows:
+        row.created_at = now
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    # This run's rows carry its timestamp; rows it skipped carry an earlier run's.
+    return Delivery.objects.filter(created_at=now).count()
+
+
+def report_owed_count(user, plan_id: int, day: datetime.date) -> int:
+    """How many of `plan_id`'s tasks `user` still owes a report for this cycle: tasks naming
+    them as 责任人, and tasks with no 责任人 that their agency leads or co-owns."""
+    from tasks.services import owed_this_cycle_q
+
+    if not user.agency_id:
+        return 0
+    return (
+        Task.objects.filter(plan_id=plan_id)
+        .filter(owed_this_cycle_q(day))
+        .filter(
+            Q(responsible_users=user)
+            | (Q(responsible_users__isnull=True) & Q(task_owners__agency_id=user.agency_id))
+        )
+        .aggregate(n=Count("id", distinct=True))["n"]
+    )

@@ -1,0 +1,124 @@
+"""The inbox, each user's reminder settings, and the admins' view of deliveries."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.choices import Role
+from accounts.permissions import role_required
+from notifications.choices import Channel, DeliveryState, Rule
+from notifications.forms import PreferenceForm
+from notifications.models import Delivery, Robot
+from notifications.services import inbox as inbox_of
+from notifications.services import mark_read, preference_for
+
+PER_PAGE = 30
+
+
+@login_required
+@require_safe
+def inbox(request):
+    items = inbox_of(request.user).select_related("task")
+    unread_only = request.GET.get("unread") == "1"
+    if unread_only:
+        items = items.filter(read_at__isnull=True)
+    page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
+
+
+@login_required
+@require_POST
+def open_notification(request, pk):
+    """Mark one item read and go where it points."""
+    item = get_object_or_404(inbox_of(request.user), pk=pk)
+    mark_read(request.user, [item.pk])
+    target = item.link or "notifications:inbox"
+    if item.link and not url_has_allowed_host_and_scheme(item.link, allowed_hosts={request.get_host()}):
+        target = "notifications:inbox"
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def read(request):
+    """Mark the chosen items (or, with all=1, every item) read."""
+    if request.POST.get("all") == "1":
+        count = mark_read(request.user)
+    else:
+        ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()]
+        count = mark_read(request.user, ids)
+    messages.success(request, _("已将 %(n)d 条消息标为已读。") % {"n": count})
+    return redirect("notifications:inbox")
+
+
+@login_required
+def preferences(request):
+    preference = preference_for(request.user)
+    robots = set()
+    if request.user.agency_id:
+        robots = set(
+            Robot.objects.filter(agency_id=request.user.agency_id, is_active=True).values_list("kind", flat=True)
+        )
+    form = PreferenceForm(request.POST or None, instance=preference, user=request.user, robots=robots)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("提醒设置已保存。"))
+            return redirect("notifications:preferences")
+        messages.error(request, _("提醒设置未保存，请按提示修改。"))
+    return render(request, "notifications/preferences.html", {"form": form, "robots": robots})
+
+
+@role_required(Role.ADMIN)
+@require_safe
+def deliveries(request):
+    """What went out and what did not: failed deliveries first, with the reason."""
+    state = request.GET.get("state", DeliveryState.FAILED)
+    rows = Delivery.objects.select_related("recipient", "robot__agency")
+    if state in DeliveryState.values:
+        rows = rows.filter(state=state)
+    channel = request.GET.get("channel", "")
+    if channel in Channel.values:
+        rows = rows.filter(channel=channel)
+    rule = request.GET.get("rule", "")
+    if rule in Rule.values:
+        rows = rows.filter(rule=rule)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/deliveries.html",
+        {
+            "page": page,
+            "state": state,
+            "channel": channel,
+            "rule": rule,
+            "states": DeliveryState.choices,
+            "channels": Channel.choices,
+            "rules": Rule.choices,
+        },
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def retry_delivery(request, pk):
+    """Send a failed delivery again, once the admin has fixed its cause."""
+    delivery = get_object_or_404(Delivery, pk=pk, state=DeliveryState.FAILED)
+    note = _("%(user)s 于 %(time)s 重新发送；上次失败原因：%(reason)s") % {
+        "user": request.user.display_name,
+        "time": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+        "reason": delivery.last_error,
+    }
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING, attempts=0, not_before=timezone.now(), last_error=note[:2000]
+    )
+    from notifications.jobs import send_deliveries
+
+    send_deliveries.delay_on_commit([delivery.pk])
+    messages.success(request, _("已重新排队发送。"))
+    return redirect("notifications:deliveries")
