@@ -34,6 +34,7 @@ from django.utils.translation import ngettext
 
 from notifications.choices import Channel, DeliveryState, Rule
 from notifications.models import Delivery, Notification
+from notifications.rules import for_display
 from notifications.webhooks import DeliveryError, PermanentError, TransientError, send_dingtalk, send_wecom
 from tasks.choices import TaskStatus
 from tasks.models import Milestone, Task
@@ -320,7 +321,7 @@ def send_batch(ids: list[int], now: datetime.datetime | None = None) -> dict[str
                         link=message.link,
                         task_id=row.task_id,
                         delivery=row,
-                        payload=row.payload,
+                        payload=for_display(row.payload),
                         created_at=now,
                     )
                     for row, message in inbox

@@ -237,6 +237,14 @@ def _after_quiet_hours(moment: datetime.datetime, preference: Preference) -> dat
     return end
 
 
+# Kept on the inbox row only: what the next digest compares with.
+BOOKKEEPING = ("at_risk_ids",)
+
+
+def for_display(payload: dict) -> dict:
+    return {k: v for k, v in payload.items() if k not in BOOKKEEPING}
+
+
 def _rows(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -> Iterator[Delivery]:
     user_ids = {user_id for o in found for user_id in o.recipients}
     users = {u["id"]: u for u in User.objects.filter(pk__in=user_ids).values("id", "email", "phone", "agency_id")}
@@ -268,7 +276,9 @@ def _rows(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -
             yield Delivery(**key, channel=Channel.INBOX, recipient_id=user_id, not_before=now, payload=extra)
             if preference.email and user["email"]:
                 when = pushed or _after_quiet_hours(send_from, preference)
-                yield Delivery(**key, channel=Channel.EMAIL, recipient_id=user_id, not_before=when, payload=extra)
+                yield Delivery(
+                    **key, channel=Channel.EMAIL, recipient_id=user_id, not_before=when, payload=for_display(extra)
+                )
             for channel in ROBOT_CHANNELS:
                 robot = robots.get((user["agency_id"], channel))
                 if robot is not None and preference.wants(channel):

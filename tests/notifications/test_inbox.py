@@ -15,6 +15,7 @@ from indicators.models import Indicator, Reading
 from notifications.choices import Channel, Rule
 from notifications.jobs import scan_reminders
 from notifications.models import Delivery, Notification, Preference, Robot
+from tasks.models import Task
 from tests.conftest import make_task
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -140,6 +141,9 @@ def test_leaders_get_a_weekly_digest_of_their_agencies(leader, digest_world, dja
     assert "预约诊疗率：58.5（不低于 65%）" in digest.body
     assert "本期未报送的单位：2个" in digest.body
     assert digest.link == "/dashboard/"
+    # What the next digest compares with stays on the inbox row, not in every copy.
+    assert "at_risk_ids" not in digest.payload
+    assert sorted(digest.delivery.payload["at_risk_ids"]) == sorted(Task.objects.values_list("pk", flat=True))
 
     # A week later the same tasks are no longer new.
     with time_machine.travel(monday + datetime.timedelta(days=7), tick=False):
