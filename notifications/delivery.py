@@ -39,7 +39,6 @@ from notifications.webhooks import DeliveryError, PermanentError, TransientError
 from tasks.choices import TaskStatus
 from tasks.models import Milestone, Task
 from workplans.choices import PlanStatus
-from workplans.models import Plan
 
 logger = logging.getLogger(__name__)
 
@@ -76,21 +75,18 @@ class Context:
 
     tasks: dict[int, Task]
     milestones: dict[int, Milestone]
-    plans: dict[int, Plan]
     today: datetime.date
 
     @classmethod
     def load(cls, deliveries: list[Delivery], today: datetime.date) -> "Context":
         task_ids = {d.task_id for d in deliveries if d.task_id}
         milestone_ids = {d.object_id for d in deliveries if d.rule in (Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE)}
-        plan_ids = {d.object_id for d in deliveries if d.rule == Rule.REPORT_DUE}
         tasks = Task.objects.select_related("plan").only(
             "id", "number", "heading", "due_on", "status", "percent", "plan__title", "plan__status"
         )
         return cls(
             tasks={t.pk: t for t in tasks.filter(pk__in=task_ids)} if task_ids else {},
             milestones={m.pk: m for m in Milestone.objects.filter(pk__in=milestone_ids)} if milestone_ids else {},
-            plans={p.pk: p for p in Plan.objects.filter(pk__in=plan_ids)} if plan_ids else {},
             today=today,
         )
 
@@ -130,12 +126,8 @@ def why_not(delivery: Delivery, context: Context) -> str:
                 return _("时间节点已完成")
             if milestone.due_on != delivery.due_on:
                 return _("节点日期已调整")
-    elif rule == Rule.REPORT_DUE:
-        plan = context.plans.get(delivery.object_id)
-        if plan is None or plan.status != PlanStatus.ACTIVE:
-            return _("计划已不在执行中")
-        if context.today > delivery.due_on:
-            return _("本期报送已截止")
+    elif rule == Rule.REPORT_DUE and context.today > delivery.due_on:
+        return _("本期报送已截止")
     return ""
 
 
@@ -160,21 +152,23 @@ def render(delivery: Delivery, context: Context) -> Message:
         title = title % {"days": days, "text": milestone.text[:60]}
         return Message(title, lines + _task_lines(task), f"/tasks/{task.pk}/")
     if rule == Rule.REPORT_DUE:
-        plan = context.plans[delivery.object_id]
-        owed = delivery.payload.get("owed")
+        due = f"{delivery.due_on:%Y-%m-%d}"
         if delivery.day_offset == 0:
-            title = _("今天截止报送进展：%(plan)s") % {"plan": plan.title}
+            title = _("今天截止报送本期进展（%(date)s）") % {"date": due}
         else:
             title = ngettext(
-                "还有%(days)d天截止报送进展：%(plan)s", "还有%(days)d天截止报送进展：%(plan)s", days
-            ) % {"days": days, "plan": plan.title}
-        lines = [_("本期报送截止日：%(date)s") % {"date": f"{delivery.due_on:%Y-%m-%d}"}]
+                "还有%(days)d天截止报送本期进展（%(date)s）", "还有%(days)d天截止报送本期进展（%(date)s）", days
+            ) % {"days": days, "date": due}
+        owed, plans = delivery.payload.get("owed"), delivery.payload.get("plans", 1)
         if owed:
-            owes = ngettext("您还有%(n)d项任务未报送本期进展。", "您还有%(n)d项任务未报送本期进展。", owed)
-            lines.append(owes % {"n": owed})
+            line = ngettext(
+                "您还有%(n)d项任务（涉及%(plans)d个计划）未报送本期进展。",
+                "您还有%(n)d项任务（涉及%(plans)d个计划）未报送本期进展。",
+                owed,
+            ) % {"n": owed, "plans": plans}
         else:
-            lines.append(_("本单位还有任务未报送本期进展，请相关同事尽快报送。"))
-        return Message(title, lines, f"/tasks/mine/?plan={plan.pk}&reported=0")
+            line = _("本单位还有任务未报送本期进展，请相关同事尽快报送。")
+        return Message(title, [line], "/tasks/mine/?reported=0")
     # The leaders' digest.
     figures = delivery.payload
     title = _("每周督办摘要（%(date)s）：逾期%(overdue)d项，新增风险%(risk)d项") % {

@@ -8,9 +8,10 @@ its rows already there and inserts nothing.
 Who hears about what:
 - a task or milestone due in 7 and in 1 days, or overdue (daily for a week, then weekly):
   the task's 责任人, or, where none are named, the lead agency's staff;
-- a plan's report for this cycle not yet in, 3 and 1 days before its due day and on the
-  day: per plan, everyone who owes a report for one of its tasks (the task's 责任人, or
-  the staff of its lead and co-owner agencies), with how many tasks they owe;
+- this cycle's report not yet in, 3 and 1 days before the plans' due day and on the day:
+  everyone who owes a report for a task (the task's 责任人, or the staff of its lead and
+  co-owner agencies), once for all their plans with that due day, with how many tasks
+  and plans they owe;
 - the weekly digest: every leader, over the agencies they oversee.
 Each user gets the inbox, plus email if they want it and have an address; an agency's
 group robot speaks when one of the agency's recipients asked for that channel, and
@@ -173,26 +174,32 @@ def _report_occurrences(day: datetime.date) -> list[Occurrence]:
     if not due_plans:
         return []
 
-    owed = list(Task.objects.filter(plan_id__in=due_plans).filter(owed_this_cycle_q(day)).values_list("id", "plan_id"))
+    owed_tasks = Task.objects.filter(plan_id__in=due_plans).filter(owed_this_cycle_q(day)).order_by()
+    owed = list(owed_tasks.values_list("id", "plan_id"))
     recipients = _task_recipients((task_id for task_id, _ in owed), co_owners=True)
-    counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    # One reminder per person and due date, however many plans and tasks: "you owe N
+    # reports across M plans". It belongs to the person's agency, so the agency's group
+    # robot says it once for all of them.
+    owes: dict[tuple, dict[str, set[int]]] = defaultdict(lambda: {"tasks": set(), "plans": set()})
     for task_id, plan_id in owed:
         for user_id in recipients.get(task_id, ()):
-            counts[plan_id][user_id] += 1
-    found = []
-    for plan_id, per_user in counts.items():
-        offset = (day - due_plans[plan_id]).days
-        found.append(
-            Occurrence(
-                Rule.REPORT_DUE,
-                plan_id,
-                due_plans[plan_id],
-                offset,
-                recipients={user_id: {"owed": n} for user_id, n in per_user.items()},
-                urgent=_is_urgent(Rule.REPORT_DUE, offset),
-            )
+            owes[(due_plans[plan_id], user_id)]["tasks"].add(task_id)
+            owes[(due_plans[plan_id], user_id)]["plans"].add(plan_id)
+    agency_of = dict(
+        User.objects.filter(pk__in={user_id for _, user_id in owes}).values_list("id", "agency_id")
+    )
+    found: dict[tuple[datetime.date, int], Occurrence] = {}
+    for (due_on, user_id), what in owes.items():
+        agency_id = agency_of.get(user_id)
+        if agency_id is None:
+            continue
+        offset = (day - due_on).days
+        occurrence = found.setdefault(
+            (due_on, agency_id),
+            Occurrence(Rule.REPORT_DUE, agency_id, due_on, offset, urgent=_is_urgent(Rule.REPORT_DUE, offset)),
         )
-    return found
+        occurrence.recipients[user_id] = {"owed": len(what["tasks"]), "plans": len(what["plans"])}
+    return list(found.values())
 
 
 def _digest_occurrences(day: datetime.date) -> list[Occurrence]:
@@ -245,7 +252,30 @@ def for_display(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k not in BOOKKEEPING}
 
 
-def _rows(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -> Iterator[Delivery]:
+def _written(found: list[Occurrence]) -> set[tuple]:
+    """The rows an earlier scan already wrote for these reminders, as (rule, object_id,
+    due_on, day_offset, channel, recipient_id, robot_id): one query through the unique
+    indexes (they lead with rule and object_id). Beat rescans every few minutes; this
+    keeps a rescan from building and offering the database every row again."""
+    objects: dict[str, set[int]] = defaultdict(set)
+    for occurrence in found:
+        objects[occurrence.rule].add(occurrence.object_id)
+    if not objects:
+        return set()
+    condition = Q()
+    for rule, ids in objects.items():
+        condition |= Q(rule=rule, object_id__in=ids)
+    reminders = {(o.rule, o.object_id, o.due_on, o.day_offset) for o in found}
+    rows = Delivery.objects.filter(condition).order_by().values_list(
+        "rule", "object_id", "due_on", "day_offset", "channel", "recipient_id", "robot_id"
+    )
+    return {row for row in rows if row[:4] in reminders}
+
+
+def _rows(
+    found: list[Occurrence], day: datetime.date, now: datetime.datetime, written: set[tuple] = frozenset()
+) -> Iterator[Delivery]:
+    """The rows `found` calls for, less those in `written`."""
     user_ids = {user_id for o in found for user_id in o.recipients}
     users = {u["id"]: u for u in User.objects.filter(pk__in=user_ids).values("id", "email", "phone", "agency_id")}
     preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
@@ -258,6 +288,7 @@ def _rows(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -
     send_from = _send_time(day, now)
 
     for occurrence in found:
+        reminder = (occurrence.rule, occurrence.object_id, occurrence.due_on, occurrence.day_offset)
         key = {
             "rule": occurrence.rule,
             "object_id": occurrence.object_id,
@@ -273,8 +304,9 @@ def _rows(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -
             if user is None:
                 continue
             preference = preferences.get(user_id, default_preference)
-            yield Delivery(**key, channel=Channel.INBOX, recipient_id=user_id, not_before=now, payload=extra)
-            if preference.email and user["email"]:
+            if (*reminder, Channel.INBOX, user_id, None) not in written:
+                yield Delivery(**key, channel=Channel.INBOX, recipient_id=user_id, not_before=now, payload=extra)
+            if preference.email and user["email"] and (*reminder, Channel.EMAIL, user_id, None) not in written:
                 when = pushed or _after_quiet_hours(send_from, preference)
                 yield Delivery(
                     **key, channel=Channel.EMAIL, recipient_id=user_id, not_before=when, payload=for_display(extra)
@@ -284,6 +316,8 @@ def _rows(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -
                 if robot is not None and preference.wants(channel):
                     mentions[robot].append(user["phone"])
         for robot, phones in mentions.items():
+            if (*reminder, robot.kind, None, robot.pk) in written:
+                continue
             payload = {"mentions": sorted({p for p in phones if p})}
             when = pushed or _after_quiet_hours(send_from, robot_quiet)
             yield Delivery(**key, channel=robot.kind, robot=robot, not_before=when, payload=payload)
@@ -297,7 +331,9 @@ def scan(day: datetime.date | None = None, now: datetime.datetime | None = None)
     now = now or timezone.now()
     day = day or timezone.localdate(now)
     found = occurrences(day)
-    rows = list(_rows(found, day, now))
+    rows = list(_rows(found, day, now, _written(found)))
+    if not rows:
+        return 0
     for row in rows:
         row.created_at = now
     with transaction.atomic():

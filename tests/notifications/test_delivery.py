@@ -275,14 +275,26 @@ def test_a_batch_is_sent_in_a_fixed_number_of_queries(plan, section, agency_a, s
     assert queries_for(2, 100) == queries_for(30, 200) <= 10
 
 
-def test_report_reminders_count_what_each_person_owes(run, plan, section, agency_a, agency_b, staff_a, staff_b):
+def test_one_report_reminder_per_person_counts_what_they_owe_across_plans(
+    run, plan, other_plan, section, agency_a, agency_b, staff_a, staff_b, webhook_server
+):
     make_task(plan, section, "1", lead=agency_a, due_on=D(2026, 12, 31))
     make_task(plan, section, "2", lead=agency_b, co_owners=[agency_a], due_on=D(2026, 12, 31))
+    make_task(other_plan, None, "9", lead=agency_a, due_on=D(2026, 12, 31))
+    Robot.objects.create(agency=agency_a, kind=Channel.WECOM, name="工作群", webhook_url=webhook_server.wecom_url)
+    colleague = make_user("staff_a2", Role.STAFF, agency_a, phone="13800000002")
+    for user in (staff_a, colleague):
+        Preference.objects.create(user=user, wecom=True)
+    staff_a.phone = "13800000001"
+    staff_a.save()
     run(at(D(2026, 11, 22), 9))  # three days before the 25th
     a, = Notification.objects.filter(recipient=staff_a)
     b, = Notification.objects.filter(recipient=staff_b)
     assert a.rule == b.rule == Rule.REPORT_DUE
-    assert a.title == "还有3天截止报送进展：2026年测试市卫生健康工作要点"
-    assert "您还有2项任务未报送本期进展。" in a.body
-    assert "您还有1项任务未报送本期进展。" in b.body
-    assert a.link == f"/tasks/mine/?plan={plan.pk}&reported=0"
+    assert a.title == "还有3天截止报送本期进展（2026-11-25）"
+    assert a.body == "您还有3项任务（涉及2个计划）未报送本期进展。"
+    assert b.body == "您还有1项任务（涉及1个计划）未报送本期进展。"
+    assert a.link == "/tasks/mine/?reported=0"
+    # The agency's group hears it once, with everyone who owes @-mentioned.
+    post, = webhook_server.requests_for("wecom")
+    assert post.body["text"]["mentioned_mobile_list"] == ["13800000001", "13800000002"]
