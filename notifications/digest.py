@@ -47,6 +47,7 @@ def leader_digest(leader, day: datetime.date) -> dict:
     at_risk_ids = set(
         open_tasks.annotate(risk=risk_annotation(day))
         .filter(risk__in=[Risk.RED, Risk.AMBER])
+        .order_by()
         .values_list("id", flat=True)
     )
     previous = _previous_at_risk(leader, day)

@@ -109,7 +109,7 @@ def _task_recipients(task_ids: Iterable[int], *, co_owners: bool) -> dict[int, s
     if not co_owners:
         owners = owners.filter(role=OwnerRole.LEAD)
     agencies_of: dict[int, set[int]] = defaultdict(set)
-    for task_id, agency_id in owners.values_list("task_id", "agency_id"):
+    for task_id, agency_id in owners.order_by().values_list("task_id", "agency_id"):
         agencies_of[task_id].add(agency_id)
     staff: dict[int, set[int]] = defaultdict(set)
     wanted = set().union(*agencies_of.values()) if agencies_of else set()
@@ -131,7 +131,7 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
     watched = _watched_due_dates(day)
     open_tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status=TaskStatus.DONE)
     found: list[Occurrence] = []
-    for task_id, due_on in open_tasks.filter(due_on__in=list(watched)).values_list("id", "due_on"):
+    for task_id, due_on in open_tasks.filter(due_on__in=list(watched)).order_by().values_list("id", "due_on"):
         offset = watched[due_on]
         rule = Rule.TASK_DUE if offset < 0 else Rule.TASK_OVERDUE
         found.append(Occurrence(rule, task_id, due_on, offset, task_id=task_id, urgent=_is_urgent(rule, offset)))
@@ -143,6 +143,7 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
             task__plan__status=PlanStatus.ACTIVE,
         )
         .exclude(task__status=TaskStatus.DONE)
+        .order_by()
         .values_list("id", "task_id", "due_on", "task__due_on")
     )
     for milestone_id, task_id, due_on, task_due_on in milestones:
