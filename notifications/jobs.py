@@ -14,10 +14,24 @@ from django.utils import timezone
 def scan_reminders(day: str | None = None) -> int:
     """Write the delivery rows for `day` (ISO date; default today in Asia/Shanghai), then
     queue what is due to go out. Returns how many rows were new."""
-    from notifications.rules import scan
+    from notifications.rules import digests_due, scan
 
-    created = scan(datetime.date.fromisoformat(day) if day else None)
+    when = datetime.date.fromisoformat(day) if day else timezone.localdate()
+    created = scan(when)
+    for leader_id in digests_due(when):
+        transaction.on_commit(lambda leader_id=leader_id: write_digest.delay(leader_id, when.isoformat()))
     transaction.on_commit(dispatch_deliveries.delay)
+    return created
+
+
+@shared_task(acks_late=True)
+def write_digest(leader_id: int, day: str) -> int:
+    """One leader's weekly digest for `day`; queues its sending."""
+    from notifications.rules import write_digest as write
+
+    created = write(leader_id, datetime.date.fromisoformat(day))
+    if created:
+        transaction.on_commit(dispatch_deliveries.delay)
     return created
 
 

@@ -12,7 +12,8 @@ Who hears about what:
   everyone who owes a report for a task (the task's 责任人, or the staff of its lead and
   co-owner agencies), once for all their plans with that due day, with how many tasks
   and plans they owe;
-- the weekly digest: every leader, over the agencies they oversee.
+- the weekly digest: every leader, over the agencies they oversee (written by a job per
+  leader, `write_digest`, which the scan queues).
 Each user gets the inbox, plus email if they want it and have an address; an agency's
 group robot speaks when one of the agency's recipients asked for that channel, and
 @-mentions them.
@@ -203,26 +204,35 @@ def _report_occurrences(day: datetime.date) -> list[Occurrence]:
     return list(found.values())
 
 
-def _digest_occurrences(day: datetime.date) -> list[Occurrence]:
-    from notifications.digest import leader_digest
-
+def digests_due(day: datetime.date) -> list[int]:
+    """Leaders whose weekly digest `day` calls for and who do not have it yet. Each is
+    computed by a job of its own (write_digest), so a city's leaders are done in parallel
+    and the scan stays quick."""
     if day.isoweekday() != policy()["digest_weekday"]:
         return []
-    leaders = User.objects.filter(role=Role.LEADER, is_active=True, agency__isnull=False)
-    done = set(
-        Delivery.objects.filter(
-            rule=Rule.LEADER_DIGEST, due_on=day, day_offset=0, channel=Channel.INBOX
-        ).values_list("object_id", flat=True)
+    done = Delivery.objects.filter(rule=Rule.LEADER_DIGEST, due_on=day, day_offset=0, channel=Channel.INBOX)
+    return list(
+        User.objects.filter(role=Role.LEADER, is_active=True, agency__isnull=False)
+        .exclude(pk__in=done.values("object_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    return [
-        Occurrence(Rule.LEADER_DIGEST, leader.pk, day, 0, recipients={leader.pk: leader_digest(leader, day)})
-        for leader in leaders
-        if leader.pk not in done
-    ]
+
+
+def write_digest(leader_id: int, day: datetime.date, now: datetime.datetime | None = None) -> int:
+    """Compute one leader's digest for `day` and write its delivery rows (once: a second
+    run finds them there). Returns how many rows were new."""
+    from notifications.digest import leader_digest
+
+    leader = User.objects.filter(pk=leader_id, role=Role.LEADER, is_active=True).first()
+    if leader is None:
+        return 0
+    found = [Occurrence(Rule.LEADER_DIGEST, leader.pk, day, 0, recipients={leader.pk: leader_digest(leader, day)})]
+    return _write(found, day, now or timezone.now())
 
 
 def occurrences(day: datetime.date) -> list[Occurrence]:
-    return _task_occurrences(day) + _report_occurrences(day) + _digest_occurrences(day)
+    return _task_occurrences(day) + _report_occurrences(day)
 
 
 # --- From reminders to delivery rows ---------------------------------------------------
@@ -331,7 +341,10 @@ def scan(day: datetime.date | None = None, now: datetime.datetime | None = None)
     they are: the insert skips them on the unique key."""
     now = now or timezone.now()
     day = day or timezone.localdate(now)
-    found = occurrences(day)
+    return _write(occurrences(day), day, now)
+
+
+def _write(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -> int:
     rows = list(_rows(found, day, now, _written(found)))
     if not rows:
         return 0

@@ -167,3 +167,17 @@ def test_the_scan_on_an_empty_database_writes_nothing(db):
     with time_machine.travel(datetime.datetime(2026, 4, 20, 9, tzinfo=SHANGHAI), tick=False):
         assert scan_reminders.apply().get() == 0
     assert not Delivery.objects.exists()
+
+
+def test_the_command_runs_the_scan_and_the_digests_and_sends(leader, digest_world):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    with time_machine.travel(datetime.datetime(2026, 4, 20, 9, tzinfo=SHANGHAI), tick=False):
+        call_command("send_reminders", stdout=out)
+    assert Notification.objects.filter(recipient=leader, rule=Rule.LEADER_DIGEST).count() == 1
+    assert "已发送" in out.getvalue()
+    with pytest.raises(CommandError, match="日期格式应为 YYYY-MM-DD"):
+        call_command("send_reminders", "--day", "2026-02-30")

@@ -1,11 +1,13 @@
-"""Run the reminder scan and send what is due, now, in this process."""
+"""Run the reminder scan (and, on digest day, the leaders' digests) and send what is due,
+now, in this process."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from notifications.delivery import recover_stale_claims, send_batch, sendable_batches
-from notifications.rules import scan
+from notifications.rules import digests_due, scan, write_digest
 
 
 class Command(BaseCommand):
@@ -16,13 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--scan-only", action="store_true", help="只写入待发记录，不发送")
 
     def handle(self, *args, day=None, scan_only=False, **options):
-        from django.utils import timezone
-
         try:
-            when = datetime.date.fromisoformat(day) if day else None
+            when = datetime.date.fromisoformat(day) if day else timezone.localdate()
         except ValueError:
             raise CommandError(f"日期格式应为 YYYY-MM-DD：{day}") from None
         created = scan(when)
+        for leader_id in digests_due(when):
+            created += write_digest(leader_id, when)
         self.stdout.write(f"新增待发提醒 {created} 条")
         if scan_only:
             return
