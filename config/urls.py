@@ -16,6 +16,7 @@ urlpatterns = [
     path("plans/", include("workplans.urls")),
     path("tasks/", include("tasks.urls")),
     path("dashboard/", include("dashboards.urls")),
+    path("api/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

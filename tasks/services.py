@@ -19,10 +19,12 @@ from workplans.choices import PlanStatus, ReportingCycle
 from workplans.cycles import cycle_for
 
 
-def tasks_owned_by(agency_ids, *, active_only: bool = True) -> QuerySet[Task]:
-    """Tasks any of `agency_ids` owns as lead or co-owner, each once, with the agency's role."""
+def tasks_owned_by(agency_ids, *, active_only: bool = True, tasks: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """Tasks (of `tasks`, default all) any of `agency_ids` owns as lead or co-owner, each
+    once, with the agency's role."""
     ownership = TaskOwner.objects.filter(task=OuterRef("pk"), agency_id__in=agency_ids)
-    tasks = Task.objects.filter(Exists(ownership)).annotate(is_lead=Exists(ownership.filter(role=OwnerRole.LEAD)))
+    tasks = Task.objects.all() if tasks is None else tasks
+    tasks = tasks.filter(Exists(ownership)).annotate(is_lead=Exists(ownership.filter(role=OwnerRole.LEAD)))
     if active_only:
         tasks = tasks.filter(plan__status=PlanStatus.ACTIVE)
     return tasks
@@ -43,14 +45,18 @@ def scope_agency_ids(user) -> set[int] | None:
     return set()
 
 
-def visible_tasks(user, *, scope: set[int] | None | bool = False) -> QuerySet[Task]:
-    """Tasks of published plans (active or archived) that `user` may open, with `is_lead`:
-    whether one of the user's agencies leads it (for admins: always False)."""
+def visible_tasks(
+    user, *, scope: set[int] | None | bool = False, tasks: QuerySet[Task] | None = None
+) -> QuerySet[Task]:
+    """Tasks (of `tasks`, default all) of published plans (active or archived) that `user`
+    may open, with `is_lead`: whether one of the user's agencies leads it (for admins:
+    always False)."""
     agency_ids = scope_agency_ids(user) if scope is False else scope
+    tasks = Task.objects.all() if tasks is None else tasks
     if agency_ids is None:
-        tasks = Task.objects.annotate(is_lead=Value(False))
+        tasks = tasks.annotate(is_lead=Value(False))
     else:
-        tasks = tasks_owned_by(agency_ids, active_only=False)
+        tasks = tasks_owned_by(agency_ids, active_only=False, tasks=tasks)
     return tasks.exclude(plan__status=PlanStatus.DRAFT)
 
 
@@ -164,6 +170,7 @@ class ReadingInput:
     indicator_id: int
     value: object  # Decimal, already checked by indicators.services.check_reading
     as_of: datetime.date
+    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -327,6 +334,7 @@ def _save_readings(update: ProgressUpdate, user, readings: list[ReadingInput]) -
             indicator_id=item.indicator_id,
             value=item.value,
             as_of=item.as_of,
+            note=item.note,
             reporter=user,
             progress_update=update,
             created_at=update.created_at,

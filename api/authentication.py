@@ -1,0 +1,51 @@
+"""API authentication: a personal token (`Authorization: Token wpt_…`, or `Bearer`) for
+systems, and the browser session (CSRF checked on unsafe methods) for the pages."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from api.models import ApiToken, hash_token
+
+KEYWORDS = (b"token", b"bearer")
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in KEYWORDS:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Authorization 请求头格式应为：Token <令牌>。"))
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(_("令牌无效或已被撤销。")) from None
+        token = (
+            ApiToken.objects.select_related("user", "user__agency")
+            .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("令牌无效或已被撤销。"))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("该用户已停用。"))
+        token.touch()
+        return token.user, token
+
+    def authenticate_header(self, request):
+        # Present, so an unauthenticated request gets 401 (not 403) with this challenge.
+        return f'{self.keyword} realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, with its CSRF refusal in Chinese."""
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise exceptions.PermissionDenied(
+                _("CSRF 校验失败：请刷新页面后重试；程序调用请使用 API 令牌。")
+            ) from None

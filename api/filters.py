@@ -1,0 +1,79 @@
+"""Filter types shared by the API's filtersets: ids and dates with bounds, so that input no
+database can hold (an id past 2^63, the year 1 moved across a time zone) is a 400, never a
+server error."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+MAX_ID = 2**63 - 1
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2200, 12, 31)
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object's id (a positive whole number)."""
+
+    field_class = IdField
+
+
+class YearField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        from workplans.models import MAX_YEAR, MIN_YEAR
+
+        kwargs.setdefault("min_value", MIN_YEAR)
+        kwargs.setdefault("max_value", MAX_YEAR)
+        super().__init__(*args, **kwargs)
+
+
+class YearFilter(django_filters.NumberFilter):
+    """A plan year (2000–2100)."""
+
+    field_class = YearField
+
+
+class _InRange:
+    def clean(self, value):
+        value = super().clean(value)
+        if value is not None:
+            day = value.date() if isinstance(value, datetime.datetime) else value
+            if not EARLIEST <= day <= LATEST:
+                raise forms.ValidationError(
+                    _("日期应在 %(start)s 至 %(end)s 之间。") % {"start": EARLIEST, "end": LATEST}, code="out_of_range"
+                )
+        return value
+
+
+class DateField(_InRange, forms.DateField):
+    pass
+
+
+class DateTimeField(_InRange, django_filters.fields.IsoDateTimeField):
+    def clean(self, value):
+        value = super().clean(value)
+        # In UTC: an offset Python accepts (up to ±24 h) may be one PostgreSQL refuses (±15:59).
+        return value.astimezone(datetime.UTC) if value is not None else None
+
+
+class DateFilter(django_filters.DateFilter):
+    field_class = DateField
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date and time; without an offset it is read as Asia/Shanghai."""
+
+    field_class = DateTimeField
+
+
+def yes_no_choices():
+    """The pages' 1/0 answers (是/否), as the task list's overdue and reported filters take them."""
+    return [("1", _("是")), ("0", _("否"))]

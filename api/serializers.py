@@ -1,0 +1,38 @@
+"""Serializers of the api app's own objects: API tokens."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from api.models import ApiToken
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    user_name = serializers.CharField(source="user.display_name", read_only=True, label=_("用户姓名"))
+    active = serializers.BooleanField(source="is_active", read_only=True, label=_("有效"))
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "user", "user_name", "prefix", "created_by", "created_at", "last_used_at",
+                  "revoked_at", "active"]
+        read_only_fields = ["user", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+
+class ApiTokenCreateSerializer(serializers.ModelSerializer):
+    """Name the token; admins may make one for another user."""
+
+    user = serializers.IntegerField(
+        required=False, min_value=1, label=_("用户"), help_text=_("仅管理员可填写：为该用户创建令牌。默认为本人。")
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "user"]
+
+
+class IssuedApiTokenSerializer(ApiTokenSerializer):
+    """The token just made, with its key: shown this once and never again."""
+
+    key = serializers.CharField(read_only=True, label=_("令牌"), help_text=_("仅在创建时返回一次，请妥善保存。"))
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]

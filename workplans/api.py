@@ -1,0 +1,72 @@
+"""/api/v1/plans/ and /api/v1/sections/ (read-only): the plans a user has tasks in (admins:
+every plan, drafts included) and their section trees."""
+
+import django_filters
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins
+
+from api.filters import IdFilter, YearFilter
+from api.viewsets import ScopedViewSet
+from tasks.models import TaskOwner
+from workplans.choices import PlanStatus, ReportingCycle
+from workplans.models import Plan, Section
+from workplans.serializers import PlanSerializer, SectionSerializer
+
+
+class PlanFilterSet(django_filters.FilterSet):
+    year = YearFilter(label=_("年度"))
+    status = django_filters.MultipleChoiceFilter(choices=PlanStatus.choices, distinct=False, label=_("状态"))
+    reporting_cycle = django_filters.ChoiceFilter(choices=ReportingCycle.choices, label=_("报送周期"))
+    issuer_id = IdFilter(field_name="issuer_id", label=_("印发单位（编号）"))
+    issuer = django_filters.CharFilter(field_name="issuer__name", label=_("印发单位（全称）"))
+    # The plans in which an agency owns a task (lead or co-owner).
+    agency_id = IdFilter(method="filter_agency_id", label=_("责任单位（编号）"))
+    agency = django_filters.CharFilter(method="filter_agency", label=_("责任单位（全称）"), max_length=100)
+    title = django_filters.CharFilter(lookup_expr="icontains", label=_("标题包含"), max_length=100)
+
+    class Meta:
+        model = Plan
+        fields = ["year", "status", "reporting_cycle", "issuer_id", "issuer", "agency_id", "agency", "title"]
+
+    def _owned_by(self, queryset, **agency):
+        return queryset.filter(Exists(TaskOwner.objects.filter(task__plan=OuterRef("pk"), **agency)))
+
+    def filter_agency_id(self, queryset, name, value):
+        return self._owned_by(queryset, agency_id=value)
+
+    def filter_agency(self, queryset, name, value):
+        return self._owned_by(queryset, agency__name=value)
+
+
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Plan.objects.select_related("issuer")
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilterSet
+    ordering_fields = ["year", "title", "created_at", "updated_at", "id"]
+    ordering = ["-year", "title", "id"]
+
+    def restrict(self, queryset):
+        return queryset.filter(pk__in=self.visible_plan_ids())
+
+
+class SectionFilterSet(django_filters.FilterSet):
+    plan = IdFilter(field_name="plan_id", label=_("计划"))
+    parent = IdFilter(field_name="parent_id", label=_("上级部分"))
+    top = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label=_("仅顶层部分"))
+    year = YearFilter(field_name="plan__year", label=_("年度"))
+
+    class Meta:
+        model = Section
+        fields = ["plan", "parent", "top", "year"]
+
+
+class SectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Section.objects.all()
+    serializer_class = SectionSerializer
+    filterset_class = SectionFilterSet
+    ordering_fields = ["plan", "order", "id"]
+    ordering = ["plan", "order", "id"]
+
+    def restrict(self, queryset):
+        return queryset.filter(plan_id__in=self.visible_plan_ids())
