@@ -55,6 +55,7 @@ bench: venv
 	$(PY) tests/bench/bench_staff_pages.py
 	$(PY) tests/bench/bench_dashboards.py
 	$(PY) tests/bench/bench_reminders.py
+	$(PY) tests/bench/bench_api.py
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo is committed, so running the
 # site does not.
