@@ -38,6 +38,8 @@ def test_the_header_counts_unread_and_the_inbox_lists_only_mine(client, login, s
     assert page.status_code == 200
     assert '<span class="badge" aria-label="未读">3</span>' in html
     assert html.count('class="notification unread"') == 3
+    # The header also leads to the user's API tokens.
+    assert 'href="/api/tokens/"' in html
 
 
 def test_opening_an_item_marks_it_read_and_follows_its_link(client, login, staff_a):
