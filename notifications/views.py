@@ -50,7 +50,8 @@ def read(request):
     if request.POST.get("all") == "1":
         count = mark_read(request.user)
     else:
-        ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()]
+        # Ids as the inbox sends them; anything else (or beyond any id) matches nothing.
+        ids = [int(v) for v in request.POST.getlist("id") if v.isascii() and v.isdigit() and len(v) <= 18]
         count = mark_read(request.user, ids)
     messages.success(request, _("已将 %(n)d 条消息标为已读。") % {"n": count})
     return redirect("notifications:inbox")

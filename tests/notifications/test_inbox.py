@@ -63,7 +63,7 @@ def test_nobody_can_open_or_mark_someone_elses_items(client, login, staff_a, sta
     theirs, = notify(staff_b)
     login(staff_a)
     assert client.post(f"/notifications/{theirs.pk}/open/").status_code == 404
-    client.post("/notifications/read/", {"id": [theirs.pk]})
+    client.post("/notifications/read/", {"id": [theirs.pk, "9" * 40, "x"]})
     client.post("/notifications/read/", {"all": "1"})
     theirs.refresh_from_db()
     assert theirs.read_at is None
