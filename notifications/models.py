@@ -183,10 +183,6 @@ class Delivery(models.Model):
     def __str__(self):
         return f"{self.get_rule_display()} · {self.get_channel_display()} · {self.recipient or self.robot}"
 
-    @property
-    def reminder_day(self) -> datetime.date:
-        return self.due_on + datetime.timedelta(days=self.day_offset)
-
 
 class Notification(models.Model):
     """An item in a user's in-app inbox."""

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -39,7 +39,6 @@ from workplans.choices import PlanStatus
 from workplans.cycles import cycle_for
 from workplans.models import Plan
 
-TASK_RULES = {Rule.TASK_DUE, Rule.TASK_OVERDUE, Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE}
 # How far back the overdue rule looks: a task a year and a half late has been chased enough.
 OVERDUE_HORIZON_DAYS = 550
 
@@ -355,20 +354,3 @@ def _write(found: list[Occurrence], day: datetime.date, now: datetime.datetime) 
     # This run's rows carry its timestamp; rows it skipped carry an earlier run's.
     return Delivery.objects.filter(created_at=now).count()
 
-
-def report_owed_count(user, plan_id: int, day: datetime.date) -> int:
-    """How many of `plan_id`'s tasks `user` still owes a report for this cycle: tasks naming
-    them as 责任人, and tasks with no 责任人 that their agency leads or co-owns."""
-    from tasks.services import owed_this_cycle_q
-
-    if not user.agency_id:
-        return 0
-    return (
-        Task.objects.filter(plan_id=plan_id)
-        .filter(owed_this_cycle_q(day))
-        .filter(
-            Q(responsible_users=user)
-            | (Q(responsible_users__isnull=True) & Q(task_owners__agency_id=user.agency_id))
-        )
-        .aggregate(n=Count("id", distinct=True))["n"]
-    )
