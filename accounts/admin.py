@@ -1,11 +1,23 @@
-"""Admin for agencies, users and the login log (read-only)."""
+"""The Django admin is the system admin's (the only role with is_staff): agencies and
+users. Not here: the audit trail (the login log, change history, django-axes' records:
+the audit admin reads it on the audit pages), and roles and groups (a user's role is the
+security admin's, on accounts:user_role; Django groups and permissions are not used, the
+access policy in accounts/policy.py is the one source)."""
 
-from django.contrib import admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import Agency, AgencyAlias, LoginEvent, User
+from accounts.models import Agency, AgencyAlias, User
+from accounts.roles import is_last_active_security_admin
+
+for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 class AgencyAliasInline(admin.TabularInline):
@@ -14,7 +26,7 @@ class AgencyAliasInline(admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
+class AgencyAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name", "level", "parent", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["name", "short_name", "aliases__name"]
@@ -24,7 +36,11 @@ class AgencyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(DjangoUserAdmin):
+    """Accounts, agencies and contact details. The role and the person behind an
+    administrator account are shown, never changed here: a new account starts as 经办人
+    and the security admin gives it another role."""
+
     list_display = ["username", "full_name", "agency", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "agency"]
     search_fields = ["username", "full_name", "email", "agency__name"]
@@ -32,18 +48,36 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     list_select_related = ["agency"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("个人信息"), {"fields": ("full_name", "email", "phone")}),
-        (_("单位与角色"), {"fields": ("agency", "role", "is_active")}),
-        (_("重要日期"), {"fields": ("last_login", "date_joined")}),
+        (gettext_lazy("个人信息"), {"fields": ("full_name", "email", "phone")}),
+        (gettext_lazy("单位与角色"), {"fields": ("agency", "role", "person_id", "is_active")}),
+        (gettext_lazy("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "agency", "role", "password1", "password2")}),
+        (None, {"classes": ("wide",), "fields": ("username", "full_name", "agency", "password1", "password2")}),
     )
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["role", "person_id", "last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        # Without an active security admin nobody could grant roles or unlock accounts.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            current = User.objects.get(pk=obj.pk)
+            if is_last_active_security_admin(current, lock=True):
+                messages.error(request, _("不能停用最后一位在用的安全管理员。"))
+                obj.is_active = True
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        if is_last_active_security_admin(obj, lock=True):
+            raise PermissionDenied(_("不能删除最后一位在用的安全管理员。"))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            self.delete_model(request, user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """For logs: visible to admins, never edited or deleted through the app."""
+    """For logs: visible to the system admin, never edited or deleted through the app."""
 
     def has_add_permission(self, request):
         return False
@@ -55,17 +89,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(LoginEvent)
-class LoginEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "username", "user", "ip_address", "outcome"]
-    list_filter = ["outcome", "at"]
-    search_fields = ["username", "ip_address"]
-    date_hierarchy = "at"
-    list_select_related = ["user"]
-
-
 @admin.register(AgencyAlias)
-class AgencyAliasAdmin(SimpleHistoryAdmin):
+class AgencyAliasAdmin(admin.ModelAdmin):
     list_display = ["name", "agency"]
     search_fields = ["name", "agency__name", "agency__short_name"]
     autocomplete_fields = ["agency"]

@@ -41,12 +41,15 @@ AGENCIES = [
 
 # (username, full name, role, agency name)
 USERS = [
-    ("demo_admin", "管理员 周明", Role.ADMIN, "办公室"),
+    ("demo_admin", "系统管理员 周明", Role.ADMIN, "办公室"),
+    ("demo_security", "安全管理员 孙悦", Role.SECURITY, "办公室"),
     ("demo_leader", "委领导 陈卫东", Role.LEADER, CITY_COMMISSION),
     ("demo_staff", "经办人 李晓燕", Role.STAFF, "医政医管处"),
     ("demo_staff_jk", "经办人 王海", Role.STAFF, "疾病预防控制处"),
-    ("demo_auditor", "审计员 赵琳", Role.AUDITOR, "办公室"),
+    ("demo_auditor", "审计管理员 赵琳", Role.AUDITOR, "办公室"),
 ]
+# The person behind each administrator account (三员分立: three different people).
+PERSON_IDS = {"demo_admin": "QL-0001", "demo_security": "QL-0002", "demo_auditor": "QL-0003"}
 
 # Sections: (label path, title). Tasks: (section path, number, text, owners,
 # milestones [(month, text)], indicators [(name, comparator, target, unit)]).
@@ -209,6 +212,7 @@ def load_demo(year: int | None = None) -> dict[str, str]:
                 username=username,
                 full_name=full_name,
                 role=role,
+                person_id=PERSON_IDS.get(username, ""),
                 agency=agencies[agency_name],
                 # example.org never receives mail; the demo's email backend prints it anyway.
                 email=f"{username}@qinglan.example.org",

@@ -1,12 +1,14 @@
-"""Agencies (a tree, with aliases), users with an agency and a role, and the login log."""
+"""Agencies (a tree, with aliases), and users with an agency, a role and, for the three
+administrator roles, the person behind the account."""
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import AgencyLevel, LoginOutcome, Role
+from accounts.choices import ADMIN_ROLES, AgencyLevel, Role
 from accounts.history import audit_history
 
 
@@ -91,8 +93,14 @@ class UserManager(DjangoUserManager):
         return super().get_queryset().select_related("agency")
 
     def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """`createsuperuser` makes a system admin: nobody is a Django superuser (it would
+        pass every check of the access policy). The person defaults to the login name;
+        the security admin corrects it on the users page if it is not their ID."""
         extra_fields.setdefault("role", Role.ADMIN)
-        return super().create_superuser(username, email, password, **extra_fields)
+        extra_fields.setdefault("person_id", username)
+        extra_fields.pop("is_superuser", None)
+        extra_fields.pop("is_staff", None)
+        return self._create_user(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -107,6 +115,15 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.STAFF)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # The person behind an administrator account: one person holds at most one of the
+    # three administrator roles (三员分立), whatever the number of login names.
+    person_id = models.CharField(
+        _("工号/证件号"),
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=_("系统管理员、安全管理员、审计管理员必填；同一人只能担任其中一个角色。"),
+    )
 
     objects = UserManager()
     history = audit_history(verbose_name=_("用户变更记录"), excluded_fields=["password", "last_login"])
@@ -121,14 +138,30 @@ class User(AbstractUser):
                 name="user_staff_and_leaders_have_agency",
             ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            # An administrator account says whose it is ...
+            models.CheckConstraint(
+                condition=~Q(role__in=ADMIN_ROLES) | ~Q(person_id=""),
+                name="user_admin_roles_have_person",
+            ),
+            # ... and one person has one administrator account at most (any spelling case).
+            models.UniqueConstraint(
+                Upper("person_id"),
+                condition=Q(role__in=ADMIN_ROLES),
+                name="user_one_admin_role_per_person",
+                violation_error_message=_("此人已担任系统管理员、安全管理员或审计管理员之一，不能再担任另一个。"),
+            ),
         ]
 
     def __str__(self):
         return self.full_name or self.username
 
     def save(self, *args, **kwargs):
-        # The role is the one source of access: admins (only) may use the Django admin.
-        self.is_staff = self.is_superuser = self.role == Role.ADMIN
+        # The role is the one source of access (accounts.policy): the system admin alone
+        # enters the Django admin, with the model permissions the policy gives
+        # (accounts.backends.PolicyBackend); nobody is a superuser, who would bypass it.
+        self.is_staff = self.role == Role.ADMIN
+        self.is_superuser = False
+        self.person_id = self.person_id.strip()
         super().save(*args, **kwargs)
 
     @property
@@ -151,30 +184,6 @@ class User(AbstractUser):
     def is_auditor(self) -> bool:
         return self.role == Role.AUDITOR
 
-
-class LoginEvent(models.Model):
-    """Every login, failed login, lockout and logout: who, when, from where, what happened."""
-
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        User, verbose_name=_("用户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="login_events"
-    )
-    username = models.CharField(_("登录名"), max_length=150, blank=True)
-    ip_address = models.GenericIPAddressField(_("地址"), null=True, blank=True)
-    user_agent = models.CharField(_("浏览器"), max_length=255, blank=True)
-    outcome = models.CharField(_("结果"), max_length=16, choices=LoginOutcome.choices)
-
-    class Meta:
-        verbose_name = _("登录日志")
-        verbose_name_plural = _("登录日志")
-        ordering = ["-at", "-id"]
-        indexes = [
-            # The auditor's page filters one user's events, newest first.
-            models.Index(fields=["username", "-at"], name="loginevent_username_at_idx"),
-        ]
-        constraints = [
-            models.CheckConstraint(condition=Q(outcome__in=LoginOutcome.values), name="loginevent_outcome_valid"),
-        ]
-
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_outcome_display()}"
+    @property
+    def is_security_admin(self) -> bool:
+        return self.role == Role.SECURITY

@@ -1,4 +1,7 @@
-"""Access decorators for page views: who may open what, by role."""
+"""Access decorators for page views: who may open what, by role. The access policy
+(accounts/policy.py, enforced by its middleware before any view) is the rule; a view's
+role_required is defence in depth and must name the same roles (tests/test_access_matrix.py
+checks that they agree)."""
 
 from functools import wraps
 
@@ -17,6 +20,7 @@ def role_required(*roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        wrapped.required_roles = frozenset(roles)
         return wrapped
 
     return decorator

@@ -1,25 +1,41 @@
-"""Login, logout, the role-based landing page and the auditor's login log."""
+"""Login, logout, the role-based landing page, the auditor's login log, and the security
+admin's pages: users and their roles, lockouts and unlocking."""
 
+import logging
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
+from django.db.models import Q
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.choices import LoginOutcome, Role
-from accounts.forms import LoginForm
-from accounts.models import LoginEvent, User
+from accounts import roles
+from accounts.choices import Role
+from accounts.forms import LoginForm, RoleChangeForm, UnlockForm
+from accounts.models import User
 from accounts.permissions import role_required
+
+logger = logging.getLogger(__name__)
 
 # Where each role lands after login.
 ROLE_HOME = {
     Role.STAFF: "tasks:my_tasks",
     Role.LEADER: "dashboards:overview",
     Role.ADMIN: "workplans:plan_list",
-    Role.AUDITOR: "accounts:audit_log",
+    Role.SECURITY: "accounts:user_list",
+    Role.AUDITOR: "audit:events",
 }
+USERS_PER_PAGE = 30
+LOCKOUTS_PER_PAGE = 50
 
 
 class LoginView(auth_views.LoginView):
@@ -53,18 +69,124 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-@role_required(Role.AUDITOR, Role.ADMIN)
-def audit_log(request):
-    events = LoginEvent.objects.select_related("user")
-    outcome = request.GET.get("outcome", "")
-    if outcome in LoginOutcome.values:
-        events = events.filter(outcome=outcome)
-    username = request.GET.get("username", "").strip()
-    if username:
-        events = events.filter(username__icontains=username)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+# --- The security admin's pages -------------------------------------------------------
+
+
+@role_required(Role.SECURITY)
+@require_safe
+def user_list(request):
+    """Every account with its role, person and agency; search and a role filter."""
+    users = User.objects.order_by("username")
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        users = users.filter(
+            Q(username__icontains=query)
+            | Q(full_name__icontains=query)
+            | Q(person_id__icontains=query)
+            | Q(agency__name__icontains=query)
+        )
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        users = users.filter(role=role)
+    page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
-        "accounts/audit_log.html",
-        {"page": page, "outcomes": LoginOutcome.choices, "outcome": outcome, "username": username},
+        "accounts/user_list.html",
+        {"page": page, "q": query, "role": role, "roles": Role.choices},
+    )
+
+
+@role_required(Role.SECURITY)
+@require_http_methods(["GET", "POST"])
+def user_role(request, pk):
+    """One user's role (and the person behind an administrator account)."""
+    target = get_object_or_404(User, pk=pk)
+    initial = {"role": target.role, "person_id": target.person_id}
+    form = RoleChangeForm(request.POST or None, target=target, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                changed = roles.change_role(
+                    request.user, target, form.cleaned_data["role"], form.cleaned_data["person_id"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if changed:
+                    messages.success(request, _("已修改 %(user)s：%(changes)s") % {"user": target, "changes": changed})
+                else:
+                    messages.info(request, _("没有变化。"))
+                return redirect("accounts:user_list")
+        status = 400
+    return render(
+        request,
+        "accounts/user_role.html",
+        {"target": target, "form": form, "is_self": target.pk == request.user.pk},
+        status=status,
+    )
+
+
+def _lockouts():
+    """Current lockouts: failure counts at the limit within the cool-off (django-axes
+    counts per login name and, separately, per address)."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+    ).order_by("-attempt_time", "-id")
+
+
+@role_required(Role.SECURITY)
+@require_safe
+def lockout_list(request):
+    page = Paginator(_lockouts(), LOCKOUTS_PER_PAGE).get_page(request.GET.get("page"))
+    for attempt in page:
+        attempt.locked_until = attempt.attempt_time + settings.AXES_COOLOFF_TIME
+    return render(request, "accounts/lockout_list.html", {"page": page, "form": UnlockForm()})
+
+
+@role_required(Role.SECURITY)
+@require_POST
+def unlock(request):
+    """Clear django-axes' failure records for a login name or an address."""
+    from axes.utils import reset
+
+    form = UnlockForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("__all__", []) + form.errors.get("ip_address", []):
+            messages.error(request, error)
+        return redirect("accounts:lockout_list")
+    username, ip_address = form.cleaned_data["username"], form.cleaned_data["ip_address"]
+    cleared = 0
+    if username:
+        cleared += reset(username=username)
+    if ip_address:
+        cleared += reset(ip=ip_address)
+    target = "、".join(filter(None, [username, ip_address]))
+    _record_unlock(request, username, ip_address, cleared)
+    if cleared:
+        messages.success(request, _("已解锁：%(target)s（清除 %(n)d 条失败记录）。") % {"target": target, "n": cleared})
+    else:
+        messages.info(request, _("%(target)s 没有失败记录，无需解锁。") % {"target": target})
+    return redirect("accounts:lockout_list")
+
+
+def _record_unlock(request, username: str, ip_address: str | None, cleared: int) -> None:
+    """An unlock is an administrative act on someone's account: into the audit trail."""
+    logger.info("unlock by %s: username=%r ip=%r cleared=%d", request.user.username, username, ip_address, cleared)
+    try:
+        from audit.choices import EventType
+        from audit.services import record
+    except ImportError:  # the audit app is optional for this page
+        return
+    user = User.objects.filter(username=username).first() if username else None
+    record(
+        EventType.ADMIN_ACTION,
+        request=request,
+        obj=user,
+        object_type="" if user else "axes.accessattempt",
+        object_repr="" if user else (username or ip_address or ""),
+        detail={"action": "unlock", "username": username, "ip_address": ip_address or "", "cleared": cleared},
     )

@@ -1,18 +1,11 @@
-"""Who may use an endpoint at all, by role. What they may see inside it is the viewset's
-restrict(); what they may change on an object is its check_write()."""
+"""Who may use an endpoint at all is the access policy's answer (accounts/policy.py,
+enforced for the API by accounts.policy.PolicyPermission on every DRF view). What a caller
+may see inside it is the viewset's restrict(); what they may change on an object is its
+check_write()."""
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import BasePermission
+from accounts.policy import PolicyPermission
 
+# The name this module gave the role check before the policy took it over.
+RolePermission = PolicyPermission
 
-class RolePermission(BasePermission):
-    """Signed in, active, and one of the view's `roles`. The answer depends on the role
-    only, never on an object, so a refusal here tells nothing about any id."""
-
-    message = _("您的角色不能使用此接口。")
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        return user.role in view.roles
+__all__ = ["PolicyPermission", "RolePermission"]

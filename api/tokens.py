@@ -15,7 +15,7 @@ from api.authentication import SessionAuthentication
 from api.filters import IdFilter
 from api.models import ApiToken
 from api.serializers import ApiTokenCreateSerializer, ApiTokenSerializer, IssuedApiTokenSerializer
-from api.viewsets import ALL_ROLES, ScopedViewSet
+from api.viewsets import ScopedViewSet
 
 
 class ApiTokenFilterSet(filters.FilterSet):
@@ -31,7 +31,6 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     """Tokens: each user their own; admins everyone's. A token's key is shown only in the
     answer that creates it."""
 
-    roles = ALL_ROLES
     queryset = ApiToken.objects.select_related("user")
     serializer_class = ApiTokenSerializer
     filterset_class = ApiTokenFilterSet

@@ -1,4 +1,5 @@
-"""The one base of every API viewset: who may use the endpoint (roles), what they may see
+"""The one base of every API viewset: who may use the endpoint (the access policy,
+accounts/policy.py, by URL name, role and method), what they may see
 (restrict(), applied to every queryset, so another agency's object is simply not there and
 answers 404), what they may change on an object (check_write(), 403 only for an object they
 can see), and the Idempotency-Key handling of POST.
@@ -13,15 +14,11 @@ from django.utils import timezone
 from rest_framework import exceptions, viewsets
 
 from accounts.choices import Role
+from accounts.policy import PolicyPermission
 from api import idempotency
 from api.filters import MAX_ID
-from api.permissions import RolePermission
 from tasks.models import Task
 from tasks.services import scope_agency_ids, visible_tasks
-
-# Roles that work with plans and tasks. Auditors read the audit trail only (on the pages).
-WORK_ROLES = (Role.STAFF, Role.LEADER, Role.ADMIN)
-ALL_ROLES = tuple(Role.values)
 
 
 class IdempotentMixin:
@@ -53,8 +50,8 @@ class IdempotentMixin:
 
 
 class ScopedViewSet(IdempotentMixin, viewsets.GenericViewSet):
-    roles: tuple[str, ...] = WORK_ROLES
-    permission_classes = [RolePermission]
+    # Who may use the endpoint at all: the policy's rule for this URL name and method.
+    permission_classes = [PolicyPermission]
     # Any id in the path reaches the view, which answers a JSON 404 for one that is not a
     # whole number in range (not Django's HTML page from an unmatched URL).
     lookup_value_regex = "[^/]+"

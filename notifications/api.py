@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import DateTimeFilter, IdFilter
-from api.viewsets import ALL_ROLES, ScopedViewSet
+from api.viewsets import ScopedViewSet
 from notifications import services
 from notifications.choices import Rule
 from notifications.models import Notification
@@ -28,7 +28,6 @@ class NotificationFilterSet(django_filters.FilterSet):
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    roles = ALL_ROLES
     queryset = Notification.objects.all()
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilterSet

@@ -1,8 +1,9 @@
 """Shared personas and data for every test.
 
 agency_a and agency_b sit under the commission; leader leads the commission and so
-oversees both; staff_a and staff_b are staff of A and B; admin and auditor have the
-platform roles. Passwords are all PASSWORD.
+oversees both; staff_a and staff_b are staff of A and B; admin_user, security_admin and
+auditor are the three administrators (系统管理员, 安全管理员, 审计管理员), three different
+people. Passwords are all PASSWORD.
 """
 
 import datetime
@@ -59,8 +60,13 @@ def outside_agency(db):
 
 
 def make_user(username, role, agency=None, **extra):
+    """A user with PASSWORD; an administrator account gets a person of its own
+    (person_id) unless one is given."""
+    from accounts.choices import ADMIN_ROLES
     from accounts.models import User
 
+    if role in ADMIN_ROLES:
+        extra.setdefault("person_id", f"P-{username}")
     user = User(username=username, role=role, agency=agency, full_name=extra.pop("full_name", username), **extra)
     user.set_password(PASSWORD)
     user.save()
@@ -85,6 +91,11 @@ def leader(commission):
 @pytest.fixture
 def admin_user(commission):
     return make_user("admin", Role.ADMIN, commission)
+
+
+@pytest.fixture
+def security_admin(commission):
+    return make_user("security", Role.SECURITY, commission)
 
 
 @pytest.fixture

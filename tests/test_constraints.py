@@ -189,8 +189,9 @@ def test_staff_and_leaders_need_an_agency(role):
 
 
 def test_admins_and_auditors_may_have_no_agency(db):
-    User.objects.create(username="root_admin", role=Role.ADMIN)
-    User.objects.create(username="root_auditor", role=Role.AUDITOR)
+    User.objects.create(username="root_admin", role=Role.ADMIN, person_id="P-1")
+    User.objects.create(username="root_security", role=Role.SECURITY, person_id="P-2")
+    User.objects.create(username="root_auditor", role=Role.AUDITOR, person_id="P-3")
 
 
 def test_an_agency_is_not_its_own_parent(commission):

@@ -1,0 +1,29 @@
+"""Give an account a role from the shell: how a new deployment gets its first security
+admin and audit admin (in the pages, roles are the security admin's alone). The same
+rules as the users page apply, and the change is in the user's history."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.choices import Role
+from accounts.models import User
+from accounts.roles import change_role
+
+
+class Command(BaseCommand):
+    help = "修改账户角色（首次部署时设置安全管理员、审计管理员）；管理员角色须提供工号/证件号。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("username", help="登录名")
+        parser.add_argument("role", choices=Role.values, help="角色")
+        parser.add_argument("--person-id", default=None, help="工号/证件号（系统管理员、安全管理员、审计管理员必填）")
+
+    def handle(self, *args, username, role, person_id=None, **options):
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"账户 {username} 不存在。")
+        try:
+            changed = change_role(None, user, role, user.person_id if person_id is None else person_id)
+        except ValidationError as error:
+            raise CommandError("；".join(error.messages)) from error
+        self.stdout.write(self.style.SUCCESS(f"{username}：{changed}" if changed else f"{username}：没有变化。"))

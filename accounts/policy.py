@@ -1,0 +1,302 @@
+"""The one access policy: for every named URL of the site (pages, the API, the Django
+admin), which roles may use it with which HTTP methods. Anything not written here is
+refused (deny by default).
+
+Three things read it, so they cannot disagree:
+- accounts.middleware.AccessPolicyMiddleware, for every page (and the Django admin);
+- accounts.policy.PolicyPermission, for the API (a token-signed request is only known
+  inside DRF), on every DRF view;
+- accounts.backends.PolicyBackend, for the Django admin's model permissions.
+
+The policy answers by role only; what a role may do with one object (a task of another
+agency, an export of someone else) stays with the views and services (tasks.services.
+task_access, the API's restrict() and check_write()).
+
+Separation of the three administrators (三员分立): the system admin (ADMIN) runs the
+platform but never reads the audit trail; the security admin (SECURITY) assigns roles and
+unlocks accounts and writes no work data; the audit admin (AUDITOR) reads and exports the
+trail and writes nothing but signing out, the language and their own notifications' read
+marks.
+"""
+
+import dataclasses
+import fnmatch
+import functools
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+
+from accounts.choices import Role
+
+# What a method asks for: HEAD and OPTIONS read like GET.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+ALL_ROLES = tuple(Role.values)
+WORK = (Role.STAFF, Role.LEADER, Role.ADMIN)
+OVERSIGHT = (Role.LEADER, Role.ADMIN)
+SYSTEM = (Role.ADMIN,)
+SECURITY = (Role.SECURITY,)
+AUDIT = (Role.AUDITOR,)
+# Everyone but the audit admin, who writes nothing (their own settings included).
+WRITERS = (Role.STAFF, Role.LEADER, Role.ADMIN, Role.SECURITY)
+NOBODY = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """Who may use one URL: `grants` maps a role to the methods it may use; a public URL
+    serves everyone, signed in or not, with `public_methods`."""
+
+    grants: dict[str, frozenset[str]]
+    public_methods: frozenset[str] = frozenset()
+
+    def allows(self, role: str | None, method: str) -> bool:
+        method = "GET" if method in READ_METHODS else method
+        if method in self.public_methods:
+            return True
+        return role is not None and method in self.grants.get(role, ())
+
+    @property
+    def is_public(self) -> bool:
+        return bool(self.public_methods)
+
+
+def allow(read=NOBODY, write=NOBODY, methods=("POST",)) -> Rule:
+    """`read` roles may GET; `write` roles may use `methods` (POST unless told)."""
+    grants: dict[str, set[str]] = {}
+    for role in read:
+        grants.setdefault(role, set()).add("GET")
+    for role in write:
+        grants.setdefault(role, set()).update(methods)
+    return Rule({role: frozenset(m) for role, m in grants.items()})
+
+
+def public(*methods) -> Rule:
+    return Rule({}, frozenset(methods or ("GET",)))
+
+
+# Every named URL of the project. Unnamed routes that only redirect or answer 404 are
+# listed as Django's resolver names them: namespace, then the view's dotted path.
+POLICY: dict[str, Rule] = {
+    # --- Public: signing in, liveness, the language switch ---------------------------
+    # (Static files never reach the URL resolver: WhiteNoise serves them first.)
+    "accounts:login": public("GET", "POST"),
+    "healthz": public("GET"),
+    "set_language": public("POST"),
+    "api:api.views.not_found": public(*METHODS),
+    # --- Everyone signed in ----------------------------------------------------------
+    "home": allow(read=ALL_ROLES),
+    "accounts:logout": allow(write=ALL_ROLES),
+    # --- Security admin: roles and lockouts ------------------------------------------
+    "accounts:user_list": allow(read=SECURITY),
+    "accounts:user_role": allow(read=SECURITY, write=SECURITY),
+    "accounts:lockout_list": allow(read=SECURITY),
+    "accounts:unlock": allow(write=SECURITY),
+    # --- Audit admin: the audit trail (read and export, nothing else) ----------------
+    "audit:events": allow(read=AUDIT),
+    "audit:export": allow(read=AUDIT),
+    # --- Plans and their import: the system admin ------------------------------------
+    "workplans:plan_list": allow(read=SYSTEM),
+    "workplans:import_upload": allow(read=SYSTEM, write=SYSTEM),
+    "workplans:import_status": allow(read=SYSTEM),
+    "workplans:import_progress": allow(read=SYSTEM),
+    "workplans:import_preview": allow(read=SYSTEM, write=SYSTEM),
+    "workplans:import_task_edit": allow(read=SYSTEM, write=SYSTEM),
+    # --- Tasks: the work roles (task_access decides per task) -----------------------
+    "tasks:my_tasks": allow(read=WORK),
+    "tasks:task_detail": allow(read=WORK),
+    "tasks:task_report": allow(write=WORK),
+    "tasks:task_responsible": allow(write=WORK),
+    "tasks:task_updates": allow(read=WORK),
+    # A task's own change log, as the task page shows it; the audit admin reads every
+    # published task's (tasks.services.may_view_audit_trail).
+    "tasks:task_history": allow(read=WORK + AUDIT),
+    "tasks:attachment_download": allow(read=WORK),
+    # --- Dashboards and exports: leaders and the system admin ------------------------
+    "dashboards:overview": allow(read=OVERSIGHT),
+    "dashboards:export_ledger": allow(write=OVERSIGHT),
+    "dashboards:export_bulletin": allow(write=OVERSIGHT),
+    "dashboards:export_status": allow(read=OVERSIGHT),
+    "dashboards:export_progress": allow(read=OVERSIGHT),
+    "dashboards:export_download": allow(read=OVERSIGHT),
+    # --- Notifications: everyone's own inbox; the delivery log is the system admin's -
+    "notifications:inbox": allow(read=ALL_ROLES),
+    "notifications:open": allow(write=ALL_ROLES),
+    "notifications:read": allow(write=ALL_ROLES),
+    "notifications:preferences": allow(read=ALL_ROLES, write=WRITERS),
+    "notifications:deliveries": allow(read=SYSTEM),
+    "notifications:retry_delivery": allow(write=SYSTEM),
+    # --- API pages: tokens are for the work roles' systems ---------------------------
+    "api:token_list": allow(read=ALL_ROLES, write=WORK),
+    "api:token_revoke": allow(write=WORK),
+    "api:schema": allow(read=ALL_ROLES),
+    "api:docs": allow(read=ALL_ROLES),
+    "api:redoc": allow(read=ALL_ROLES),
+    # --- The API (/api/v1/) ----------------------------------------------------------
+    "api:api-root": allow(read=ALL_ROLES),
+    "api:agency-list": allow(read=WORK),
+    "api:agency-detail": allow(read=WORK),
+    "api:plan-list": allow(read=WORK),
+    "api:plan-detail": allow(read=WORK),
+    "api:section-list": allow(read=WORK),
+    "api:section-detail": allow(read=WORK),
+    "api:task-list": allow(read=WORK),
+    "api:task-detail": allow(read=WORK),
+    "api:progress-update-list": allow(read=WORK, write=WORK),
+    "api:progress-update-detail": allow(read=WORK),
+    "api:indicator-list": allow(read=WORK),
+    "api:indicator-detail": allow(read=WORK),
+    "api:reading-list": allow(read=WORK, write=WORK),
+    "api:reading-detail": allow(read=WORK),
+    "api:dashboard-overview": allow(read=OVERSIGHT),
+    "api:notification-list": allow(read=ALL_ROLES),
+    "api:notification-detail": allow(read=ALL_ROLES),
+    "api:notification-read": allow(write=ALL_ROLES),
+    "api:notification-read-all": allow(write=ALL_ROLES),
+    "api:token-list": allow(read=ALL_ROLES, write=WORK),
+    "api:token-detail": allow(read=ALL_ROLES),
+    "api:token-revoke": allow(write=WORK),
+    # --- The Django admin: the system admin's -----------------------------------------
+    # Its own login page is a login page like ours (same backends, same lockout).
+    "admin:login": public("GET", "POST"),
+    # Unnamed admin routes: an object's bare URL redirects to its change page, anything
+    # else is the admin's 404; both only for someone who may enter the admin at all.
+    "admin:django.views.generic.base.RedirectView": allow(read=SYSTEM),
+    "admin:django.contrib.admin.sites.AdminSite.catch_all_view": allow(read=SYSTEM, write=SYSTEM),
+}
+
+# Route families of the Django admin, first match wins. The audit trail's pages (every
+# model's change history, simple-history's record views, the audit app's models) are no
+# one's there: the audit admin reads the trail on the audit pages, the system admin never.
+PATTERNS: list[tuple[str, Rule]] = [
+    ("admin:*_simple_history", allow()),
+    ("admin:*_history", allow()),
+    ("admin:audit_*", allow()),
+    ("admin:accounts_loginevent_*", allow()),
+    ("admin:axes_*", allow()),
+    ("admin:*", allow(read=SYSTEM, write=SYSTEM)),
+]
+
+
+def rule_for(view_name: str) -> Rule | None:
+    """The rule for a URL name (namespaced, as resolver_match.view_name gives it)."""
+    found = POLICY.get(view_name)
+    if found is not None:
+        return found
+    for pattern, pattern_rule in PATTERNS:
+        if fnmatch.fnmatchcase(view_name, pattern):
+            return pattern_rule
+    return None
+
+
+def is_public(view_name: str, method: str) -> bool:
+    found = rule_for(view_name)
+    return found is not None and found.allows(None, method)
+
+
+def allows(user, view_name: str, method: str) -> bool:
+    """May `user` (signed in or not) use the URL named `view_name` with `method`?"""
+    found = rule_for(view_name)
+    if found is None:
+        return False
+    if found.allows(None, method):
+        return True
+    if not (user is not None and user.is_authenticated and user.is_active):
+        return False
+    return found.allows(user.role, method)
+
+
+# DRF views that are pages for people (HTML, sign-in by the login page), checked by the
+# middleware like any page (and again by PolicyPermission inside DRF).
+DRF_PAGES = {"api:docs", "api:redoc"}
+
+
+def is_api_view(view_func, view_name: str) -> bool:
+    """A DRF view of the API: its caller may sign in with a token, which only DRF knows
+    about, so PolicyPermission (not the middleware) enforces the policy there."""
+    from rest_framework.views import APIView
+
+    view_class = getattr(view_func, "cls", None)
+    return isinstance(view_class, type) and issubclass(view_class, APIView) and view_name not in DRF_PAGES
+
+
+# --- The Django admin's model permissions ---------------------------------------------
+
+# Models that are the audit trail or the permission system: no role has them in the
+# Django admin (the audit admin reads the trail on its own pages; roles are the security
+# admin's users page, and groups/permissions are not used: the role is the one source).
+NO_ADMIN_MODELS = {
+    "accounts.loginevent",
+    "admin.logentry",
+    "auth.group",
+    "auth.permission",
+}
+NO_ADMIN_APPS = {"audit", "axes", "sessions", "contenttypes"}
+
+
+def _admin_model_allowed(model) -> bool:
+    from simple_history.models import HistoricalChanges
+
+    opts = model._meta
+    if issubclass(model, HistoricalChanges):
+        return False
+    return opts.label_lower not in NO_ADMIN_MODELS and opts.app_label not in NO_ADMIN_APPS
+
+
+@functools.cache
+def _system_admin_permissions() -> frozenset[str]:
+    from django.apps import apps
+
+    return frozenset(
+        f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+        for model in apps.get_models()
+        if _admin_model_allowed(model)
+        for action in model._meta.default_permissions
+    )
+
+
+def model_permissions(user) -> frozenset[str]:
+    """The Django model permissions ("app.action_model") `user` has: the system admin's
+    over the platform's data, nobody else's. What a ModelAdmin refuses on top (the
+    append-only logs) it still refuses."""
+    if not (user.is_authenticated and user.is_active) or user.role != Role.ADMIN:
+        return frozenset()
+    return _system_admin_permissions()
+
+
+# --- The API ---------------------------------------------------------------------------
+
+
+def mark_denied(request) -> None:
+    """Mark a request the policy refused (on the Django request under DRF's), so tests
+    and logs tell a refusal by the policy from one by an object's own rule."""
+    (getattr(request, "_request", None) or request).denied_by_policy = True
+
+
+def _serves(view, method: str) -> bool:
+    """Whether the API view has a handler for `method` at this URL (a viewset maps only
+    the actions its route has)."""
+    name = method.lower()
+    return name in view.http_method_names and hasattr(view, name)
+
+
+class PolicyPermission(BasePermission):
+    """DRF's side of the policy, for every API view: signed in (by session or token),
+    active, and the policy lets the role use this URL with this method. The answer
+    depends on the role only, never on an object, so a refusal tells nothing about any
+    id; what is visible and writable inside stays with the viewset."""
+
+    message = _("您的角色不能使用此接口。")
+
+    def has_permission(self, request, view):
+        if not _serves(view, request.method):
+            # DRF answers 405 Method Not Allowed: nobody may, so it is no question of access.
+            return True
+        user = request.user
+        match = request.resolver_match
+        view_name = match.view_name if match is not None else ""
+        if allows(user, view_name, request.method):
+            return True
+        mark_denied(request)
+        return False
