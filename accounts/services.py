@@ -1,9 +1,9 @@
-"""Account rules shared by views, signal receivers and jobs: client address, login log."""
+"""Account rules shared by views, signal receivers and jobs: the client address, and
+login events in the audit trail."""
 
 from axes.helpers import get_client_ip_address
 
-from accounts.choices import LoginOutcome
-from accounts.models import LoginEvent, User
+from accounts.models import User
 
 
 def client_ip(request) -> str | None:
@@ -17,12 +17,33 @@ def client_ip(request) -> str | None:
     return get_client_ip_address(request)
 
 
-def record_login_event(request, outcome: LoginOutcome, *, user: User | None = None, username: str = "") -> LoginEvent:
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:255] if request is not None else ""
-    return LoginEvent.objects.create(
-        user=user if user is not None and user.pk else None,
-        username=(username or (user.get_username() if user is not None else ""))[:150],
-        ip_address=client_ip(request),
-        user_agent=user_agent,
-        outcome=outcome,
+# What each login event counts as in the audit trail's outcome column.
+_LOGIN_OUTCOMES = {
+    "login": "success",
+    "login_failed": "failure",
+    "lockout": "denied",
+    "login_refused": "denied",
+    "logout": "success",
+}
+
+
+def record_login_event(request, event_type: str, *, user: User | None = None, username: str = "") -> None:
+    """One login, failure, lockout, refusal or logout, as an event in the audit trail. A
+    username typed at a failed login is the visitor's input: the audit trail keeps it
+    escaped and capped (audit.services.record)."""
+    from audit.services import record
+
+    user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    known = user if user is not None and user.pk else None
+    username = (username or (user.get_username() if user is not None else ""))[:150]
+    record(
+        event_type,
+        outcome=_LOGIN_OUTCOMES[event_type],
+        request=request,
+        user=known,
+        username=username,
+        object_type="accounts.user" if known else "",
+        object_id=known.pk if known else "",
+        object_repr=username,
+        detail={"user_agent": user_agent[:200]},
     )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.choices import Role
 from accounts.permissions import role_required
+from audit.services import record_export
 from dashboards.exports import CONTENT_TYPES, ExportRefused, may_see, request_export
 from dashboards.models import Export, ExportKind, ExportStatus
 
@@ -98,6 +99,7 @@ def export_download(request, pk):
     except (FileNotFoundError, OSError):
         raise Http404("导出文件已不存在，请重新导出。") from None
     filename = export.filename or export.file.name.rsplit("/", 1)[-1]
+    record_export(export, filename=filename)  # 导出: recorded before the file leaves
     response = FileResponse(handle, content_type=CONTENT_TYPES[export.kind])
     fallback = f"{export.kind}-{export.year}.{'xlsx' if export.kind == ExportKind.LEDGER else 'docx'}"
     response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

@@ -1,4 +1,5 @@
-"""The Django admin: every model is there, in Chinese, with filters, for admins only."""
+"""The Django admin: every model is there (but the audit trail's), in Chinese, with
+filters, for the system admin only."""
 
 import pytest
 from django.apps import apps
@@ -10,7 +11,7 @@ from tests.conftest import make_task
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ["accounts", "workplans", "tasks", "indicators"]
+OUR_APPS = ["accounts", "workplans", "tasks", "indicators", "audit"]
 
 
 def our_models():
@@ -21,9 +22,13 @@ def changelist(model):
     return f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
 
 
+# The audit trail is the audit admin's, read on the audit pages, never in the Django admin.
+AUDIT_TRAIL = {"AuditEvent"}
+
+
 def test_every_model_is_registered():
     unregistered = [m.__name__ for m in our_models() if m not in admin.site._registry]
-    assert unregistered == []
+    assert set(unregistered) == AUDIT_TRAIL
 
 
 def test_every_field_has_a_chinese_verbose_name():
@@ -48,7 +53,7 @@ def filled(plan, section, agency_a, agency_b, staff_a):
     return plan
 
 
-@pytest.mark.parametrize("model", our_models(), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("model", [m for m in our_models() if m.__name__ not in AUDIT_TRAIL], ids=lambda m: m.__name__)
 def test_an_admin_opens_each_list_in_chinese_with_bounded_queries(client, admin_user, filled, model, django_assert_max_num_queries):
     client.force_login(admin_user)
     with django_assert_max_num_queries(20):
@@ -81,35 +86,46 @@ def test_logs_cannot_be_changed_or_deleted_in_the_admin(client, admin_user, fill
     assert client.post(f"/admin/tasks/progressupdate/{update.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.post(f"/admin/tasks/progressupdate/{update.pk}/change/", {"percent": 99}).status_code == 403
     assert ProgressUpdate.objects.filter(pk=update.pk, percent=10).exists()
-    assert client.get("/admin/accounts/loginevent/add/").status_code == 403
 
 
-@pytest.mark.parametrize("persona", ["staff_a", "leader", "auditor"])
-def test_only_admins_enter_the_admin(client, request, persona):
+def test_the_system_admin_has_no_login_log_in_the_admin(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get("/admin/accounts/loginevent/").status_code in (403, 404)
+    assert client.get("/admin/accounts/loginevent/add/").status_code in (403, 404)
+    assert "loginevent" not in client.get("/admin/").content.decode()
+
+
+@pytest.mark.parametrize("persona", ["staff_a", "leader", "security_admin", "auditor"])
+def test_only_the_system_admin_enters_the_admin(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
     response = client.get("/admin/")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 403
+    assert response.wsgi_request.denied_by_policy
 
 
-def test_the_role_decides_admin_access(admin_user, staff_a):
-    assert admin_user.is_staff and admin_user.is_superuser
+def test_the_role_decides_admin_access(admin_user, security_admin, staff_a):
+    # Nobody is a superuser: it would pass every check of the access policy.
+    assert admin_user.is_staff and not admin_user.is_superuser
+    assert not security_admin.is_staff and not security_admin.is_superuser
     staff_a.is_staff = staff_a.is_superuser = True  # a stale or forged flag does not stick
     staff_a.save()
     staff_a.refresh_from_db()
     assert not staff_a.is_staff and not staff_a.is_superuser
 
 
-def test_createsuperuser_makes_an_admin(db):
+def test_createsuperuser_makes_a_system_admin_who_is_no_superuser(db):
     from django.core.management import call_command
 
     from accounts.models import User
 
     call_command("createsuperuser", username="ops", email="ops@example.org", interactive=False, verbosity=0)
-    assert User.objects.get(username="ops").role == "admin"
+    ops = User.objects.get(username="ops")
+    assert (ops.role, ops.person_id, ops.is_staff, ops.is_superuser) == ("admin", "ops", True, False)
+    assert ops.has_perm("tasks.change_task") and not ops.has_perm("audit.view_auditevent")
 
 
 # Logs that are themselves the record: written once, never edited.
-APPEND_ONLY = {"ProgressUpdate", "Attachment", "LoginEvent", "PlanImport"}
+APPEND_ONLY = {"ProgressUpdate", "Attachment", "AuditEvent", "PlanImport"}
 # Written by jobs, not by people: the rollup's snapshots and the export jobs' rows.
 JOB_WRITTEN = {"Snapshot", "TrendPoint", "Export"}
 

@@ -63,6 +63,20 @@ def test_it_imports_a_file_with_owners_mapped_automatically(agencies, plan_file)
     assert "市医疗保障局 → 测试市医疗保障局" in out
 
 
+def test_it_records_the_import_in_the_audit_trail_once(agencies, plan_file):
+    from audit.choices import EventType
+    from audit.models import AuditEvent
+
+    # when the same file is imported twice from the shell
+    run(plan_file)
+    run(plan_file)
+    # then the audit trail has one 导入 event, naming the plan, the file and the command
+    (event,) = AuditEvent.objects.filter(event_type=EventType.IMPORT)
+    assert event.object_id == str(Plan.objects.get().pk)
+    assert event.detail["via"] == "manage.py import_plan" and event.detail["file"] == plan_file.name
+    assert event.username.startswith("manage.py (")
+
+
 def test_it_can_activate_and_override_the_year(agencies, plan_file):
     run(plan_file, "--activate", "--year", "2027")
     plan = Plan.objects.get()

@@ -64,9 +64,18 @@ def start_import(uploaded, *, created_by, replaces: Plan | None = None) -> Uploa
 
 
 def queue_parse(plan_import: PlanImport) -> None:
+    from config.celery import QUEUE_UNAVAILABLE, enqueue
     from workplans.jobs import parse_plan_import
 
-    transaction.on_commit(lambda: parse_plan_import.delay(plan_import.pk))
+    def start() -> None:
+        if not enqueue(parse_plan_import, plan_import.pk):
+            # The broker is down: the import page says to upload again later (the same
+            # file is accepted again: a failed import does not hold its sha256).
+            PlanImport.objects.filter(pk=plan_import.pk, status=ImportStatus.QUEUED).update(
+                status=ImportStatus.FAILED, error=QUEUE_UNAVAILABLE, updated_at=timezone.now()
+            )
+
+    transaction.on_commit(start)
 
 
 def target_plan(plan_import: PlanImport, doc: dict) -> Plan | None:
@@ -135,8 +144,13 @@ def confirm_import(
             ip_address=ip_address,
         )
         PlanImport.objects.filter(pk=plan_import.pk).update(plan=result.plan)
+        from audit.services import record_import  # the 导入 event, in this transaction
+
+        record_import(plan_import, result)
         from dashboards.jobs import rollup_snapshots  # the dashboard history gets the plan's row at once
         day, plan_ids = timezone.localdate().isoformat(), [result.plan.pk]
-        transaction.on_commit(lambda: rollup_snapshots.delay(day=day, plan_ids=plan_ids), robust=True)
+        from config.celery import enqueue  # not queued (Redis down): the nightly rollup writes the day
+
+        transaction.on_commit(lambda: enqueue(rollup_snapshots, day=day, plan_ids=plan_ids), robust=True)
     plan_import.refresh_from_db()
     return result

@@ -1,12 +1,16 @@
 """`manage.py import_plan FILE`: parse a plan file and import it, owners mapped automatically."""
 
+import getpass
 import hashlib
 from pathlib import Path
 
-from django.core.files.base import ContentFile
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from audit.choices import EventType
+from audit.services import record
 from workplans import services
 from workplans.choices import MatchMethod, PlanStatus
 from workplans.models import Plan
@@ -85,17 +89,27 @@ class Command(BaseCommand):
             self._print_diff(services.diff_plan(target, doc, mapping, matcher))
 
         try:
-            result = services.import_document(
-                document,
-                mapping=mapping,
-                sha256=sha256,
-                source_file=ContentFile(data, name=path.name),
-                plan=target,
-                status=PlanStatus.ACTIVE if options["activate"] else None,
-                year=options["year"],
-                matcher=matcher,
-                learn_aliases=False,
-            )
+            # The plan and its 导入 audit event commit together, as from the web page.
+            with transaction.atomic():
+                result = services.import_document(
+                    document,
+                    mapping=mapping,
+                    sha256=sha256,
+                    source_file=ContentFile(data, name=path.name),
+                    plan=target,
+                    status=PlanStatus.ACTIVE if options["activate"] else None,
+                    year=options["year"],
+                    matcher=matcher,
+                    learn_aliases=False,
+                )
+                if not result.duplicate:
+                    record(
+                        EventType.IMPORT,
+                        obj=result.plan,
+                        username=f"manage.py ({getpass.getuser()})",
+                        detail={"via": "manage.py import_plan", "file": path.name, "sha256": sha256,
+                                "plan_status": result.plan.status},
+                    )
         except services.ImportRefused as refused:
             lines = ["文档有以下问题，未导入（可通过网页导入在预览中修改）："]
             lines += [f"  - {p.message}" for p in refused.problems]
