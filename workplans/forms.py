@@ -40,6 +40,9 @@ class PlanUploadForm(forms.Form):
         self.fields["file"].widget.attrs["accept"] = ",".join("." + ext for ext in ALLOWED_EXTENSIONS)
 
     def clean_file(self):
+        # The field keeps the last of several files: refuse rather than import one silently.
+        if hasattr(self.files, "getlist") and len(self.files.getlist(self.add_prefix("file"))) > 1:
+            raise forms.ValidationError("一次只能导入一个计划文件，请只选择一个文件。")
         upload = self.cleaned_data["file"]
         name = upload.name or ""
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""

@@ -7,6 +7,7 @@
   var text = {
     403: zh ? "您无权执行此操作。" : "You are not allowed to do this.",
     413: zh ? "上传的文件过大。" : "The upload is too large.",
+    429: zh ? "操作过于频繁，请稍后再试。" : "Too many requests. Wait a moment and try again.",
     other: zh ? "保存失败，请刷新页面后重试。" : "Could not save. Reload the page and try again.",
     network: zh ? "网络连接中断，请检查网络后重试。" : "The connection failed. Check the network and try again."
   };
@@ -27,6 +28,13 @@
     showError(text[status] || text.other);
   });
   document.addEventListener("htmx:sendError", function () { showError(text.network); });
+
+  /* A select marked js-autosubmit (the language switch) submits its form when changed:
+     the CSP forbids inline handlers, so the page's behaviour is wired here. */
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.classList && select.classList.contains("js-autosubmit") && select.form) { select.form.submit(); }
+  });
 
   /* Finishing a task means 100%: fill it in when 已完成 is chosen. */
   document.addEventListener("change", function (event) {
