@@ -131,13 +131,17 @@ def request_export(user, kind: str, *, plan=None, year=None) -> Export:
 
 
 def _start(export_id: int, *, inline: bool) -> None:
+    from config.celery import QUEUE_UNAVAILABLE, enqueue
     from dashboards.jobs import build_export
 
     if inline:
         # Small: built before the redirect, so the status page already has the link.
         build_export.apply(args=[export_id])
-    else:
-        build_export.delay(export_id)
+    elif not enqueue(build_export, export_id):
+        # The broker is down: the status page says to try again instead of 排队中 for ever.
+        Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+            status=ExportStatus.FAILED, error=f"导出失败：{QUEUE_UNAVAILABLE}", finished_at=timezone.now()
+        )
 
 
 def may_see(user, export: Export) -> bool:

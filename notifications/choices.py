@@ -29,3 +29,9 @@ class DeliveryState(models.TextChoices):
     SENT = "sent", _("已发送")
     FAILED = "failed", _("发送失败")
     CANCELLED = "cancelled", _("已取消")
+    # The worker stopped after the message went on the wire and before the answer was
+    # recorded: it may have arrived, so it is not sent again without an admin's look.
+    INTERRUPTED = "interrupted", _("发送中断")
+
+# What the admins' delivery log offers to send again (the 重新发送 button).
+RESENDABLE_STATES = (DeliveryState.FAILED, DeliveryState.INTERRUPTED)

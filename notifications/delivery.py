@@ -3,18 +3,22 @@
 The life of a row: PENDING → (claimed) SENDING → SENT, or back to PENDING with a later
 `not_before` after a transient failure, or FAILED (a permanent failure, or too many
 transient ones), or CANCELLED when the reminder no longer applies by the time it would
-go out (the task was finished meanwhile).
+go out (the task was finished meanwhile), or INTERRUPTED when the worker died while the
+message was on its way (see below). FAILED and INTERRUPTED rows can be sent again from
+the admins' delivery log.
 
 Exactly once:
 - claiming is a conditional update of PENDING rows under a row lock (SKIP LOCKED on
   PostgreSQL), so of two workers handed the same ids only one gets each row;
 - an inbox item is created in the same transaction that marks its row SENT, and is tied
   to it one-to-one, so it cannot be made twice;
-- email and robot messages are sent after the claim is committed and the outcome is
-  written after; a worker killed in between leaves the row SENDING, and the sweep puts it
-  back to PENDING once its lease has run out (the message may then go out a second time
-  only if the worker died after the far end accepted it and before the outcome was
-  written: a window of one database write).
+- email and robot messages are sent after the claim is committed, and just before one
+  goes on the wire its rows get `handed_over_at` in a write of their own, committed; the
+  outcome is written after. A worker killed in between leaves the rows SENDING, and once
+  the lease has run out the sweep puts back to PENDING those never handed over (nothing
+  left the building), and marks INTERRUPTED those that were: the far end may have the
+  message, so sending it again automatically could say it twice. An admin checks and
+  resends them from the delivery log.
 """
 
 import dataclasses
@@ -205,13 +209,26 @@ def claim(ids: list[int], now: datetime.datetime) -> list[Delivery]:
             .values_list("pk", flat=True)
         )
         Delivery.objects.filter(pk__in=locked, state=DeliveryState.PENDING).update(
-            state=DeliveryState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            state=DeliveryState.SENDING, claimed_at=now, handed_over_at=None, attempts=F("attempts") + 1
         )
     return list(
         Delivery.objects.filter(pk__in=locked, state=DeliveryState.SENDING, claimed_at=now)
         .select_related("recipient", "robot")
         .order_by("pk")
     )
+
+
+def _hand_over(rows: list[Delivery], now: datetime.datetime) -> list[Delivery]:
+    """Record, committed before anything goes on the wire, that these rows are about to be
+    sent; returns those still ours (a row whose lease ran out meanwhile is left alone)."""
+    with transaction.atomic():
+        ours = set(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=[r.pk for r in rows], state=DeliveryState.SENDING, claimed_at=now, handed_over_at=None)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ours).update(handed_over_at=timezone.now())
+    return [r for r in rows if r.pk in ours]
 
 
 def _finish(rows: list[Delivery], state: str, now: datetime.datetime, error: str = "") -> None:
@@ -328,8 +345,10 @@ def send_batch(ids: list[int], now: datetime.datetime | None = None) -> dict[str
             if row.channel != Channel.INBOX:
                 groups[(row.channel, row.recipient_id, row.robot_id)].append((row, message))
         for (channel, _user, _robot), items in groups.items():
-            group_rows = [row for row, _m in items]
-            messages = [message for _r, message in items]
+            group_rows = _hand_over([row for row, _m in items], now)
+            if not group_rows:
+                continue
+            messages = [message for row, message in items if row in group_rows]
             try:
                 if channel == Channel.EMAIL:
                     _send_email(group_rows[0].recipient, messages)
@@ -346,11 +365,19 @@ def send_batch(ids: list[int], now: datetime.datetime | None = None) -> dict[str
 
 
 def recover_stale_claims(now: datetime.datetime) -> int:
-    """Rows left SENDING by a worker that died go back to pending once the lease is over."""
+    """Rows left SENDING by a worker that died, once the lease is over: back to pending when
+    they were never handed over, INTERRUPTED (for an admin to check) when they were."""
     lease = datetime.timedelta(seconds=_policy()["claim_lease_seconds"])
-    return Delivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=now - lease).update(
-        state=DeliveryState.PENDING, last_error=_("上次发送中断，已重新排队")
+    stale = Delivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=now - lease)
+    interrupted = stale.filter(handed_over_at__isnull=False).update(
+        state=DeliveryState.INTERRUPTED, last_error=_("发送中断，可能已送达，请核实后手动重发")
     )
+    if interrupted:
+        logger.warning("%d deliveries interrupted while sending; left for an admin to check", interrupted)
+    requeued = stale.filter(handed_over_at__isnull=True).update(
+        state=DeliveryState.PENDING, last_error=_("上次发送中断（尚未发出），已重新排队")
+    )
+    return interrupted + requeued
 
 
 def sendable_batches(now: datetime.datetime) -> list[list[int]]:

@@ -1,13 +1,16 @@
 """Celery jobs of the reminders. Beat runs `scan_reminders` every few minutes and
 `dispatch_deliveries` every minute (config/settings.py); both are cheap when there is
-nothing new, and both may run twice or at once: the delivery rows' unique keys and the
-claim make every reminder go out once."""
+nothing new, and both may run twice or at once (two beats, a redelivered message): the delivery rows'
+unique keys and the claim make every reminder go out once. What they queue goes through
+config.celery.enqueue: with Redis down nothing is lost, the next sweep finds the rows."""
 
 import datetime
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
+
+from config.celery import enqueue
 
 
 @shared_task(acks_late=True)
@@ -19,8 +22,8 @@ def scan_reminders(day: str | None = None) -> int:
     when = datetime.date.fromisoformat(day) if day else timezone.localdate()
     created = scan(when)
     for leader_id in digests_due(when):
-        transaction.on_commit(lambda leader_id=leader_id: write_digest.delay(leader_id, when.isoformat()))
-    transaction.on_commit(dispatch_deliveries.delay)
+        transaction.on_commit(lambda leader_id=leader_id: enqueue(write_digest, leader_id, when.isoformat()))
+    transaction.on_commit(lambda: enqueue(dispatch_deliveries))
     return created
 
 
@@ -31,7 +34,7 @@ def write_digest(leader_id: int, day: str) -> int:
 
     created = write(leader_id, datetime.date.fromisoformat(day))
     if created:
-        transaction.on_commit(dispatch_deliveries.delay)
+        transaction.on_commit(lambda: enqueue(dispatch_deliveries))
     return created
 
 
@@ -45,7 +48,7 @@ def dispatch_deliveries() -> int:
     recover_stale_claims(now)
     batches = sendable_batches(now)
     for ids in batches:
-        transaction.on_commit(lambda ids=ids: send_deliveries.delay(ids))
+        transaction.on_commit(lambda ids=ids: enqueue(send_deliveries, ids))
     return len(batches)
 
 

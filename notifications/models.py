@@ -145,6 +145,9 @@ class Delivery(models.Model):
     not_before = models.DateTimeField(_("最早发送时间"))
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     claimed_at = models.DateTimeField(_("开始发送时间"), null=True, blank=True)
+    # Written and committed just before an email or robot message goes on the wire: a claim
+    # that runs out with this set may have been delivered, one without it was never sent.
+    handed_over_at = models.DateTimeField(_("交付发送时间"), null=True, blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     last_error = models.TextField(_("失败原因"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)

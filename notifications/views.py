@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,13 +12,16 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.choices import Role
 from accounts.permissions import role_required
-from notifications.choices import Channel, DeliveryState, Rule
+from config.celery import enqueue
+from notifications.choices import RESENDABLE_STATES, Channel, DeliveryState, Rule
 from notifications.forms import PreferenceForm
 from notifications.models import Delivery, Robot
 from notifications.services import inbox as inbox_of
 from notifications.services import mark_read, preference_for
 
 PER_PAGE = 30
+# The delivery log's default filter: what an admin has to act on.
+NEEDS_ACTION = "action"
 
 
 @login_required
@@ -78,10 +82,13 @@ def preferences(request):
 @role_required(Role.ADMIN)
 @require_safe
 def deliveries(request):
-    """What went out and what did not: failed deliveries first, with the reason."""
-    state = request.GET.get("state", DeliveryState.FAILED)
+    """What went out and what did not. By default what needs an admin: failed deliveries
+    and interrupted ones (may have arrived: check, then resend), with the reason."""
+    state = request.GET.get("state", NEEDS_ACTION)
     rows = Delivery.objects.select_related("recipient", "robot__agency")
-    if state in DeliveryState.values:
+    if state == NEEDS_ACTION:
+        rows = rows.filter(state__in=RESENDABLE_STATES)
+    elif state in DeliveryState.values:
         rows = rows.filter(state=state)
     channel = request.GET.get("channel", "")
     if channel in Channel.values:
@@ -98,7 +105,7 @@ def deliveries(request):
             "state": state,
             "channel": channel,
             "rule": rule,
-            "states": DeliveryState.choices,
+            "states": [(NEEDS_ACTION, _("待处理（发送失败或中断）")), *DeliveryState.choices],
             "channels": Channel.choices,
             "rules": Rule.choices,
         },
@@ -108,18 +115,20 @@ def deliveries(request):
 @role_required(Role.ADMIN)
 @require_POST
 def retry_delivery(request, pk):
-    """Send a failed delivery again, once the admin has fixed its cause."""
-    delivery = get_object_or_404(Delivery, pk=pk, state=DeliveryState.FAILED)
+    """Send a failed delivery again, once the admin has fixed its cause, or an interrupted
+    one, once the admin has checked that it did not arrive."""
+    delivery = get_object_or_404(Delivery, pk=pk, state__in=RESENDABLE_STATES)
     note = _("%(user)s 于 %(time)s 重新发送；上次失败原因：%(reason)s") % {
         "user": request.user.display_name,
         "time": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         "reason": delivery.last_error,
     }
-    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
+    Delivery.objects.filter(pk=delivery.pk, state__in=RESENDABLE_STATES).update(
         state=DeliveryState.PENDING, attempts=0, not_before=timezone.now(), last_error=note[:2000]
     )
     from notifications.jobs import send_deliveries
 
-    send_deliveries.delay_on_commit([delivery.pk])
+    # Not queued (Redis down): the row is pending and due, so the next dispatch sweep sends it.
+    transaction.on_commit(lambda: enqueue(send_deliveries, [delivery.pk]))
     messages.success(request, _("已重新排队发送。"))
     return redirect("notifications:deliveries")
