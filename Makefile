@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv migrate demo worker beat bench check messages clean
+.PHONY: run test venv migrate demo worker beat bench load backup restore check messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the charts' ECharts comes from npm. Install Node.js and npm (Debian: apt-get install nodejs npm) and run make again." >&2; exit 1; }
@@ -56,6 +56,23 @@ bench: venv
 	$(PY) tests/bench/bench_dashboards.py
 	$(PY) tests/bench/bench_reminders.py
 	$(PY) tests/bench/bench_api.py
+
+# 50 staff and 10 leaders against gunicorn for 2 minutes, then the lost-update check
+# (tests/bench/load.py; PostgreSQL on DATABASE_URL, default a database of its own; with
+# REDIS_URL a real Celery worker). LOAD_ARGS="--duration 60" and so on.
+load: venv
+	$(PY) tests/bench/load.py $(LOAD_ARGS)
+
+# pg_dump of DATABASE_URL and a tar of MEDIA_ROOT into var/backups/<UTC time>/ (scripts/backup.py).
+backup: venv
+	$(PY) scripts/backup.py
+
+# make restore BACKUP=var/backups/<time> TARGET_DATABASE_URL=postgres://.../<new database> [TARGET_MEDIA_ROOT=dir]
+# Checks the manifest, then restores into a new database only (scripts/restore.py). The
+# variables reach the script through the environment, so a password is not echoed.
+restore: venv
+	BACKUP="$(BACKUP)" TARGET_DATABASE_URL="$$TARGET_DATABASE_URL" TARGET_MEDIA_ROOT="$(TARGET_MEDIA_ROOT)" \
+		$(PY) scripts/restore.py
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo is committed, so running the
 # site does not.
