@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "django_htmx",
+    "csp",
     "accounts",
     "workplans",
     "tasks",
@@ -72,10 +73,15 @@ INSTALLED_APPS = [
     "dashboards",
     "notifications",
     "api",
+    "audit",
 ]
 
 MIDDLEWARE = [
+    # Outermost: a database outage anywhere below answers 503 with Retry-After, not 500.
+    "config.outages.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A request id for every request (X-Request-ID), read by the audit trail.
+    "audit.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.IgnoreBrowserLanguageMiddleware",
@@ -86,7 +92,20 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy, Permissions-Policy, no-store for signed-in users, and the
+    # rate limits (after authentication: some limits count per user).
+    "csp.middleware.CSPMiddleware",
+    "config.security.SecurityHeadersMiddleware",
+    "config.security.RateLimitMiddleware",
+    # The one access policy (accounts/policy.py) on every page and the Django admin.
+    "accounts.middleware.AccessPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Innermost but for axes: a view's lost database connection is a 503 before any outer
+    # middleware makes it a 500 (config/outages.py).
+    "config.outages.DatabaseOutageViewMiddleware",
+    # One transaction per POST/PUT/PATCH/DELETE: a change and its audit record commit
+    # together; an error or a 5xx rolls both back.
+    "audit.middleware.AtomicUnsafeRequestsMiddleware",
     # Last, as its documentation asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -145,6 +164,8 @@ LOGIN_POLICY = {
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Model permissions in the Django admin, read from the access policy (no superusers).
+    "accounts.backends.PolicyBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -240,6 +261,20 @@ EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 500)
 # The leaders' overview is computed once per scope and year and shared for this long.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
 
+# --- Audit trail (等保 2.0 安全审计; the audit app) ----------------------------------------
+# How many days audit events are kept; unset: kept for ever. The law asks for at least
+# 180 days (网络安全法 第二十一条), and the database refuses to delete younger rows.
+AUDIT_MIN_RETENTION_DAYS = 180
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0) or None
+if AUDIT_RETENTION_DAYS is not None and AUDIT_RETENTION_DAYS < AUDIT_MIN_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS}: audit events must be kept at least "
+        f"{AUDIT_MIN_RETENTION_DAYS} days"
+    )
+# The search page and its export.
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_MAX_ROWS = env_int("AUDIT_EXPORT_MAX_ROWS", 100000)
+
 # --- Risk marks (red / amber / green), used by every page, job and export -------------
 RISK_POLICY = {
     # Amber when the percent trails the share of the plan year elapsed by more than this.
@@ -270,7 +305,7 @@ REMINDERS = {
     # Sending: transient failures retry after these delays, then the delivery fails.
     "retry_delays_seconds": [60, 300, 1800, 7200],
     # A delivery claimed longer ago than this by a worker that died goes back to pending.
-    "claim_lease_seconds": 600,
+    "claim_lease_seconds": env_int("REMINDER_CLAIM_LEASE_SECONDS", 600),
     "batch_size": 200,
 }
 # Robot webhooks on 127.0.0.1 (tests, local trials); production needs the official hosts.
@@ -293,13 +328,27 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 # Redis when there is one (shared by every web process), memory otherwise.
+# django-redis rather than Django's own RedisCache: with IGNORE_EXCEPTIONS an unreachable
+# Redis is a cache miss (get answers the default, set does nothing, logged), so pages keep
+# working while it is down; the short timeouts keep a hung Redis from holding a request.
+CACHE_REDIS_TIMEOUT_SECONDS = env_int("CACHE_REDIS_TIMEOUT_SECONDS", 1)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "workplans"}
+        {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "workplans",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": CACHE_REDIS_TIMEOUT_SECONDS,
+                "SOCKET_TIMEOUT": CACHE_REDIS_TIMEOUT_SECONDS,
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # No broker configured: run jobs in-process, so the embedded default needs no services.
@@ -313,6 +362,20 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queueing a job from a request (config.celery.enqueue) gives up after about a second when
+# Redis is down instead of retrying for ever: the change is saved, the job is logged as not
+# queued, and a beat sweep or the page's "稍后重试" state takes over.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A job a worker took but did not acknowledge (acks_late: it died) goes back to the queue
+# after this many seconds. Longer than any job runs; tests use a short one.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 2, "interval_max": 0.5}}
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {
         "task": "accounts.jobs.purge_expired_sessions",
@@ -339,7 +402,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Audit events past AUDIT_RETENTION_DAYS (a no-op while it is unset).
+    "purge-audit-events": {
+        "task": "audit.jobs.purge_audit_events",
+        "schedule": crontab(hour=3, minute=41),
+        "options": {"expires": 6 * 3600},
+    },
 }
+# Trials and the fault tests: every beat job this often (seconds) instead of its crontab.
+if _beat_every := env_int("BEAT_INTERVAL_SECONDS", 0):
+    for _entry in CELERY_BEAT_SCHEDULE.values():
+        _entry["schedule"] = timedelta(seconds=_beat_every)
 
 # --- REST framework (the API under /api/v1/) ------------------------------------------
 REST_FRAMEWORK = {
@@ -348,7 +421,8 @@ REST_FRAMEWORK = {
         "api.authentication.TokenAuthentication",
         "api.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The access policy (accounts/policy.py) on every API view, token or session.
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.policy.PolicyPermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -380,7 +454,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["accounts.policy.PolicyPermission"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -398,13 +472,71 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Browser hardening (every environment; config/security.py) -------------------------
+# No inline script, style or event handler anywhere: every script and stylesheet is a file
+# under static/. Per-view exceptions are set on the view (the Redoc page, api/urls.py).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Swagger UI's and ECharts' icons are data: URLs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+CSRF_FAILURE_VIEW = "config.security.csrf_failure"
+
+# Rate limits by URL name (config.security.RateLimitMiddleware, counted by django-ratelimit
+# in the default cache): beyond a rate ("count/period", period s, m, h or d, e.g. "10/5m")
+# the answer is 429 with Retry-After. Keys: ip, user, post:<form field>. An empty rate
+# switches that limit off. If the cache is unreachable the limits fail open (logged);
+# the login lockout (django-axes, in the database) still holds.
+RATE_LIMITS = {
+    "accounts:login": {
+        "methods": ["POST"],
+        "rates": {
+            "ip": env_str("RATE_LIMIT_LOGIN_IP", "100/5m"),
+            "post:username": env_str("RATE_LIMIT_LOGIN_USERNAME", "30/5m"),
+        },
+    },
+    "workplans:import_upload": {
+        "methods": ["POST"],
+        "rates": {"user": env_str("RATE_LIMIT_IMPORT", "20/h")},
+    },
+    "dashboards:export_ledger": {
+        "methods": ["POST"],
+        "rates": {"user": env_str("RATE_LIMIT_EXPORT", "30/h")},
+    },
+    "dashboards:export_bulletin": {
+        "methods": ["POST"],
+        "rates": {"user": env_str("RATE_LIMIT_EXPORT", "30/h")},
+    },
+    "audit:export": {
+        "rates": {"user": env_str("RATE_LIMIT_AUDIT_EXPORT", "20/h")},
+    },
+}
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_IP_META_KEY = "config.security.client_address"
+
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # "audit": one JSON line per audit event, whatever LOG_LEVEL says (audit.services).
+    "loggers": {"axes": {"level": "WARNING"}, "audit": {"level": "INFO"}},
 }
 
 # --- Production hardening -------------------------------------------------------------

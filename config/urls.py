@@ -18,6 +18,7 @@ urlpatterns = [
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
+    path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

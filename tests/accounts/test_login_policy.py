@@ -73,7 +73,8 @@ def test_a_forged_x_forwarded_for_does_not_dodge_the_address_lockout(client, sta
     response = post_login(client, "staff_a", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7")
     assert response.status_code == LOCKED
     # and the log shows the real address, not the forged one
-    logins = AuditEvent.objects.filter(event_type__in=[EventType.LOGIN_FAILED, EventType.LOCKOUT, EventType.LOGIN_REFUSED])
+    failures = [EventType.LOGIN_FAILED, EventType.LOCKOUT, EventType.LOGIN_REFUSED]
+    logins = AuditEvent.objects.filter(event_type__in=failures)
     assert logins.exists() and set(logins.values_list("ip_address", flat=True)) == {"127.0.0.1"}
 
 

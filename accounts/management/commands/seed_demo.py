@@ -1,5 +1,7 @@
 """Load the demo agencies, users and plan (idempotent) and print the demo logins."""
 
+import logging
+
 from django.core.management.base import BaseCommand
 
 from accounts.choices import Role
@@ -13,8 +15,18 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, help="演示计划的年度（默认今年）")
 
     def handle(self, *args, year=None, **options):
-        creds = load_demo(year)
+        # The demo's own writes are still recorded in the audit trail, but their log lines
+        # (one per event, on the console) would bury the logins printed below.
+        audit_log = logging.getLogger("audit")
+        level = audit_log.level
+        audit_log.setLevel(logging.WARNING)
+        try:
+            creds = load_demo(year)
+        finally:
+            audit_log.setLevel(level)
         roles = dict(Role.choices)
+        width = max(len(label) for label in roles.values())
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。演示账户（仅用于本机演示）："))
         for username, full_name, role, agency in USERS:
-            self.stdout.write(f"  {roles[role]:<4} {username:<14} 密码: {creds[username]}   ({full_name}, {agency})")
+            label = f"{roles[role]:<{width}}"
+            self.stdout.write(f"  {label} {username:<14} 密码: {creds[username]}   ({full_name}, {agency})")
