@@ -332,6 +332,21 @@ def record_import(plan_import, result) -> AuditEvent:
     )
 
 
+def record_evidence_download(attachment) -> AuditEvent:
+    """The 导出 event of an evidence file handed out from a task page."""
+    return record(
+        EventType.EXPORT,
+        obj=attachment,
+        detail={
+            "kind": "evidence",
+            "task": attachment.task_id,
+            "file": attachment.original_name,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        },
+    )
+
+
 def record_export(export, *, filename: str = "") -> AuditEvent:
     """The 导出 event of a file handed out (ledger, bulletin)."""
     return record(

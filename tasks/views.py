@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.choices import Role
 from accounts.models import Agency
 from accounts.permissions import role_required
+from audit.services import record_evidence_download
 from indicators.models import Indicator, Reading
 from indicators.services import attained, with_latest_reading
 from tasks.audit import task_audit_trail
@@ -218,6 +219,8 @@ def attachment_download(request, pk):
         handle = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("文件不存在或已被移除。")) from None
+    # 导出: who took which evidence file, recorded before it leaves; no record, no file.
+    record_evidence_download(attachment)
     response = FileResponse(
         handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
     )

@@ -117,3 +117,52 @@ def test_an_export_download_is_recorded(client, leader, task, django_capture_on_
     assert (event.user_id, event.object_type, event.object_id, event.detail["kind"]) == (
         leader.pk, "dashboards.export", str(export.pk), "ledger"
     )
+
+
+def test_an_evidence_download_is_recorded_before_the_file_leaves(client, staff_a, staff_b, task):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.models import Attachment
+
+    # given a report with a PDF by the lead agency's staff
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    client.force_login(staff_a)
+    client.post(
+        f"/tasks/{task.pk}/report/",
+        {"version": task.version, "status": "in_progress", "percent": 10, "files": [SimpleUploadedFile("方案.pdf", pdf)]},
+    )
+    attachment = Attachment.objects.get()
+    # when the co-owner's staff download it
+    client.force_login(staff_b)
+    response = client.get(f"/tasks/attachments/{attachment.pk}/", REMOTE_ADDR="10.7.7.7")
+    assert response.status_code == 200
+    # then the trail says who took which file, from where
+    event = AuditEvent.objects.get(event_type=EventType.EXPORT)
+    assert (event.username, event.ip_address, event.object_type) == ("staff_b", "10.7.7.7", "tasks.attachment")
+    assert event.detail["file"] == "方案.pdf" and event.detail["task"] == task.pk
+
+
+def test_no_evidence_file_leaves_when_its_download_cannot_be_recorded(client, staff_a, task, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import DatabaseError
+
+    from tasks.models import Attachment
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    client.force_login(staff_a)
+    client.post(
+        f"/tasks/{task.pk}/report/",
+        {"version": task.version, "status": "in_progress", "percent": 10, "files": [SimpleUploadedFile("方案.pdf", pdf)]},
+    )
+    attachment = Attachment.objects.get()
+
+    # given an audit store that fails
+    def refuse(*args, **kwargs):
+        raise DatabaseError("audit store down")
+
+    monkeypatch.setattr("tasks.views.record_evidence_download", refuse)
+    client.raise_request_exception = False
+    # when the file is asked for, then it does not leave
+    response = client.get(f"/tasks/attachments/{attachment.pk}/")
+    assert response.status_code == 500
+    assert pdf not in b"".join(getattr(response, "streaming_content", [response.content]))
