@@ -129,7 +129,8 @@ def test_an_evidence_download_is_recorded_before_the_file_leaves(client, staff_a
     client.force_login(staff_a)
     client.post(
         f"/tasks/{task.pk}/report/",
-        {"version": task.version, "status": "in_progress", "percent": 10, "files": [SimpleUploadedFile("方案.pdf", pdf)]},
+        {"version": task.version, "status": "in_progress", "percent": 10,
+         "files": [SimpleUploadedFile("方案.pdf", pdf)]},
     )
     attachment = Attachment.objects.get()
     # when the co-owner's staff download it
@@ -152,7 +153,8 @@ def test_no_evidence_file_leaves_when_its_download_cannot_be_recorded(client, st
     client.force_login(staff_a)
     client.post(
         f"/tasks/{task.pk}/report/",
-        {"version": task.version, "status": "in_progress", "percent": 10, "files": [SimpleUploadedFile("方案.pdf", pdf)]},
+        {"version": task.version, "status": "in_progress", "percent": 10,
+         "files": [SimpleUploadedFile("方案.pdf", pdf)]},
     )
     attachment = Attachment.objects.get()
 
