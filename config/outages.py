@@ -21,18 +21,13 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from config.security import wants_json
+
 logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 15
 _FLAG = "_database_unavailable"
-
-
-def wants_json(request) -> bool:
-    if request.path.startswith("/api/") and not request.path.startswith(("/api/docs/", "/api/redoc/")):
-        return True
-    accept = request.headers.get("Accept", "")
-    return "application/json" in accept and "text/html" not in accept
 
 
 def unavailable(request, error: BaseException) -> HttpResponse:

@@ -28,9 +28,9 @@ def wants_json(request) -> bool:
 def client_address(request) -> str:
     """The client's address as the login lockout sees it (django-axes, honouring
     TRUSTED_PROXY_COUNT), so a forged X-Forwarded-For cannot dodge the rate limit either."""
-    from axes.helpers import get_client_ip_address
+    from accounts.services import client_ip
 
-    return get_client_ip_address(request) or request.META.get("REMOTE_ADDR") or "unknown"
+    return client_ip(request) or request.META.get("REMOTE_ADDR") or "unknown"
 
 
 class SecurityHeadersMiddleware:
