@@ -40,9 +40,7 @@ def change_reason(target: User, role: str, person_id: str) -> str:
     if target.role != role:
         parts.append(_("角色：%(old)s → %(new)s") % {"old": Role(target.role).label, "new": Role(role).label})
     if target.person_id != person_id:
-        parts.append(
-            _("工号/证件号：%(old)s → %(new)s") % {"old": target.person_id or "—", "new": person_id or "—"}
-        )
+        parts.append(_("工号/证件号：%(old)s → %(new)s") % {"old": target.person_id or "—", "new": person_id or "—"})
     return "；".join(parts)
 
 

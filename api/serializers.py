@@ -12,8 +12,18 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "user", "user_name", "prefix", "created_by", "created_at", "last_used_at",
-                  "revoked_at", "active"]
+        fields = [
+            "id",
+            "name",
+            "user",
+            "user_name",
+            "prefix",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+            "active",
+        ]
         read_only_fields = ["user", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
 
 

@@ -13,8 +13,18 @@ from audit.choices import EventType, Outcome
 from dashboards.exports import FORMULA_LEADS, _Cells, clean_text
 
 HEADERS = [
-    "时间", "事件类型", "结果", "用户 ID", "登录名", "当时角色",
-    "客户端地址", "请求编号", "对象类型", "对象 ID", "对象", "详情",
+    "时间",
+    "事件类型",
+    "结果",
+    "用户 ID",
+    "登录名",
+    "当时角色",
+    "客户端地址",
+    "请求编号",
+    "对象类型",
+    "对象 ID",
+    "对象",
+    "详情",
 ]
 CHUNK = 2000
 

@@ -47,8 +47,9 @@ def events(request):
 def export(request):
     form, found = _filtered(request)
     if form.errors:
-        return render(request, "audit/events.html", {"form": form, "page": None, "formats": ExportFormat.choices},
-                      status=400)
+        return render(
+            request, "audit/events.html", {"form": form, "page": None, "formats": ExportFormat.choices}, status=400
+        )
     chosen = ExportForm(request.GET)
     kind = chosen.cleaned_data["format"] if chosen.is_valid() and chosen.cleaned_data["format"] else ExportFormat.CSV
     limit = settings.AUDIT_EXPORT_MAX_ROWS

@@ -61,8 +61,10 @@ class SecurityHeadersMiddleware:
             return None
         # Logged as Django would (django.request, with the trace), answered without it.
         logging.getLogger("django.request").error(
-            "Internal Server Error: %s", request.path,
-            exc_info=exception, extra={"status_code": 500, "request": request},
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exception,
+            extra={"status_code": 500, "request": request},
         )
         return JsonResponse({"detail": _("服务器内部错误，请稍后重试。"), "code": "server_error"}, status=500)
 
@@ -132,10 +134,13 @@ class RateLimitMiddleware:
                 continue
             try:
                 usage = get_usage(
-                    request, group=f"{match.view_name}:{key}", key=lambda _group, _request, v=value: v,
-                    rate=rate, increment=True,
+                    request,
+                    group=f"{match.view_name}:{key}",
+                    key=lambda _group, _request, v=value: v,
+                    rate=rate,
+                    increment=True,
                 )
-            except Exception:  # noqa: BLE001 - any cache failure: fail open, say so
+            except Exception:
                 logger.warning("rate limit cache unavailable; %s not limited", match.view_name, exc_info=True)
                 return None
             if usage and usage["should_limit"]:

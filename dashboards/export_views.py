@@ -72,18 +72,18 @@ def export_status(request, pk):
 @require_safe
 def export_progress(request, pk):
     """What the status page polls: status, percent, rows, the link once done, the error."""
-    export = _own_export(
-        request, pk, "pk", "requested_by_id", "status", "done_rows", "total_rows", "file", "error"
+    export = _own_export(request, pk, "pk", "requested_by_id", "status", "done_rows", "total_rows", "file", "error")
+    return JsonResponse(
+        {
+            "status": export.status,
+            "status_label": str(export.get_status_display()),
+            "percent": export.percent,
+            "done_rows": export.done_rows,
+            "total_rows": export.total_rows,
+            "download_url": _download_url(export),
+            "error": export.error,
+        }
     )
-    return JsonResponse({
-        "status": export.status,
-        "status_label": str(export.get_status_display()),
-        "percent": export.percent,
-        "done_rows": export.done_rows,
-        "total_rows": export.total_rows,
-        "download_url": _download_url(export),
-        "error": export.error,
-    })
 
 
 @role_required(*EXPORT_ROLES)

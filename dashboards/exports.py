@@ -257,7 +257,7 @@ _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 def download_name(stem: str, scope_short: str, day: datetime.date, extension: str) -> str:
-    """"2026年督办台账-医政医管处-20261124.xlsx", without characters a file name cannot hold."""
+    """ "2026年督办台账-医政医管处-20261124.xlsx", without characters a file name cannot hold."""
     name = f"{stem}-{scope_short}-{day:%Y%m%d}"
     name = _UNSAFE_IN_NAME.sub("_", name).strip(" .")[:150]
     return f"{name}.{extension}"
@@ -368,8 +368,17 @@ def _ledger_chunk(ids: list[int]) -> list[Task]:
         Task.objects.filter(pk__in=ids)
         .select_related("plan")
         .only(
-            "id", "plan_id", "section_id", "number", "heading", "due_on", "status", "percent", "last_progress_at",
-            "plan__title", "plan__year",
+            "id",
+            "plan_id",
+            "section_id",
+            "number",
+            "heading",
+            "due_on",
+            "status",
+            "percent",
+            "last_progress_at",
+            "plan__title",
+            "plan__year",
         )
         .annotate(latest_note=_latest_note())
     )
@@ -866,7 +875,5 @@ def _summary(figures: dict, today: datetime.date) -> str:
         f"未达标{figures['indicators_missed']}项，未填报{figures['indicators_unreported']}项。"
     )
     if figures["report_rate"] is not None:
-        text += (
-            f"本期应报送{figures['report_due']}项，已报送{figures['reported']}项，报送率{figures['report_rate']}%。"
-        )
+        text += f"本期应报送{figures['report_due']}项，已报送{figures['reported']}项，报送率{figures['report_rate']}%。"
     return text

@@ -242,13 +242,25 @@ def write_trend_points(day: datetime.date) -> int:
     sums = {"weighted": Sum(F("mean_percent") * F("tasks")), "task_sum": Sum("tasks"), "done_sum": Sum("done")}
     day_rows = Snapshot.objects.filter(day=day).order_by()
     points = [
-        TrendPoint(day=day, year=r["plan__year"], agency_id=r["agency_id"], tasks=r["task_sum"], done=r["done_sum"],
-                   weighted_percent=r["weighted"] or 0)
+        TrendPoint(
+            day=day,
+            year=r["plan__year"],
+            agency_id=r["agency_id"],
+            tasks=r["task_sum"],
+            done=r["done_sum"],
+            weighted_percent=r["weighted"] or 0,
+        )
         for r in day_rows.filter(scope=SnapshotScope.AGENCY).values("plan__year", "agency_id").annotate(**sums)
     ]
     points += [
-        TrendPoint(day=day, year=r["plan__year"], agency_id=None, tasks=r["task_sum"], done=r["done_sum"],
-                   weighted_percent=r["weighted"] or 0)
+        TrendPoint(
+            day=day,
+            year=r["plan__year"],
+            agency_id=None,
+            tasks=r["task_sum"],
+            done=r["done_sum"],
+            weighted_percent=r["weighted"] or 0,
+        )
         for r in day_rows.filter(scope=SnapshotScope.PLAN).values("plan__year").annotate(**sums)
     ]
     TrendPoint.objects.filter(day=day).delete()

@@ -17,8 +17,21 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Indicator
-        fields = ["id", "plan", "task", "name", "comparator", "target", "unit", "due_on", "baseline", "order",
-                  "latest_value", "latest_as_of", "met"]
+        fields = [
+            "id",
+            "plan",
+            "task",
+            "name",
+            "comparator",
+            "target",
+            "unit",
+            "due_on",
+            "baseline",
+            "order",
+            "latest_value",
+            "latest_as_of",
+            "met",
+        ]
 
     def get_met(self, indicator) -> bool | None:
         return attained(indicator.comparator, indicator.target, indicator.latest_value)
@@ -29,8 +42,18 @@ class ReadingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Reading
-        fields = ["id", "indicator", "plan", "value", "as_of", "note", "reporter", "reporter_name",
-                  "progress_update", "created_at"]
+        fields = [
+            "id",
+            "indicator",
+            "plan",
+            "value",
+            "as_of",
+            "note",
+            "reporter",
+            "reporter_name",
+            "progress_update",
+            "created_at",
+        ]
 
 
 class ReadingCreateSerializer(serializers.Serializer):

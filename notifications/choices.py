@@ -33,5 +33,6 @@ class DeliveryState(models.TextChoices):
     # recorded: it may have arrived, so it is not sent again without an admin's look.
     INTERRUPTED = "interrupted", _("发送中断")
 
+
 # What the admins' delivery log offers to send again (the 重新发送 button).
 RESENDABLE_STATES = (DeliveryState.FAILED, DeliveryState.INTERRUPTED)

@@ -78,7 +78,8 @@ def leader_digest(leader, day: datetime.date) -> dict:
         owners = owners.filter(agency_id__in=agency_ids)
     unreported = [
         {"id": row["agency_id"], "name": row["agency__name"], "owed": row["owed"]}
-        for row in owners.values("agency_id", "agency__name").annotate(owed=Count("task_id", distinct=True))
+        for row in owners.values("agency_id", "agency__name")
+        .annotate(owed=Count("task_id", distinct=True))
         .order_by("-owed", "agency__name")
     ]
     return {

@@ -67,9 +67,7 @@ class Robot(models.Model):
     agency = models.ForeignKey(
         "accounts.Agency", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="robots"
     )
-    kind = models.CharField(
-        _("类型"), max_length=16, choices=[(c.value, c.label) for c in ROBOT_CHANNELS]
-    )
+    kind = models.CharField(_("类型"), max_length=16, choices=[(c.value, c.label) for c in ROBOT_CHANNELS])
     name = models.CharField(_("名称"), max_length=50, help_text=_("例如：医政医管处工作群"))
     webhook_url = models.URLField(_("Webhook 地址"), max_length=500)
     secret = models.CharField(

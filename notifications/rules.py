@@ -113,9 +113,9 @@ def _task_recipients(task_ids: Iterable[int], *, co_owners: bool) -> dict[int, s
         agencies_of[task_id].add(agency_id)
     staff: dict[int, set[int]] = defaultdict(set)
     wanted = set().union(*agencies_of.values()) if agencies_of else set()
-    for user_id, agency_id in User.objects.filter(
-        agency_id__in=wanted, role=Role.STAFF, is_active=True
-    ).values_list("id", "agency_id"):
+    for user_id, agency_id in User.objects.filter(agency_id__in=wanted, role=Role.STAFF, is_active=True).values_list(
+        "id", "agency_id"
+    ):
         staff[agency_id].add(user_id)
 
     result = {}
@@ -151,9 +151,7 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
             continue  # the task's own reminder says it already
         offset = watched[due_on]
         rule = Rule.MILESTONE_DUE if offset < 0 else Rule.MILESTONE_OVERDUE
-        found.append(
-            Occurrence(rule, milestone_id, due_on, offset, task_id=task_id, urgent=_is_urgent(rule, offset))
-        )
+        found.append(Occurrence(rule, milestone_id, due_on, offset, task_id=task_id, urgent=_is_urgent(rule, offset)))
 
     recipients = _task_recipients({o.task_id for o in found}, co_owners=False)
     for occurrence in found:
@@ -186,9 +184,7 @@ def _report_occurrences(day: datetime.date) -> list[Occurrence]:
         for user_id in recipients.get(task_id, ()):
             owes[(due_plans[plan_id], user_id)]["tasks"].add(task_id)
             owes[(due_plans[plan_id], user_id)]["plans"].add(plan_id)
-    agency_of = dict(
-        User.objects.filter(pk__in={user_id for _, user_id in owes}).values_list("id", "agency_id")
-    )
+    agency_of = dict(User.objects.filter(pk__in={user_id for _, user_id in owes}).values_list("id", "agency_id"))
     found: dict[tuple[datetime.date, int], Occurrence] = {}
     for (due_on, user_id), what in owes.items():
         agency_id = agency_of.get(user_id)
@@ -276,8 +272,10 @@ def _written(found: list[Occurrence]) -> set[tuple]:
     for rule, ids in objects.items():
         condition |= Q(rule=rule, object_id__in=ids)
     reminders = {(o.rule, o.object_id, o.due_on, o.day_offset) for o in found}
-    rows = Delivery.objects.filter(condition).order_by().values_list(
-        "rule", "object_id", "due_on", "day_offset", "channel", "recipient_id", "robot_id"
+    rows = (
+        Delivery.objects.filter(condition)
+        .order_by()
+        .values_list("rule", "object_id", "due_on", "day_offset", "channel", "recipient_id", "robot_id")
     )
     return {row for row in rows if row[:4] in reminders}
 
@@ -353,4 +351,3 @@ def _write(found: list[Occurrence], day: datetime.date, now: datetime.datetime) 
         Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     # This run's rows carry its timestamp; rows it skipped carry an earlier run's.
     return Delivery.objects.filter(created_at=now).count()
-

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from backup_common import (  # noqa: E402 - the folder is put on the path just above
+from backup_common import (
     DUMP_FILE,
     MANIFEST,
     MANIFEST_FORMAT,
@@ -91,18 +91,23 @@ def main() -> int:
                 # The snapshot stays valid while this transaction is open: pg_dump reads the same data.
                 subprocess.run(
                     ["pg_dump", "--format=custom", f"--snapshot={snapshot}", f"--file={partial / DUMP_FILE}"],
-                    env=libpq_env(params), check=True,
+                    env=libpq_env(params),
+                    check=True,
                 )
         finally:
             connection.close()
         media = pack_media(media_root, partial / MEDIA_FILE)
-        files = {name: {"sha256": sha256_of(partial / name), "bytes": (partial / name).stat().st_size}
-                 for name in (DUMP_FILE, MEDIA_FILE)}
+        files = {
+            name: {"sha256": sha256_of(partial / name), "bytes": (partial / name).stat().st_size}
+            for name in (DUMP_FILE, MEDIA_FILE)
+        }
         manifest = {
             "format": MANIFEST_FORMAT,
             "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "database": {
-                "name": database, "host": params["host"] or "(local socket)", "server_version": server_version,
+                "name": database,
+                "host": params["host"] or "(local socket)",
+                "server_version": server_version,
             },
             "pg_dump_version": tool_version("pg_dump"),
             "files": files,
@@ -116,11 +121,14 @@ def main() -> int:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     print(f"backup written to {final}")
-    print(f"  database {database} (PostgreSQL {server_version}): {sum(counts.values())} rows in {len(counts)} tables,"
-          f" {files[DUMP_FILE]['bytes']} bytes")
-    print(f"  media {media_root}: {media['files']} files, {media['bytes']} bytes"
-          + (f" ({media['skipped_not_regular']} links or special files left out)" if media["skipped_not_regular"]
-             else ""))
+    print(
+        f"  database {database} (PostgreSQL {server_version}): {sum(counts.values())} rows in {len(counts)} tables,"
+        f" {files[DUMP_FILE]['bytes']} bytes"
+    )
+    print(
+        f"  media {media_root}: {media['files']} files, {media['bytes']} bytes"
+        + (f" ({media['skipped_not_regular']} links or special files left out)" if media["skipped_not_regular"] else "")
+    )
     return 0
 
 

@@ -52,8 +52,13 @@ def libpq_env(params: dict) -> dict:
     """The connection for pg_dump / pg_restore through the environment, so a password never
     shows on a command line (ps) or in make's echo."""
     env = dict(os.environ)
-    for key, variable in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER"), ("password", "PGPASSWORD"),
-                          ("dbname", "PGDATABASE")):
+    for key, variable in (
+        ("host", "PGHOST"),
+        ("port", "PGPORT"),
+        ("user", "PGUSER"),
+        ("password", "PGPASSWORD"),
+        ("dbname", "PGDATABASE"),
+    ):
         if params.get(key):
             env[variable] = str(params[key])
     return env
@@ -61,9 +66,7 @@ def libpq_env(params: dict) -> dict:
 
 def row_counts(cursor) -> dict[str, int]:
     """Exact row counts of every table in the public schema, in the cursor's transaction."""
-    cursor.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-    )
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
     tables = [row[0] for row in cursor.fetchall()]
     counts = {}
     for table in tables:

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from backup_common import (  # noqa: E402 - the folder is put on the path just above
+from backup_common import (
     DUMP_FILE,
     MANIFEST,
     MANIFEST_FORMAT,
@@ -63,8 +63,10 @@ def verify_checksums(backup: Path, manifest: dict) -> None:
             raise Refused(f"{path} or its checksum in {MANIFEST} is missing")
         actual = sha256_of(path)
         if actual != expected:
-            raise Refused(f"{name} does not match its checksum (manifest {expected}, file {actual}): "
-                          "the backup is damaged or was changed; nothing was restored")
+            raise Refused(
+                f"{name} does not match its checksum (manifest {expected}, file {actual}): "
+                "the backup is damaged or was changed; nothing was restored"
+            )
         print(f"  {name}: sha256 ok")
 
 
@@ -84,8 +86,9 @@ def target_media_root() -> Path:
     chosen = os.environ.get("TARGET_MEDIA_ROOT", "").strip()
     media_root = Path(chosen) if chosen else default_media_root()
     if media_root.exists() and (not media_root.is_dir() or any(media_root.iterdir())):
-        raise Refused(f"media folder {media_root} is not empty; restore into a new or empty folder "
-                      "(TARGET_MEDIA_ROOT=...)")
+        raise Refused(
+            f"media folder {media_root} is not empty; restore into a new or empty folder (TARGET_MEDIA_ROOT=...)"
+        )
     return media_root
 
 
@@ -100,21 +103,27 @@ def prepare_database(params: dict) -> bool:
         with admin.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [params["dbname"]])
             if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-                    sql.Identifier(params["dbname"])))
+                cursor.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
+                        sql.Identifier(params["dbname"])
+                    )
+                )
                 return True
     finally:
         admin.close()
     existing = connect(params)
     try:
         with existing.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                           "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
-                           "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                           "AND n.nspname NOT LIKE 'pg_toast%%'")
+            cursor.execute(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+                "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                "AND n.nspname NOT LIKE 'pg_toast%%'"
+            )
             if cursor.fetchone()[0]:
-                raise Refused(f"database {params['dbname']} already exists and is not empty; "
-                              "restore into a new database")
+                raise Refused(
+                    f"database {params['dbname']} already exists and is not empty; restore into a new database"
+                )
     finally:
         existing.close()
     return False
@@ -147,17 +156,30 @@ def main() -> int:
         members = safe_members(tar)
     media_root = target_media_root()
     created = prepare_database(params)
-    print(f"restoring database {manifest['database']['name']} into {params['dbname']}"
-          + (" (created)" if created else " (existing, empty)"))
+    print(
+        f"restoring database {manifest['database']['name']} into {params['dbname']}"
+        + (" (created)" if created else " (existing, empty)")
+    )
     try:
-        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
-                        f"--dbname={params['dbname']}", str(backup / DUMP_FILE)],
-                       env=libpq_env(params), check=True)
+        subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={params['dbname']}",
+                str(backup / DUMP_FILE),
+            ],
+            env=libpq_env(params),
+            check=True,
+        )
     except subprocess.CalledProcessError:
         if created:
             drop_database(params)
-        print(f"pg_restore failed; {'the new database was dropped again' if created else 'nothing was kept'}",
-              file=sys.stderr)
+        print(
+            f"pg_restore failed; {'the new database was dropped again' if created else 'nothing was kept'}",
+            file=sys.stderr,
+        )
         return 1
 
     media_root.mkdir(parents=True, exist_ok=True)

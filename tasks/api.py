@@ -98,8 +98,12 @@ class TaskApiFilterSet(TaskFilterSet):
         if match.candidates:
             names = "、".join(agency.name for agency in match.candidates)
             raise serializers.ValidationError(
-                {"owner": [_("“%(name)s”可能是多个单位：%(names)s。请写全称或改用 owner_id。") % {
-                    "name": value, "names": names}]}
+                {
+                    "owner": [
+                        _("“%(name)s”可能是多个单位：%(names)s。请写全称或改用 owner_id。")
+                        % {"name": value, "names": names}
+                    ]
+                }
             )
         if match.agency is None:
             return queryset.none()

@@ -15,7 +15,9 @@ class TaskStatus(models.TextChoices):
 # From each status, the statuses a progress update may move a task to. Staying put is
 # always allowed (a note or a new percent without a status change).
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    TaskStatus.NOT_STARTED: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.LAGGING, TaskStatus.ON_HOLD}),
+    TaskStatus.NOT_STARTED: frozenset(
+        {TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.LAGGING, TaskStatus.ON_HOLD}
+    ),
     TaskStatus.IN_PROGRESS: frozenset({TaskStatus.DONE, TaskStatus.LAGGING, TaskStatus.ON_HOLD}),
     TaskStatus.LAGGING: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.ON_HOLD}),
     TaskStatus.ON_HOLD: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.LAGGING}),

@@ -311,7 +311,7 @@ def _pillow(data, kind, name, use):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(name, None) from None
-    except Exception:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, struct.error… on hostile bytes
+    except Exception:
         raise _invalid(name, kind) from None
 
 

@@ -88,7 +88,17 @@ class TaskFilterSet(django_filters.FilterSet):
     class Meta:
         model = Task
         fields = [
-            "q", "plan", "section", "owner", "year", "status", "overdue", "due_within", "role", "risk", "reported"
+            "q",
+            "plan",
+            "section",
+            "owner",
+            "year",
+            "status",
+            "overdue",
+            "due_within",
+            "role",
+            "risk",
+            "reported",
         ]
 
     def __init__(self, *args, plans=None, agencies=None, today: datetime.date | None = None, **kwargs):

@@ -320,4 +320,3 @@ class Attachment(AppendOnlyModel):
     @property
     def extension(self) -> str:
         return os.path.splitext(self.original_name)[1].lower()
-

@@ -53,9 +53,7 @@ class TaskAccessSerializer(serializers.Serializer):
     can_change_status = serializers.BooleanField(label=_("可修改状态、进度和时间节点"))
     can_report = serializers.BooleanField(label=_("可填报说明、材料和指标"))
     can_assign = serializers.BooleanField(label=_("可指定责任人"))
-    owner_role = serializers.ChoiceField(
-        choices=[*OwnerRole.choices, ("", _("无"))], label=_("本单位在此任务中的角色")
-    )
+    owner_role = serializers.ChoiceField(choices=[*OwnerRole.choices, ("", _("无"))], label=_("本单位在此任务中的角色"))
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -75,9 +73,29 @@ class TaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = [
-            "id", "plan", "plan_year", "plan_status", "section", "number", "heading", "text", "due_on", "status",
-            "percent", "version", "etag", "last_progress_at", "created_at", "updated_at", "owners", "milestones",
-            "responsible_users", "risk", "risk_reason", "overdue", "access",
+            "id",
+            "plan",
+            "plan_year",
+            "plan_status",
+            "section",
+            "number",
+            "heading",
+            "text",
+            "due_on",
+            "status",
+            "percent",
+            "version",
+            "etag",
+            "last_progress_at",
+            "created_at",
+            "updated_at",
+            "owners",
+            "milestones",
+            "responsible_users",
+            "risk",
+            "risk_reason",
+            "overdue",
+            "access",
         ]
 
     def _today(self):
@@ -142,8 +160,21 @@ class ProgressUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProgressUpdate
         fields = [
-            "id", "task", "author", "author_name", "author_agency", "created_at", "status", "percent", "note",
-            "status_before", "percent_before", "based_on_version", "attachments", "readings", "milestones_done",
+            "id",
+            "task",
+            "author",
+            "author_name",
+            "author_agency",
+            "created_at",
+            "status",
+            "percent",
+            "note",
+            "status_before",
+            "percent_before",
+            "based_on_version",
+            "attachments",
+            "readings",
+            "milestones_done",
         ]
 
 
@@ -162,9 +193,7 @@ class CreatedProgressUpdateSerializer(ProgressUpdateSerializer):
 
 class ReadingEntrySerializer(serializers.Serializer):
     indicator = serializers.IntegerField(min_value=1, max_value=MAX_ID, label=_("指标"))
-    value = serializers.CharField(
-        max_length=40, label=_("数值"), help_text=_("如 3.09；百分比指标可写 65 或 65%")
-    )
+    value = serializers.CharField(max_length=40, label=_("数值"), help_text=_("如 3.09；百分比指标可写 65 或 65%"))
     as_of = serializers.DateField(required=False, allow_null=True, label=_("统计日期"))
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="", label=_("备注"))
 
@@ -180,19 +209,29 @@ class ProgressUpdateCreateSerializer(serializers.Serializer):
 
     task = serializers.IntegerField(min_value=1, max_value=MAX_ID, label=_("任务"))
     status = serializers.ChoiceField(
-        choices=TaskStatus.choices, required=False, allow_null=True, label=_("状态"),
+        choices=TaskStatus.choices,
+        required=False,
+        allow_null=True,
+        label=_("状态"),
         help_text=_("不修改状态时省略；修改时须带 If-Match"),
     )
     percent = serializers.IntegerField(
-        min_value=0, max_value=100, required=False, allow_null=True, label=_("完成百分比"),
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        label=_("完成百分比"),
         help_text=_("不修改进度时省略；状态为已完成时默认为 100"),
     )
     note = serializers.CharField(
         max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="", label=_("进展说明")
     )
     milestones = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list,
-        max_length=100, label=_("完成的时间节点"),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        max_length=100,
+        label=_("完成的时间节点"),
     )
     readings = ReadingEntrySerializer(many=True, required=False, default=list, max_length=100, label=_("指标值"))
     files = EvidenceFilesField(required=False, default=list, label=_("佐证材料"), help_text=_("仅 multipart/form-data"))

@@ -226,7 +226,7 @@ def report_progress(
                 if done is not None:
                     return done
             changing_state = status is not None or percent is not None
-            if not access.can_report or (changing_state or milestone_ids) and not access.can_change_status:
+            if not access.can_report or ((changing_state or milestone_ids) and not access.can_change_status):
                 raise PermissionDenied(_("您无权修改此任务的状态或进度。"))
             new_status = task.status if status is None else status
             new_percent = task.percent if percent is None else percent

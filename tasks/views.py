@@ -72,9 +72,13 @@ def my_tasks(request):
     filters = TaskFilterSet(request.GET or None, queryset=base, plans=plans, agencies=agencies, today=today)
     next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
     # text and search_text are wide and the list shows neither.
-    tasks = filters.qs.select_related("plan", "section").defer("text", "search_text").annotate(
-        next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
-        next_milestone_text=Subquery(next_milestone.values("text")[:1]),
+    tasks = (
+        filters.qs.select_related("plan", "section")
+        .defer("text", "search_text")
+        .annotate(
+            next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
+            next_milestone_text=Subquery(next_milestone.values("text")[:1]),
+        )
     )
     if not request.GET.get("sort"):
         tasks = tasks.order_by("due_on", "plan_id", "order", "id")

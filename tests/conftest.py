@@ -118,7 +118,9 @@ def other_plan(commission):
     from workplans.choices import PlanStatus
     from workplans.models import Plan
 
-    return Plan.objects.create(title="2025年测试市卫生健康工作要点", year=2025, issuer=commission, status=PlanStatus.ACTIVE)
+    return Plan.objects.create(
+        title="2025年测试市卫生健康工作要点", year=2025, issuer=commission, status=PlanStatus.ACTIVE
+    )
 
 
 @pytest.fixture
@@ -132,7 +134,9 @@ def make_task(plan, section=None, number="1", lead=None, co_owners=(), **extra):
     from tasks.choices import OwnerRole
     from tasks.models import Task, TaskOwner
 
-    task = Task.objects.create(plan=plan, section=section, number=number, heading=extra.pop("heading", f"任务{number}"), **extra)
+    task = Task.objects.create(
+        plan=plan, section=section, number=number, heading=extra.pop("heading", f"任务{number}"), **extra
+    )
     if lead is not None:
         TaskOwner.objects.create(task=task, agency=lead, role=OwnerRole.LEAD)
     for i, agency in enumerate(co_owners, start=1):
@@ -187,8 +191,22 @@ def start_worker(transactional_db, tmp_path):
             **env,
         )
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-             "-Q", queue, "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "-Q",
+                queue,
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
             cwd=Path(__file__).resolve().parent.parent,
             env=full_env,
             stdout=subprocess.PIPE,

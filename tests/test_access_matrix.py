@@ -81,6 +81,7 @@ def test_the_three_administrators_share_no_page_of_another():
     """三员分立 in the policy's own terms: the audit trail's pages are the audit admin's
     alone, the roles and lockout pages the security admin's alone, and the Django admin and
     the plan import the system admin's alone."""
+
     def users_of(name):
         rule = policy.rule_for(name)
         return {role for role in Role.values if any(rule.allows(role, m) for m in METHODS)}
@@ -305,8 +306,10 @@ def _check(response, *, denied, persona, api, name, method):
     cell = f"{persona} {method} {name} → {response.status_code}"
     if not denied:
         return None if not marked and response.status_code < 500 else f"{cell}: refused, the policy allows it"
-    if api and response.status_code == 405 and not any(
-        policy.rule_for(name).allows(role, method) for role in Role.values
+    if (
+        api
+        and response.status_code == 405
+        and not any(policy.rule_for(name).allows(role, method) for role in Role.values)
     ):
         return None  # a method the endpoint does not serve, and the policy gives no one
     if not marked:

@@ -15,7 +15,12 @@ OUR_APPS = ["accounts", "workplans", "tasks", "indicators", "audit"]
 
 
 def our_models():
-    return [m for label in OUR_APPS for m in apps.get_app_config(label).get_models() if not m.__name__.startswith("Historical")]
+    return [
+        m
+        for label in OUR_APPS
+        for m in apps.get_app_config(label).get_models()
+        if not m.__name__.startswith("Historical")
+    ]
 
 
 def changelist(model):
@@ -36,11 +41,26 @@ def test_every_field_has_a_chinese_verbose_name():
         f"{m.__name__}.{f.name}"
         for m in our_models()
         for f in m._meta.get_fields()
-        if f.concrete and not f.auto_created and not any("\u4e00" <= ch <= "\u9fff" for ch in str(f.verbose_name))
+        if f.concrete
+        and not f.auto_created
+        and not any("\u4e00" <= ch <= "\u9fff" for ch in str(f.verbose_name))
         # fields inherited from Django's AbstractUser keep Django's own (translated) names
         and f.model.__module__.startswith(tuple(OUR_APPS))
-        and f.name not in {"password", "last_login", "is_superuser", "username", "first_name", "last_name",
-                           "email", "is_staff", "is_active", "date_joined", "groups", "user_permissions"}
+        and f.name
+        not in {
+            "password",
+            "last_login",
+            "is_superuser",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "groups",
+            "user_permissions",
+        }
     ]
     assert missing == []
 
@@ -54,7 +74,9 @@ def filled(plan, section, agency_a, agency_b, staff_a):
 
 
 @pytest.mark.parametrize("model", [m for m in our_models() if m.__name__ not in AUDIT_TRAIL], ids=lambda m: m.__name__)
-def test_an_admin_opens_each_list_in_chinese_with_bounded_queries(client, admin_user, filled, model, django_assert_max_num_queries):
+def test_an_admin_opens_each_list_in_chinese_with_bounded_queries(
+    client, admin_user, filled, model, django_assert_max_num_queries
+):
     client.force_login(admin_user)
     with django_assert_max_num_queries(20):
         response = client.get(changelist(model))

@@ -58,7 +58,9 @@ def test_app_environment_points_at_the_compose_services_and_is_read_by_settings(
     for name in APP_SERVICES:
         env = SERVICES[name]["environment"]
         assert env["DJANGO_ENV"] == "production"
-        assert re.fullmatch(rf"postgres://{pg['POSTGRES_USER']}:.+@postgres:5432/{pg['POSTGRES_DB']}", env["DATABASE_URL"])
+        assert re.fullmatch(
+            rf"postgres://{pg['POSTGRES_USER']}:.+@postgres:5432/{pg['POSTGRES_DB']}", env["DATABASE_URL"]
+        )
         assert env["REDIS_URL"].startswith("redis://redis:6379/")
         for key in env:
             assert f'"{key}"' in SETTINGS_SOURCE, f"{key} is set in compose but never read by settings"

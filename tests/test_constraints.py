@@ -146,11 +146,17 @@ def test_a_reading_cannot_sit_on_an_indicator_of_another_plan(task, other_plan, 
     refused(
         "reading_indicator_same_plan",
         lambda: Reading.objects.create(
-            plan=other_plan, indicator=indicator, value=Decimal("60"), as_of=datetime.date(2026, 6, 30), reporter=staff_a
+            plan=other_plan,
+            indicator=indicator,
+            value=Decimal("60"),
+            as_of=datetime.date(2026, 6, 30),
+            reporter=staff_a,
         ),
     )
     # and moving an existing reading to another plan is refused too
-    reading = Reading.objects.create(indicator=indicator, value=Decimal("60"), as_of=datetime.date(2026, 6, 30), reporter=staff_a)
+    reading = Reading.objects.create(
+        indicator=indicator, value=Decimal("60"), as_of=datetime.date(2026, 6, 30), reporter=staff_a
+    )
     assert reading.plan_id == task.plan_id
     refused("reading_indicator_same_plan", lambda: Reading.objects.filter(pk=reading.pk).update(plan=other_plan))
 

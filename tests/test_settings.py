@@ -14,7 +14,13 @@ from config.env import env_bool
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARS = (
-    "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "DJANGO_ENV",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 

@@ -57,8 +57,21 @@ class PlanImportAdmin(admin.ModelAdmin):
     list_select_related = ["created_by", "plan", "replaces"]
     date_hierarchy = "created_at"
     readonly_fields = [
-        "file", "original_name", "sha256", "size", "status", "progress", "error", "created_by", "created_at",
-        "updated_at", "plan", "replaces", "document", "edited_document", "owner_mapping",
+        "file",
+        "original_name",
+        "sha256",
+        "size",
+        "status",
+        "progress",
+        "error",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "plan",
+        "replaces",
+        "document",
+        "edited_document",
+        "owner_mapping",
     ]
     fields = readonly_fields
 

@@ -24,8 +24,11 @@ class PlanUploadForm(forms.Form):
     file = forms.FileField(
         label="计划文件",
         help_text="支持 txt、htm/html、docx、pdf（含文字层）、xlsx、csv。",
-        error_messages={"required": "请选择要导入的计划文件。", "empty": "上传的文件是空的。",
-                        "invalid": "没有收到文件，请重新选择。"},
+        error_messages={
+            "required": "请选择要导入的计划文件。",
+            "empty": "上传的文件是空的。",
+            "invalid": "没有收到文件，请重新选择。",
+        },
     )
     replaces = forms.ModelChoiceField(
         label="作为以下计划的新版本（可选）",
@@ -65,14 +68,24 @@ class PlanUploadForm(forms.Form):
 class PlanMetaForm(forms.Form):
     title = forms.CharField(label="标题", max_length=TITLE_MAX, error_messages={"required": "计划标题不能为空。"})
     year = forms.IntegerField(
-        label="年度", min_value=MIN_YEAR, max_value=MAX_YEAR,
+        label="年度",
+        min_value=MIN_YEAR,
+        max_value=MAX_YEAR,
         error_messages={"required": "请填写计划年度。", "invalid": "年度应为四位数字。"},
     )
-    issuer = forms.CharField(label="印发单位", max_length=100, required=False,
-                             help_text="按名称、简称或别名自动对应到单位；对应不上时导入后可在管理后台指定。")
+    issuer = forms.CharField(
+        label="印发单位",
+        max_length=100,
+        required=False,
+        help_text="按名称、简称或别名自动对应到单位；对应不上时导入后可在管理后台指定。",
+    )
     doc_number = forms.CharField(label="文号", max_length=DOC_NUMBER_MAX, required=False)
-    issued_on = forms.DateField(label="印发日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                error_messages={"invalid": "请填写有效日期，如 2026-02-18。"})
+    issued_on = forms.DateField(
+        label="印发日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写有效日期，如 2026-02-18。"},
+    )
     activate = forms.BooleanField(label="确认后立即启用（状态为“执行中”，各单位即可填报）", required=False)
 
     @classmethod
@@ -138,15 +151,20 @@ class OwnerMappingForm(forms.Form):
         choices = [("", "— 请选择 —"), (CREATE_AGENCY, "新建单位")] + [(str(a.pk), a.name) for a in agencies]
         for name in self.names:
             self.fields[mapping_field_name(name)] = forms.ChoiceField(
-                label=name, choices=choices, required=False,
+                label=name,
+                choices=choices,
+                required=False,
                 error_messages={"invalid_choice": "所选单位不存在，请重新选择。"},
             )
         # Rendered once for all rows: hundreds of agencies times dozens of names would be
         # slow through the widget templates.
         self._options = format_html_join(
-            "", '<option value="{}">{}</option>',
-            ((str(a.pk), f"{a.name}（{a.short_name}）" if a.short_name and a.short_name != a.name else a.name)
-             for a in agencies),
+            "",
+            '<option value="{}">{}</option>',
+            (
+                (str(a.pk), f"{a.name}（{a.short_name}）" if a.short_name and a.short_name != a.name else a.name)
+                for a in agencies
+            ),
         )
 
     def mapping(self) -> dict:
@@ -164,12 +182,18 @@ class OwnerMappingForm(forms.Form):
             options = options.replace(f'value="{value}"', f'value="{value}" selected', 1)
         head = format_html(
             '<option value=""{}>— 请选择 —</option><option value="{}"{}>新建单位</option>',
-            mark_safe(" selected") if not value else "", CREATE_AGENCY,
+            mark_safe(" selected") if not value else "",
+            CREATE_AGENCY,
             mark_safe(" selected") if value == CREATE_AGENCY else "",
         )
         return format_html(
             '<select name="{}" id="id_{}" aria-label="“{}”对应的单位"{}>{}{}</select>',
-            field, field, name, mark_safe(' aria-invalid="true"') if invalid else "", head, mark_safe(options),
+            field,
+            field,
+            name,
+            mark_safe(' aria-invalid="true"') if invalid else "",
+            head,
+            mark_safe(options),
         )
 
 
@@ -182,7 +206,9 @@ class TaskEditForm(forms.Form):
     heading = forms.CharField(label="任务摘要", max_length=500, error_messages={"required": "任务摘要不能为空。"})
     text = forms.CharField(label="任务全文", required=False, widget=forms.Textarea(attrs={"rows": 5}))
     owners = forms.CharField(
-        label="责任单位", required=False, max_length=1000,
+        label="责任单位",
+        required=False,
+        max_length=1000,
         help_text="多个单位用“、”分隔，第一个为牵头单位，其余为配合单位。",
     )
     delete = forms.BooleanField(label="删除此任务（不导入）", required=False)
@@ -207,8 +233,11 @@ class TaskEditForm(forms.Form):
 
 
 class MilestoneForm(forms.Form):
-    due = forms.DateField(label="节点日期", widget=forms.DateInput(attrs={"type": "date"}),
-                          error_messages={"required": "请填写节点日期。", "invalid": "请填写有效日期。"})
+    due = forms.DateField(
+        label="节点日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写节点日期。", "invalid": "请填写有效日期。"},
+    )
     text = forms.CharField(label="节点内容", max_length=500, error_messages={"required": "请填写节点内容。"})
 
 
@@ -218,14 +247,24 @@ class IndicatorForm(forms.Form):
     # the initial one lets the formset see that row as unchanged (and skip it).
     comparator = forms.ChoiceField(label="比较方式", choices=Comparator.choices, initial=Comparator.AT_LEAST)
     target = forms.DecimalField(
-        label="目标值", max_digits=14, decimal_places=4,
-        error_messages={"required": "请填写目标值。", "invalid": "目标值应为数字。",
-                        "max_digits": "目标值位数过多。", "max_decimal_places": "目标值最多保留4位小数。",
-                        "max_whole_digits": "目标值过大。"},
+        label="目标值",
+        max_digits=14,
+        decimal_places=4,
+        error_messages={
+            "required": "请填写目标值。",
+            "invalid": "目标值应为数字。",
+            "max_digits": "目标值位数过多。",
+            "max_decimal_places": "目标值最多保留4位小数。",
+            "max_whole_digits": "目标值过大。",
+        },
     )
     unit = forms.CharField(label="单位", max_length=20, required=False)
-    due = forms.DateField(label="目标日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                          error_messages={"invalid": "请填写有效日期。"})
+    due = forms.DateField(
+        label="目标日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写有效日期。"},
+    )
 
 
 MilestoneFormSet = formset_factory(MilestoneForm, extra=1, can_delete=True)
@@ -246,8 +285,13 @@ def rows_from(formset, kind: str) -> list[dict]:
         if kind == "milestones":
             rows.append({"due": data["due"].isoformat(), "text": data["text"].strip()})
         else:
-            rows.append({
-                "name": data["name"].strip(), "comparator": data["comparator"], "target": _json_number(data["target"]),
-                "unit": data["unit"].strip(), "due": data["due"].isoformat() if data["due"] else None,
-            })
+            rows.append(
+                {
+                    "name": data["name"].strip(),
+                    "comparator": data["comparator"],
+                    "target": _json_number(data["target"]),
+                    "unit": data["unit"].strip(),
+                    "due": data["due"].isoformat() if data["due"] else None,
+                }
+            )
     return rows

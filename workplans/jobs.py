@@ -78,8 +78,11 @@ def parse_plan_import(import_id: int) -> str:
         _finish(import_id, status=ImportStatus.FAILED, error=str(exc))
         return "failed"
     except SoftTimeLimitExceeded:
-        _finish(import_id, status=ImportStatus.FAILED,
-                error=f"解析超时（超过{PARSE_TIME_LIMIT}秒），请检查文件内容，或拆分后重新上传。")
+        _finish(
+            import_id,
+            status=ImportStatus.FAILED,
+            error=f"解析超时（超过{PARSE_TIME_LIMIT}秒），请检查文件内容，或拆分后重新上传。",
+        )
         return "failed"
     except OSError:
         logger.exception("plan import %s: cannot read the stored file", import_id)
@@ -88,9 +91,13 @@ def parse_plan_import(import_id: int) -> str:
     except Exception:
         # A parser bug must not leave the row 解析中 for ever; the trace goes to the log.
         logger.exception("plan import %s: the parser failed", import_id)
-        _finish(import_id, status=ImportStatus.FAILED,
-                error="解析文件时发生内部错误，已记录日志。请确认文件内容无误，或联系系统管理员。")
+        _finish(
+            import_id,
+            status=ImportStatus.FAILED,
+            error="解析文件时发生内部错误，已记录日志。请确认文件内容无误，或联系系统管理员。",
+        )
         return "failed"
-    _finish(import_id, status=ImportStatus.PARSED, progress=100, document=document,
-            edited_document=None, owner_mapping={})
+    _finish(
+        import_id, status=ImportStatus.PARSED, progress=100, document=document, edited_document=None, owner_mapping={}
+    )
     return "parsed"

@@ -39,7 +39,9 @@ class Plan(models.Model):
         _("报送周期"), max_length=16, choices=ReportingCycle.choices, default=ReportingCycle.MONTHLY
     )
     report_due_day = models.PositiveSmallIntegerField(
-        _("报送截止日"), default=25, help_text=_("月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。")
+        _("报送截止日"),
+        default=25,
+        help_text=_("月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。"),
     )
     source_file = models.FileField(_("原始文件"), upload_to=plan_source_path, blank=True)
     source_sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True)
@@ -57,9 +59,7 @@ class Plan(models.Model):
             models.Index(fields=["year", "status"], name="plan_year_status_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR), name="plan_year_in_range"
-            ),
+            models.CheckConstraint(condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR), name="plan_year_in_range"),
             models.CheckConstraint(
                 condition=Q(report_due_day__gte=1) & Q(report_due_day__lte=28), name="plan_report_due_day_1_28"
             ),

@@ -11,8 +11,20 @@ class PlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Plan
-        fields = ["id", "title", "year", "issuer", "issuer_name", "doc_number", "issued_on", "status",
-                  "reporting_cycle", "report_due_day", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "year",
+            "issuer",
+            "issuer_name",
+            "doc_number",
+            "issued_on",
+            "status",
+            "reporting_cycle",
+            "report_due_day",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class SectionSerializer(serializers.ModelSerializer):

@@ -79,13 +79,15 @@ def import_status(request, pk):
 def import_progress(request, pk):
     """What the status page polls: status, percent, the error, where to go next."""
     plan_import = get_object_or_404(PlanImport.objects.only("pk", "status", "progress", "error", "plan_id"), pk=pk)
-    return JsonResponse({
-        "status": plan_import.status,
-        "status_label": str(plan_import.get_status_display()),
-        "progress": plan_import.progress,
-        "error": plan_import.error,
-        "next": _next_url(plan_import),
-    })
+    return JsonResponse(
+        {
+            "status": plan_import.status,
+            "status_label": str(plan_import.get_status_display()),
+            "progress": plan_import.progress,
+            "error": plan_import.error,
+            "next": _next_url(plan_import),
+        }
+    )
 
 
 def _parsed_import_or_redirect(pk):
@@ -105,10 +107,15 @@ def _task_groups(doc, section_form=None):
     if by_path.get(()):
         groups.append({"path": (), "title": "", "depth": 0, "tasks": by_path[()]})
     for path, title in services.section_rows(doc):
-        groups.append({
-            "path": path, "title": title, "depth": len(path) - 1, "tasks": by_path.get(path, []),
-            "title_field": section_form.field_for(path) if section_form is not None else None,
-        })
+        groups.append(
+            {
+                "path": path,
+                "title": title,
+                "depth": len(path) - 1,
+                "tasks": by_path.get(path, []),
+                "title_field": section_form.field_for(path) if section_form is not None else None,
+            }
+        )
     return groups
 
 
@@ -120,14 +127,16 @@ def _owner_rows(form: OwnerMappingForm, names, mapping, matcher):
         chosen = mapping.get(name)
         if chosen not in (None, "", services.CREATE_AGENCY) and str(chosen) not in valid_ids:
             chosen = None  # an agency deleted since the choice was saved, or a forged value
-        rows.append({
-            "name": name,
-            "match": match,
-            "suggested": match.agency,
-            "method": MatchMethod(match.method).label,
-            "unmatched": chosen in (None, ""),
-            "select": form.select_html(name, chosen, invalid=chosen in (None, "")),
-        })
+        rows.append(
+            {
+                "name": name,
+                "match": match,
+                "suggested": match.agency,
+                "method": MatchMethod(match.method).label,
+                "unmatched": chosen in (None, ""),
+                "select": form.select_html(name, chosen, invalid=chosen in (None, "")),
+            }
+        )
     return rows
 
 
@@ -173,8 +182,16 @@ def import_preview(request, pk):
         mapping_form = OwnerMappingForm(names=names, agencies=matcher.agencies)
         section_form = SectionTitlesForm(sections=document.get("sections", []))
         problems = services.check_document(doc)
-        context = _preview_context(plan_import, doc, meta_form=meta_form, section_form=section_form, mapping=mapping,
-                                   mapping_form=mapping_form, matcher=matcher, problems=problems)
+        context = _preview_context(
+            plan_import,
+            doc,
+            meta_form=meta_form,
+            section_form=section_form,
+            mapping=mapping,
+            mapping_form=mapping_form,
+            matcher=matcher,
+            problems=problems,
+        )
         return render(request, "workplans/import_preview.html", context)
 
     meta_form = PlanMetaForm(request.POST, prefix="plan")
@@ -194,8 +211,12 @@ def import_preview(request, pk):
             return redirect("workplans:import_preview", pk=pk)
         try:
             result = services.confirm_import(
-                plan_import, user=request.user, mapping=mapping, document=edited,
-                activate=meta_form.cleaned_data["activate"], ip_address=client_ip(request),
+                plan_import,
+                user=request.user,
+                mapping=mapping,
+                document=edited,
+                activate=meta_form.cleaned_data["activate"],
+                ip_address=client_ip(request),
             )
         except services.ImportRefused as refused:
             problems = refused.problems
@@ -205,14 +226,31 @@ def import_preview(request, pk):
     else:
         # Show the posted choices again, not the saved ones.
         mapping = {n: mapping_form.data.get(mapping_field_name(n)) or None for n in names}
-        problems = [services.Problem(f"{meta_form.fields[f].label if f in meta_form.fields else ''}：{e}")
-                    for f, errors in meta_form.errors.items() for e in errors]
-        problems += [services.Problem(f"“{mapping_form.fields[f].label}”：{e}")
-                     for f, errors in mapping_form.errors.items() for e in errors]
-        problems += [services.Problem(f"部分“{section_form.fields[f].label}”：{e}")
-                     for f, errors in section_form.errors.items() for e in errors]
-    context = _preview_context(plan_import, doc, meta_form=meta_form, section_form=section_form, mapping=mapping,
-                               mapping_form=mapping_form, matcher=matcher, problems=problems)
+        problems = [
+            services.Problem(f"{meta_form.fields[f].label if f in meta_form.fields else ''}：{e}")
+            for f, errors in meta_form.errors.items()
+            for e in errors
+        ]
+        problems += [
+            services.Problem(f"“{mapping_form.fields[f].label}”：{e}")
+            for f, errors in mapping_form.errors.items()
+            for e in errors
+        ]
+        problems += [
+            services.Problem(f"部分“{section_form.fields[f].label}”：{e}")
+            for f, errors in section_form.errors.items()
+            for e in errors
+        ]
+    context = _preview_context(
+        plan_import,
+        doc,
+        meta_form=meta_form,
+        section_form=section_form,
+        mapping=mapping,
+        mapping_form=mapping_form,
+        matcher=matcher,
+        problems=problems,
+    )
     return render(request, "workplans/import_preview.html", context, status=400)
 
 
@@ -260,14 +298,26 @@ def import_task_edit(request, pk, index):
         status = 400
     else:
         form = TaskEditForm(initial=initial, section_paths=section_paths)
-        milestones = MilestoneFormSet(prefix="ms", initial=[
-            {"due": m["due"], "text": m["text"]} for m in task["milestones"]
-        ])
-        indicators = IndicatorFormSet(prefix="ind", initial=[
-            {key: i[key] for key in ("name", "comparator", "target", "unit", "due")} for i in task["indicators"]
-        ])
+        milestones = MilestoneFormSet(
+            prefix="ms", initial=[{"due": m["due"], "text": m["text"]} for m in task["milestones"]]
+        )
+        indicators = IndicatorFormSet(
+            prefix="ind",
+            initial=[
+                {key: i[key] for key in ("name", "comparator", "target", "unit", "due")} for i in task["indicators"]
+            ],
+        )
         status = 200
-    return render(request, "workplans/import_task_edit.html", {
-        "plan_import": plan_import, "index": index, "task": task, "form": form,
-        "milestones": milestones, "indicators": indicators,
-    }, status=status)
+    return render(
+        request,
+        "workplans/import_task_edit.html",
+        {
+            "plan_import": plan_import,
+            "index": index,
+            "task": task,
+            "form": form,
+            "milestones": milestones,
+            "indicators": indicators,
+        },
+        status=status,
+    )

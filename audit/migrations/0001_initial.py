@@ -5,37 +5,107 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('user_id', models.BigIntegerField(blank=True, null=True, verbose_name='用户 ID')),
-                ('username', models.CharField(blank=True, max_length=150, verbose_name='登录名')),
-                ('user_role', models.CharField(blank=True, max_length=32, verbose_name='当时角色')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='客户端地址')),
-                ('request_id', models.CharField(blank=True, max_length=64, verbose_name='请求编号')),
-                ('event_type', models.CharField(choices=[('login', '登录成功'), ('login_failed', '登录失败'), ('lockout', '账户锁定'), ('login_refused', '锁定期间拒绝登录'), ('logout', '退出登录'), ('role_change', '角色变更'), ('permission_change', '权限变更'), ('import', '导入'), ('export', '导出'), ('create', '新增'), ('update', '修改'), ('delete', '删除'), ('admin_action', '管理操作'), ('audit_export', '审计导出')], max_length=32, verbose_name='事件类型')),
-                ('object_type', models.CharField(blank=True, help_text='app_label.model', max_length=100, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象 ID')),
-                ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('outcome', models.CharField(choices=[('success', '成功'), ('failure', '失败'), ('denied', '拒绝')], default='success', max_length=16, verbose_name='结果')),
-                ('detail', models.JSONField(blank=True, default=dict, verbose_name='详情')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间")),
+                ("user_id", models.BigIntegerField(blank=True, null=True, verbose_name="用户 ID")),
+                ("username", models.CharField(blank=True, max_length=150, verbose_name="登录名")),
+                ("user_role", models.CharField(blank=True, max_length=32, verbose_name="当时角色")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="客户端地址")),
+                ("request_id", models.CharField(blank=True, max_length=64, verbose_name="请求编号")),
+                (
+                    "event_type",
+                    models.CharField(
+                        choices=[
+                            ("login", "登录成功"),
+                            ("login_failed", "登录失败"),
+                            ("lockout", "账户锁定"),
+                            ("login_refused", "锁定期间拒绝登录"),
+                            ("logout", "退出登录"),
+                            ("role_change", "角色变更"),
+                            ("permission_change", "权限变更"),
+                            ("import", "导入"),
+                            ("export", "导出"),
+                            ("create", "新增"),
+                            ("update", "修改"),
+                            ("delete", "删除"),
+                            ("admin_action", "管理操作"),
+                            ("audit_export", "审计导出"),
+                        ],
+                        max_length=32,
+                        verbose_name="事件类型",
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, help_text="app_label.model", max_length=100, verbose_name="对象类型"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象 ID")),
+                ("object_repr", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "成功"), ("failure", "失败"), ("denied", "拒绝")],
+                        default="success",
+                        max_length=16,
+                        verbose_name="结果",
+                    ),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict, verbose_name="详情")),
             ],
             options={
-                'verbose_name': '审计事件',
-                'verbose_name_plural': '审计事件',
-                'ordering': ['-occurred_at', '-id'],
-                'default_permissions': ('view',),
-                'indexes': [models.Index(fields=['-occurred_at', '-id'], name='audit_time_idx'), models.Index(fields=['user_id', '-occurred_at'], name='audit_user_time_idx'), models.Index(fields=['event_type', '-occurred_at'], name='audit_type_time_idx'), models.Index(fields=['object_type', 'object_id'], name='audit_object_idx'), models.Index(condition=models.Q(('request_id', ''), _negated=True), fields=['request_id'], name='audit_request_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('event_type__in', ['login', 'login_failed', 'lockout', 'login_refused', 'logout', 'role_change', 'permission_change', 'import', 'export', 'create', 'update', 'delete', 'admin_action', 'audit_export'])), name='audit_event_type_valid'), models.CheckConstraint(condition=models.Q(('outcome__in', ['success', 'failure', 'denied'])), name='audit_outcome_valid')],
+                "verbose_name": "审计事件",
+                "verbose_name_plural": "审计事件",
+                "ordering": ["-occurred_at", "-id"],
+                "default_permissions": ("view",),
+                "indexes": [
+                    models.Index(fields=["-occurred_at", "-id"], name="audit_time_idx"),
+                    models.Index(fields=["user_id", "-occurred_at"], name="audit_user_time_idx"),
+                    models.Index(fields=["event_type", "-occurred_at"], name="audit_type_time_idx"),
+                    models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+                    models.Index(
+                        condition=models.Q(("request_id", ""), _negated=True),
+                        fields=["request_id"],
+                        name="audit_request_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "event_type__in",
+                                [
+                                    "login",
+                                    "login_failed",
+                                    "lockout",
+                                    "login_refused",
+                                    "logout",
+                                    "role_change",
+                                    "permission_change",
+                                    "import",
+                                    "export",
+                                    "create",
+                                    "update",
+                                    "delete",
+                                    "admin_action",
+                                    "audit_export",
+                                ],
+                            )
+                        ),
+                        name="audit_event_type_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("outcome__in", ["success", "failure", "denied"])),
+                        name="audit_outcome_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -9,72 +9,185 @@ import dashboards.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_agency_alias_history'),
-        ('workplans', '0005_report_due_day_help'),
+        ("accounts", "0002_agency_alias_history"),
+        ("workplans", "0005_report_due_day_help"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Export',
+            name="Export",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ledger', '督办台账（Excel）'), ('bulletin', '进展通报（Word）')], max_length=16, verbose_name='类型')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('status', models.CharField(choices=[('queued', '排队中'), ('running', '生成中'), ('done', '已完成'), ('failed', '失败')], default='queued', max_length=16, verbose_name='状态')),
-                ('done_rows', models.PositiveIntegerField(default=0, verbose_name='已处理行数')),
-                ('total_rows', models.PositiveIntegerField(default=0, verbose_name='总行数')),
-                ('file', models.FileField(blank=True, max_length=200, upload_to=dashboards.models.export_path, verbose_name='文件')),
-                ('filename', models.CharField(blank=True, max_length=200, verbose_name='下载文件名')),
-                ('error', models.TextField(blank=True, verbose_name='错误信息')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='申请时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('plan', models.ForeignKey(blank=True, help_text='留空为申请人权限范围内该年度的全部计划', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='exports', to='workplans.plan', verbose_name='工作计划')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exports', to=settings.AUTH_USER_MODEL, verbose_name='申请人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("ledger", "督办台账（Excel）"), ("bulletin", "进展通报（Word）")],
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "排队中"), ("running", "生成中"), ("done", "已完成"), ("failed", "失败")],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("done_rows", models.PositiveIntegerField(default=0, verbose_name="已处理行数")),
+                ("total_rows", models.PositiveIntegerField(default=0, verbose_name="总行数")),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True, max_length=200, upload_to=dashboards.models.export_path, verbose_name="文件"
+                    ),
+                ),
+                ("filename", models.CharField(blank=True, max_length=200, verbose_name="下载文件名")),
+                ("error", models.TextField(blank=True, verbose_name="错误信息")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="申请时间")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="留空为申请人权限范围内该年度的全部计划",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exports",
+                        to="workplans.plan",
+                        verbose_name="工作计划",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exports",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申请人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '导出任务',
-                'verbose_name_plural': '导出任务',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['requested_by', '-created_at'], name='export_user_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['ledger', 'bulletin'])), name='export_kind_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'done', 'failed'])), name='export_status_valid')],
+                "verbose_name": "导出任务",
+                "verbose_name_plural": "导出任务",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["requested_by", "-created_at"], name="export_user_created_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["ledger", "bulletin"])), name="export_kind_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["queued", "running", "done", "failed"])),
+                        name="export_status_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='日期')),
-                ('scope', models.CharField(choices=[('plan', '计划'), ('section', '部分'), ('agency', '责任单位')], max_length=8, verbose_name='范围')),
-                ('tasks', models.PositiveIntegerField(default=0, verbose_name='任务数')),
-                ('not_started', models.PositiveIntegerField(default=0, verbose_name='未开始')),
-                ('in_progress', models.PositiveIntegerField(default=0, verbose_name='进行中')),
-                ('done', models.PositiveIntegerField(default=0, verbose_name='已完成')),
-                ('lagging', models.PositiveIntegerField(default=0, verbose_name='滞后')),
-                ('on_hold', models.PositiveIntegerField(default=0, verbose_name='暂缓')),
-                ('overdue', models.PositiveIntegerField(default=0, verbose_name='逾期')),
-                ('at_risk', models.PositiveIntegerField(default=0, verbose_name='预警（黄）')),
-                ('mean_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='平均进度')),
-                ('indicators', models.PositiveIntegerField(default=0, verbose_name='指标数')),
-                ('indicators_met', models.PositiveIntegerField(default=0, verbose_name='达标指标')),
-                ('indicators_missed', models.PositiveIntegerField(default=0, verbose_name='未达标指标')),
-                ('reported', models.PositiveIntegerField(default=0, verbose_name='本期已报送')),
-                ('report_due', models.PositiveIntegerField(default=0, verbose_name='本期应报送')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='生成时间')),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='accounts.agency', verbose_name='责任单位')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='workplans.plan', verbose_name='工作计划')),
-                ('section', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='workplans.section', verbose_name='部分')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(verbose_name="日期")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("plan", "计划"), ("section", "部分"), ("agency", "责任单位")],
+                        max_length=8,
+                        verbose_name="范围",
+                    ),
+                ),
+                ("tasks", models.PositiveIntegerField(default=0, verbose_name="任务数")),
+                ("not_started", models.PositiveIntegerField(default=0, verbose_name="未开始")),
+                ("in_progress", models.PositiveIntegerField(default=0, verbose_name="进行中")),
+                ("done", models.PositiveIntegerField(default=0, verbose_name="已完成")),
+                ("lagging", models.PositiveIntegerField(default=0, verbose_name="滞后")),
+                ("on_hold", models.PositiveIntegerField(default=0, verbose_name="暂缓")),
+                ("overdue", models.PositiveIntegerField(default=0, verbose_name="逾期")),
+                ("at_risk", models.PositiveIntegerField(default=0, verbose_name="预警（黄）")),
+                (
+                    "mean_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="平均进度"),
+                ),
+                ("indicators", models.PositiveIntegerField(default=0, verbose_name="指标数")),
+                ("indicators_met", models.PositiveIntegerField(default=0, verbose_name="达标指标")),
+                ("indicators_missed", models.PositiveIntegerField(default=0, verbose_name="未达标指标")),
+                ("reported", models.PositiveIntegerField(default=0, verbose_name="本期已报送")),
+                ("report_due", models.PositiveIntegerField(default=0, verbose_name="本期应报送")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="生成时间")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="accounts.agency",
+                        verbose_name="责任单位",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="workplans.plan",
+                        verbose_name="工作计划",
+                    ),
+                ),
+                (
+                    "section",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="workplans.section",
+                        verbose_name="部分",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '进展快照',
-                'verbose_name_plural': '进展快照',
-                'ordering': ['day', 'plan', 'scope', 'id'],
-                'indexes': [models.Index(fields=['scope', 'plan', 'day'], name='snapshot_scope_plan_day_idx'), models.Index(fields=['scope', 'agency', 'day'], name='snapshot_scope_agency_day_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('scope__in', ['plan', 'section', 'agency'])), name='snapshot_scope_valid'), models.CheckConstraint(condition=models.Q(models.Q(('scope', 'plan'), ('section__isnull', True), ('agency__isnull', True)), models.Q(('scope', 'section'), ('section__isnull', False), ('agency__isnull', True)), models.Q(('scope', 'agency'), ('section__isnull', True), ('agency__isnull', False)), _connector='OR'), name='snapshot_scope_fields'), models.UniqueConstraint(condition=models.Q(('scope', 'plan')), fields=('day', 'plan'), name='snapshot_one_per_plan_day'), models.UniqueConstraint(condition=models.Q(('scope', 'section')), fields=('day', 'section'), name='snapshot_one_per_section_day'), models.UniqueConstraint(condition=models.Q(('scope', 'agency')), fields=('day', 'plan', 'agency'), name='snapshot_one_per_plan_agency_day')],
+                "verbose_name": "进展快照",
+                "verbose_name_plural": "进展快照",
+                "ordering": ["day", "plan", "scope", "id"],
+                "indexes": [
+                    models.Index(fields=["scope", "plan", "day"], name="snapshot_scope_plan_day_idx"),
+                    models.Index(fields=["scope", "agency", "day"], name="snapshot_scope_agency_day_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("scope__in", ["plan", "section", "agency"])), name="snapshot_scope_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("scope", "plan"), ("section__isnull", True), ("agency__isnull", True)),
+                            models.Q(("scope", "section"), ("section__isnull", False), ("agency__isnull", True)),
+                            models.Q(("scope", "agency"), ("section__isnull", True), ("agency__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="snapshot_scope_fields",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("scope", "plan")), fields=("day", "plan"), name="snapshot_one_per_plan_day"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("scope", "section")),
+                        fields=("day", "section"),
+                        name="snapshot_one_per_section_day",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("scope", "agency")),
+                        fields=("day", "plan", "agency"),
+                        name="snapshot_one_per_plan_agency_day",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,30 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_agency_alias_history'),
-        ('dashboards', '0001_snapshots_and_exports'),
+        ("accounts", "0002_agency_alias_history"),
+        ("dashboards", "0001_snapshots_and_exports"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrendPoint',
+            name="TrendPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='日期')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='计划年度')),
-                ('tasks', models.PositiveIntegerField(default=0, verbose_name='任务数')),
-                ('done', models.PositiveIntegerField(default=0, verbose_name='已完成')),
-                ('weighted_percent', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='进度合计')),
-                ('agency', models.ForeignKey(blank=True, help_text='留空为全部计划的合计', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='trend_points', to='accounts.agency', verbose_name='责任单位')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(verbose_name="日期")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="计划年度")),
+                ("tasks", models.PositiveIntegerField(default=0, verbose_name="任务数")),
+                ("done", models.PositiveIntegerField(default=0, verbose_name="已完成")),
+                (
+                    "weighted_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="进度合计"),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="留空为全部计划的合计",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="trend_points",
+                        to="accounts.agency",
+                        verbose_name="责任单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '进度趋势点',
-                'verbose_name_plural': '进度趋势点',
-                'ordering': ['year', 'day', 'agency'],
-                'indexes': [models.Index(fields=['year', 'agency', 'day'], name='trendpoint_year_agency_day_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('agency__isnull', False)), fields=('day', 'year', 'agency'), name='trendpoint_one_per_agency'), models.UniqueConstraint(condition=models.Q(('agency__isnull', True)), fields=('day', 'year'), name='trendpoint_one_total')],
+                "verbose_name": "进度趋势点",
+                "verbose_name_plural": "进度趋势点",
+                "ordering": ["year", "day", "agency"],
+                "indexes": [models.Index(fields=["year", "agency", "day"], name="trendpoint_year_agency_day_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("agency__isnull", False)),
+                        fields=("day", "year", "agency"),
+                        name="trendpoint_one_per_agency",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("agency__isnull", True)),
+                        fields=("day", "year"),
+                        name="trendpoint_one_total",
+                    ),
+                ],
             },
         ),
     ]

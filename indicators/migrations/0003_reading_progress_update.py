@@ -5,21 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('indicators', '0002_same_plan_references'),
-        ('tasks', '0003_progress_reporting'),
+        ("indicators", "0002_same_plan_references"),
+        ("tasks", "0003_progress_reporting"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalreading',
-            name='progress_update',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tasks.progressupdate', verbose_name='随附的进展记录'),
+            model_name="historicalreading",
+            name="progress_update",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tasks.progressupdate",
+                verbose_name="随附的进展记录",
+            ),
         ),
         migrations.AddField(
-            model_name='reading',
-            name='progress_update',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='readings', to='tasks.progressupdate', verbose_name='随附的进展记录'),
+            model_name="reading",
+            name="progress_update",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="readings",
+                to="tasks.progressupdate",
+                verbose_name="随附的进展记录",
+            ),
         ),
     ]

@@ -2,187 +2,443 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import notifications.models
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+import notifications.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_agency_alias_history'),
-        ('tasks', '0005_task_list_indexes_postgres'),
+        ("accounts", "0002_agency_alias_history"),
+        ("tasks", "0005_task_list_indexes_postgres"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalPreference',
+            name="HistoricalPreference",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='地址')),
-                ('email', models.BooleanField(default=True, verbose_name='电子邮件')),
-                ('wecom', models.BooleanField(default=False, help_text='在本单位企业微信群中提醒（@手机号）', verbose_name='企业微信群')),
-                ('dingtalk', models.BooleanField(default=False, help_text='在本单位钉钉群中提醒（@手机号）', verbose_name='钉钉群')),
-                ('quiet_start', models.TimeField(default=notifications.models.default_quiet_start, verbose_name='免打扰开始')),
-                ('quiet_end', models.TimeField(default=notifications.models.default_quiet_end, verbose_name='免打扰结束')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="地址")),
+                ("email", models.BooleanField(default=True, verbose_name="电子邮件")),
+                (
+                    "wecom",
+                    models.BooleanField(
+                        default=False, help_text="在本单位企业微信群中提醒（@手机号）", verbose_name="企业微信群"
+                    ),
+                ),
+                (
+                    "dingtalk",
+                    models.BooleanField(
+                        default=False, help_text="在本单位钉钉群中提醒（@手机号）", verbose_name="钉钉群"
+                    ),
+                ),
+                (
+                    "quiet_start",
+                    models.TimeField(default=notifications.models.default_quiet_start, verbose_name="免打扰开始"),
+                ),
+                (
+                    "quiet_end",
+                    models.TimeField(default=notifications.models.default_quiet_end, verbose_name="免打扰结束"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '提醒设置变更记录',
-                'verbose_name_plural': 'historical 提醒设置',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "提醒设置变更记录",
+                "verbose_name_plural": "historical 提醒设置",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalRobot',
+            name="HistoricalRobot",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='地址')),
-                ('kind', models.CharField(choices=[('wecom', '企业微信群机器人'), ('dingtalk', '钉钉群机器人')], max_length=16, verbose_name='类型')),
-                ('name', models.CharField(help_text='例如：医政医管处工作群', max_length=50, verbose_name='名称')),
-                ('webhook_url', models.URLField(max_length=500, verbose_name='Webhook 地址')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.agency', verbose_name='单位')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="地址")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("wecom", "企业微信群机器人"), ("dingtalk", "钉钉群机器人")],
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(help_text="例如：医政医管处工作群", max_length=50, verbose_name="名称")),
+                ("webhook_url", models.URLField(max_length=500, verbose_name="Webhook 地址")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="创建时间")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.agency",
+                        verbose_name="单位",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '群机器人变更记录',
-                'verbose_name_plural': 'historical 群机器人',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "群机器人变更记录",
+                "verbose_name_plural": "historical 群机器人",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Preference',
+            name="Preference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.BooleanField(default=True, verbose_name='电子邮件')),
-                ('wecom', models.BooleanField(default=False, help_text='在本单位企业微信群中提醒（@手机号）', verbose_name='企业微信群')),
-                ('dingtalk', models.BooleanField(default=False, help_text='在本单位钉钉群中提醒（@手机号）', verbose_name='钉钉群')),
-                ('quiet_start', models.TimeField(default=notifications.models.default_quiet_start, verbose_name='免打扰开始')),
-                ('quiet_end', models.TimeField(default=notifications.models.default_quiet_end, verbose_name='免打扰结束')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reminder_preference', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.BooleanField(default=True, verbose_name="电子邮件")),
+                (
+                    "wecom",
+                    models.BooleanField(
+                        default=False, help_text="在本单位企业微信群中提醒（@手机号）", verbose_name="企业微信群"
+                    ),
+                ),
+                (
+                    "dingtalk",
+                    models.BooleanField(
+                        default=False, help_text="在本单位钉钉群中提醒（@手机号）", verbose_name="钉钉群"
+                    ),
+                ),
+                (
+                    "quiet_start",
+                    models.TimeField(default=notifications.models.default_quiet_start, verbose_name="免打扰开始"),
+                ),
+                (
+                    "quiet_end",
+                    models.TimeField(default=notifications.models.default_quiet_end, verbose_name="免打扰结束"),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminder_preference",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '提醒设置',
-                'verbose_name_plural': '提醒设置',
+                "verbose_name": "提醒设置",
+                "verbose_name_plural": "提醒设置",
             },
         ),
         migrations.CreateModel(
-            name='Robot',
+            name="Robot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('wecom', '企业微信群机器人'), ('dingtalk', '钉钉群机器人')], max_length=16, verbose_name='类型')),
-                ('name', models.CharField(help_text='例如：医政医管处工作群', max_length=50, verbose_name='名称')),
-                ('webhook_url', models.URLField(max_length=500, verbose_name='Webhook 地址')),
-                ('secret', models.CharField(blank=True, help_text='钉钉机器人开启“加签”时填写，以 SEC 开头', max_length=200, verbose_name='加签密钥')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='robots', to='accounts.agency', verbose_name='单位')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("wecom", "企业微信群机器人"), ("dingtalk", "钉钉群机器人")],
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(help_text="例如：医政医管处工作群", max_length=50, verbose_name="名称")),
+                ("webhook_url", models.URLField(max_length=500, verbose_name="Webhook 地址")),
+                (
+                    "secret",
+                    models.CharField(
+                        blank=True,
+                        help_text="钉钉机器人开启“加签”时填写，以 SEC 开头",
+                        max_length=200,
+                        verbose_name="加签密钥",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="robots",
+                        to="accounts.agency",
+                        verbose_name="单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '群机器人',
-                'verbose_name_plural': '群机器人',
-                'ordering': ['agency', 'kind', 'id'],
+                "verbose_name": "群机器人",
+                "verbose_name_plural": "群机器人",
+                "ordering": ["agency", "kind", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('task_due', '任务即将到期'), ('milestone_due', '时间节点即将到期'), ('task_overdue', '任务已逾期'), ('milestone_overdue', '时间节点已逾期'), ('report_due', '进展未报送'), ('leader_digest', '每周督办摘要')], max_length=32, verbose_name='提醒规则')),
-                ('object_id', models.PositiveIntegerField(verbose_name='对象编号')),
-                ('due_on', models.DateField(verbose_name='到期日')),
-                ('day_offset', models.SmallIntegerField(verbose_name='提前/逾期天数')),
-                ('channel', models.CharField(choices=[('inbox', '站内消息'), ('email', '电子邮件'), ('wecom', '企业微信群机器人'), ('dingtalk', '钉钉群机器人')], max_length=16, verbose_name='渠道')),
-                ('urgent', models.BooleanField(default=False, help_text='紧急提醒不受免打扰时段限制', verbose_name='紧急')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='附加数据')),
-                ('state', models.CharField(choices=[('pending', '待发送'), ('sending', '发送中'), ('sent', '已发送'), ('failed', '发送失败'), ('cancelled', '已取消')], default='pending', max_length=16, verbose_name='状态')),
-                ('not_before', models.DateTimeField(verbose_name='最早发送时间')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='尝试次数')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='开始发送时间')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='发送时间')),
-                ('last_error', models.TextField(blank=True, verbose_name='失败原因')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to=settings.AUTH_USER_MODEL, verbose_name='接收人')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tasks.task', verbose_name='任务')),
-                ('robot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='notifications.robot', verbose_name='群机器人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("task_due", "任务即将到期"),
+                            ("milestone_due", "时间节点即将到期"),
+                            ("task_overdue", "任务已逾期"),
+                            ("milestone_overdue", "时间节点已逾期"),
+                            ("report_due", "进展未报送"),
+                            ("leader_digest", "每周督办摘要"),
+                        ],
+                        max_length=32,
+                        verbose_name="提醒规则",
+                    ),
+                ),
+                ("object_id", models.PositiveIntegerField(verbose_name="对象编号")),
+                ("due_on", models.DateField(verbose_name="到期日")),
+                ("day_offset", models.SmallIntegerField(verbose_name="提前/逾期天数")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("inbox", "站内消息"),
+                            ("email", "电子邮件"),
+                            ("wecom", "企业微信群机器人"),
+                            ("dingtalk", "钉钉群机器人"),
+                        ],
+                        max_length=16,
+                        verbose_name="渠道",
+                    ),
+                ),
+                (
+                    "urgent",
+                    models.BooleanField(default=False, help_text="紧急提醒不受免打扰时段限制", verbose_name="紧急"),
+                ),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="附加数据")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待发送"),
+                            ("sending", "发送中"),
+                            ("sent", "已发送"),
+                            ("failed", "发送失败"),
+                            ("cancelled", "已取消"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("not_before", models.DateTimeField(verbose_name="最早发送时间")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数")),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="开始发送时间")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="发送时间")),
+                ("last_error", models.TextField(blank=True, verbose_name="失败原因")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="创建时间")),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="接收人",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
+                (
+                    "robot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="notifications.robot",
+                        verbose_name="群机器人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '提醒发送记录',
-                'verbose_name_plural': '提醒发送记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "提醒发送记录",
+                "verbose_name_plural": "提醒发送记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('task_due', '任务即将到期'), ('milestone_due', '时间节点即将到期'), ('task_overdue', '任务已逾期'), ('milestone_overdue', '时间节点已逾期'), ('report_due', '进展未报送'), ('leader_digest', '每周督办摘要')], max_length=32, verbose_name='提醒规则')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('body', models.TextField(blank=True, verbose_name='内容')),
-                ('link', models.CharField(blank=True, max_length=300, verbose_name='链接')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='附加数据')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='阅读时间')),
-                ('delivery', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notification', to='notifications.delivery', verbose_name='发送记录')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='接收人')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tasks.task', verbose_name='任务')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("task_due", "任务即将到期"),
+                            ("milestone_due", "时间节点即将到期"),
+                            ("task_overdue", "任务已逾期"),
+                            ("milestone_overdue", "时间节点已逾期"),
+                            ("report_due", "进展未报送"),
+                            ("leader_digest", "每周督办摘要"),
+                        ],
+                        max_length=32,
+                        verbose_name="提醒规则",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                ("body", models.TextField(blank=True, verbose_name="内容")),
+                ("link", models.CharField(blank=True, max_length=300, verbose_name="链接")),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="附加数据")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="阅读时间")),
+                (
+                    "delivery",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notification",
+                        to="notifications.delivery",
+                        verbose_name="发送记录",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="接收人",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '站内消息',
-                'verbose_name_plural': '站内消息',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['recipient', '-created_at'], name='notification_inbox_idx'), models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient'], name='notification_unread_idx')],
+                "verbose_name": "站内消息",
+                "verbose_name_plural": "站内消息",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+                    models.Index(
+                        condition=models.Q(("read_at__isnull", True)),
+                        fields=["recipient"],
+                        name="notification_unread_idx",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='robot',
-            constraint=models.UniqueConstraint(fields=('agency', 'kind'), name='robot_one_per_kind_per_agency'),
+            model_name="robot",
+            constraint=models.UniqueConstraint(fields=("agency", "kind"), name="robot_one_per_kind_per_agency"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('state', 'pending')), fields=['not_before'], name='delivery_pending_idx'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("state", "pending")), fields=["not_before"], name="delivery_pending_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['state', '-created_at'], name='delivery_state_created_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["state", "-created_at"], name="delivery_state_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['created_at'], name='delivery_created_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["created_at"], name="delivery_created_idx"),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('recipient__isnull', False)), fields=('rule', 'object_id', 'due_on', 'day_offset', 'recipient', 'channel'), name='delivery_once_per_user'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("recipient__isnull", False)),
+                fields=("rule", "object_id", "due_on", "day_offset", "recipient", "channel"),
+                name="delivery_once_per_user",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('robot__isnull', False)), fields=('rule', 'object_id', 'due_on', 'day_offset', 'robot', 'channel'), name='delivery_once_per_robot'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("robot__isnull", False)),
+                fields=("rule", "object_id", "due_on", "day_offset", "robot", "channel"),
+                name="delivery_once_per_robot",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('recipient__isnull', False), ('robot__isnull', True)), models.Q(('recipient__isnull', True), ('robot__isnull', False)), _connector='OR'), name='delivery_user_or_robot'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("recipient__isnull", False), ("robot__isnull", True)),
+                    models.Q(("recipient__isnull", True), ("robot__isnull", False)),
+                    _connector="OR",
+                ),
+                name="delivery_user_or_robot",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'sending', 'sent', 'failed', 'cancelled'])), name='delivery_state_valid'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["pending", "sending", "sent", "failed", "cancelled"])),
+                name="delivery_state_valid",
+            ),
         ),
     ]

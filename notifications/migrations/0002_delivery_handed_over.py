@@ -4,28 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='delivery',
-            name='delivery_state_valid',
+            model_name="delivery",
+            name="delivery_state_valid",
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='handed_over_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='交付发送时间'),
+            model_name="delivery",
+            name="handed_over_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="交付发送时间"),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='state',
-            field=models.CharField(choices=[('pending', '待发送'), ('sending', '发送中'), ('sent', '已发送'), ('failed', '发送失败'), ('cancelled', '已取消'), ('interrupted', '发送中断')], default='pending', max_length=16, verbose_name='状态'),
+            model_name="delivery",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("pending", "待发送"),
+                    ("sending", "发送中"),
+                    ("sent", "已发送"),
+                    ("failed", "发送失败"),
+                    ("cancelled", "已取消"),
+                    ("interrupted", "发送中断"),
+                ],
+                default="pending",
+                max_length=16,
+                verbose_name="状态",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'sending', 'sent', 'failed', 'cancelled', 'interrupted'])), name='delivery_state_valid'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["pending", "sending", "sent", "failed", "cancelled", "interrupted"])),
+                name="delivery_state_valid",
+            ),
         ),
     ]

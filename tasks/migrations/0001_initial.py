@@ -8,224 +8,492 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('workplans', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("workplans", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalTask',
+            name="HistoricalTask",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='地址')),
-                ('number', models.CharField(blank=True, help_text='无编号的事项留空', max_length=20, verbose_name='序号')),
-                ('heading', models.CharField(max_length=500, verbose_name='任务摘要')),
-                ('text', models.TextField(blank=True, verbose_name='任务全文')),
-                ('due_on', models.DateField(help_text='未指定时为计划年度末', verbose_name='完成时限')),
-                ('status', models.CharField(choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓')], default='not_started', max_length=16, verbose_name='状态')),
-                ('percent', models.PositiveSmallIntegerField(default=0, verbose_name='完成百分比')),
-                ('version', models.PositiveIntegerField(default=1, help_text='每次进展更新加一，用于防止覆盖他人修改', verbose_name='版本')),
-                ('last_progress_at', models.DateTimeField(blank=True, null=True, verbose_name='最近更新时间')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='修改时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workplans.plan', verbose_name='工作计划')),
-                ('section', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workplans.section', verbose_name='所属部分')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="地址")),
+                (
+                    "number",
+                    models.CharField(blank=True, help_text="无编号的事项留空", max_length=20, verbose_name="序号"),
+                ),
+                ("heading", models.CharField(max_length=500, verbose_name="任务摘要")),
+                ("text", models.TextField(blank=True, verbose_name="任务全文")),
+                ("due_on", models.DateField(help_text="未指定时为计划年度末", verbose_name="完成时限")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "未开始"),
+                            ("in_progress", "进行中"),
+                            ("done", "已完成"),
+                            ("lagging", "滞后"),
+                            ("on_hold", "暂缓"),
+                        ],
+                        default="not_started",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("percent", models.PositiveSmallIntegerField(default=0, verbose_name="完成百分比")),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1, help_text="每次进展更新加一，用于防止覆盖他人修改", verbose_name="版本"
+                    ),
+                ),
+                ("last_progress_at", models.DateTimeField(blank=True, null=True, verbose_name="最近更新时间")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(blank=True, editable=False, verbose_name="修改时间")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workplans.plan",
+                        verbose_name="工作计划",
+                    ),
+                ),
+                (
+                    "section",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workplans.section",
+                        verbose_name="所属部分",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '任务变更记录',
-                'verbose_name_plural': 'historical 任务',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "任务变更记录",
+                "verbose_name_plural": "historical 任务",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(blank=True, help_text='无编号的事项留空', max_length=20, verbose_name='序号')),
-                ('heading', models.CharField(max_length=500, verbose_name='任务摘要')),
-                ('text', models.TextField(blank=True, verbose_name='任务全文')),
-                ('due_on', models.DateField(help_text='未指定时为计划年度末', verbose_name='完成时限')),
-                ('status', models.CharField(choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓')], default='not_started', max_length=16, verbose_name='状态')),
-                ('percent', models.PositiveSmallIntegerField(default=0, verbose_name='完成百分比')),
-                ('version', models.PositiveIntegerField(default=1, help_text='每次进展更新加一，用于防止覆盖他人修改', verbose_name='版本')),
-                ('last_progress_at', models.DateTimeField(blank=True, null=True, verbose_name='最近更新时间')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='修改时间')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='workplans.plan', verbose_name='工作计划')),
-                ('responsible_users', models.ManyToManyField(blank=True, related_name='responsible_tasks', to=settings.AUTH_USER_MODEL, verbose_name='责任人')),
-                ('section', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='workplans.section', verbose_name='所属部分')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "number",
+                    models.CharField(blank=True, help_text="无编号的事项留空", max_length=20, verbose_name="序号"),
+                ),
+                ("heading", models.CharField(max_length=500, verbose_name="任务摘要")),
+                ("text", models.TextField(blank=True, verbose_name="任务全文")),
+                ("due_on", models.DateField(help_text="未指定时为计划年度末", verbose_name="完成时限")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "未开始"),
+                            ("in_progress", "进行中"),
+                            ("done", "已完成"),
+                            ("lagging", "滞后"),
+                            ("on_hold", "暂缓"),
+                        ],
+                        default="not_started",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("percent", models.PositiveSmallIntegerField(default=0, verbose_name="完成百分比")),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1, help_text="每次进展更新加一，用于防止覆盖他人修改", verbose_name="版本"
+                    ),
+                ),
+                ("last_progress_at", models.DateTimeField(blank=True, null=True, verbose_name="最近更新时间")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="修改时间")),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="workplans.plan",
+                        verbose_name="工作计划",
+                    ),
+                ),
+                (
+                    "responsible_users",
+                    models.ManyToManyField(
+                        blank=True, related_name="responsible_tasks", to=settings.AUTH_USER_MODEL, verbose_name="责任人"
+                    ),
+                ),
+                (
+                    "section",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="workplans.section",
+                        verbose_name="所属部分",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '任务',
-                'verbose_name_plural': '任务',
-                'ordering': ['plan', 'order', 'id'],
+                "verbose_name": "任务",
+                "verbose_name_plural": "任务",
+                "ordering": ["plan", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalTaskOwner',
+            name="HistoricalTaskOwner",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='地址')),
-                ('role', models.CharField(choices=[('lead', '牵头'), ('co_owner', '配合')], default='co_owner', max_length=16, verbose_name='角色')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.agency', verbose_name='单位')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tasks.task', verbose_name='任务')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="地址")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("lead", "牵头"), ("co_owner", "配合")],
+                        default="co_owner",
+                        max_length=16,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.agency",
+                        verbose_name="单位",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '责任单位变更记录',
-                'verbose_name_plural': 'historical 责任单位',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "责任单位变更记录",
+                "verbose_name_plural": "historical 责任单位",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalMilestone',
+            name="HistoricalMilestone",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='地址')),
-                ('due_on', models.DateField(verbose_name='节点日期')),
-                ('text', models.CharField(max_length=500, verbose_name='节点内容')),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='完成日期')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tasks.task', verbose_name='任务')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="地址")),
+                ("due_on", models.DateField(verbose_name="节点日期")),
+                ("text", models.CharField(max_length=500, verbose_name="节点内容")),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="完成日期")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '节点变更记录',
-                'verbose_name_plural': 'historical 时间节点',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "节点变更记录",
+                "verbose_name_plural": "historical 时间节点",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='TaskOwner',
+            name="TaskOwner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', '牵头'), ('co_owner', '配合')], default='co_owner', max_length=16, verbose_name='角色')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='task_ownerships', to='accounts.agency', verbose_name='单位')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='task_owners', to='tasks.task', verbose_name='任务')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("lead", "牵头"), ("co_owner", "配合")],
+                        default="co_owner",
+                        max_length=16,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="task_ownerships",
+                        to="accounts.agency",
+                        verbose_name="单位",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="task_owners",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '责任单位',
-                'verbose_name_plural': '责任单位',
-                'ordering': ['task', 'order', 'id'],
+                "verbose_name": "责任单位",
+                "verbose_name_plural": "责任单位",
+                "ordering": ["task", "order", "id"],
             },
         ),
         migrations.AddField(
-            model_name='task',
-            name='owners',
-            field=models.ManyToManyField(related_name='tasks', through='tasks.TaskOwner', to='accounts.agency', verbose_name='责任单位'),
+            model_name="task",
+            name="owners",
+            field=models.ManyToManyField(
+                related_name="tasks", through="tasks.TaskOwner", to="accounts.agency", verbose_name="责任单位"
+            ),
         ),
         migrations.CreateModel(
-            name='ProgressUpdate',
+            name="ProgressUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='填报时间')),
-                ('status', models.CharField(choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓')], max_length=16, verbose_name='状态')),
-                ('percent', models.PositiveSmallIntegerField(verbose_name='完成百分比')),
-                ('note', models.TextField(blank=True, verbose_name='进展说明')),
-                ('based_on_version', models.PositiveIntegerField(blank=True, null=True, verbose_name='基于版本')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='progress_updates', to=settings.AUTH_USER_MODEL, verbose_name='填报人')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress_updates', to='tasks.task', verbose_name='任务')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="填报时间"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "未开始"),
+                            ("in_progress", "进行中"),
+                            ("done", "已完成"),
+                            ("lagging", "滞后"),
+                            ("on_hold", "暂缓"),
+                        ],
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("percent", models.PositiveSmallIntegerField(verbose_name="完成百分比")),
+                ("note", models.TextField(blank=True, verbose_name="进展说明")),
+                ("based_on_version", models.PositiveIntegerField(blank=True, null=True, verbose_name="基于版本")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="progress_updates",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="填报人",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress_updates",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '进展记录',
-                'verbose_name_plural': '进展记录',
-                'ordering': ['-created_at', '-id'],
-                'get_latest_by': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['task', '-created_at'], name='progress_task_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('percent__gte', 0), ('percent__lte', 100)), name='progress_percent_0_100'), models.CheckConstraint(condition=models.Q(('status__in', ['not_started', 'in_progress', 'done', 'lagging', 'on_hold'])), name='progress_status_valid'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('percent', 100), _connector='OR'), name='progress_done_is_100_percent')],
+                "verbose_name": "进展记录",
+                "verbose_name_plural": "进展记录",
+                "ordering": ["-created_at", "-id"],
+                "get_latest_by": ["created_at", "id"],
+                "indexes": [models.Index(fields=["task", "-created_at"], name="progress_task_created_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("percent__gte", 0), ("percent__lte", 100)), name="progress_percent_0_100"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["not_started", "in_progress", "done", "lagging", "on_hold"])
+                        ),
+                        name="progress_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "done"), _negated=True), ("percent", 100), _connector="OR"
+                        ),
+                        name="progress_done_is_100_percent",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField(verbose_name='节点日期')),
-                ('text', models.CharField(max_length=500, verbose_name='节点内容')),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='完成日期')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='tasks.task', verbose_name='任务')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("due_on", models.DateField(verbose_name="节点日期")),
+                ("text", models.CharField(max_length=500, verbose_name="节点内容")),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="完成日期")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '时间节点',
-                'verbose_name_plural': '时间节点',
-                'ordering': ['task', 'due_on', 'order', 'id'],
-                'indexes': [models.Index(condition=models.Q(('done_on__isnull', True)), fields=['due_on'], name='milestone_open_due_idx')],
+                "verbose_name": "时间节点",
+                "verbose_name_plural": "时间节点",
+                "ordering": ["task", "due_on", "order", "id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("done_on__isnull", True)), fields=["due_on"], name="milestone_open_due_idx"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='taskowner',
-            index=models.Index(fields=['agency', 'role'], name='taskowner_agency_role_idx'),
+            model_name="taskowner",
+            index=models.Index(fields=["agency", "role"], name="taskowner_agency_role_idx"),
         ),
         migrations.AddConstraint(
-            model_name='taskowner',
-            constraint=models.UniqueConstraint(fields=('task', 'agency'), name='taskowner_agency_once_per_task'),
+            model_name="taskowner",
+            constraint=models.UniqueConstraint(fields=("task", "agency"), name="taskowner_agency_once_per_task"),
         ),
         migrations.AddConstraint(
-            model_name='taskowner',
-            constraint=models.UniqueConstraint(condition=models.Q(('role', 'lead')), fields=('task',), name='taskowner_one_lead_per_task'),
+            model_name="taskowner",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role", "lead")), fields=("task",), name="taskowner_one_lead_per_task"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taskowner',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['lead', 'co_owner'])), name='taskowner_role_valid'),
+            model_name="taskowner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["lead", "co_owner"])), name="taskowner_role_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['plan', 'status', 'due_on'], name='task_plan_status_due_idx'),
+            model_name="task",
+            index=models.Index(fields=["plan", "status", "due_on"], name="task_plan_status_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(fields=('id', 'plan'), name='task_id_plan_key'),
+            model_name="task",
+            constraint=models.UniqueConstraint(fields=("id", "plan"), name="task_id_plan_key"),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(condition=models.Q(('section__isnull', False), models.Q(('number', ''), _negated=True)), fields=('section', 'number'), name='task_number_unique_in_section'),
+            model_name="task",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("section__isnull", False), models.Q(("number", ""), _negated=True)),
+                fields=("section", "number"),
+                name="task_number_unique_in_section",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(condition=models.Q(('section__isnull', True), models.Q(('number', ''), _negated=True)), fields=('plan', 'number'), name='task_number_unique_in_plan_top'),
+            model_name="task",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("section__isnull", True), models.Q(("number", ""), _negated=True)),
+                fields=("plan", "number"),
+                name="task_number_unique_in_plan_top",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('percent__gte', 0), ('percent__lte', 100)), name='task_percent_0_100'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("percent__gte", 0), ("percent__lte", 100)), name="task_percent_0_100"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['not_started', 'in_progress', 'done', 'lagging', 'on_hold'])), name='task_status_valid'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["not_started", "in_progress", "done", "lagging", "on_hold"])),
+                name="task_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('percent', 100), _connector='OR'), name='task_done_is_100_percent'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("status", "done"), _negated=True), ("percent", 100), _connector="OR"),
+                name="task_done_is_100_percent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='task_version_positive'),
+            model_name="task",
+            constraint=models.CheckConstraint(condition=models.Q(("version__gte", 1)), name="task_version_positive"),
         ),
     ]

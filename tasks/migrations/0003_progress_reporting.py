@@ -3,9 +3,10 @@
 import django.db.models.deletion
 import django.utils.timezone
 import simple_history.models
-import tasks.models
 from django.conf import settings
 from django.db import migrations, models
+
+import tasks.models
 
 
 def fill_search_text(apps, schema_editor):
@@ -24,72 +25,148 @@ def fill_search_text(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0002_same_plan_references'),
+        ("tasks", "0002_same_plan_references"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmilestone',
-            name='done_by_update',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tasks.progressupdate', verbose_name='完成时的进展记录'),
+            model_name="historicalmilestone",
+            name="done_by_update",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tasks.progressupdate",
+                verbose_name="完成时的进展记录",
+            ),
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='done_by_update',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='milestones_done', to='tasks.progressupdate', verbose_name='完成时的进展记录'),
+            model_name="milestone",
+            name="done_by_update",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="milestones_done",
+                to="tasks.progressupdate",
+                verbose_name="完成时的进展记录",
+            ),
         ),
         migrations.AddField(
-            model_name='progressupdate',
-            name='percent_before',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='原完成百分比'),
+            model_name="progressupdate",
+            name="percent_before",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="原完成百分比"),
         ),
         migrations.AddField(
-            model_name='progressupdate',
-            name='status_before',
-            field=models.CharField(blank=True, choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓')], max_length=16, verbose_name='原状态'),
+            model_name="progressupdate",
+            name="status_before",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_started", "未开始"),
+                    ("in_progress", "进行中"),
+                    ("done", "已完成"),
+                    ("lagging", "滞后"),
+                    ("on_hold", "暂缓"),
+                ],
+                max_length=16,
+                verbose_name="原状态",
+            ),
         ),
         migrations.AddField(
-            model_name='task',
-            name='search_text',
-            field=models.TextField(blank=True, editable=False, verbose_name='检索文本'),
+            model_name="task",
+            name="search_text",
+            field=models.TextField(blank=True, editable=False, verbose_name="检索文本"),
         ),
         migrations.CreateModel(
-            name='HistoricalTask_responsible_users',
+            name="HistoricalTask_responsible_users",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='tasks.historicaltask')),
-                ('task', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tasks.task')),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to="tasks.historicaltask"
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tasks.task",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalTask_responsible_users',
+                "verbose_name": "HistoricalTask_responsible_users",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=tasks.models.evidence_path, verbose_name='文件')),
-                ('original_name', models.CharField(max_length=255, verbose_name='原文件名')),
-                ('kind', models.CharField(max_length=8, verbose_name='类型')),
-                ('content_type', models.CharField(max_length=100, verbose_name='MIME 类型')),
-                ('size', models.PositiveBigIntegerField(verbose_name='大小（字节）')),
-                ('sha256', models.CharField(max_length=64, verbose_name='文件摘要(SHA-256)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='上传时间')),
-                ('progress_update', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tasks.progressupdate', verbose_name='进展记录')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tasks.task', verbose_name='任务')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attachments', to=settings.AUTH_USER_MODEL, verbose_name='上传人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=200, upload_to=tasks.models.evidence_path, verbose_name="文件")),
+                ("original_name", models.CharField(max_length=255, verbose_name="原文件名")),
+                ("kind", models.CharField(max_length=8, verbose_name="类型")),
+                ("content_type", models.CharField(max_length=100, verbose_name="MIME 类型")),
+                ("size", models.PositiveBigIntegerField(verbose_name="大小（字节）")),
+                ("sha256", models.CharField(max_length=64, verbose_name="文件摘要(SHA-256)")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="上传时间")),
+                (
+                    "progress_update",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tasks.progressupdate",
+                        verbose_name="进展记录",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tasks.task",
+                        verbose_name="任务",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attachments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上传人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '佐证材料',
-                'verbose_name_plural': '佐证材料',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['task', '-created_at'], name='attachment_task_created_idx')],
+                "verbose_name": "佐证材料",
+                "verbose_name_plural": "佐证材料",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["task", "-created_at"], name="attachment_task_created_idx")],
             },
         ),
         migrations.RunPython(fill_search_text, migrations.RunPython.noop),

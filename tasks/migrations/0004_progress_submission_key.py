@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0003_progress_reporting'),
+        ("tasks", "0003_progress_reporting"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='progressupdate',
-            name='submission_key',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='提交标识'),
+            model_name="progressupdate",
+            name="submission_key",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="提交标识"),
         ),
         migrations.AddConstraint(
-            model_name='progressupdate',
-            constraint=models.UniqueConstraint(condition=models.Q(('submission_key', ''), _negated=True), fields=('task', 'submission_key'), name='progress_submission_once_per_task'),
+            model_name="progressupdate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("submission_key", ""), _negated=True),
+                fields=("task", "submission_key"),
+                name="progress_submission_once_per_task",
+            ),
         ),
     ]

@@ -53,7 +53,9 @@ def test_anonymous_visitors_are_sent_to_login(client, page):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_staff_see_the_tasks_their_agency_owns_and_no_others(client, staff_a, plan, section, agency_a, agency_b, outside_agency):
+def test_staff_see_the_tasks_their_agency_owns_and_no_others(
+    client, staff_a, plan, section, agency_a, agency_b, outside_agency
+):
     make_task(plan, section, "1", lead=agency_a, heading="甲处牵头的任务")
     make_task(plan, section, "2", lead=agency_b, co_owners=[agency_a], heading="甲处配合的任务")
     make_task(plan, section, "3", lead=outside_agency, heading="与甲处无关的任务")

@@ -324,8 +324,14 @@ def test_the_lockout_page_runs_few_queries(client, security_admin, django_assert
 
     for n in range(60):
         AccessAttempt.objects.create(
-            username=f"user{n}", ip_address="10.0.0.1", failures_since_start=5, user_agent="", get_data="",
-            post_data="", http_accept="", path_info="/accounts/login/",
+            username=f"user{n}",
+            ip_address="10.0.0.1",
+            failures_since_start=5,
+            user_agent="",
+            get_data="",
+            post_data="",
+            http_accept="",
+            path_info="/accounts/login/",
         )
     client.force_login(security_admin)
     with django_assert_max_num_queries(10):

@@ -200,6 +200,7 @@ def test_messages_follow_the_language_the_user_chose(world):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"}, format="multipart")
     response = client.get(f"/api/v1/tasks/{world['tasks']['task_out'].pk}/")
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
-    response = client.post("/api/v1/progress-updates/", {"task": world["tasks"]["task_ab"].pk, "status": "lagging"},
-                           format="json")
+    response = client.post(
+        "/api/v1/progress-updates/", {"task": world["tasks"]["task_ab"].pk, "status": "lagging"}, format="json"
+    )
     assert response.json()["detail"].startswith("To change status, percent or milestones")

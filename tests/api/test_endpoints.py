@@ -39,7 +39,7 @@ def test_any_other_path_or_id_is_a_json_404(api, world, path):
 
 class TestAgencies(EndpointTests):
     url = "/api/v1/agencies/"
-    visible = {persona: ALL_AGENCIES for persona in EVERYONE_SEES}
+    visible = dict.fromkeys(EVERYONE_SEES, ALL_AGENCIES)
     ordering = "name"
     filters = [
         ("staff_lead", lambda w: {"parent": w["agencies"]["commission"].pk}, {"agency_a", "agency_b"}),

@@ -32,7 +32,8 @@ def test_a_progress_report_through_the_page_is_recorded_with_old_and_new_values(
     client.force_login(staff_a)
     # when they report 60 % in progress
     response = client.post(
-        f"/tasks/{task.pk}/report/", {"version": task.version, "status": "in_progress", "percent": 60, "note": "起草"},
+        f"/tasks/{task.pk}/report/",
+        {"version": task.version, "status": "in_progress", "percent": 60, "note": "起草"},
         REMOTE_ADDR="10.1.2.3",
     )
     assert response.status_code == 302
@@ -42,7 +43,10 @@ def test_a_progress_report_through_the_page_is_recorded_with_old_and_new_values(
     change = AuditEvent.objects.get(event_type=EventType.UPDATE, object_type="tasks.task")
     for event in (update, change):
         assert (event.user_id, event.username, event.user_role, event.ip_address) == (
-            staff_a.pk, "staff_a", "staff", "10.1.2.3"
+            staff_a.pk,
+            "staff_a",
+            "staff",
+            "10.1.2.3",
         )
         assert event.request_id == response["X-Request-ID"]
     assert change.object_id == str(task.pk)
@@ -76,7 +80,8 @@ def test_an_admin_edit_is_an_admin_action_and_a_change(client, admin_user, agenc
     client.force_login(admin_user)
     # when the admin renames it in the Django admin
     response = client.post(
-        f"/admin/accounts/agencyalias/{alias.pk}/change/", {"agency": agency_a.pk, "name": "医政医管"},
+        f"/admin/accounts/agencyalias/{alias.pk}/change/",
+        {"agency": agency_a.pk, "name": "医政医管"},
         REMOTE_ADDR="10.3.3.3",
     )
     assert response.status_code == 302
@@ -85,7 +90,10 @@ def test_an_admin_edit_is_an_admin_action_and_a_change(client, admin_user, agenc
     assert change.detail["changes"]["name"] == {"old": "医政处", "new": "医政医管"}
     action = AuditEvent.objects.get(event_type=EventType.ADMIN_ACTION)
     assert (action.user_id, action.ip_address, action.object_type, action.object_id) == (
-        admin_user.pk, "10.3.3.3", "accounts.agencyalias", str(alias.pk)
+        admin_user.pk,
+        "10.3.3.3",
+        "accounts.agencyalias",
+        str(alias.pk),
     )
     assert action.detail["action"] == "修改" and action.request_id == response["X-Request-ID"]
 
@@ -115,7 +123,10 @@ def test_an_export_download_is_recorded(client, leader, task, django_capture_on_
     assert response.status_code == 200
     event = AuditEvent.objects.get(event_type=EventType.EXPORT)
     assert (event.user_id, event.object_type, event.object_id, event.detail["kind"]) == (
-        leader.pk, "dashboards.export", str(export.pk), "ledger"
+        leader.pk,
+        "dashboards.export",
+        str(export.pk),
+        "ledger",
     )
 
 
@@ -129,8 +140,12 @@ def test_an_evidence_download_is_recorded_before_the_file_leaves(client, staff_a
     client.force_login(staff_a)
     client.post(
         f"/tasks/{task.pk}/report/",
-        {"version": task.version, "status": "in_progress", "percent": 10,
-         "files": [SimpleUploadedFile("方案.pdf", pdf)]},
+        {
+            "version": task.version,
+            "status": "in_progress",
+            "percent": 10,
+            "files": [SimpleUploadedFile("方案.pdf", pdf)],
+        },
     )
     attachment = Attachment.objects.get()
     # when the co-owner's staff download it
@@ -153,8 +168,12 @@ def test_no_evidence_file_leaves_when_its_download_cannot_be_recorded(client, st
     client.force_login(staff_a)
     client.post(
         f"/tasks/{task.pk}/report/",
-        {"version": task.version, "status": "in_progress", "percent": 10,
-         "files": [SimpleUploadedFile("方案.pdf", pdf)]},
+        {
+            "version": task.version,
+            "status": "in_progress",
+            "percent": 10,
+            "files": [SimpleUploadedFile("方案.pdf", pdf)],
+        },
     )
     attachment = Attachment.objects.get()
 

@@ -26,7 +26,11 @@ def test_it_records_a_login_with_user_role_address_and_request_id(client, staff_
     assert response.status_code == 302
     event = AuditEvent.objects.get(event_type=EventType.LOGIN)
     assert (event.user_id, event.username, event.user_role, event.ip_address, event.outcome) == (
-        staff_a.pk, "staff_a", "staff", "10.9.8.7", Outcome.SUCCESS
+        staff_a.pk,
+        "staff_a",
+        "staff",
+        "10.9.8.7",
+        Outcome.SUCCESS,
     )
     assert event.request_id == response["X-Request-ID"]
     assert event.get_event_type_display() == "登录成功"

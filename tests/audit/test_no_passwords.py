@@ -47,8 +47,11 @@ def test_secret_fields_are_hidden_in_changes(staff_a, agency_a):
     from notifications.models import Robot
 
     robot = Robot.objects.create(
-        agency=agency_a, kind=Robot._meta.get_field("kind").choices[0][0], name="工作群",
-        webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY-123", secret="SEC-456",
+        agency=agency_a,
+        kind=Robot._meta.get_field("kind").choices[0][0],
+        name="工作群",
+        webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY-123",
+        secret="SEC-456",
     )
     event = AuditEvent.objects.get(object_type="notifications.robot")
     text = str(event.detail)

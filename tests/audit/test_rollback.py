@@ -70,7 +70,13 @@ def test_an_admin_edit_is_not_saved_when_its_audit_record_fails(client, admin_us
 
 
 def test_an_import_is_not_confirmed_when_its_audit_record_fails(
-    client, admin_user, commission, agency_a, agency_b, outside_agency, audit_store_down,
+    client,
+    admin_user,
+    commission,
+    agency_a,
+    agency_b,
+    outside_agency,
+    audit_store_down,
     django_capture_on_commit_callbacks,
 ):
     # given an uploaded and parsed plan
@@ -98,7 +104,9 @@ def test_an_api_write_is_not_saved_when_its_audit_record_fails(staff_a, task, au
     api.force_authenticate(staff_a)
     audit_store_down()
     response = api.post(
-        "/api/v1/progress-updates/", {"task": task.pk, "status": "in_progress", "percent": 45}, format="json",
+        "/api/v1/progress-updates/",
+        {"task": task.pk, "status": "in_progress", "percent": 45},
+        format="json",
         HTTP_IF_MATCH="*",
     )
     assert response.status_code == 500

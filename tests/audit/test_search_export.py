@@ -15,7 +15,7 @@ from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-EVIL = "=HYPERLINK(\"http://evil\")"
+EVIL = '=HYPERLINK("http://evil")'
 
 
 @pytest.fixture
@@ -105,11 +105,13 @@ def test_the_csv_export_has_the_filtered_events_with_formulas_neutralised(audito
     assert rows[0][:3] == ["时间", "事件类型", "结果"]
     assert len(rows) == 2
     assert rows[1][1:3] == ["登录失败", "失败"]
-    assert rows[1][4] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1][4] == '\'=HYPERLINK("http://evil")'
     # and the export is itself recorded, by the auditor, with the filter used
     exported = AuditEvent.objects.get(event_type=EventType.AUDIT_EXPORT)
     assert (exported.user_id, exported.detail["rows"], exported.detail["filters"]) == (
-        auditor.pk, 1, {"outcome": "failure"}
+        auditor.pk,
+        1,
+        {"outcome": "failure"},
     )
 
 
@@ -127,7 +129,7 @@ def test_the_xlsx_export_writes_text_never_formulas(auditor_client, trail):
 
 
 def test_an_audit_admin_cannot_change_anything_through_the_pages(client, commission):
-    auditor = make_user("auditor2", "auditor", commission, **({"person_id": "P-A2"}))
+    auditor = make_user("auditor2", "auditor", commission, person_id="P-A2")
     client.force_login(auditor)
     assert client.post("/audit/").status_code in (403, 405)
     assert client.post("/audit/export/").status_code in (403, 405)

@@ -5,6 +5,7 @@ usage: .venv/bin/python tests/bench/bench_adversarial.py [--size BYTES]
 Prints one line per input: the outcome (tasks found, or the ParseError) and the seconds taken.
 Not a test: tests/workplans/parsing/test_safety.py checks the same inputs for correctness only.
 """
+
 import os
 import sys
 import time
@@ -17,6 +18,7 @@ HEAD = "2023年某市卫生健康工作要点\n一、医疗服务\n1."
 
 def adversarial_inputs(size=200_000):
     """(name, text) pairs of about ``size`` characters each (plus a short header)."""
+
     def fill(unit):
         return (unit * (size // max(1, len(unit)) + 1))[:size]
 
@@ -61,21 +63,32 @@ def adversarial_inputs(size=200_000):
         ("document numbers", fill("卫发〔2023〕")),
         ("suffix words", "覆盖率" + fill("分别") + "达到90%"),
     ]
-    return singles + [(name + " (in an item)", item(text)) for name, text in singles] + [
-        ("numbered lines", "".join("%d.推进第%d项工作。\n" % (i % 1000, i) for i in range(size // 12))),
-        ("section lines", "".join("(%s)重点\n" % "一二三四五六七八九十"[i % 10] for i in range(size // 5))),
-        ("blank lines", fill("\n")),
-        ("lines of ?", fill("? ?\n")),
-        ("many short items with targets",
-         "".join("%d.新增床位%d张，覆盖率达到%d%%。(市卫生健康委)\n" % (i % 999 + 1, i, i % 100)
-                 for i in range(size // 30))),
-        ("HTML nesting", fill("<div>")),
-        ("HTML tags", "<html><body>" + fill("<p>1.推进</p>")),
-        ("CSV one long field", '"' + fill("任务")),
-        ("CSV section rows", "序号,重点任务,牵头单位\n" + "".join("一、领域%d\n" % i for i in range(size // 8))),
-        ("CSV task rows", "序号,重点任务,牵头单位,完成时限\n"
-         + "".join("%d,推进工作%d,市卫生健康委,2023年13月\n" % (i, i) for i in range(size // 30))),
-    ]
+    return (
+        singles
+        + [(name + " (in an item)", item(text)) for name, text in singles]
+        + [
+            ("numbered lines", "".join("%d.推进第%d项工作。\n" % (i % 1000, i) for i in range(size // 12))),
+            ("section lines", "".join("(%s)重点\n" % "一二三四五六七八九十"[i % 10] for i in range(size // 5))),
+            ("blank lines", fill("\n")),
+            ("lines of ?", fill("? ?\n")),
+            (
+                "many short items with targets",
+                "".join(
+                    "%d.新增床位%d张，覆盖率达到%d%%。(市卫生健康委)\n" % (i % 999 + 1, i, i % 100)
+                    for i in range(size // 30)
+                ),
+            ),
+            ("HTML nesting", fill("<div>")),
+            ("HTML tags", "<html><body>" + fill("<p>1.推进</p>")),
+            ("CSV one long field", '"' + fill("任务")),
+            ("CSV section rows", "序号,重点任务,牵头单位\n" + "".join("一、领域%d\n" % i for i in range(size // 8))),
+            (
+                "CSV task rows",
+                "序号,重点任务,牵头单位,完成时限\n"
+                + "".join("%d,推进工作%d,市卫生健康委,2023年13月\n" % (i, i) for i in range(size // 30)),
+            ),
+        ]
+    )
 
 
 def main(argv):

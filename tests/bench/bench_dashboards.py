@@ -25,6 +25,7 @@ bench_staff_pages.py does; the rollup and the exports are called in-process too 
 run_export), with their queries timed client-side. The rows the rollup writes for today and
 the export rows and files are removed afterwards, so every run starts from the same data.
 """
+
 import argparse
 import bisect
 import datetime
@@ -58,8 +59,12 @@ def plan_specs(year: int, n_plans: int) -> list[tuple[int, str, int]]:
     still active, a few archived."""
     last_year_active, archived = round(n_plans * 0.04), round(n_plans * 0.015)
     current = n_plans - last_year_active - 2 * archived
-    return [(year, "active", current), (year - 1, "active", last_year_active),
-            (year - 1, "archived", archived), (year - 2, "archived", archived)]
+    return [
+        (year, "active", current),
+        (year - 1, "active", last_year_active),
+        (year - 1, "archived", archived),
+        (year - 2, "archived", archived),
+    ]
 
 
 class Generator(staff.Generator):
@@ -92,8 +97,23 @@ class Generator(staff.Generator):
                 edition = "旧版" if status == "archived" else "第"
                 theme = staff.PLAN_THEMES[k % len(staff.PLAN_THEMES)]
                 title = f"{year}年{staff.CITY}{theme}（{edition}{k + 1}号）"
-                plans.append((plan_id, title, year, issuer, f"澄卫发〔{year}〕{k + 1}号", datetime.date(year, 1, 10),
-                              status, cycle, 25, "", "", staff.iso(created), staff.iso(created)))
+                plans.append(
+                    (
+                        plan_id,
+                        title,
+                        year,
+                        issuer,
+                        f"澄卫发〔{year}〕{k + 1}号",
+                        datetime.date(year, 1, 10),
+                        status,
+                        cycle,
+                        25,
+                        "",
+                        "",
+                        staff.iso(created),
+                        staff.iso(created),
+                    )
+                )
                 subsections = []
                 for p, part in enumerate(["第一部分", "第二部分", "第三部分"]):
                     top = section_id
@@ -106,11 +126,29 @@ class Generator(staff.Generator):
                         section_id += 1
                 self.plan_info.append((plan_id, year, status, created, subsections))
                 plan_id += 1
-        staff.copy_rows(self.cur, "workplans_plan", [
-            "id", "title", "year", "issuer_id", "doc_number", "issued_on", "status", "reporting_cycle",
-            "report_due_day", "source_file", "source_sha256", "created_at", "updated_at"], plans)
-        staff.copy_rows(self.cur, "workplans_section", ["id", "plan_id", "parent_id", "label", "title", "order"],
-                        sections)
+        staff.copy_rows(
+            self.cur,
+            "workplans_plan",
+            [
+                "id",
+                "title",
+                "year",
+                "issuer_id",
+                "doc_number",
+                "issued_on",
+                "status",
+                "reporting_cycle",
+                "report_due_day",
+                "source_file",
+                "source_sha256",
+                "created_at",
+                "updated_at",
+            ],
+            plans,
+        )
+        staff.copy_rows(
+            self.cur, "workplans_section", ["id", "plan_id", "parent_id", "label", "title", "order"], sections
+        )
         self.log("plans, sections", len(plans) + len(sections), started)
 
     def indicator_counts(self) -> list[int]:
@@ -148,24 +186,44 @@ class Generator(staff.Generator):
                     found = min(bisect.bisect_left(stamps, staff.at(day) - 14 * 86400), len(updates) - 1)
                     done_by, ts, _ = updates[found]
                     done_on = staff.local_date(ts)
-                milestones.append((milestone_id, task_id, day, rng.choice(staff.MILESTONE_TEXTS), done_on, done_by,
-                                   order))
+                milestones.append(
+                    (milestone_id, task_id, day, rng.choice(staff.MILESTONE_TEXTS), done_on, done_by, order)
+                )
                 milestone_id += 1
             for order in range(n_indicators):
                 name, comparator, unit = rng.choice(staff.INDICATOR_KINDS)
                 target = Decimal(rng.randint(80, 98)) if unit == "%" else Decimal(rng.randint(5, 20))
                 baseline = (target - rng.randint(3, 10)) if comparator == ">=" else (target + rng.randint(1, 5))
-                indicators.append((indicator_id, plan_id, task_id, f"{rng.choice(staff.TOPICS)}{name}", comparator,
-                                   f"{target:.4f}", unit, None if rng.random() < 0.7 else datetime.date(year, 12, 31),
-                                   f"{baseline:.4f}", order))
+                indicators.append(
+                    (
+                        indicator_id,
+                        plan_id,
+                        task_id,
+                        f"{rng.choice(staff.TOPICS)}{name}",
+                        comparator,
+                        f"{target:.4f}",
+                        unit,
+                        None if rng.random() < 0.7 else datetime.date(year, 12, 31),
+                        f"{baseline:.4f}",
+                        order,
+                    )
+                )
                 indicator_tasks.append((plan_id, year, task_id, owners[0], target))
                 indicator_id += 1
-        staff.copy_rows(self.cur, "tasks_milestone", ["id", "task_id", "due_on", "text", "done_on",
-                                                      "done_by_update_id", "order"], milestones)
+        staff.copy_rows(
+            self.cur,
+            "tasks_milestone",
+            ["id", "task_id", "due_on", "text", "done_on", "done_by_update_id", "order"],
+            milestones,
+        )
         self.log("milestones", len(milestones), started)
         started = time.perf_counter()
-        staff.copy_rows(self.cur, "indicators_indicator", ["id", "plan_id", "task_id", "name", "comparator", "target",
-                                                           "unit", "due_on", "baseline", "order"], indicators)
+        staff.copy_rows(
+            self.cur,
+            "indicators_indicator",
+            ["id", "plan_id", "task_id", "name", "comparator", "target", "unit", "due_on", "baseline", "order"],
+            indicators,
+        )
         self.log("indicators", len(indicators), started)
 
         started = time.perf_counter()
@@ -188,19 +246,52 @@ class Generator(staff.Generator):
                     as_of = first + datetime.timedelta(days=rng.randint(0, (last - first).days))
                     ts = staff.at(as_of, 15)
                 value = float(target) * rng.uniform(0.75, 1.1)
-                readings.append((reading_id, plan_id, ind_id, f"{value:.4f}", as_of, reporter, "", update_id,
-                                 staff.iso(ts)))
+                readings.append(
+                    (reading_id, plan_id, ind_id, f"{value:.4f}", as_of, reporter, "", update_id, staff.iso(ts))
+                )
                 reading_id += 1
-        staff.copy_rows(self.cur, "indicators_reading", ["id", "plan_id", "indicator_id", "value", "as_of",
-                                                         "reporter_id", "note", "progress_update_id", "created_at"],
-                        readings)
+        staff.copy_rows(
+            self.cur,
+            "indicators_reading",
+            [
+                "id",
+                "plan_id",
+                "indicator_id",
+                "value",
+                "as_of",
+                "reporter_id",
+                "note",
+                "progress_update_id",
+                "created_at",
+            ],
+            readings,
+        )
         self.log("readings", len(readings), started)
         del self.task_updates
 
 
-SNAPSHOT_COLUMNS = ["day", "scope", "plan_id", "section_id", "agency_id", "tasks", "not_started", "in_progress",
-                    "done", "lagging", "on_hold", "overdue", "at_risk", "mean_percent", "indicators",
-                    "indicators_met", "indicators_missed", "reported", "report_due", "created_at"]
+SNAPSHOT_COLUMNS = [
+    "day",
+    "scope",
+    "plan_id",
+    "section_id",
+    "agency_id",
+    "tasks",
+    "not_started",
+    "in_progress",
+    "done",
+    "lagging",
+    "on_hold",
+    "overdue",
+    "at_risk",
+    "mean_percent",
+    "indicators",
+    "indicators_met",
+    "indicators_missed",
+    "reported",
+    "report_due",
+    "created_at",
+]
 
 # One day's snapshot rows as rollup_day writes them (plan, section with tasks, plan x owner
 # agency), figures from the tasks as stored; at_risk and reported approximate the real rules.
@@ -239,14 +330,17 @@ SELECT * FROM (
     SELECT 'agency', t.plan_id, NULL, o.agency_id, {figures}
     FROM t JOIN tasks_taskowner o ON o.task_id = t.id GROUP BY t.plan_id, o.agency_id
 ) AS rows ORDER BY plan_id, CASE scope WHEN 'plan' THEN 0 WHEN 'section' THEN 1 ELSE 2 END, section_id, agency_id
-""".replace("{figures}", """
+""".replace(
+    "{figures}",
+    """
         count(*) AS tasks, count(*) FILTER (WHERE status = 'not_started') AS not_started,
         count(*) FILTER (WHERE status = 'in_progress') AS in_progress, count(*) FILTER (WHERE status = 'done') AS done,
         count(*) FILTER (WHERE status = 'lagging') AS lagging, count(*) FILTER (WHERE status = 'on_hold') AS on_hold,
         count(*) FILTER (WHERE overdue) AS overdue, count(*) FILTER (WHERE amber) AS at_risk,
         round(avg(percent), 2) AS mean_percent, sum(ind_n)::int AS indicators, sum(ind_met)::int AS indicators_met,
         sum(ind_missed)::int AS indicators_missed, count(*) FILTER (WHERE reported) AS reported,
-        count(*) FILTER (WHERE due) AS report_due""")
+        count(*) FILTER (WHERE due) AS report_due""",
+)
 
 # The same rows on an earlier day: a share f (0..1] of the year's progress made by then.
 SNAPSHOT_INSERT_SQL = """
@@ -267,15 +361,23 @@ def make_snapshots(cursor, today: datetime.date, days: int) -> int:
 
     started = time.perf_counter()
     elapsed = (today - datetime.date(today.year, 1, 1)).days / 365
-    cursor.execute(SNAPSHOT_DAY_SQL, {
-        "today": today, "pace": max(0, round(100 * elapsed) - 20),
-        "month_start": cycle_for("monthly", 28, today).start, "quarter_start": cycle_for("quarterly", 28, today).start,
-    })
-    cursor.execute("SELECT count(*), count(*) FILTER (WHERE scope = 'plan'), count(*) FILTER (WHERE scope = 'section'),"
-                   " count(*) FILTER (WHERE scope = 'agency') FROM bench_snapshot_day")
+    cursor.execute(
+        SNAPSHOT_DAY_SQL,
+        {
+            "today": today,
+            "pace": max(0, round(100 * elapsed) - 20),
+            "month_start": cycle_for("monthly", 28, today).start,
+            "quarter_start": cycle_for("quarterly", 28, today).start,
+        },
+    )
+    cursor.execute(
+        "SELECT count(*), count(*) FILTER (WHERE scope = 'plan'), count(*) FILTER (WHERE scope = 'section'),"
+        " count(*) FILTER (WHERE scope = 'agency') FROM bench_snapshot_day"
+    )
     per_day, plans, sections, agencies = cursor.fetchone()
-    print(f"  snapshot rows per day: {per_day:,} ({plans:,} plan, {sections:,} section, {agencies:,} agency)",
-          flush=True)
+    print(
+        f"  snapshot rows per day: {per_day:,} ({plans:,} plan, {sections:,} section, {agencies:,} agency)", flush=True
+    )
 
     cursor.execute("""SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
                       JOIN pg_class c ON c.oid = i.indexrelid
@@ -300,8 +402,10 @@ def make_snapshots(cursor, today: datetime.date, days: int) -> int:
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
     for _name, definition in indexes:
         cursor.execute(definition)
-    print(f"  {f'snapshot indexes ({len(indexes)})':<34} {'':>10}       {time.perf_counter() - started:6.1f} s",
-          flush=True)
+    print(
+        f"  {f'snapshot indexes ({len(indexes)})':<34} {'':>10}       {time.perf_counter() - started:6.1f} s",
+        flush=True,
+    )
     return total
 
 
@@ -323,23 +427,39 @@ def generate(params: dict, now: datetime.datetime) -> float:
         if superuser:
             # Foreign keys checked in bulk below instead of row by row during the load.
             cursor.execute("SET LOCAL session_replication_role = replica")
-        Generator(cursor, n_plans=params["plans"], n_indicators=params["indicators"], n_tasks=params["tasks"],
-                  n_updates=params["updates"], n_readings=params["readings"], seed=params["seed"], now=now).run()
+        Generator(
+            cursor,
+            n_plans=params["plans"],
+            n_indicators=params["indicators"],
+            n_tasks=params["tasks"],
+            n_updates=params["updates"],
+            n_readings=params["readings"],
+            seed=params["seed"],
+            now=now,
+        ).run()
         snapshots = make_snapshots(cursor, today, params["snapshot_days"])
         if superuser:
             cursor.execute("SET LOCAL session_replication_role = origin")
             staff.check_references(cursor)
-            for column, target in (("plan_id", "workplans_plan"), ("section_id", "workplans_section"),
-                                   ("agency_id", "accounts_agency")):
-                cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT {column} AS id FROM bench_snapshot_day) c "
-                               f"WHERE c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} p WHERE p.id = c.id)")
+            for column, target in (
+                ("plan_id", "workplans_plan"),
+                ("section_id", "workplans_section"),
+                ("agency_id", "accounts_agency"),
+            ):
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT DISTINCT {column} AS id FROM bench_snapshot_day) c "
+                    f"WHERE c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} p WHERE p.id = c.id)"
+                )
                 assert cursor.fetchone()[0] == 0, f"a snapshot's {column} points to no {target}"
         for statement in connection.ops.sequence_reset_sql(no_style(), staff.app_models()):
             cursor.execute(statement)
-        cursor.execute(f"CREATE TABLE {MARKER_TABLE} (key text PRIMARY KEY, params jsonb NOT NULL, "
-                       "made_on date NOT NULL, snapshots bigint NOT NULL, made_at timestamptz)")
-        cursor.execute(f"INSERT INTO {MARKER_TABLE} VALUES ('data', %s, %s, %s, now())",
-                       [json.dumps(params), today, snapshots])
+        cursor.execute(
+            f"CREATE TABLE {MARKER_TABLE} (key text PRIMARY KEY, params jsonb NOT NULL, "
+            "made_on date NOT NULL, snapshots bigint NOT NULL, made_at timestamptz)"
+        )
+        cursor.execute(
+            f"INSERT INTO {MARKER_TABLE} VALUES ('data', %s, %s, %s, now())", [json.dumps(params), today, snapshots]
+        )
     load = time.perf_counter() - started
     step = time.perf_counter()
     with connection.cursor() as cursor:
@@ -359,9 +479,12 @@ def data_is_current(cursor, params: dict) -> bool:
     marker, made_on, snapshots = row
     if (marker if isinstance(marker, dict) else json.loads(marker)) != params:
         return False
-    cursor.execute("""SELECT (SELECT count(*) FROM workplans_plan), (SELECT count(*) FROM tasks_task),
+    cursor.execute(
+        """SELECT (SELECT count(*) FROM workplans_plan), (SELECT count(*) FROM tasks_task),
                              (SELECT count(*) FROM indicators_indicator), (SELECT count(*) FROM tasks_progressupdate),
-                             (SELECT count(*) FROM dashboards_snapshot WHERE day < %s)""", [made_on])
+                             (SELECT count(*) FROM dashboards_snapshot WHERE day < %s)""",
+        [made_on],
+    )
     return cursor.fetchone() == (params["plans"], params["tasks"], params["indicators"], params["updates"], snapshots)
 
 
@@ -375,10 +498,12 @@ def scope_task_counts(cursor, year: int) -> dict[int, tuple[int, int]]:
     counts = {}
     for agency in Agency.objects.order_by("pk"):
         scope = sorted(agency.descendant_ids())
-        cursor.execute("""SELECT count(*) FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id
+        cursor.execute(
+            """SELECT count(*) FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id
                           WHERE p.year = %s AND p.status <> 'draft' AND EXISTS (
                               SELECT 1 FROM tasks_taskowner o WHERE o.task_id = t.id AND o.agency_id = ANY(%s))""",
-                       [year, scope])
+            [year, scope],
+        )
         counts[agency.pk] = (len(scope), cursor.fetchone()[0])
     return counts
 
@@ -386,8 +511,12 @@ def scope_task_counts(cursor, year: int) -> dict[int, tuple[int, int]]:
 def leader_of(agency_id: int):
     from accounts.models import User
 
-    return User.objects.select_related("agency").filter(agency_id=agency_id, role="leader", is_active=True) \
-        .order_by("pk").first()
+    return (
+        User.objects.select_related("agency")
+        .filter(agency_id=agency_id, role="leader", is_active=True)
+        .order_by("pk")
+        .first()
+    )
 
 
 def pick_subjects(counts: dict[int, tuple[int, int]]):
@@ -455,8 +584,10 @@ def print_slowest(log: QueryLog, show: int, chars: int, explain_too: bool) -> No
 
 
 def load_note() -> str:
-    return (f"load average {', '.join(f'{n:.1f}' for n in os.getloadavg())} on {os.cpu_count()} CPUs: "
-            "other work on the machine inflates the figures")
+    return (
+        f"load average {', '.join(f'{n:.1f}' for n in os.getloadavg())} on {os.cpu_count()} CPUs: "
+        "other work on the machine inflates the figures"
+    )
 
 
 TREND_POINTS_SQL = """
@@ -491,8 +622,10 @@ def measure_dashboards(args, subjects) -> list:
     from django.core.cache import cache
     from django.test import Client
 
-    print(f"\n== /dashboard/: {args.warmup} warm-up + {args.runs} timed requests each, then one with its queries "
-          f"recorded ({load_note()})")
+    print(
+        f"\n== /dashboard/: {args.warmup} warm-up + {args.runs} timed requests each, then one with its queries "
+        f"recorded ({load_note()})"
+    )
     results = []
     for label, user in subjects:
         client = Client()
@@ -508,10 +641,12 @@ def measure_dashboards(args, subjects) -> list:
         results.append((label, result))
         print(f"\n{label}: {user.username}")
         print(f"  first request, nothing cached: {cold_ms:.0f} ms (then shared for the cache's lifetime)")
-        print(f"  median {result['median']:.1f} ms, p95 {result['p95']:.1f} ms, best {result['best']:.1f} ms; "
-              f"{result['queries']} queries; SQL {result['client_sql_ms']:.1f} ms client-side, "
-              f"{result['server_sql_ms']:.1f} ms server-side, of a {result['captured_ms']:.1f} ms request; "
-              f"{result['bytes'] / 1024:.0f} KB of HTML")
+        print(
+            f"  median {result['median']:.1f} ms, p95 {result['p95']:.1f} ms, best {result['best']:.1f} ms; "
+            f"{result['queries']} queries; SQL {result['client_sql_ms']:.1f} ms client-side, "
+            f"{result['server_sql_ms']:.1f} ms server-side, of a {result['captured_ms']:.1f} ms request; "
+            f"{result['bytes'] / 1024:.0f} KB of HTML"
+        )
         slowest_ms, _ = result["selects"][0] if result["selects"] else (0.0, "")
         result["slowest_ms"] = slowest_ms
         for ms, sql in result["selects"][: args.show]:
@@ -531,13 +666,16 @@ def measure_rollup(args, today: datetime.date) -> dict:
 
     def day_rows():
         with connection.cursor() as cursor:
-            cursor.execute("""SELECT count(*), count(*) FILTER (WHERE scope = 'plan'),
+            cursor.execute(
+                """SELECT count(*), count(*) FILTER (WHERE scope = 'plan'),
                                      count(*) FILTER (WHERE scope = 'section'), count(*) FILTER (WHERE scope = 'agency'),
                                      md5(string_agg(concat_ws(',', scope, plan_id, section_id, agency_id, tasks,
                                          not_started, in_progress, done, lagging, on_hold, overdue, at_risk,
                                          mean_percent, indicators, indicators_met, indicators_missed, reported,
                                          report_due), ';' ORDER BY scope, plan_id, section_id, agency_id))
-                              FROM dashboards_snapshot WHERE day = %s""", [today])
+                              FROM dashboards_snapshot WHERE day = %s""",
+                [today],
+            )
             return cursor.fetchone()
 
     print(f"\n== rollup_day({today}) for every active plan ({load_note()})")
@@ -550,14 +688,18 @@ def measure_rollup(args, today: datetime.date) -> dict:
         rows = day_rows()
         runs.append({"seconds": seconds, "written": written, "rows": rows, "log": log})
         what = "nothing stored for the day yet" if n == 1 else "replacing the first run's rows"
-        print(f"\nrun {n} ({what}): {seconds:.1f} s, {written:,} rows written; {len(log.queries)} queries, "
-              f"{log.total_ms / 1000:.1f} s of SQL client-side")
+        print(
+            f"\nrun {n} ({what}): {seconds:.1f} s, {written:,} rows written; {len(log.queries)} queries, "
+            f"{log.total_ms / 1000:.1f} s of SQL client-side"
+        )
         print(f"  stored for {today}: {rows[0]:,} rows ({rows[1]:,} plan, {rows[2]:,} section, {rows[3]:,} agency)")
         print_slowest(log, args.show, args.sql_chars, explain_too=args.explain or seconds > ROLLUP_TARGET_S)
     first, second = runs[0]["rows"], runs[1]["rows"]
     same = first == second and runs[0]["written"] == runs[1]["written"] == first[0]
-    print(f"\nidempotent: {'yes' if same else 'NO'} — run 1 left {first[0]:,} rows, run 2 left {second[0]:,}; "
-          f"contents {'identical' if first[4] == second[4] else 'DIFFERENT'} (md5 of the rows)")
+    print(
+        f"\nidempotent: {'yes' if same else 'NO'} — run 1 left {first[0]:,} rows, run 2 left {second[0]:,}; "
+        f"contents {'identical' if first[4] == second[4] else 'DIFFERENT'} (md5 of the rows)"
+    )
     if not args.keep:
         Snapshot.objects.filter(day=today).delete()
         print(f"  (the rows of {today} removed again: the next run starts from the same data; --keep to keep them)")
@@ -578,9 +720,11 @@ def measure_exports(args, user, year: int) -> dict:
         export.refresh_from_db()
         size = default_storage.size(export.file.name) if export.file else 0
         results[kind.value] = {"seconds": seconds, "rows": export.done_rows, "bytes": size, "outcome": outcome}
-        print(f"\n{export.get_kind_display()}: {outcome}, {seconds:.1f} s, {export.done_rows:,} tasks, "
-              f"{size / 1024 / 1024:.1f} MB ({export.filename}); {len(log.queries)} queries, "
-              f"{log.total_ms / 1000:.1f} s of SQL client-side")
+        print(
+            f"\n{export.get_kind_display()}: {outcome}, {seconds:.1f} s, {export.done_rows:,} tasks, "
+            f"{size / 1024 / 1024:.1f} MB ({export.filename}); {len(log.queries)} queries, "
+            f"{log.total_ms / 1000:.1f} s of SQL client-side"
+        )
         if outcome != "done":
             print(f"  error: {export.error}")
         print_slowest(log, args.show, args.sql_chars, explain_too=args.explain)
@@ -604,8 +748,11 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--show", type=int, default=3, help="slowest queries shown per measurement")
     parser.add_argument("--sql-chars", type=int, default=400, help="SQL shown per query, in characters")
-    parser.add_argument("--explain", action="store_true",
-                        help="EXPLAIN ANALYZE the slowest queries everywhere (by default: of missed targets only)")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="EXPLAIN ANALYZE the slowest queries everywhere (by default: of missed targets only)",
+    )
     parser.add_argument("--explain-count", type=int, default=3, help="queries EXPLAINed per failing dashboard")
     parser.add_argument("--keep", action="store_true", help="keep the snapshot rows the rollup writes for today")
     parser.add_argument("--skip", nargs="*", default=[], choices=["dashboard", "rollup", "export"])
@@ -627,20 +774,32 @@ def main():
     from accounts.models import User
 
     call_command("migrate", verbosity=0, interactive=False)
-    print(f"database: {connection.vendor} {connection.pg_version // 10000} ({connection.settings_dict['NAME']}), "
-          f"DEBUG={settings.DEBUG}")
+    print(
+        f"database: {connection.vendor} {connection.pg_version // 10000} ({connection.settings_dict['NAME']}), "
+        f"DEBUG={settings.DEBUG}"
+    )
 
     # The staff benchmark's generator version too: a change to the generator we borrow regenerates.
-    params = {"version": GENERATOR_VERSION, "staff_version": staff.GENERATOR_VERSION, "plans": args.plans, "tasks": args.tasks, "updates": args.updates,
-              "indicators": args.indicators, "readings": args.readings, "snapshot_days": args.snapshot_days,
-              "seed": args.seed}
+    params = {
+        "version": GENERATOR_VERSION,
+        "staff_version": staff.GENERATOR_VERSION,
+        "plans": args.plans,
+        "tasks": args.tasks,
+        "updates": args.updates,
+        "indicators": args.indicators,
+        "readings": args.readings,
+        "snapshot_days": args.snapshot_days,
+        "seed": args.seed,
+    }
     with connection.cursor() as cursor:
         current = not args.rebuild and data_is_current(cursor, params)
     if current:
         print("data: reusing the existing data set (--rebuild to regenerate)")
     else:
-        print(f"data: generating {args.plans:,} plans, {args.tasks:,} tasks, {args.updates:,} progress updates, "
-              f"{args.indicators:,} indicators, {args.readings:,} readings, {args.snapshot_days} days of snapshots …")
+        print(
+            f"data: generating {args.plans:,} plans, {args.tasks:,} tasks, {args.updates:,} progress updates, "
+            f"{args.indicators:,} indicators, {args.readings:,} readings, {args.snapshot_days} days of snapshots …"
+        )
         seconds = generate(params, timezone.now())
         print(f"data: generated in {seconds:.1f} s")
         connection.close()
@@ -648,7 +807,8 @@ def main():
     today = timezone.localdate()
     year = today.year
     with connection.cursor() as cursor:
-        cursor.execute("""SELECT (SELECT count(*) FROM accounts_agency), (SELECT count(*) FROM accounts_user),
+        cursor.execute(
+            """SELECT (SELECT count(*) FROM accounts_agency), (SELECT count(*) FROM accounts_user),
                                  (SELECT count(*) FROM workplans_plan WHERE status = 'active'),
                                  (SELECT count(*) FROM workplans_plan WHERE status = 'active' AND year = %s),
                                  (SELECT count(*) FROM workplans_plan WHERE status = 'archived'),
@@ -657,30 +817,61 @@ def main():
                                  (SELECT count(*) FROM indicators_reading), (SELECT count(*) FROM tasks_progressupdate),
                                  (SELECT count(*) FROM dashboards_snapshot),
                                  (SELECT count(DISTINCT day) FROM dashboards_snapshot),
-                                 pg_size_pretty(pg_total_relation_size('dashboards_snapshot'))""", [year])
+                                 pg_size_pretty(pg_total_relation_size('dashboards_snapshot'))""",
+            [year],
+        )
         counts = cursor.fetchone()
-        print("      " + ", ".join(f"{n:,} {label}" for n, label in zip(counts[:-1], [
-            "agencies", "users", "active plans", f"of them of {year}", "archived plans", "sections", "tasks",
-            "task owners", "indicators", "readings", "progress updates", "snapshot rows", "snapshot days"],
-            strict=True)) + f" (snapshot table and indexes: {counts[-1]})")
+        print(
+            "      "
+            + ", ".join(
+                f"{n:,} {label}"
+                for n, label in zip(
+                    counts[:-1],
+                    [
+                        "agencies",
+                        "users",
+                        "active plans",
+                        f"of them of {year}",
+                        "archived plans",
+                        "sections",
+                        "tasks",
+                        "task owners",
+                        "indicators",
+                        "readings",
+                        "progress updates",
+                        "snapshot rows",
+                        "snapshot days",
+                    ],
+                    strict=True,
+                )
+            )
+            + f" (snapshot table and indexes: {counts[-1]})"
+        )
         scope_counts = scope_task_counts(cursor, year)
     top, mid, ledger_agency = pick_subjects(scope_counts)
     subjects = []
     for label, agency_id in (("leader, top agency", top), ("leader, mid-size department", mid)):
         user = leader_of(agency_id)
         n_agencies, n_tasks = scope_counts[agency_id]
-        print(f"{label}: {user.username} of {user.agency.name} — {n_agencies} agencies in scope, "
-              f"{n_tasks:,} tasks of {year}")
+        print(
+            f"{label}: {user.username} of {user.agency.name} — {n_agencies} agencies in scope, "
+            f"{n_tasks:,} tasks of {year}"
+        )
         subjects.append((label, user))
     admin = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id "
-                       "WHERE p.year = %s AND p.status <> 'draft'", [year])
+        cursor.execute(
+            "SELECT count(*) FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id "
+            "WHERE p.year = %s AND p.status <> 'draft'",
+            [year],
+        )
         print(f"admin: {admin.username} — every agency, {cursor.fetchone()[0]:,} tasks of {year}")
     subjects.append(("admin", admin))
     exporter = leader_of(ledger_agency)
-    print(f"ledger: {exporter.username} of {exporter.agency.name} — {scope_counts[ledger_agency][0]} agencies in "
-          f"scope, {scope_counts[ledger_agency][1]:,} tasks of {year} (the scope nearest {LEDGER_TASKS:,} tasks)")
+    print(
+        f"ledger: {exporter.username} of {exporter.agency.name} — {scope_counts[ledger_agency][0]} agencies in "
+        f"scope, {scope_counts[ledger_agency][1]:,} tasks of {year} (the scope nearest {LEDGER_TASKS:,} tasks)"
+    )
 
     ensure_trend_points()
     dashboards = measure_dashboards(args, subjects) if "dashboard" not in args.skip else []
@@ -691,22 +882,25 @@ def main():
     print(f"\n{'measurement':<52} {'result':>14}  target")
     for label, result in dashboards:
         verdict = "PASS" if result["median"] <= DASHBOARD_TARGET_MS else "FAIL"
-        print(f"{'/dashboard/ median, ' + label:<52} {result['median']:>11.1f} ms  ≤ {DASHBOARD_TARGET_MS:.0f} ms "
-              f"{verdict} (p95 {result['p95']:.0f} ms, {result['queries']} queries, slowest "
-              f"{result['slowest_ms']:.0f} ms)")
+        print(
+            f"{'/dashboard/ median, ' + label:<52} {result['median']:>11.1f} ms  ≤ {DASHBOARD_TARGET_MS:.0f} ms "
+            f"{verdict} (p95 {result['p95']:.0f} ms, {result['queries']} queries, slowest "
+            f"{result['slowest_ms']:.0f} ms)"
+        )
         print(f"{'/dashboard/ first look, nothing cached, ' + label:<52} {result['cold_ms']:>11.0f} ms  no target")
     if rollup:
         for n, run in enumerate(rollup["runs"], 1):
             verdict = "PASS" if run["seconds"] <= ROLLUP_TARGET_S else "FAIL"
-            print(f"{f'rollup_day, run {n}':<52} {run['seconds']:>12.1f} s  ≤ {ROLLUP_TARGET_S:.0f} s {verdict} "
-                  f"({run['written']:,} rows)")
+            print(
+                f"{f'rollup_day, run {n}':<52} {run['seconds']:>12.1f} s  ≤ {ROLLUP_TARGET_S:.0f} s {verdict} "
+                f"({run['written']:,} rows)"
+            )
         print(f"{'rollup_day run twice leaves one set of rows':<52} {'yes' if rollup['idempotent'] else 'NO':>14}")
     for kind, label in (("ledger", "ledger (xlsx)"), ("bulletin", "bulletin (docx)")):
         if kind in exports:
             r = exports[kind]
             what = f"{label}, {r['rows']:,} tasks"
-            print(f"{what:<52} {r['seconds']:>12.1f} s  no target "
-                  f"({r['bytes'] / 1024 / 1024:.1f} MB, {r['outcome']})")
+            print(f"{what:<52} {r['seconds']:>12.1f} s  no target ({r['bytes'] / 1024 / 1024:.1f} MB, {r['outcome']})")
     failed = [kind for kind, r in exports.items() if r["outcome"] != "done"]
     if failed or (rollup and not rollup["idempotent"]):
         sys.exit(1)

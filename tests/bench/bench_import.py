@@ -5,6 +5,7 @@ Run by hand (not a test). Target: 150 tasks in at most 1 s on PostgreSQL.
 usage: [DATABASE_URL=postgres://postgres@127.0.0.1:5432/workplans_bench] \\
        .venv/bin/python tests/bench/bench_import.py [--tasks 150] [--runs 5]
 """
+
 import argparse
 import os
 import statistics
@@ -18,16 +19,42 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 CITY = "澄江市"
 DEPARTMENTS = [
-    ("医政医管处", ["醫政醫管處"]), ("疾病预防控制处", ["疾控处"]), ("基层卫生健康处", []), ("妇幼健康处", []),
-    ("老龄健康处", []), ("规划发展与信息化处", ["规划信息处"]), ("财务处", []), ("人事处", []),
-    ("中医药管理处", []), ("药物政策与基本药物制度处", ["药政处"]), ("职业健康处", []), ("综合监督处", []),
+    ("医政医管处", ["醫政醫管處"]),
+    ("疾病预防控制处", ["疾控处"]),
+    ("基层卫生健康处", []),
+    ("妇幼健康处", []),
+    ("老龄健康处", []),
+    ("规划发展与信息化处", ["规划信息处"]),
+    ("财务处", []),
+    ("人事处", []),
+    ("中医药管理处", []),
+    ("药物政策与基本药物制度处", ["药政处"]),
+    ("职业健康处", []),
+    ("综合监督处", []),
 ]
 PARTNERS = ["澄江市医疗保障局", "澄江市教育局", "澄江市民政局", "澄江市财政局", "澄江市市场监督管理局"]
 # How plans write them: short forms, the other script, the city dropped.
 OWNER_SPELLINGS = [
-    "医政医管处", "醫政醫管處", "疾控处", "基层卫生健康处", "妇幼健康处", "老龄健康处", "规划信息处", "财务处", "人事处",
-    "中医药管理处", "药政处", "职业健康处", "综合监督处", "市卫生健康委", "市衛生健康委", "市医疗保障局", "市教育局",
-    "市民政局", "市财政局", "市市场监督管理局",
+    "医政医管处",
+    "醫政醫管處",
+    "疾控处",
+    "基层卫生健康处",
+    "妇幼健康处",
+    "老龄健康处",
+    "规划信息处",
+    "财务处",
+    "人事处",
+    "中医药管理处",
+    "药政处",
+    "职业健康处",
+    "综合监督处",
+    "市卫生健康委",
+    "市衛生健康委",
+    "市医疗保障局",
+    "市教育局",
+    "市民政局",
+    "市财政局",
+    "市市场监督管理局",
 ]
 SECTIONS = [["第一部分"], ["第二部分"], ["第三部分"]]
 SUBSECTIONS = ["一", "二", "三", "四", "五"]
@@ -43,22 +70,39 @@ def build_document(n_tasks: int, year: int = 2026) -> dict:
     tasks = []
     for n in range(n_tasks):
         owners = [OWNER_SPELLINGS[(n * 7 + k * 3) % len(OWNER_SPELLINGS)] for k in range(1 + n % 3)]
-        milestones = [{"due": f"{year}-{3 * (k + 1):02d}-{30 if k in (1, 2) else 31}", "text": f"完成第{k + 1}阶段工作"}
-                      for k in range(n % 3)]
-        indicators = [{"name": f"指标{n}-{k}", "comparator": ">=" if k == 0 else "<=", "target": 90 + k + n % 7,
-                       "unit": "%", "due": None} for k in range((n + 1) % 3)]
-        tasks.append({
-            "section": paths[n % len(paths)],
-            "number": str(n // len(paths) + 1),
-            "heading": f"推进第{n + 1}项重点工作",
-            "text": f"推进第{n + 1}项重点工作。" + "加强统筹协调，细化工作措施，确保按期完成。" * 3,
-            "owners": owners,
-            "milestones": milestones,
-            "indicators": indicators,
-        })
+        milestones = [
+            {"due": f"{year}-{3 * (k + 1):02d}-{30 if k in (1, 2) else 31}", "text": f"完成第{k + 1}阶段工作"}
+            for k in range(n % 3)
+        ]
+        indicators = [
+            {
+                "name": f"指标{n}-{k}",
+                "comparator": ">=" if k == 0 else "<=",
+                "target": 90 + k + n % 7,
+                "unit": "%",
+                "due": None,
+            }
+            for k in range((n + 1) % 3)
+        ]
+        tasks.append(
+            {
+                "section": paths[n % len(paths)],
+                "number": str(n // len(paths) + 1),
+                "heading": f"推进第{n + 1}项重点工作",
+                "text": f"推进第{n + 1}项重点工作。" + "加强统筹协调，细化工作措施，确保按期完成。" * 3,
+                "owners": owners,
+                "milestones": milestones,
+                "indicators": indicators,
+            }
+        )
     return {
-        "plan": {"title": f"{year}年{CITY}卫生健康工作要点", "year": year, "issuer": f"{CITY}卫生健康委员会",
-                 "doc_number": f"澄卫发〔{year}〕1号", "issued_on": f"{year}-02-01"},
+        "plan": {
+            "title": f"{year}年{CITY}卫生健康工作要点",
+            "year": year,
+            "issuer": f"{CITY}卫生健康委员会",
+            "doc_number": f"澄卫发〔{year}〕1号",
+            "issued_on": f"{year}-02-01",
+        },
         "sections": sections,
         "tasks": tasks,
         "warnings": [],
@@ -115,8 +159,10 @@ def main():
         n_ind = sum(len(t["indicators"]) for t in doc["tasks"])
         n_own = sum(len(t["owners"]) for t in doc["tasks"])
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
-        print(f"document: {len(doc['tasks'])} tasks, {len(doc['sections'])} sections, {n_own} owner entries, "
-              f"{n_ms} milestones, {n_ind} indicators")
+        print(
+            f"document: {len(doc['tasks'])} tasks, {len(doc['sections'])} sections, {n_own} owner entries, "
+            f"{n_ms} milestones, {n_ind} indicators"
+        )
 
         timings, plans = [], []
         for run in range(args.runs):
@@ -127,8 +173,10 @@ def main():
             timings.append(time.perf_counter() - started)
             plans.append(result.plan)
             print(f"  new plan, run {run + 1}: {timings[-1] * 1000:7.1f} ms, {len(queries)} queries")
-        print(f"new plan of {args.tasks} tasks: median {statistics.median(timings) * 1000:.1f} ms, "
-              f"best {min(timings) * 1000:.1f} ms (matcher load included)")
+        print(
+            f"new plan of {args.tasks} tasks: median {statistics.median(timings) * 1000:.1f} ms, "
+            f"best {min(timings) * 1000:.1f} ms (matcher load included)"
+        )
 
         # A new version of the first plan: 10 tasks reworded, 5 dropped, 5 added.
         revised = build_document(args.tasks, year=2026)
@@ -142,8 +190,10 @@ def main():
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             diff = services.diff_plan(plans[0], normalised, mapping, services.AgencyMatcher.load())
-        print(f"diff against the plan: {(time.perf_counter() - started) * 1000:.1f} ms, {len(queries)} queries "
-              f"(+{len(diff.added)} -{len(diff.removed)} ~{len(diff.changed)} ={len(diff.unchanged)})")
+        print(
+            f"diff against the plan: {(time.perf_counter() - started) * 1000:.1f} ms, {len(queries)} queries "
+            f"(+{len(diff.added)} -{len(diff.removed)} ~{len(diff.changed)} ={len(diff.unchanged)})"
+        )
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             services.import_document(revised, mapping=mapping, plan=plans[0], sha256="f" * 64)

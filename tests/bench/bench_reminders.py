@@ -43,6 +43,7 @@ Email goes to Django's locmem backend; the robots are a FakeRobotServer on 127.0
 (BEGIN and COMMIT included) and timed client-side. The delivery and inbox rows are removed
 at the end (--keep keeps the last run's).
 """
+
 import argparse
 import contextlib
 import datetime
@@ -83,8 +84,13 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "http
 
 
 def staff_params(args) -> dict:
-    return {"version": staff.GENERATOR_VERSION, "tasks": args.tasks, "updates": args.updates,
-            "readings": args.readings, "seed": args.seed}
+    return {
+        "version": staff.GENERATOR_VERSION,
+        "tasks": args.tasks,
+        "updates": args.updates,
+        "readings": args.readings,
+        "seed": args.seed,
+    }
 
 
 def data_made(cursor) -> tuple[str, datetime.date]:
@@ -134,11 +140,24 @@ def prepare(cursor, setup: dict, report_day: datetime.date) -> None:
     robots = []
     for agency in Agency.objects.order_by("pk"):
         if agency.pk % 3 == 0:
-            robots.append(Robot(agency=agency, kind="wecom", name=f"{agency.name}工作群",
-                                webhook_url="http://127.0.0.1:9/cgi-bin/webhook/send?key=unset"))
+            robots.append(
+                Robot(
+                    agency=agency,
+                    kind="wecom",
+                    name=f"{agency.name}工作群",
+                    webhook_url="http://127.0.0.1:9/cgi-bin/webhook/send?key=unset",
+                )
+            )
         if agency.pk % 4 == 1:
-            robots.append(Robot(agency=agency, kind="dingtalk", name=f"{agency.name}钉钉群", secret=DINGTALK_SECRET,
-                                webhook_url="http://127.0.0.1:9/robot/send?access_token=unset"))
+            robots.append(
+                Robot(
+                    agency=agency,
+                    kind="dingtalk",
+                    name=f"{agency.name}钉钉群",
+                    secret=DINGTALK_SECRET,
+                    webhook_url="http://127.0.0.1:9/robot/send?access_token=unset",
+                )
+            )
     Robot.objects.bulk_create(robots)
     kinds = defaultdict(set)
     for robot in robots:
@@ -151,27 +170,43 @@ def prepare(cursor, setup: dict, report_day: datetime.date) -> None:
         robot_kinds = kinds.get(user.agency_id, set()) if user.role == "staff" and rng.random() < 0.5 else set()
         email = rng.random() >= 0.1
         if robot_kinds or not email:
-            preferences.append(Preference(user=user, email=email, wecom="wecom" in robot_kinds,
-                                          dingtalk="dingtalk" in robot_kinds, quiet_start=quiet[0], quiet_end=quiet[1]))
+            preferences.append(
+                Preference(
+                    user=user,
+                    email=email,
+                    wecom="wecom" in robot_kinds,
+                    dingtalk="dingtalk" in robot_kinds,
+                    quiet_start=quiet[0],
+                    quiet_end=quiet[1],
+                )
+            )
     User.objects.bulk_update(users, ["email"])
     Preference.objects.bulk_create(preferences)
 
     # Open tasks of active plans, a fixed sample, due 7 days and 1 day after the report day.
     cursor.execute(f"CREATE TABLE {REDATED_TABLE} (task_id bigint PRIMARY KEY, due_on date NOT NULL)")
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         INSERT INTO {REDATED_TABLE}
         SELECT t.id, t.due_on FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id
         WHERE p.status = 'active' AND t.status <> 'done' AND to_char(t.due_on, 'MM-DD') <> '12-31'
-        ORDER BY md5(t.id::text || %s) LIMIT 200""", [str(setup["seed"])])
-    cursor.execute(f"""
+        ORDER BY md5(t.id::text || %s) LIMIT 200""",
+        [str(setup["seed"])],
+    )
+    cursor.execute(
+        f"""
         UPDATE tasks_task t SET due_on = %s::date + CASE WHEN r.n <= 100 THEN 7 ELSE 1 END
         FROM (SELECT task_id, row_number() OVER (ORDER BY task_id) AS n FROM {REDATED_TABLE}) r
-        WHERE r.task_id = t.id""", [report_day])
+        WHERE r.task_id = t.id""",
+        [report_day],
+    )
     cursor.execute(f"CREATE TABLE {MARKER_TABLE} (key text PRIMARY KEY, params jsonb NOT NULL, made_at timestamptz)")
     cursor.execute(f"INSERT INTO {MARKER_TABLE} VALUES ('data', %s, now())", [json.dumps(setup)])
     cursor.execute("ANALYZE accounts_user, tasks_task, notifications_robot, notifications_preference")
-    print(f"  set-up for {report_day}: {len(robots)} robots, {len(preferences)} preferences, 200 tasks re-dated "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(
+        f"  set-up for {report_day}: {len(robots)} robots, {len(preferences)} preferences, 200 tasks re-dated "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
 
 
 def table_exists(cursor, name: str) -> bool:
@@ -200,10 +235,29 @@ def describe_data(cursor) -> None:
                              (SELECT count(*) FROM notifications_preference WHERE wecom OR dingtalk),
                              (SELECT count(*) FROM notifications_preference WHERE NOT email)""")
     counts = cursor.fetchone()
-    print("      " + ", ".join(f"{n:,} {label}" for n, label in zip(counts, [
-        "agencies", "users", "with an email address", "active plans", "tasks", "open tasks of active plans",
-        "milestones", "WeCom robots", "DingTalk robots", "users opted in to a robot", "users with email off"],
-        strict=True)))
+    print(
+        "      "
+        + ", ".join(
+            f"{n:,} {label}"
+            for n, label in zip(
+                counts,
+                [
+                    "agencies",
+                    "users",
+                    "with an email address",
+                    "active plans",
+                    "tasks",
+                    "open tasks of active plans",
+                    "milestones",
+                    "WeCom robots",
+                    "DingTalk robots",
+                    "users opted in to a robot",
+                    "users with email off",
+                ],
+                strict=True,
+            )
+        )
+    )
 
 
 def analyze_deliveries() -> None:
@@ -279,6 +333,7 @@ class ChannelTimer:
                 finally:
                     self.seconds[kind] += time.perf_counter() - started
                     self.calls[kind] += 1
+
             return timed
 
         delivery._send_email = wrap("email", delivery._send_email)
@@ -304,7 +359,8 @@ def statement_kind(sql: str, params) -> str:
     if sql.startswith('UPDATE "notifications_delivery" SET "state"'):
         state = params[0] if params else ""
         return {"sending": "claim: mark sending", "sent": "mark sent", "cancelled": "mark cancelled"}.get(
-            state, "mark failed/retry")
+            state, "mark failed/retry"
+        )
     if re.match(r'SELECT .* FROM "(tasks_task|tasks_milestone|workplans_plan)"', sql, re.S):
         return "context"
     if sql.startswith('INSERT INTO "notifications_notification"'):
@@ -345,8 +401,15 @@ def send_one(ids: list[int], now: datetime.datetime, keep_sql: bool = False) -> 
     rec = Recorder()
     outcome = rec(send_batch, ids, now)
     kinds, kind_ms = batch_statements(rec)
-    return {"seconds": rec.seconds, "sql_s": rec.sql_s, "queries": rec.queries, "kinds": kinds, "kind_ms": kind_ms,
-            "outcome": outcome, "captured": rec.captured if keep_sql else None}
+    return {
+        "seconds": rec.seconds,
+        "sql_s": rec.sql_s,
+        "queries": rec.queries,
+        "kinds": kinds,
+        "kind_ms": kind_ms,
+        "outcome": outcome,
+        "captured": rec.captured if keep_sql else None,
+    }
 
 
 def worker_ready(_) -> int:
@@ -368,12 +431,11 @@ def send_all(args, ids_batches: list[list[int]], now: datetime.datetime) -> tupl
     from django.db import connections
 
     connections.close_all()  # each worker opens its own connection
-    with quiet_heap():
-        with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            list(pool.map(worker_ready, range(args.workers * 2)))  # started, as Celery's workers are
-            started = time.perf_counter()
-            stats = list(pool.map(send_one, ids_batches, [now] * len(ids_batches), chunksize=1))
-            seconds = time.perf_counter() - started
+    with quiet_heap(), ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(worker_ready, range(args.workers * 2)))  # started, as Celery's workers are
+        started = time.perf_counter()
+        stats = list(pool.map(send_one, ids_batches, [now] * len(ids_batches), chunksize=1))
+        seconds = time.perf_counter() - started
     return stats, seconds
 
 
@@ -395,8 +457,15 @@ def run_day(args, label: str, day: datetime.date, server, timer) -> dict:
         rec = Recorder()
         with quiet_heap():
             created = rec(scan, day, at(day, SCAN_AT))
-        cold.append({"seconds": rec.seconds, "rows": created, "queries": rec.queries, "sql_s": rec.sql_s,
-                     "shapes": query_shapes(rec.log)[: args.show]})
+        cold.append(
+            {
+                "seconds": rec.seconds,
+                "rows": created,
+                "queries": rec.queries,
+                "sql_s": rec.sql_s,
+                "shapes": query_shapes(rec.log)[: args.show],
+            }
+        )
         # Digest day: the scan queues one write_digest job per leader; timed one by one here.
         digest_s = []
         for leader_id in digests_due(day):
@@ -404,9 +473,11 @@ def run_day(args, label: str, day: datetime.date, server, timer) -> dict:
             write_digest(leader_id, day, at(day, SCAN_AT))
             digest_s.append(time.perf_counter() - started)
         if digest_s:
-            print(f"  run {run}: {len(digest_s)} digest jobs, {sum(digest_s):.2f} s in all one after another, "
-                  f"per leader median {statistics.median(digest_s) * 1000:.0f} ms, max {max(digest_s):.2f} s",
-                  flush=True)
+            print(
+                f"  run {run}: {len(digest_s)} digest jobs, {sum(digest_s):.2f} s in all one after another, "
+                f"per leader median {statistics.median(digest_s) * 1000:.0f} ms, max {max(digest_s):.2f} s",
+                flush=True,
+            )
         # Autovacuum analyses the table within a minute of such an insert, long before the
         # next scan or 08:30; without it the planner takes the emptied table for empty.
         analyze_deliveries()
@@ -414,53 +485,93 @@ def run_day(args, label: str, day: datetime.date, server, timer) -> dict:
             again = Recorder()
             with quiet_heap():
                 again_created = again(scan, day, at(day, SCAN_AT) + datetime.timedelta(minutes=10 * (k + 1)))
-            warm.append({"seconds": again.seconds, "rows": again_created, "queries": again.queries,
-                         "sql_s": again.sql_s, "shapes": query_shapes(again.log)[: args.show]})
+            warm.append(
+                {
+                    "seconds": again.seconds,
+                    "rows": again_created,
+                    "queries": again.queries,
+                    "sql_s": again.sql_s,
+                    "shapes": query_shapes(again.log)[: args.show],
+                }
+            )
 
         if run == 1:
             print_rows_written(day)
 
         now = at(day, SEND_AT)
-        who = {pk: (channel, recipient, robot) for pk, channel, recipient, robot in
-               Delivery.objects.sendable(now).values_list("pk", "channel", "recipient_id", "robot_id")}
+        who = {
+            pk: (channel, recipient, robot)
+            for pk, channel, recipient, robot in Delivery.objects.sendable(now).values_list(
+                "pk", "channel", "recipient_id", "robot_id"
+            )
+        }
         rec = Recorder()
         ids_batches = rec(lambda: (recover_stale_claims(now), sendable_batches(now))[1])
         dispatches.append({"seconds": rec.seconds, "queries": rec.queries, "batches": len(ids_batches)})
 
         stats, seconds = send_all(args, ids_batches, now)
         for index, (ids, stat) in enumerate(zip(ids_batches, stats, strict=True), 1):
-            stat.update(run=run, index=index, rows=len(ids), channels=Counter(who[pk][0] for pk in ids),
-                        groups=len({who[pk] for pk in ids if who[pk][0] != "inbox"}))
+            stat.update(
+                run=run,
+                index=index,
+                rows=len(ids),
+                channels=Counter(who[pk][0] for pk in ids),
+                groups=len({who[pk] for pk in ids if who[pk][0] != "inbox"}),
+            )
             batches.append(stat)
         sends.append(seconds)
         for kind in ("email", "robot"):
             channel_s[kind].append((timer.seconds[kind], timer.calls[kind]))
         jobs.append(cold[-1]["seconds"] + dispatches[-1]["seconds"] + sends[-1])
         rescans = ", ".join(f"{w['seconds']:.2f}" for w in warm[-WARM_SCANS:])
-        print(f"  run {run}: first scan {cold[-1]['seconds']:.2f} s ({created:,} rows), rescans {rescans} s, "
-              f"dispatch {dispatches[-1]['seconds']:.2f} s ({len(ids_batches)} batches), "
-              f"send {sends[-1]:.2f} s; job {jobs[-1]:.2f} s", flush=True)
+        print(
+            f"  run {run}: first scan {cold[-1]['seconds']:.2f} s ({created:,} rows), rescans {rescans} s, "
+            f"dispatch {dispatches[-1]['seconds']:.2f} s ({len(ids_batches)} batches), "
+            f"send {sends[-1]:.2f} s; job {jobs[-1]:.2f} s",
+            flush=True,
+        )
 
     outcomes = Counter(Delivery.objects.values_list("channel", "state"))
     emails, requests = len(mail.outbox), Counter(r.kind for r in server.requests)
     answers = Counter((r.answer or {}).get("errcode") for r in server.requests)
     email_bytes = [len(m.message().as_bytes()) for m in mail.outbox]
     robot_bytes = [len(r.raw_body) for r in server.requests]
-    result = {"label": label, "day": day, "cold": cold, "warm": warm, "dispatches": dispatches, "sends": sends,
-              "jobs": jobs, "batches": batches, "outcomes": outcomes, "channel_s": channel_s}
+    result = {
+        "label": label,
+        "day": day,
+        "cold": cold,
+        "warm": warm,
+        "dispatches": dispatches,
+        "sends": sends,
+        "jobs": jobs,
+        "batches": batches,
+        "outcomes": outcomes,
+        "channel_s": channel_s,
+    }
     print_scan(args, "first scan of the day (no rows yet)", cold, explain_too=args.explain)
-    print_scan(args, f"scan again (all rows there; beat repeats it every 10 minutes), {len(warm)} scans", warm,
-               explain_too=args.explain)
+    print_scan(
+        args,
+        f"scan again (all rows there; beat repeats it every 10 minutes), {len(warm)} scans",
+        warm,
+        explain_too=args.explain,
+    )
     print_send(args, result)
-    print(f"\n  at the end (run {args.runs}): rows by channel and state: "
-          + ", ".join(f"{channel} {state} {n:,}" for (channel, state), n in sorted(outcomes.items())))
-    outbox = (f"{emails:,} emails in the locmem outbox (median {statistics.median(email_bytes or [0]) / 1024:.1f} KB, "
-              f"largest {max(email_bytes or [0]) / 1024:.1f} KB)" if args.workers <= 1
-              else "emails: in the workers' locmem outboxes, not counted")
-    print(f"  {outbox}; {sum(requests.values()):,} robot requests "
-          f"({', '.join(f'{k} {n}' for k, n in sorted(requests.items()))}; answers "
-          f"{', '.join(f'errcode {k}: {n}' for k, n in sorted(answers.items(), key=str))}; median body "
-          f"{statistics.median(robot_bytes or [0]) / 1024:.1f} KB, largest {max(robot_bytes or [0]) / 1024:.1f} KB)")
+    print(
+        f"\n  at the end (run {args.runs}): rows by channel and state: "
+        + ", ".join(f"{channel} {state} {n:,}" for (channel, state), n in sorted(outcomes.items()))
+    )
+    outbox = (
+        f"{emails:,} emails in the locmem outbox (median {statistics.median(email_bytes or [0]) / 1024:.1f} KB, "
+        f"largest {max(email_bytes or [0]) / 1024:.1f} KB)"
+        if args.workers <= 1
+        else "emails: in the workers' locmem outboxes, not counted"
+    )
+    print(
+        f"  {outbox}; {sum(requests.values()):,} robot requests "
+        f"({', '.join(f'{k} {n}' for k, n in sorted(requests.items()))}; answers "
+        f"{', '.join(f'errcode {k}: {n}' for k, n in sorted(answers.items(), key=str))}; median body "
+        f"{statistics.median(robot_bytes or [0]) / 1024:.1f} KB, largest {max(robot_bytes or [0]) / 1024:.1f} KB)"
+    )
     not_sent = {k: n for k, n in outcomes.items() if k[1] != "sent"}
     if not_sent:
         print(f"  NOT SENT: {not_sent}")
@@ -477,12 +588,15 @@ def print_rows_written(day: datetime.date) -> None:
     per_rule = defaultdict(dict)
     for row in rows:
         per_rule[row["rule"]][row["channel"]] = row["n"]
-    reminders = dict(Delivery.objects.filter(channel="inbox").values_list("rule").annotate(n=Count("object_id",
-                                                                                                 distinct=True)))
+    reminders = dict(
+        Delivery.objects.filter(channel="inbox").values_list("rule").annotate(n=Count("object_id", distinct=True))
+    )
     print(f"  rows the first scan writes for {day}, by rule (reminders: distinct objects) and channel:")
     for rule, channels in per_rule.items():
-        print(f"    {rule:<18} {reminders.get(rule, 0):>6,} reminders: "
-              + ", ".join(f"{channel} {n:,}" for channel, n in sorted(channels.items())))
+        print(
+            f"    {rule:<18} {reminders.get(rule, 0):>6,} reminders: "
+            + ", ".join(f"{channel} {n:,}" for channel, n in sorted(channels.items()))
+        )
 
 
 def summary(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -506,9 +620,11 @@ LITERAL_LIST = re.compile(r"'\{([^{}']{60,})\}'")
 
 def shorten_lists(text: str) -> str:
     """EXPLAIN output with its long id lists cut: '{12128,12133,… (1,234 values)}'."""
+
     def cut(match):
         values = match.group(1).split(",")
         return "'{" + ",".join(values[:3]) + f",… ({len(values):,} values)}}'"
+
     return LITERAL_LIST.sub(cut, text)
 
 
@@ -516,9 +632,11 @@ def print_scan(args, what: str, runs: list[dict], explain_too: bool) -> None:
     seconds = [r["seconds"] for r in runs]
     queries = sorted({r["queries"] for r in runs})
     median_run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-    print(f"\n  {what}: median {statistics.median(seconds):.2f} s (min/median/max {summary(seconds)} s); "
-          f"{median_run['rows']:,} rows written; {'/'.join(map(str, queries))} queries; "
-          f"SQL {median_run['sql_s']:.2f} s client-side, the rest Python")
+    print(
+        f"\n  {what}: median {statistics.median(seconds):.2f} s (min/median/max {summary(seconds)} s); "
+        f"{median_run['rows']:,} rows written; {'/'.join(map(str, queries))} queries; "
+        f"SQL {median_run['sql_s']:.2f} s client-side, the rest Python"
+    )
     for total, count, slowest, template, (sql, params) in median_run["shapes"]:
         print(f"    {total:8.1f} ms in {count:>3} × {staff.shorten(template, args.sql_chars)}")
         if explain_too and sql.lstrip().upper().startswith("SELECT") and params is not None:
@@ -528,45 +646,61 @@ def print_scan(args, what: str, runs: list[dict], explain_too: bool) -> None:
 
 def print_send(args, result: dict) -> None:
     dispatches, batches, sends = result["dispatches"], result["batches"], result["sends"]
-    print(f"\n  dispatch (recover_stale_claims + sendable_batches): median "
-          f"{statistics.median(d['seconds'] for d in dispatches) * 1000:.0f} ms, "
-          f"{'/'.join(sorted({str(d['queries']) for d in dispatches}))} queries, "
-          f"{'/'.join(sorted({str(d['batches']) for d in dispatches}))} batches")
+    print(
+        f"\n  dispatch (recover_stale_claims + sendable_batches): median "
+        f"{statistics.median(d['seconds'] for d in dispatches) * 1000:.0f} ms, "
+        f"{'/'.join(sorted({str(d['queries']) for d in dispatches}))} queries, "
+        f"{'/'.join(sorted({str(d['batches']) for d in dispatches}))} batches"
+    )
     last = [b for b in batches if b["run"] == args.runs]
     rows = sum(b["rows"] for b in last)
     how = "one after another" if args.workers <= 1 else f"from {args.workers} processes at once"
-    print(f"  send_batch, {how}: total median {statistics.median(sends):.2f} s "
-          f"(min/median/max {summary(sends)} s) for {rows:,} rows in {len(last)} batches")
+    print(
+        f"  send_batch, {how}: total median {statistics.median(sends):.2f} s "
+        f"(min/median/max {summary(sends)} s) for {rows:,} rows in {len(last)} batches"
+    )
     for kind, samples in sorted(result["channel_s"].items()):
         s, calls = samples[-1]
         if calls and args.workers <= 1:
-            print(f"    of which in _send_{kind} (rendering and handing over, {calls} messages): {s:.2f} s, "
-                  f"{s / calls * 1000:.1f} ms each")
+            print(
+                f"    of which in _send_{kind} (rendering and handing over, {calls} messages): {s:.2f} s, "
+                f"{s / calls * 1000:.1f} ms each"
+            )
     sql_s = sum(b["sql_s"] for b in last)
     kind_ms = sum((b["kind_ms"] for b in last), Counter())
-    print(f"    SQL, client-side, summed over the batches: {sql_s:.2f} s: "
-          + ", ".join(f"{kind} {ms / 1000:.2f} s" for kind, ms in kind_ms.most_common()))
+    print(
+        f"    SQL, client-side, summed over the batches: {sql_s:.2f} s: "
+        + ", ".join(f"{kind} {ms / 1000:.2f} s" for kind, ms in kind_ms.most_common())
+    )
 
-    print("\n  per batch (all runs), by the channel of its rows: rows, messages (emails or robot posts), queries, ms "
-          "(min/median/max)")
+    print(
+        "\n  per batch (all runs), by the channel of its rows: rows, messages (emails or robot posts), queries, ms "
+        "(min/median/max)"
+    )
     by_channel = defaultdict(list)
     for b in batches:
         channel = "+".join(sorted(b["channels"]))
         by_channel[channel].append(b)
     for channel, items in sorted(by_channel.items()):
-        print(f"    {channel:<16} {len(items) // args.runs:>4} batches/run"
-              f"   rows {summary([b['rows'] for b in items], '{:.0f}')}"
-              f"   messages {summary([b['groups'] for b in items], '{:.0f}')}"
-              f"   queries {summary([b['queries'] for b in items], '{:.0f}')}"
-              f"   ms {summary([b['seconds'] * 1000 for b in items], '{:.0f}')}")
+        print(
+            f"    {channel:<16} {len(items) // args.runs:>4} batches/run"
+            f"   rows {summary([b['rows'] for b in items], '{:.0f}')}"
+            f"   messages {summary([b['groups'] for b in items], '{:.0f}')}"
+            f"   queries {summary([b['queries'] for b in items], '{:.0f}')}"
+            f"   ms {summary([b['seconds'] * 1000 for b in items], '{:.0f}')}"
+        )
     all_queries = [b["queries"] for b in batches]
     all_ms = [b["seconds"] * 1000 for b in batches]
-    print(f"    {'every batch':<16} {len(batches) // args.runs:>4} batches/run   "
-          f"queries {summary(all_queries, '{:.0f}')}   ms {summary(all_ms, '{:.0f}')}")
+    print(
+        f"    {'every batch':<16} {len(batches) // args.runs:>4} batches/run   "
+        f"queries {summary(all_queries, '{:.0f}')}   ms {summary(all_ms, '{:.0f}')}"
+    )
     for b in sorted(batches, key=lambda b: b["seconds"], reverse=True)[:3]:
-        print(f"    slow batch: run {b['run']}, batch {b['index']}: {b['seconds'] * 1000:.0f} ms, {b['rows']} rows "
-              f"({', '.join(f'{c} {n}' for c, n in sorted(b['channels'].items()))}), {b['groups']} messages, "
-              f"SQL {b['sql_s'] * 1000:.0f} ms")
+        print(
+            f"    slow batch: run {b['run']}, batch {b['index']}: {b['seconds'] * 1000:.0f} ms, {b['rows']} rows "
+            f"({', '.join(f'{c} {n}' for c, n in sorted(b['channels'].items()))}), {b['groups']} messages, "
+            f"SQL {b['sql_s'] * 1000:.0f} ms"
+        )
 
     # Fixed per batch vs per message: the UPDATE that records each email's or robot post's outcome.
     print("\n  queries per batch, by statement (the same in every batch of a kind):")
@@ -588,16 +722,27 @@ def print_send(args, result: dict) -> None:
         key = "+".join(sorted(b["channels"]))
         examples.setdefault(key, b)
     for key, b in sorted(examples.items()):
-        print(f"    {key:<16} " + ", ".join(f"{kind} {n}" for kind, n in sorted(b["kinds"].items()))
-              + f"  (= {b['queries']} queries, {b['groups']} messages)")
-    print("    fixed part per batch: " + ", ".join(f"{n} batches with {what}: {fixed}"
-                                                     for (what, fixed), n in sorted(fixed_counts.items())))
-    print("    queries per batch = 5 + 1..3 (one SELECT per kind of object: tasks, milestones, plans) + 4 if the "
-          "batch has inbox rows (one INSERT and one UPDATE for all of them, in their own transaction)")
-    print("                      + 1 per email recipient or robot message (the UPDATE recording its outcome) "
-          "+ 1 per cancelled row")
-    print(f"    {'checked against every batch: holds' if formula_ok else 'checked against every batch: DOES NOT HOLD'}"
-          "; rows themselves add no queries (an email or robot post carries all its recipient's rows of the batch)")
+        print(
+            f"    {key:<16} "
+            + ", ".join(f"{kind} {n}" for kind, n in sorted(b["kinds"].items()))
+            + f"  (= {b['queries']} queries, {b['groups']} messages)"
+        )
+    print(
+        "    fixed part per batch: "
+        + ", ".join(f"{n} batches with {what}: {fixed}" for (what, fixed), n in sorted(fixed_counts.items()))
+    )
+    print(
+        "    queries per batch = 5 + 1..3 (one SELECT per kind of object: tasks, milestones, plans) + 4 if the "
+        "batch has inbox rows (one INSERT and one UPDATE for all of them, in their own transaction)"
+    )
+    print(
+        "                      + 1 per email recipient or robot message (the UPDATE recording its outcome) "
+        "+ 1 per cancelled row"
+    )
+    print(
+        f"    {'checked against every batch: holds' if formula_ok else 'checked against every batch: DOES NOT HOLD'}"
+        "; rows themselves add no queries (an email or robot post carries all its recipient's rows of the batch)"
+    )
     if args.show_batch_sql:
         for b in batches[:1] + [x for x in batches if x["groups"]][:1]:
             print("    SQL of a batch:")
@@ -620,11 +765,18 @@ def main():
     parser.add_argument("--skip", nargs="*", default=[], choices=["report", "digest", "peak"])
     parser.add_argument("--show", type=int, default=4, help="costliest query shapes shown per scan")
     parser.add_argument("--sql-chars", type=int, default=300, help="SQL shown per query, in characters")
-    parser.add_argument("--explain", action="store_true",
-                        help="EXPLAIN ANALYZE the costliest scan queries (by default: when a day misses the target)")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="EXPLAIN ANALYZE the costliest scan queries (by default: when a day misses the target)",
+    )
     parser.add_argument("--show-batch-sql", action="store_true", help="print the statements of two batches")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="send the batches from N forked processes at once (default: one after another)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="send the batches from N forked processes at once (default: one after another)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the last run's delivery and inbox rows")
     args = parser.parse_args()
 
@@ -648,9 +800,11 @@ def main():
     settings.NOTIFICATIONS_ALLOW_LOCAL_WEBHOOKS = True
 
     call_command("migrate", verbosity=0, interactive=False)
-    print(f"database: {connection.vendor} {connection.pg_version // 10000} ({connection.settings_dict['NAME']}), "
-          f"DEBUG={settings.DEBUG}, email {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]}, "
-          f"batch_size {settings.REMINDERS['batch_size']}")
+    print(
+        f"database: {connection.vendor} {connection.pg_version // 10000} ({connection.settings_dict['NAME']}), "
+        f"DEBUG={settings.DEBUG}, email {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]}, "
+        f"batch_size {settings.REMINDERS['batch_size']}"
+    )
 
     params = staff_params(args)
     with connection.cursor() as cursor:
@@ -658,8 +812,10 @@ def main():
     if current:
         print("data: reusing the existing data set (--rebuild to regenerate)")
     else:
-        print(f"data: generating {args.tasks:,} tasks, {args.updates:,} progress updates, {args.readings:,} readings "
-              "with bench_staff_pages' generator …")
+        print(
+            f"data: generating {args.tasks:,} tasks, {args.updates:,} progress updates, {args.readings:,} readings "
+            "with bench_staff_pages' generator …"
+        )
         seconds = staff.generate(params, timezone.now())
         print(f"data: generated in {seconds:.1f} s")
         connection.close()
@@ -676,8 +832,10 @@ def main():
             print(f"set-up: reusing the emails, robots, preferences and re-dated tasks for {report_day}")
     with connection.cursor() as cursor:
         describe_data(cursor)
-    print(f"data made on {made_on}, today is {today}: report day {report_day}, digest day {digest_day}, "
-          f"year-end peak {peak_day or '(past for this data; --rebuild to measure it)'}")
+    print(
+        f"data made on {made_on}, today is {today}: report day {report_day}, digest day {digest_day}, "
+        f"year-end peak {peak_day or '(past for this data; --rebuild to measure it)'}"
+    )
 
     days = []
     if "report" not in args.skip:
@@ -700,8 +858,12 @@ def main():
             results.append(result)
             if statistics.median(result["jobs"]) > TARGET_S and not args.explain:
                 # Missed: the costliest queries of the first scan, EXPLAINed.
-                print_scan(args, "missed the target: the first scan's costliest queries, EXPLAINed",
-                           result["cold"], explain_too=True)
+                print_scan(
+                    args,
+                    "missed the target: the first scan's costliest queries, EXPLAINed",
+                    result["cold"],
+                    explain_too=True,
+                )
     finally:
         server.stop()
         timer.restore()
@@ -717,15 +879,21 @@ def main():
         send = statistics.median(r["sends"])
         batches = r["batches"]
         print(f"{'job: scan + dispatch + send, ' + r['label']:<66} {job:>8.2f} s  ≤ {TARGET_S:.0f} s {verdict}")
-        print(f"{'  first scan, ' + str(r['day']):<66} {cold:>8.2f} s  {r['cold'][0]['rows']:,} rows, "
-              f"{r['cold'][0]['queries']} queries")
+        print(
+            f"{'  first scan, ' + str(r['day']):<66} {cold:>8.2f} s  {r['cold'][0]['rows']:,} rows, "
+            f"{r['cold'][0]['queries']} queries"
+        )
         print(f"{'  scan again':<66} {warm:>8.2f} s  {r['warm'][0]['queries']} queries")
-        print(f"{'  send':<66} {send:>8.2f} s  {len(batches) // args.runs} batches, queries per batch "
-              f"{summary([b['queries'] for b in batches], '{:.0f}')}, ms per batch "
-              f"{summary([b['seconds'] * 1000 for b in batches], '{:.0f}')}")
+        print(
+            f"{'  send':<66} {send:>8.2f} s  {len(batches) // args.runs} batches, queries per batch "
+            f"{summary([b['queries'] for b in batches], '{:.0f}')}, ms per batch "
+            f"{summary([b['seconds'] * 1000 for b in batches], '{:.0f}')}"
+        )
     if results:
-        print("queries per send batch: 5 fixed (lock, mark sending, load, BEGIN/COMMIT) + 1..3 (tasks, milestones, "
-              "plans loaded) + 4 with inbox rows, + 1 per email recipient or robot message, + 1 per cancelled row")
+        print(
+            "queries per send batch: 5 fixed (lock, mark sending, load, BEGIN/COMMIT) + 1..3 (tasks, milestones, "
+            "plans loaded) + 4 with inbox rows, + 1 per email recipient or robot message, + 1 per cancelled row"
+        )
     if not all(r["all_sent"] for r in results):
         sys.exit(1)
 

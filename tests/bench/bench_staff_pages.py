@@ -11,6 +11,7 @@ parameters; --rebuild regenerates it. Pages are requested in-process with Django
 as a staff member of the busiest agency; the time measured is the whole request (middleware,
 session save, queries, template), without the test framework's template instrumentation.
 """
+
 import argparse
 import bisect
 import datetime
@@ -47,12 +48,24 @@ CST = datetime.timezone(datetime.timedelta(hours=8))  # settings.TIME_ZONE, Asia
 CITY = "澄江市"
 # (name, short name, weight as an owner). The weight makes some agencies far busier than others.
 DEPARTMENTS = [
-    ("医政医管处", "医政处", 6.0), ("疾病预防控制处", "疾控处", 5.0), ("基层卫生健康处", "基层处", 5.0),
-    ("妇幼健康处", "", 3.5), ("老龄健康处", "", 2.5), ("规划发展与信息化处", "规划信息处", 3.5),
-    ("财务处", "", 2.0), ("人事处", "", 1.5), ("中医药管理处", "中医药处", 2.5),
-    ("药物政策与基本药物制度处", "药政处", 2.5), ("职业健康处", "", 2.0), ("综合监督处", "", 2.5),
-    ("办公室", "", 1.0), ("法规处", "", 1.0), ("宣传处", "", 1.0), ("科技教育处", "科教处", 1.5),
-    ("卫生应急办公室", "应急办", 1.5), ("健康促进处", "", 1.5),
+    ("医政医管处", "医政处", 6.0),
+    ("疾病预防控制处", "疾控处", 5.0),
+    ("基层卫生健康处", "基层处", 5.0),
+    ("妇幼健康处", "", 3.5),
+    ("老龄健康处", "", 2.5),
+    ("规划发展与信息化处", "规划信息处", 3.5),
+    ("财务处", "", 2.0),
+    ("人事处", "", 1.5),
+    ("中医药管理处", "中医药处", 2.5),
+    ("药物政策与基本药物制度处", "药政处", 2.5),
+    ("职业健康处", "", 2.0),
+    ("综合监督处", "", 2.5),
+    ("办公室", "", 1.0),
+    ("法规处", "", 1.0),
+    ("宣传处", "", 1.0),
+    ("科技教育处", "科教处", 1.5),
+    ("卫生应急办公室", "应急办", 1.5),
+    ("健康促进处", "", 1.5),
 ]
 DISTRICTS = ["东城区", "西城区", "南湖区", "北岭区", "江口区", "新港区", "青山县", "云溪县", "白沙县", "临江县"]
 DISTRICT_UNITS = ["疾病预防控制中心", "人民医院"]
@@ -60,46 +73,133 @@ CITY_UNITS = ["疾病预防控制中心", "卫生健康监督所", "第一人民
 PARTNERS = ["医疗保障局", "教育局", "民政局", "财政局", "市场监督管理局", "发展和改革委员会", "人力资源和社会保障局"]
 
 # (year, status, how many plans); tasks are spread over them, archived plans get fewer.
-PLAN_SPECS = [(2026, "active", 28), (2025, "active", 14), (2024, "active", 8),
-              (2025, "archived", 1), (2024, "archived", 2), (2023, "archived", 3)]
-PLAN_THEMES = ["卫生健康工作要点", "医疗服务能力提升行动", "公共卫生体系建设方案", "基层卫生健康工作要点",
-               "健康城市建设工作方案", "中医药发展工作要点", "卫生健康信息化工作要点", "医改重点工作任务"]
-TOPICS = [
-    "家庭医生签约服务", "公立医院高质量发展", "基层医疗卫生服务能力", "传染病监测预警", "慢性病综合防控",
-    "妇幼健康服务", "老年健康服务体系", "中医药传承创新", "智慧医疗建设", "药品供应保障", "职业病防治",
-    "卫生健康监督执法", "健康教育与健康促进", "医疗质量安全管理", "紧急医学救援", "爱国卫生运动",
-    "精神卫生服务", "疫苗接种管理", "紧密型医联体建设", "卫生人才队伍建设", "远程医疗服务", "分级诊疗制度",
-    "院前急救体系", "出生缺陷防治", "托育服务发展", "医养结合", "健康城市建设", "病媒生物防制",
-    "血液安全管理", "临床重点专科建设",
+PLAN_SPECS = [
+    (2026, "active", 28),
+    (2025, "active", 14),
+    (2024, "active", 8),
+    (2025, "archived", 1),
+    (2024, "archived", 2),
+    (2023, "archived", 3),
 ]
-VERBS = ["深入推进", "持续加强", "加快推进", "全面落实", "积极推动", "稳步推进", "着力提升", "统筹推进",
-         "不断完善", "扎实开展"]
-SUFFIXES = ["工作", "提质增效", "能力建设", "体系建设", "专项行动", "试点工作", "标准化建设", "规范化管理",
-            "信息化建设", "综合改革"]
+PLAN_THEMES = [
+    "卫生健康工作要点",
+    "医疗服务能力提升行动",
+    "公共卫生体系建设方案",
+    "基层卫生健康工作要点",
+    "健康城市建设工作方案",
+    "中医药发展工作要点",
+    "卫生健康信息化工作要点",
+    "医改重点工作任务",
+]
+TOPICS = [
+    "家庭医生签约服务",
+    "公立医院高质量发展",
+    "基层医疗卫生服务能力",
+    "传染病监测预警",
+    "慢性病综合防控",
+    "妇幼健康服务",
+    "老年健康服务体系",
+    "中医药传承创新",
+    "智慧医疗建设",
+    "药品供应保障",
+    "职业病防治",
+    "卫生健康监督执法",
+    "健康教育与健康促进",
+    "医疗质量安全管理",
+    "紧急医学救援",
+    "爱国卫生运动",
+    "精神卫生服务",
+    "疫苗接种管理",
+    "紧密型医联体建设",
+    "卫生人才队伍建设",
+    "远程医疗服务",
+    "分级诊疗制度",
+    "院前急救体系",
+    "出生缺陷防治",
+    "托育服务发展",
+    "医养结合",
+    "健康城市建设",
+    "病媒生物防制",
+    "血液安全管理",
+    "临床重点专科建设",
+]
+VERBS = [
+    "深入推进",
+    "持续加强",
+    "加快推进",
+    "全面落实",
+    "积极推动",
+    "稳步推进",
+    "着力提升",
+    "统筹推进",
+    "不断完善",
+    "扎实开展",
+]
+SUFFIXES = [
+    "工作",
+    "提质增效",
+    "能力建设",
+    "体系建设",
+    "专项行动",
+    "试点工作",
+    "标准化建设",
+    "规范化管理",
+    "信息化建设",
+    "综合改革",
+]
 SENTENCES = [
-    "加强统筹协调，细化工作措施，确保按期完成。", "建立工作台账，实行清单化管理，定期调度推进。",
-    "强化部门协作，形成工作合力。", "完善考核评价机制，将完成情况纳入年度绩效考核。",
-    "加大财政投入，落实经费保障。", "做好宣传引导，营造良好社会氛围。",
-    "推动优质医疗资源扩容下沉和区域均衡布局。", "提升群众就医获得感和满意度。",
-    "开展督导检查，及时发现和解决存在的问题。", "总结推广典型经验做法。",
+    "加强统筹协调，细化工作措施，确保按期完成。",
+    "建立工作台账，实行清单化管理，定期调度推进。",
+    "强化部门协作，形成工作合力。",
+    "完善考核评价机制，将完成情况纳入年度绩效考核。",
+    "加大财政投入，落实经费保障。",
+    "做好宣传引导，营造良好社会氛围。",
+    "推动优质医疗资源扩容下沉和区域均衡布局。",
+    "提升群众就医获得感和满意度。",
+    "开展督导检查，及时发现和解决存在的问题。",
+    "总结推广典型经验做法。",
 ]
 NOTES = [
-    "已召开专题推进会，部署下一阶段重点工作。", "完成阶段性督导检查，发现的问题已督促整改。",
-    "会同相关部门开展联合调研，形成调研报告。", "工作方案已印发，各区县正在组织实施。",
-    "本月完成数据汇总和质量核查。", "按计划推进，暂无需要协调的问题。",
-    "受经费下达时间影响，部分工作进度滞后，已提请财务处协调。", "已完成年度目标任务的阶段性工作。",
-    "组织业务培训两期，培训基层人员三百余人次。", "信息系统完成升级改造并投入试运行。",
-    "配合牵头单位完成相关材料报送。", "开展第三方评估，评估报告正在审核。",
+    "已召开专题推进会，部署下一阶段重点工作。",
+    "完成阶段性督导检查，发现的问题已督促整改。",
+    "会同相关部门开展联合调研，形成调研报告。",
+    "工作方案已印发，各区县正在组织实施。",
+    "本月完成数据汇总和质量核查。",
+    "按计划推进，暂无需要协调的问题。",
+    "受经费下达时间影响，部分工作进度滞后，已提请财务处协调。",
+    "已完成年度目标任务的阶段性工作。",
+    "组织业务培训两期，培训基层人员三百余人次。",
+    "信息系统完成升级改造并投入试运行。",
+    "配合牵头单位完成相关材料报送。",
+    "开展第三方评估，评估报告正在审核。",
 ]
-MILESTONE_TEXTS = ["印发实施方案", "完成摸底调研", "完成中期评估", "完成督导检查", "完成系统上线",
-                   "完成年度总结", "召开推进会议", "完成验收评估"]
-INDICATOR_KINDS = [("覆盖率", ">=", "%"), ("达标率", ">=", "%"), ("完成率", ">=", "%"), ("知晓率", ">=", "%"),
-                   ("满意度", ">=", "%"), ("发生率", "<=", "‰"), ("死亡率", "<=", "‰")]
+MILESTONE_TEXTS = [
+    "印发实施方案",
+    "完成摸底调研",
+    "完成中期评估",
+    "完成督导检查",
+    "完成系统上线",
+    "完成年度总结",
+    "召开推进会议",
+    "完成验收评估",
+]
+INDICATOR_KINDS = [
+    ("覆盖率", ">=", "%"),
+    ("达标率", ">=", "%"),
+    ("完成率", ">=", "%"),
+    ("知晓率", ">=", "%"),
+    ("满意度", ">=", "%"),
+    ("发生率", "<=", "‰"),
+    ("死亡率", "<=", "‰"),
+]
 # A few plans write in traditional script; the search folds both sides, so 医疗 finds 醫療.
 TRADITIONAL = str.maketrans("医疗卫药务质监测预级诊设体发区优", "醫療衛藥務質監測預級診設體發區優")
-ATTACHMENT_KINDS = [("pdf", "application/pdf", ".pdf"), ("png", "image/png", ".png"),
-                    ("jpeg", "image/jpeg", ".jpg"),
-                    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx")]
+ATTACHMENT_KINDS = [
+    ("pdf", "application/pdf", ".pdf"),
+    ("png", "image/png", ".png"),
+    ("jpeg", "image/jpeg", ".jpg"),
+    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+]
 
 # The 我的任务 requests and the task pages measured, in the order printed.
 LIST_CASES = [
@@ -124,13 +224,20 @@ def ensure_database(url: str) -> None:
     config = environ.Env.db_url_config(url)
     if "postgresql" not in config["ENGINE"]:
         sys.exit(f"bench_staff_pages needs PostgreSQL; DATABASE_URL is {config['ENGINE']}")
-    params = {"dbname": "postgres", "user": config.get("USER") or None, "password": config.get("PASSWORD") or None,
-              "host": config.get("HOST") or None, "port": config.get("PORT") or None}
+    params = {
+        "dbname": "postgres",
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+    }
     try:
         conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
     except psycopg2.OperationalError as error:
-        sys.exit(f"cannot reach PostgreSQL ({error.args[0].strip()}); start it, e.g.\n"
-                 "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+        sys.exit(
+            f"cannot reach PostgreSQL ({error.args[0].strip()}); start it, e.g.\n"
+            "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+        )
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
@@ -286,7 +393,9 @@ class Generator:
             next_id += 1
         for order, district in enumerate(DISTRICTS):
             district_id = next_id
-            rows.append((district_id, f"{CITY}{district}卫生健康局", f"{district}卫健局", "district", commission, 100 + order))
+            rows.append(
+                (district_id, f"{CITY}{district}卫生健康局", f"{district}卫健局", "district", commission, 100 + order)
+            )
             self.weights[district_id] = 2.5
             next_id += 1
             for unit in DISTRICT_UNITS:
@@ -305,8 +414,12 @@ class Generator:
         self.agency_ids = [row[0] for row in rows]
         self.commission = commission
         self.busy_agency = self.departments["医政医管处"]
-        copy_rows(self.cur, "accounts_agency", ["id", "name", "short_name", "level", "parent_id", "order", "is_active"],
-                  [(*row, True) for row in rows])
+        copy_rows(
+            self.cur,
+            "accounts_agency",
+            ["id", "name", "short_name", "level", "parent_id", "order", "is_active"],
+            [(*row, True) for row in rows],
+        )
         self.log("agencies", len(rows), started)
 
     # Users: three staff and one leader per agency, an admin and an auditor.
@@ -321,18 +434,72 @@ class Generator:
             for k, role in enumerate(["staff", "staff", "staff", "leader"]):
                 given_name = "".join(self.rng.choice(given) for _ in range(self.rng.randint(1, 2)))
                 name = self.rng.choice(surnames) + given_name
-                rows.append((uid, "!bench", None, False, f"u{agency_id}_{k}", "", "", "", False, True, joined,
-                             name, role, f"139{uid:08d}", agency_id))
+                rows.append(
+                    (
+                        uid,
+                        "!bench",
+                        None,
+                        False,
+                        f"u{agency_id}_{k}",
+                        "",
+                        "",
+                        "",
+                        False,
+                        True,
+                        joined,
+                        name,
+                        role,
+                        f"139{uid:08d}",
+                        agency_id,
+                    )
+                )
                 (self.staff if role == "staff" else self.leaders).setdefault(agency_id, []).append(uid)
                 uid += 1
         self.admin = uid
-        rows.append((uid, "!bench", None, True, "bench_admin", "", "", "", True, True, joined, "管理员", "admin", "",
-                     None))
-        rows.append((uid + 1, "!bench", None, False, "bench_auditor", "", "", "", False, True, joined, "审计员",
-                     "auditor", "", None))
-        copy_rows(self.cur, "accounts_user", ["id", "password", "last_login", "is_superuser", "username", "first_name",
-                                              "last_name", "email", "is_staff", "is_active", "date_joined", "full_name",
-                                              "role", "phone", "agency_id"], rows)
+        rows.append(
+            (uid, "!bench", None, True, "bench_admin", "", "", "", True, True, joined, "管理员", "admin", "", None)
+        )
+        rows.append(
+            (
+                uid + 1,
+                "!bench",
+                None,
+                False,
+                "bench_auditor",
+                "",
+                "",
+                "",
+                False,
+                True,
+                joined,
+                "审计员",
+                "auditor",
+                "",
+                None,
+            )
+        )
+        copy_rows(
+            self.cur,
+            "accounts_user",
+            [
+                "id",
+                "password",
+                "last_login",
+                "is_superuser",
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_staff",
+                "is_active",
+                "date_joined",
+                "full_name",
+                "role",
+                "phone",
+                "agency_id",
+            ],
+            rows,
+        )
         self.log("users", len(rows), started)
 
     # Plans and their sections: three parts of five subsections each.
@@ -349,8 +516,23 @@ class Generator:
                 cycle = "quarterly" if plan_id % 4 == 0 else "monthly"
                 edition = "旧版" if status == "archived" else "第"
                 title = f"{year}年{CITY}{PLAN_THEMES[k % len(PLAN_THEMES)]}（{edition}{k + 1}号）"
-                plans.append((plan_id, title, year, issuer, f"澄卫发〔{year}〕{k + 1}号", datetime.date(year, 1, 10),
-                              status, cycle, 25, "", "", iso(created), iso(created)))
+                plans.append(
+                    (
+                        plan_id,
+                        title,
+                        year,
+                        issuer,
+                        f"澄卫发〔{year}〕{k + 1}号",
+                        datetime.date(year, 1, 10),
+                        status,
+                        cycle,
+                        25,
+                        "",
+                        "",
+                        iso(created),
+                        iso(created),
+                    )
+                )
                 subsections = []
                 for p, part in enumerate(["第一部分", "第二部分", "第三部分"]):
                     top = section_id
@@ -363,9 +545,26 @@ class Generator:
                         section_id += 1
                 self.plan_info.append((plan_id, year, status, created, subsections))
                 plan_id += 1
-        copy_rows(self.cur, "workplans_plan", ["id", "title", "year", "issuer_id", "doc_number", "issued_on", "status",
-                                               "reporting_cycle", "report_due_day", "source_file", "source_sha256",
-                                               "created_at", "updated_at"], plans)
+        copy_rows(
+            self.cur,
+            "workplans_plan",
+            [
+                "id",
+                "title",
+                "year",
+                "issuer_id",
+                "doc_number",
+                "issued_on",
+                "status",
+                "reporting_cycle",
+                "report_due_day",
+                "source_file",
+                "source_sha256",
+                "created_at",
+                "updated_at",
+            ],
+            plans,
+        )
         copy_rows(self.cur, "workplans_section", ["id", "plan_id", "parent_id", "label", "title", "order"], sections)
         self.log("plans, sections", len(plans) + len(sections), started)
 
@@ -423,9 +622,25 @@ class Generator:
                     for user in rng.sample(people, rng.randint(1, 2)):
                         responsible_rows.append((responsible_id, task_id, user))
                         responsible_id += 1
-                task_rows.append([task_id, str(numbers[section]), heading, text, due, "not_started", 0, 1, None,
-                                  order, iso(created), iso(created), plan_id, section,
-                                  Task.make_search_text(heading, text)])
+                task_rows.append(
+                    [
+                        task_id,
+                        str(numbers[section]),
+                        heading,
+                        text,
+                        due,
+                        "not_started",
+                        0,
+                        1,
+                        None,
+                        order,
+                        iso(created),
+                        iso(created),
+                        plan_id,
+                        section,
+                        Task.make_search_text(heading, text),
+                    ]
+                )
                 self.task_info.append((task_id, plan_index, due, owners, year))
                 task_id += 1
         self.task_rows = task_rows
@@ -482,9 +697,28 @@ class Generator:
         self.log("progress updates (prepared)", len(updates), started)
 
         started = time.perf_counter()
-        copy_rows(self.cur, "tasks_task", ["id", "number", "heading", "text", "due_on", "status", "percent", "version",
-                                           "last_progress_at", "order", "created_at", "updated_at", "plan_id",
-                                           "section_id", "search_text"], self.task_rows)
+        copy_rows(
+            self.cur,
+            "tasks_task",
+            [
+                "id",
+                "number",
+                "heading",
+                "text",
+                "due_on",
+                "status",
+                "percent",
+                "version",
+                "last_progress_at",
+                "order",
+                "created_at",
+                "updated_at",
+                "plan_id",
+                "section_id",
+                "search_text",
+            ],
+            self.task_rows,
+        )
         self.log("tasks", len(self.task_rows), started)
         started = time.perf_counter()
         copy_rows(self.cur, "tasks_taskowner", ["id", "task_id", "agency_id", "role", "order"], self.owner_rows)
@@ -499,27 +733,64 @@ class Generator:
         lines = []
         for uid, (ts, task_id, author, status, percent, note, before, percent_before, version) in enumerate(updates, 1):
             self.task_updates.setdefault(task_id, []).append((uid, ts, author))
-            lines.append(f"{uid}\t{task_id}\t{author}\t{iso(ts)}\t{status}\t{percent}\t{note}\t{before}\t"
-                         f"{percent_before}\t{version}\n")
+            lines.append(
+                f"{uid}\t{task_id}\t{author}\t{iso(ts)}\t{status}\t{percent}\t{note}\t{before}\t"
+                f"{percent_before}\t{version}\n"
+            )
             if self.rng.random() < 0.05:
                 for n in range(self.rng.randint(1, 2)):
                     kind, content_type, ext = self.rng.choice(ATTACHMENT_KINDS)
                     day = local_date(ts)
-                    attachments.append((len(attachments) + 1, uid, task_id,
-                                        f"evidence/{day:%Y/%m}/{task_id}-{self.rng.getrandbits(64):016x}{ext}",
-                                        f"工作进展佐证材料{n + 1}{ext}", kind, content_type,
-                                        self.rng.randint(20_000, 5_000_000),
-                                        f"{self.rng.getrandbits(256):064x}", author, iso(ts)))
+                    attachments.append(
+                        (
+                            len(attachments) + 1,
+                            uid,
+                            task_id,
+                            f"evidence/{day:%Y/%m}/{task_id}-{self.rng.getrandbits(64):016x}{ext}",
+                            f"工作进展佐证材料{n + 1}{ext}",
+                            kind,
+                            content_type,
+                            self.rng.randint(20_000, 5_000_000),
+                            f"{self.rng.getrandbits(256):064x}",
+                            author,
+                            iso(ts),
+                        )
+                    )
         del updates
-        columns = ["id", "task_id", "author_id", "created_at", "status", "percent", "note", "status_before",
-                   "percent_before", "based_on_version"]
+        columns = [
+            "id",
+            "task_id",
+            "author_id",
+            "created_at",
+            "status",
+            "percent",
+            "note",
+            "status_before",
+            "percent_before",
+            "based_on_version",
+        ]
         copy_rows(self.cur, "tasks_progressupdate", columns, lines)
         self.log("progress updates", len(lines), started)
         del lines
         started = time.perf_counter()
-        copy_rows(self.cur, "tasks_attachment", ["id", "progress_update_id", "task_id", "file", "original_name", "kind",
-                                                 "content_type", "size", "sha256", "uploaded_by_id", "created_at"],
-                  attachments)
+        copy_rows(
+            self.cur,
+            "tasks_attachment",
+            [
+                "id",
+                "progress_update_id",
+                "task_id",
+                "file",
+                "original_name",
+                "kind",
+                "content_type",
+                "size",
+                "sha256",
+                "uploaded_by_id",
+                "created_at",
+            ],
+            attachments,
+        )
         self.log("attachments", len(attachments), started)
         del self.task_rows
 
@@ -547,17 +818,36 @@ class Generator:
                 name, comparator, unit = rng.choice(INDICATOR_KINDS)
                 target = Decimal(rng.randint(80, 98)) if unit == "%" else Decimal(rng.randint(5, 20))
                 baseline = (target - rng.randint(3, 10)) if comparator == ">=" else (target + rng.randint(1, 5))
-                indicators.append((indicator_id, plan_id, task_id, f"{rng.choice(TOPICS)}{name}", comparator,
-                                   f"{target:.4f}", unit, None if rng.random() < 0.7 else datetime.date(year, 12, 31),
-                                   f"{baseline:.4f}", order))
+                indicators.append(
+                    (
+                        indicator_id,
+                        plan_id,
+                        task_id,
+                        f"{rng.choice(TOPICS)}{name}",
+                        comparator,
+                        f"{target:.4f}",
+                        unit,
+                        None if rng.random() < 0.7 else datetime.date(year, 12, 31),
+                        f"{baseline:.4f}",
+                        order,
+                    )
+                )
                 indicator_tasks.append((plan_id, year, task_id, owners[0], target, comparator))
                 indicator_id += 1
-        copy_rows(self.cur, "tasks_milestone", ["id", "task_id", "due_on", "text", "done_on", "done_by_update_id",
-                                                "order"], milestones)
+        copy_rows(
+            self.cur,
+            "tasks_milestone",
+            ["id", "task_id", "due_on", "text", "done_on", "done_by_update_id", "order"],
+            milestones,
+        )
         self.log("milestones", len(milestones), started)
         started = time.perf_counter()
-        copy_rows(self.cur, "indicators_indicator", ["id", "plan_id", "task_id", "name", "comparator", "target", "unit",
-                                                     "due_on", "baseline", "order"], indicators)
+        copy_rows(
+            self.cur,
+            "indicators_indicator",
+            ["id", "plan_id", "task_id", "name", "comparator", "target", "unit", "due_on", "baseline", "order"],
+            indicators,
+        )
         self.log("indicators", len(indicators), started)
 
         started = time.perf_counter()
@@ -582,8 +872,22 @@ class Generator:
                 value = float(target) * rng.uniform(0.75, 1.1)
                 readings.append((reading_id, plan_id, ind_id, f"{value:.4f}", as_of, reporter, "", update_id, iso(ts)))
                 reading_id += 1
-        copy_rows(self.cur, "indicators_reading", ["id", "plan_id", "indicator_id", "value", "as_of", "reporter_id",
-                                                   "note", "progress_update_id", "created_at"], readings)
+        copy_rows(
+            self.cur,
+            "indicators_reading",
+            [
+                "id",
+                "plan_id",
+                "indicator_id",
+                "value",
+                "as_of",
+                "reporter_id",
+                "note",
+                "progress_update_id",
+                "created_at",
+            ],
+            readings,
+        )
         self.log("readings", len(readings), started)
         del self.task_updates
 
@@ -593,41 +897,121 @@ class Generator:
     def history(self):
         cur, admin = self.cur, self.admin
         steps = [
-            ("accounts_historicalagency", [
-                "id", "name", "short_name", "level", "order", "is_active", "parent_id", "history_date",
-                "history_type", "history_user_id", "ip_address"
-            ], """
+            (
+                "accounts_historicalagency",
+                [
+                    "id",
+                    "name",
+                    "short_name",
+                    "level",
+                    "order",
+                    "is_active",
+                    "parent_id",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                """
              SELECT id, name, short_name, level, "order", is_active, parent_id, '2023-01-03'::timestamptz, '+',
                  NULL::bigint, NULL::inet
-             FROM accounts_agency ORDER BY id"""),
-            ("accounts_historicaluser", [
-                "id", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active",
-                "date_joined", "full_name", "role", "phone", "agency_id", "history_date", "history_type",
-                "history_user_id", "ip_address"
-            ], f"""
+             FROM accounts_agency ORDER BY id""",
+            ),
+            (
+                "accounts_historicaluser",
+                [
+                    "id",
+                    "is_superuser",
+                    "username",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "is_staff",
+                    "is_active",
+                    "date_joined",
+                    "full_name",
+                    "role",
+                    "phone",
+                    "agency_id",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                f"""
              SELECT id, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined,
                  full_name, role, phone, agency_id, date_joined, '+', {admin}, '10.0.0.2'::inet
-             FROM accounts_user ORDER BY id"""),
-            ("workplans_historicalplan", [
-                "id", "title", "year", "issuer_id", "doc_number", "issued_on", "status", "reporting_cycle",
-                "report_due_day", "source_file", "source_sha256", "created_at", "updated_at", "history_date",
-                "history_type", "history_user_id", "ip_address"
-            ], f"""
+             FROM accounts_user ORDER BY id""",
+            ),
+            (
+                "workplans_historicalplan",
+                [
+                    "id",
+                    "title",
+                    "year",
+                    "issuer_id",
+                    "doc_number",
+                    "issued_on",
+                    "status",
+                    "reporting_cycle",
+                    "report_due_day",
+                    "source_file",
+                    "source_sha256",
+                    "created_at",
+                    "updated_at",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                f"""
              SELECT id, title, year, issuer_id, doc_number, issued_on, status, reporting_cycle, report_due_day,
                  source_file, source_sha256, created_at, updated_at, created_at, '+', {admin}, '10.0.0.2'::inet
-             FROM workplans_plan ORDER BY id"""),
-            ("workplans_historicalsection", [
-                "id", "plan_id", "parent_id", "label", "title", "order", "history_date", "history_type",
-                "history_user_id", "ip_address"
-            ], f"""
+             FROM workplans_plan ORDER BY id""",
+            ),
+            (
+                "workplans_historicalsection",
+                [
+                    "id",
+                    "plan_id",
+                    "parent_id",
+                    "label",
+                    "title",
+                    "order",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                f"""
              SELECT s.id, s.plan_id, s.parent_id, s.label, s.title, s."order", p.created_at, '+', {admin},
                  '10.0.0.2'::inet
-             FROM workplans_section s JOIN workplans_plan p ON p.id = s.plan_id ORDER BY s.id"""),
-            ("tasks_historicaltask", [
-                "id", "ip_address", "number", "heading", "text", "due_on", "status", "percent", "version",
-                "last_progress_at", "order", "created_at", "updated_at", "history_date", "history_change_reason",
-                "history_type", "history_user_id", "plan_id", "section_id"
-            ], f"""
+             FROM workplans_section s JOIN workplans_plan p ON p.id = s.plan_id ORDER BY s.id""",
+            ),
+            (
+                "tasks_historicaltask",
+                [
+                    "id",
+                    "ip_address",
+                    "number",
+                    "heading",
+                    "text",
+                    "due_on",
+                    "status",
+                    "percent",
+                    "version",
+                    "last_progress_at",
+                    "order",
+                    "created_at",
+                    "updated_at",
+                    "history_date",
+                    "history_change_reason",
+                    "history_type",
+                    "history_user_id",
+                    "plan_id",
+                    "section_id",
+                ],
+                f"""
              SELECT * FROM (
                  SELECT t.id, '10.0.0.2'::inet, t.number, t.heading, t.text, t.due_on, 'not_started', 0, 1,
                      NULL::timestamptz, t."order", t.created_at, t.created_at, t.created_at AS history_date,
@@ -640,23 +1024,49 @@ class Generator:
                      u.created_at, t."order", t.created_at, u.created_at, u.created_at, NULL, '~', u.author_id,
                      t.plan_id, t.section_id
                  FROM tasks_progressupdate u JOIN tasks_task t ON t.id = u.task_id
-             ) AS records ORDER BY history_date"""),
-            ("tasks_historicaltask_responsible_users", [
-                "id", "history_id", "task_id", "user_id"
-            ], """
+             ) AS records ORDER BY history_date""",
+            ),
+            (
+                "tasks_historicaltask_responsible_users",
+                ["id", "history_id", "task_id", "user_id"],
+                """
              SELECT r.id, h.history_id, r.task_id, r.user_id
              FROM tasks_historicaltask h JOIN tasks_task_responsible_users r ON r.task_id = h.id
-             ORDER BY h.history_id, r.id"""),
-            ("tasks_historicaltaskowner", [
-                "id", "role", "order", "agency_id", "task_id", "history_date", "history_type", "history_user_id",
-                "ip_address"
-            ], f"""
+             ORDER BY h.history_id, r.id""",
+            ),
+            (
+                "tasks_historicaltaskowner",
+                [
+                    "id",
+                    "role",
+                    "order",
+                    "agency_id",
+                    "task_id",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                f"""
              SELECT o.id, o.role, o."order", o.agency_id, o.task_id, t.created_at, '+', {admin}, '10.0.0.2'::inet
-             FROM tasks_taskowner o JOIN tasks_task t ON t.id = o.task_id ORDER BY t.created_at, o.id"""),
-            ("tasks_historicalmilestone", [
-                "id", "due_on", "text", "done_on", "order", "task_id", "done_by_update_id", "history_date",
-                "history_type", "history_user_id", "ip_address"
-            ], f"""
+             FROM tasks_taskowner o JOIN tasks_task t ON t.id = o.task_id ORDER BY t.created_at, o.id""",
+            ),
+            (
+                "tasks_historicalmilestone",
+                [
+                    "id",
+                    "due_on",
+                    "text",
+                    "done_on",
+                    "order",
+                    "task_id",
+                    "done_by_update_id",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                f"""
              SELECT * FROM (
                  SELECT m.id, m.due_on, m.text, NULL::date, m."order", m.task_id, NULL::bigint,
                      t.created_at AS history_date, '+', {admin}::bigint, '10.0.0.2'::inet
@@ -665,21 +1075,53 @@ class Generator:
                  SELECT m.id, m.due_on, m.text, m.done_on, m."order", m.task_id, m.done_by_update_id,
                      u.created_at, '~', u.author_id, '10.30.0.1'::inet
                  FROM tasks_milestone m JOIN tasks_progressupdate u ON u.id = m.done_by_update_id
-             ) AS records ORDER BY history_date"""),
-            ("indicators_historicalindicator", [
-                "id", "name", "comparator", "target", "unit", "due_on", "baseline", "order", "plan_id", "task_id",
-                "history_date", "history_type", "history_user_id", "ip_address"
-            ], f"""
+             ) AS records ORDER BY history_date""",
+            ),
+            (
+                "indicators_historicalindicator",
+                [
+                    "id",
+                    "name",
+                    "comparator",
+                    "target",
+                    "unit",
+                    "due_on",
+                    "baseline",
+                    "order",
+                    "plan_id",
+                    "task_id",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                f"""
              SELECT i.id, i.name, i.comparator, i.target, i.unit, i.due_on, i.baseline, i."order", i.plan_id,
                  i.task_id, t.created_at, '+', {admin}, '10.0.0.2'::inet
-             FROM indicators_indicator i JOIN tasks_task t ON t.id = i.task_id ORDER BY t.created_at, i.id"""),
-            ("indicators_historicalreading", [
-                "id", "value", "as_of", "note", "created_at", "plan_id", "reporter_id", "indicator_id",
-                "progress_update_id", "history_date", "history_type", "history_user_id", "ip_address"
-            ], """
+             FROM indicators_indicator i JOIN tasks_task t ON t.id = i.task_id ORDER BY t.created_at, i.id""",
+            ),
+            (
+                "indicators_historicalreading",
+                [
+                    "id",
+                    "value",
+                    "as_of",
+                    "note",
+                    "created_at",
+                    "plan_id",
+                    "reporter_id",
+                    "indicator_id",
+                    "progress_update_id",
+                    "history_date",
+                    "history_type",
+                    "history_user_id",
+                    "ip_address",
+                ],
+                """
              SELECT id, value, as_of, note, created_at, plan_id, reporter_id, indicator_id, progress_update_id,
                  created_at, '+', reporter_id, ('10.40.' || (reporter_id % 250) || '.1')::inet
-             FROM indicators_reading ORDER BY created_at, id"""),
+             FROM indicators_reading ORDER BY created_at, id""",
+            ),
         ]
         for table, columns, select in steps:
             started = time.perf_counter()
@@ -729,15 +1171,22 @@ def generate(params: dict, now: datetime.datetime) -> float:
             # The generator writes consistent rows; skipping the (deferred, per-row) foreign-key
             # triggers during the load saves time. Checked below with anti-joins instead.
             cursor.execute("SET LOCAL session_replication_role = replica")
-        Generator(cursor, n_tasks=params["tasks"], n_updates=params["updates"], n_readings=params["readings"],
-                  seed=params["seed"], now=now).run()
+        Generator(
+            cursor,
+            n_tasks=params["tasks"],
+            n_updates=params["updates"],
+            n_readings=params["readings"],
+            seed=params["seed"],
+            now=now,
+        ).run()
         if superuser:
             cursor.execute("SET LOCAL session_replication_role = origin")
             check_references(cursor)
         for statement in connection.ops.sequence_reset_sql(no_style(), app_models()):
             cursor.execute(statement)
-        cursor.execute(f"CREATE TABLE {MARKER_TABLE} (key text PRIMARY KEY, params jsonb NOT NULL, "
-                       "made_at timestamptz)")
+        cursor.execute(
+            f"CREATE TABLE {MARKER_TABLE} (key text PRIMARY KEY, params jsonb NOT NULL, made_at timestamptz)"
+        )
         cursor.execute(f"INSERT INTO {MARKER_TABLE} VALUES ('data', %s, now())", [json.dumps(params)])
     load = time.perf_counter() - started
     step = time.perf_counter()
@@ -750,9 +1199,12 @@ def generate(params: dict, now: datetime.datetime) -> float:
 def check_references(cursor) -> None:
     """The foreign keys the load did not check, checked in bulk."""
     checks = [
-        ("tasks_progressupdate", "task_id", "tasks_task"), ("tasks_progressupdate", "author_id", "accounts_user"),
-        ("tasks_taskowner", "task_id", "tasks_task"), ("tasks_taskowner", "agency_id", "accounts_agency"),
-        ("tasks_task", "section_id", "workplans_section"), ("tasks_task", "plan_id", "workplans_plan"),
+        ("tasks_progressupdate", "task_id", "tasks_task"),
+        ("tasks_progressupdate", "author_id", "accounts_user"),
+        ("tasks_taskowner", "task_id", "tasks_task"),
+        ("tasks_taskowner", "agency_id", "accounts_agency"),
+        ("tasks_task", "section_id", "workplans_section"),
+        ("tasks_task", "plan_id", "workplans_plan"),
         ("tasks_milestone", "done_by_update_id", "tasks_progressupdate"),
         ("indicators_reading", "indicator_id", "indicators_indicator"),
         ("indicators_reading", "progress_update_id", "tasks_progressupdate"),
@@ -760,8 +1212,10 @@ def check_references(cursor) -> None:
         ("tasks_historicaltask", "history_user_id", "accounts_user"),
     ]
     for table, column, target in checks:
-        cursor.execute(f"SELECT count(*) FROM {table} c WHERE c.{column} IS NOT NULL "
-                       f"AND NOT EXISTS (SELECT 1 FROM {target} p WHERE p.id = c.{column})")
+        cursor.execute(
+            f"SELECT count(*) FROM {table} c WHERE c.{column} IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {target} p WHERE p.id = c.{column})"
+        )
         missing = cursor.fetchone()[0]
         if missing:
             raise RuntimeError(f"{missing} rows of {table}.{column} point to no {target}")
@@ -780,39 +1234,49 @@ def pick_subjects(cursor):
         JOIN tasks_task t ON t.id = o.task_id JOIN workplans_plan p ON p.id = t.plan_id
         WHERE p.status = 'active' GROUP BY o.agency_id ORDER BY 2 DESC, 1 LIMIT 1""")
     agency_id, owned = cursor.fetchone()
-    cursor.execute("SELECT id FROM accounts_user WHERE agency_id = %s AND role = 'staff' AND is_active "
-                   "ORDER BY id LIMIT 1", [agency_id])
+    cursor.execute(
+        "SELECT id FROM accounts_user WHERE agency_id = %s AND role = 'staff' AND is_active ORDER BY id LIMIT 1",
+        [agency_id],
+    )
     user_id = cursor.fetchone()[0]
-    cursor.execute("""
+    cursor.execute(
+        """
         WITH mine AS (
             SELECT t.id, t.version - 1 AS updates
             FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id
             WHERE p.status = 'active'
               AND EXISTS (SELECT 1 FROM tasks_taskowner o WHERE o.task_id = t.id AND o.agency_id = %s))
         SELECT (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY updates) FROM mine),
-               (SELECT id FROM mine ORDER BY updates DESC, id LIMIT 1)""", [agency_id])
+               (SELECT id FROM mine ORDER BY updates DESC, id LIMIT 1)""",
+        [agency_id],
+    )
     median_updates, hot_task = cursor.fetchone()
     # Typical: a task the agency leads with the median number of updates, a milestone and an indicator.
-    cursor.execute("""
+    cursor.execute(
+        """
         SELECT t.id FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id
         JOIN tasks_taskowner o ON o.task_id = t.id AND o.agency_id = %s AND o.role = 'lead'
         WHERE p.status = 'active' AND t.version - 1 = %s
           AND EXISTS (SELECT 1 FROM tasks_milestone m WHERE m.task_id = t.id)
           AND EXISTS (SELECT 1 FROM indicators_indicator i WHERE i.task_id = t.id)
-        ORDER BY t.id LIMIT 1""", [agency_id, median_updates])
+        ORDER BY t.id LIMIT 1""",
+        [agency_id, median_updates],
+    )
     row = cursor.fetchone()
     typical_task = row[0] if row else hot_task
     return agency_id, owned, user_id, typical_task, hot_task
 
 
 def task_stats(cursor, task_id):
-    cursor.execute("""SELECT (SELECT count(*) FROM tasks_progressupdate WHERE task_id = %s),
+    cursor.execute(
+        """SELECT (SELECT count(*) FROM tasks_progressupdate WHERE task_id = %s),
                              (SELECT count(*) FROM tasks_historicaltask WHERE id = %s),
                              (SELECT count(*) FROM tasks_milestone WHERE task_id = %s),
                              (SELECT count(*) FROM indicators_indicator WHERE task_id = %s),
                              (SELECT count(*) FROM indicators_reading r
                               JOIN indicators_indicator i ON i.id = r.indicator_id WHERE i.task_id = %s)""",
-                   [task_id] * 5)
+        [task_id] * 5,
+    )
     return cursor.fetchone()
 
 
@@ -920,8 +1384,11 @@ def main():
     parser.add_argument("--q", default="家庭医生", help="the search term for the q= case")
     parser.add_argument("--show", type=int, default=2, help="slowest queries shown per page")
     parser.add_argument("--sql-chars", type=int, default=600, help="SQL shown per query, in characters")
-    parser.add_argument("--explain", action="store_true",
-                        help="EXPLAIN ANALYZE the slowest query of every page (by default: of failing pages only)")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="EXPLAIN ANALYZE the slowest query of every page (by default: of failing pages only)",
+    )
     args = parser.parse_args()
 
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -939,13 +1406,20 @@ def main():
     from accounts.models import User
 
     call_command("migrate", verbosity=0, interactive=False)
-    print(f"database: {connection.vendor} {connection.pg_version // 10000} ({connection.settings_dict['NAME']}), "
-          f"DEBUG={settings.DEBUG}")
+    print(
+        f"database: {connection.vendor} {connection.pg_version // 10000} ({connection.settings_dict['NAME']}), "
+        f"DEBUG={settings.DEBUG}"
+    )
 
     # The data set is pinned to the day it is made (dates of updates, which tasks are overdue);
     # a re-run on a later day reuses it, and the pages compute "today" as they always do.
-    params = {"version": GENERATOR_VERSION, "tasks": args.tasks, "updates": args.updates,
-              "readings": args.readings, "seed": args.seed}
+    params = {
+        "version": GENERATOR_VERSION,
+        "tasks": args.tasks,
+        "updates": args.updates,
+        "readings": args.readings,
+        "seed": args.seed,
+    }
     with connection.cursor() as cursor:
         current = not args.rebuild and data_is_current(cursor, params)
     if current:
@@ -966,17 +1440,40 @@ def main():
                                  (SELECT count(*) FROM tasks_attachment), (SELECT count(*) FROM tasks_historicaltask),
                                  (SELECT count(*) FROM tasks_historicaltask_responsible_users)""")
         counts = cursor.fetchone()
-        print("      " + ", ".join(f"{n:,} {label}" for n, label in zip(counts, [
-            "agencies", "users", "active plans", "archived plans", "tasks", "task owners", "milestones",
-            "indicators", "readings", "progress updates", "attachments", "task history records",
-            "责任人 snapshots"], strict=True)))
+        print(
+            "      "
+            + ", ".join(
+                f"{n:,} {label}"
+                for n, label in zip(
+                    counts,
+                    [
+                        "agencies",
+                        "users",
+                        "active plans",
+                        "archived plans",
+                        "tasks",
+                        "task owners",
+                        "milestones",
+                        "indicators",
+                        "readings",
+                        "progress updates",
+                        "attachments",
+                        "task history records",
+                        "责任人 snapshots",
+                    ],
+                    strict=True,
+                )
+            )
+        )
         _, owned, user_id, typical_task, hot_task = pick_subjects(cursor)
         typical_stats, hot_stats = task_stats(cursor, typical_task), task_stats(cursor, hot_task)
     user = User.objects.select_related("agency").get(pk=user_id)
     print(f"user: {user.username} (staff of {user.agency.name}, which owns {owned:,} tasks of active plans)")
     for label, task_id, stats in (("typical task", typical_task, typical_stats), ("busiest task", hot_task, hot_stats)):
-        print(f"{label}: #{task_id} — {stats[0]:,} progress updates, {stats[1]:,} task history records, "
-              f"{stats[2]} milestones, {stats[3]} indicators, {stats[4]} readings")
+        print(
+            f"{label}: #{task_id} — {stats[0]:,} progress updates, {stats[1]:,} task history records, "
+            f"{stats[2]} milestones, {stats[3]} indicators, {stats[4]} readings"
+        )
 
     client = Client()
     client.force_login(user)
@@ -988,17 +1485,21 @@ def main():
     cases.append(("task page, busiest", f"/tasks/{hot_task}/"))
 
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-    print(f"\ntiming: {args.warmup} warm-up + {args.runs} timed requests per page, then one with its queries recorded "
-          f"(load average {load} on {os.cpu_count()} CPUs: other work on the machine inflates the figures)")
+    print(
+        f"\ntiming: {args.warmup} warm-up + {args.runs} timed requests per page, then one with its queries recorded "
+        f"(load average {load} on {os.cpu_count()} CPUs: other work on the machine inflates the figures)"
+    )
     results = []
     for label, path in cases:
         result = measure(client, path, warmup=args.warmup, runs=args.runs)
         results.append((label, result))
         print(f"\n{label}  GET {unquote(path)}")
-        print(f"  median {result['median']:.1f} ms, p95 {result['p95']:.1f} ms, best {result['best']:.1f} ms; "
-              f"{result['queries']} queries; SQL {result['client_sql_ms']:.1f} ms client-side, "
-              f"{result['server_sql_ms']:.1f} ms server-side, of a {result['captured_ms']:.1f} ms request; "
-              f"{result['bytes'] / 1024:.0f} KB of HTML")
+        print(
+            f"  median {result['median']:.1f} ms, p95 {result['p95']:.1f} ms, best {result['best']:.1f} ms; "
+            f"{result['queries']} queries; SQL {result['client_sql_ms']:.1f} ms client-side, "
+            f"{result['server_sql_ms']:.1f} ms server-side, of a {result['captured_ms']:.1f} ms request; "
+            f"{result['bytes'] / 1024:.0f} KB of HTML"
+        )
         for ms, sql in result["selects"][: args.show]:
             print(f"  slow query, {ms:.1f} ms on the server: {shorten(sql, args.sql_chars)}")
         if args.explain or result["median"] > TARGET_MS:
@@ -1009,8 +1510,9 @@ def main():
     print(f"\n{pad('page', 32)} {'median':>9} {'p95':>9} {'queries':>8}  target: median ≤ {TARGET_MS:.0f} ms")
     for label, result in results:
         verdict = "PASS" if result["median"] <= TARGET_MS else "FAIL"
-        print(f"{pad(label, 32)} {result['median']:>6.1f} ms {result['p95']:>6.1f} ms {result['queries']:>8}  "
-              f"{verdict}")
+        print(
+            f"{pad(label, 32)} {result['median']:>6.1f} ms {result['p95']:>6.1f} ms {result['queries']:>8}  {verdict}"
+        )
 
 
 if __name__ == "__main__":

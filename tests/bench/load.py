@@ -74,8 +74,18 @@ GENERATOR_VERSION = 1
 MARKER_TABLE = "load_world_marker"
 # The seeded accounts' password (a throw-away load database on 127.0.0.1 only).
 PASSWORD = "Ld7#pQ2x!wRk"
-DEPARTMENTS = ["医政医管处", "疾病预防控制处", "基层卫生健康处", "妇幼健康处", "老龄健康处",
-               "规划发展与信息化处", "中医药管理处", "药物政策与基本药物制度处", "职业健康处", "综合监督处"]
+DEPARTMENTS = [
+    "医政医管处",
+    "疾病预防控制处",
+    "基层卫生健康处",
+    "妇幼健康处",
+    "老龄健康处",
+    "规划发展与信息化处",
+    "中医药管理处",
+    "药物政策与基本药物制度处",
+    "职业健康处",
+    "综合监督处",
+]
 STAFF_PER_DEPARTMENT = 5
 TASKS_PER_DEPARTMENT = 12
 LEADERS = 10
@@ -117,8 +127,13 @@ def ensure_database(config: dict) -> None:
     import psycopg2
     from psycopg2 import sql
 
-    params = {"dbname": "postgres", "user": config.get("USER") or None, "password": config.get("PASSWORD") or None,
-              "host": config.get("HOST") or None, "port": config.get("PORT") or None}
+    params = {
+        "dbname": "postgres",
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+    }
     try:
         conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
     except psycopg2.OperationalError as error:
@@ -133,8 +148,14 @@ def ensure_database(config: dict) -> None:
 
 
 def world_params() -> dict:
-    return {"version": GENERATOR_VERSION, "year": datetime.date.today().year, "departments": len(DEPARTMENTS),
-            "staff": STAFF_PER_DEPARTMENT, "tasks": TASKS_PER_DEPARTMENT, "leaders": LEADERS}
+    return {
+        "version": GENERATOR_VERSION,
+        "year": datetime.date.today().year,
+        "departments": len(DEPARTMENTS),
+        "staff": STAFF_PER_DEPARTMENT,
+        "tasks": TASKS_PER_DEPARTMENT,
+        "leaders": LEADERS,
+    }
 
 
 def world_is_current(params: dict) -> bool:
@@ -188,25 +209,53 @@ def build_world(params: dict) -> None:
         for d, agency in enumerate(departments):
             for s in range(STAFF_PER_DEPARTMENT):
                 n = d * STAFF_PER_DEPARTMENT + s + 1
-                users.append(User(username=f"load_staff_{n:02d}", full_name=f"经办人{n:02d}", role=Role.STAFF,
-                                  agency=agency, password=prototype.password))
+                users.append(
+                    User(
+                        username=f"load_staff_{n:02d}",
+                        full_name=f"经办人{n:02d}",
+                        role=Role.STAFF,
+                        agency=agency,
+                        password=prototype.password,
+                    )
+                )
         for n in range(1, LEADERS + 1):
             agency = commission if n <= 2 else departments[n - 3]
-            users.append(User(username=f"load_leader_{n:02d}", full_name=f"领导{n:02d}", role=Role.LEADER,
-                              agency=agency, password=prototype.password))
+            users.append(
+                User(
+                    username=f"load_leader_{n:02d}",
+                    full_name=f"领导{n:02d}",
+                    role=Role.LEADER,
+                    agency=agency,
+                    password=prototype.password,
+                )
+            )
         User.objects.bulk_create(users)
-        plan = Plan.objects.create(title=f"{year}年澄江市卫生健康工作要点（负载测试）", year=year, issuer=commission,
-                                   status=PlanStatus.ACTIVE)
-        sections = [Section.objects.create(plan=plan, label=label, title=title, order=i) for i, (label, title) in
-                    enumerate([("一", "提升医疗服务能力"), ("二", "加强公共卫生体系"), ("三", "推进基层卫生"),
-                               ("四", "深化医改"), ("五", "强化综合监管")])]
+        plan = Plan.objects.create(
+            title=f"{year}年澄江市卫生健康工作要点（负载测试）", year=year, issuer=commission, status=PlanStatus.ACTIVE
+        )
+        sections = [
+            Section.objects.create(plan=plan, label=label, title=title, order=i)
+            for i, (label, title) in enumerate(
+                [
+                    ("一", "提升医疗服务能力"),
+                    ("二", "加强公共卫生体系"),
+                    ("三", "推进基层卫生"),
+                    ("四", "深化医改"),
+                    ("五", "强化综合监管"),
+                ]
+            )
+        ]
         order = 0
         for d, agency in enumerate(departments):
             for t in range(TASKS_PER_DEPARTMENT):
                 order += 1
                 task = Task.objects.create(
-                    plan=plan, section=sections[order % len(sections)], number=str(order), order=order,
-                    heading=f"{agency.name}重点任务{t + 1}", text=f"{agency.name}牵头推进第{t + 1}项重点工作。",
+                    plan=plan,
+                    section=sections[order % len(sections)],
+                    number=str(order),
+                    order=order,
+                    heading=f"{agency.name}重点任务{t + 1}",
+                    text=f"{agency.name}牵头推进第{t + 1}项重点工作。",
                     due_on=datetime.date(year, 3 + (order % 10), 28),
                 )
                 TaskOwner.objects.create(task=task, agency=agency, role=OwnerRole.LEAD)
@@ -214,8 +263,14 @@ def build_world(params: dict) -> None:
                 TaskOwner.objects.create(task=task, agency=co_owner, role=OwnerRole.CO_OWNER, order=1)
                 Milestone.objects.create(task=task, due_on=datetime.date(year, 6, 30), text="完成中期评估")
                 if t % 4 == 0:
-                    Indicator.objects.create(plan=plan, task=task, name=f"{agency.name}覆盖率", comparator=">=",
-                                             target=Decimal("90"), unit="%")
+                    Indicator.objects.create(
+                        plan=plan,
+                        task=task,
+                        name=f"{agency.name}覆盖率",
+                        comparator=">=",
+                        target=Decimal("90"),
+                        unit="%",
+                    )
     with connection.cursor() as cur:
         cur.execute(f"CREATE TABLE {MARKER_TABLE} (params text NOT NULL)")
         cur.execute(f"INSERT INTO {MARKER_TABLE} VALUES (%s)", [json.dumps(params)])
@@ -239,16 +294,27 @@ def load_world(year: int) -> World:
     from tasks.models import TaskOwner
     from workplans.models import Plan
 
-    staff = list(User.objects.filter(username__startswith="load_staff_", role=Role.STAFF)
-                 .order_by("username").values_list("username", "agency_id"))
-    leaders = list(User.objects.filter(username__startswith="load_leader_").order_by("username")
-                   .values_list("username", flat=True))
+    staff = list(
+        User.objects.filter(username__startswith="load_staff_", role=Role.STAFF)
+        .order_by("username")
+        .values_list("username", "agency_id")
+    )
+    leaders = list(
+        User.objects.filter(username__startswith="load_leader_").order_by("username").values_list("username", flat=True)
+    )
     lead_tasks, co_tasks = collections.defaultdict(list), collections.defaultdict(list)
     for task_id, agency_id, role in TaskOwner.objects.order_by("task__order", "task_id").values_list(
-            "task_id", "agency_id", "role"):
+        "task_id", "agency_id", "role"
+    ):
         (lead_tasks if role == OwnerRole.LEAD else co_tasks)[agency_id].append(task_id)
-    return World(staff, leaders, dict(lead_tasks), dict(co_tasks),
-                 list(Plan.objects.filter(year=year).values_list("pk", flat=True)), year)
+    return World(
+        staff,
+        leaders,
+        dict(lead_tasks),
+        dict(co_tasks),
+        list(Plan.objects.filter(year=year).values_list("pk", flat=True)),
+        year,
+    )
 
 
 # --- The servers ---------------------------------------------------------------------------------
@@ -261,26 +327,66 @@ def free_port() -> int:
 
 
 def start_processes(args, database_url: str, redis_url: str, run_dir: Path, queue: str):
-    env = dict(os.environ, DATABASE_URL=database_url, DEBUG="0", DJANGO_ENV="development",
-               MEDIA_ROOT=str(run_dir / "media"), LOG_LEVEL="WARNING", **SERVER_ENV)
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        DJANGO_ENV="development",
+        MEDIA_ROOT=str(run_dir / "media"),
+        LOG_LEVEL="WARNING",
+        **SERVER_ENV,
+    )
     env.pop("REDIS_URL", None)
     if redis_url:
         env.update(REDIS_URL=redis_url, CELERY_TASK_DEFAULT_QUEUE=queue)
     port = free_port()
     log = open(run_dir / "gunicorn.log", "w")
     venv_bin = ROOT / ".venv" / "bin"
-    processes = [subprocess.Popen(
-        [str(venv_bin / "gunicorn"), "config.wsgi:application", "--bind", f"{HOST}:{port}",
-         "--workers", str(args.workers), "--timeout", "60", "--graceful-timeout", "10"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )]
+    processes = [
+        subprocess.Popen(
+            [
+                str(venv_bin / "gunicorn"),
+                "config.wsgi:application",
+                "--bind",
+                f"{HOST}:{port}",
+                "--workers",
+                str(args.workers),
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "10",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    ]
     if redis_url:
         worker_log = open(run_dir / "worker.log", "w")
-        processes.append(subprocess.Popen(
-            [str(venv_bin / "celery"), "-A", "config", "worker", "--pool=solo", "-Q", queue,
-             "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
-            cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(venv_bin / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    "-Q",
+                    queue,
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=WARNING",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
     return port, processes
 
 
@@ -363,8 +469,13 @@ class Client:
     def __init__(self, base: str, stats: Stats, deadline: float):
         import httpx
 
-        self.http = httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, follow_redirects=False, trust_env=False,
-                                      headers={"User-Agent": "workplans-load/1"})
+        self.http = httpx.AsyncClient(
+            base_url=base,
+            timeout=REQUEST_TIMEOUT,
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": "workplans-load/1"},
+        )
         self.stats, self.deadline = stats, deadline
 
     async def request(self, kind: str, method: str, url: str, expect=(200,), **kwargs):
@@ -394,9 +505,14 @@ class Client:
         if page is None or page.status_code != 200:
             return False
         token = form_inputs(page.text).get("csrfmiddlewaretoken", "")
-        done = await self.request("login", "POST", "/accounts/login/", expect=(302,),
-                                  data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-                                  headers={"Referer": f"{self.http.base_url}accounts/login/"})
+        done = await self.request(
+            "login",
+            "POST",
+            "/accounts/login/",
+            expect=(302,),
+            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{self.http.base_url}accounts/login/"},
+        )
         return done is not None and done.status_code == 302
 
     def running(self) -> bool:
@@ -410,8 +526,9 @@ async def think(low: float, high: float) -> None:
     await asyncio.sleep(random.uniform(low, high))
 
 
-async def staff_loop(client: Client, username: str, agency_id: int, world: World, run_token: str,
-                     args, counter) -> None:
+async def staff_loop(
+    client: Client, username: str, agency_id: int, world: World, run_token: str, args, counter
+) -> None:
     stats = client.stats
     if not await client.login(username):
         return
@@ -434,8 +551,12 @@ async def staff_loop(client: Client, username: str, agency_id: int, world: World
         if not client.running():
             break
         token = f"load:{run_token}:{next(counter)}"
-        data = {"csrfmiddlewaretoken": inputs.get("csrfmiddlewaretoken", ""), "version": inputs.get("version", ""),
-                "submission": inputs.get("submission", ""), "note": f"压测进展说明 {token}"}
+        data = {
+            "csrfmiddlewaretoken": inputs.get("csrfmiddlewaretoken", ""),
+            "version": inputs.get("version", ""),
+            "submission": inputs.get("submission", ""),
+            "note": f"压测进展说明 {token}",
+        }
         if as_lead:
             match = SELECT_STATUS.search(page.text)
             allowed = OPTION.findall(match.group(1)) if match else []
@@ -449,9 +570,15 @@ async def staff_loop(client: Client, username: str, agency_id: int, world: World
             files = {"files": (f"现场照片{next(counter)}.png", png, "image/png")}
         for attempt in (1, 2):
             stats.unknown.add(token)
-            response = await client.request("save", "POST", f"/tasks/{task_id}/report/", expect=(302, 409, 400),
-                                            data=data, files=files,
-                                            headers={"Referer": f"{client.http.base_url}tasks/{task_id}/"})
+            response = await client.request(
+                "save",
+                "POST",
+                f"/tasks/{task_id}/report/",
+                expect=(302, 409, 400),
+                data=data,
+                files=files,
+                headers={"Referer": f"{client.http.base_url}tasks/{task_id}/"},
+            )
             if response is None:
                 break  # no answer: the token stays "unknown"
             stats.unknown.discard(token)
@@ -464,8 +591,11 @@ async def staff_loop(client: Client, username: str, agency_id: int, world: World
                 stats.conflicts += 1
                 again = form_inputs(response.text)
                 # What the user typed is kept; the form now carries the current version.
-                data.update(version=again.get("version", ""), submission=again.get("submission", data["submission"]),
-                            csrfmiddlewaretoken=again.get("csrfmiddlewaretoken", data["csrfmiddlewaretoken"]))
+                data.update(
+                    version=again.get("version", ""),
+                    submission=again.get("submission", data["submission"]),
+                    csrfmiddlewaretoken=again.get("csrfmiddlewaretoken", data["csrfmiddlewaretoken"]),
+                )
                 if not client.running():
                     break
                 continue
@@ -531,9 +661,14 @@ async def export_ledger(client: Client, world: World) -> None:
     if page is None or page.status_code != 200:
         return
     token = form_inputs(page.text).get("csrfmiddlewaretoken", "")
-    response = await client.request("export", "POST", "/dashboard/exports/ledger/", expect=(303,),
-                                    data={"csrfmiddlewaretoken": token, "year": str(world.year)},
-                                    headers={"Referer": f"{client.http.base_url}dashboard/"})
+    response = await client.request(
+        "export",
+        "POST",
+        "/dashboard/exports/ledger/",
+        expect=(303,),
+        data={"csrfmiddlewaretoken": token, "year": str(world.year)},
+        headers={"Referer": f"{client.http.base_url}dashboard/"},
+    )
     if response is None or response.status_code != 303:
         return
     match = re.search(r"/dashboard/exports/(\d+)/", response.headers.get("location", ""))
@@ -603,8 +738,7 @@ def snapshot_before():
 
     from tasks.models import ProgressUpdate, Task
 
-    return (ProgressUpdate.objects.aggregate(m=Max("id"))["m"] or 0,
-            dict(Task.objects.values_list("pk", "version")))
+    return (ProgressUpdate.objects.aggregate(m=Max("id"))["m"] or 0, dict(Task.objects.values_list("pk", "version")))
 
 
 def check_lost_updates(stats: Stats, run_token: str, before, media_root: Path) -> dict:
@@ -626,8 +760,9 @@ def check_lost_updates(stats: Stats, run_token: str, before, media_root: Path) -
         update_of[match.group(0)] = (update_id, task_id)
     accepted = stats.accepted
     missing = [token for token in accepted if in_log[token] == 0]
-    wrong_task = [token for token, (task_id, _) in accepted.items()
-                  if token in update_of and update_of[token][1] != task_id]
+    wrong_task = [
+        token for token, (task_id, _) in accepted.items() if token in update_of and update_of[token][1] != task_id
+    ]
     duplicated = [token for token, n in in_log.items() if n > 1]
     phantom = [token for token in in_log if token not in accepted and token not in stats.unknown]
     unknown_saved = sum(1 for token in stats.unknown if in_log[token])
@@ -635,8 +770,12 @@ def check_lost_updates(stats: Stats, run_token: str, before, media_root: Path) -
     per_task = collections.Counter(task_id for _, task_id, _ in new)
     version_drift, state_drift = [], []
     latest = {}
-    for update in ProgressUpdate.objects.filter(id__gt=max_id).order_by("task_id", "-created_at", "-id").distinct(
-            "task_id").values("task_id", "status", "percent"):
+    for update in (
+        ProgressUpdate.objects.filter(id__gt=max_id)
+        .order_by("task_id", "-created_at", "-id")
+        .distinct("task_id")
+        .values("task_id", "status", "percent")
+    ):
         latest[update["task_id"]] = (update["status"], update["percent"])
     for task in Task.objects.filter(pk__in=per_task).values("pk", "version", "status", "percent"):
         if task["version"] - versions.get(task["pk"], 0) != per_task[task["pk"]]:
@@ -648,7 +787,8 @@ def check_lost_updates(stats: Stats, run_token: str, before, media_root: Path) -
     with_files = {update_of[token][0]: sha for token, (_, sha) in accepted.items() if sha and token in update_of}
     stored = collections.defaultdict(list)
     for update_id, name, sha in Attachment.objects.filter(progress_update_id__in=with_files).values_list(
-            "progress_update_id", "file", "sha256"):
+        "progress_update_id", "file", "sha256"
+    ):
         stored[update_id].append((name, sha))
     for update_id, sha in with_files.items():
         files = stored.get(update_id, [])
@@ -681,7 +821,8 @@ def percentile(values: list, share: float) -> float:
 
 def report(stats: Stats, elapsed: float, check: dict) -> bool:
     total = sum(len(v) for v in stats.latencies.values()) + sum(
-        n for key, n in stats.errors.items() if "connection error" in key)
+        n for key, n in stats.errors.items() if "connection error" in key
+    )
     print()
     print(f"duration: {elapsed:.1f} s, requests: {total}, requests/s: {total / elapsed:.1f}")
     print()
@@ -691,14 +832,20 @@ def report(stats: Stats, elapsed: float, check: dict) -> bool:
         values = stats.latencies[kind]
         all_latencies += values
         codes = " ".join(f"{code}×{n}" for code, n in sorted(stats.codes[kind].items()))
-        print(f"{kind:<22}{len(values):>9}{statistics.median(values) * 1000:>11.0f}"
-              f"{percentile(values, 0.95) * 1000:>9.0f}   {codes}")
+        print(
+            f"{kind:<22}{len(values):>9}{statistics.median(values) * 1000:>11.0f}"
+            f"{percentile(values, 0.95) * 1000:>9.0f}   {codes}"
+        )
     if all_latencies:
-        print(f"{'overall':<22}{len(all_latencies):>9}{statistics.median(all_latencies) * 1000:>11.0f}"
-              f"{percentile(all_latencies, 0.95) * 1000:>9.0f}")
+        print(
+            f"{'overall':<22}{len(all_latencies):>9}{statistics.median(all_latencies) * 1000:>11.0f}"
+            f"{percentile(all_latencies, 0.95) * 1000:>9.0f}"
+        )
     print()
-    print(f"saves: accepted {len(stats.accepted)}, conflicts (409) {stats.conflicts}, "
-          f"re-applied after a conflict {stats.reapplied}, refused by a rule (400) {stats.refused}")
+    print(
+        f"saves: accepted {len(stats.accepted)}, conflicts (409) {stats.conflicts}, "
+        f"re-applied after a conflict {stats.reapplied}, refused by a rule (400) {stats.refused}"
+    )
     for sample in stats.refused_samples:
         print(f"  refused e.g. {sample}")
     print(f"ledger exports downloaded: {stats.exports}")
@@ -712,10 +859,18 @@ def report(stats: Stats, elapsed: float, check: dict) -> bool:
     print("lost-update check:")
     for key, value in check.items():
         print(f"  {key}: {value}")
-    bad = errors or any(check[key] for key in (
-        "lost (accepted, not in the log)", "phantom (in the log, never accepted)",
-        "duplicated (one save, two updates)", "on the wrong task", "tasks whose version drifted",
-        "tasks not showing their latest update", "accepted files missing or altered"))
+    bad = errors or any(
+        check[key]
+        for key in (
+            "lost (accepted, not in the log)",
+            "phantom (in the log, never accepted)",
+            "duplicated (one save, two updates)",
+            "on the wrong task",
+            "tasks whose version drifted",
+            "tasks not showing their latest update",
+            "accepted files missing or altered",
+        )
+    )
     print()
     print("RESULT: " + ("FAILED" if bad else "OK (no server errors, no lost updates)"))
     return not bad
@@ -728,8 +883,14 @@ def main() -> int:
     parser.add_argument("--staff", type=int, default=50)
     parser.add_argument("--leaders", type=int, default=10)
     parser.add_argument("--login-spread", type=float, default=20, help="seconds over which clients sign in")
-    parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"),
-                        help="staff think time between steps, seconds")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(0.5, 1.5),
+        metavar=("MIN", "MAX"),
+        help="staff think time between steps, seconds",
+    )
     parser.add_argument("--leader-think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--file-share", type=float, default=0.1, help="share of saves that attach a PNG")
     parser.add_argument("--rebuild", action="store_true", help="build the world again")
@@ -770,11 +931,16 @@ def main() -> int:
     run_dir = ROOT / "var" / "load" / f"{datetime.datetime.now(datetime.UTC):%Y%m%dT%H%M%SZ}-{run_token}"
     run_dir.mkdir(parents=True)
     queue = f"load-{run_token}"
-    mode = (f"real Celery worker through Redis ({redis_url}, queue {queue}); ledger exports above "
-            f"{EXPORT_INLINE_MAX_ROWS} rows run on it" if redis_url else
-            "eager, inside the web process (REDIS_URL unset)")
-    print(f"run {run_token}: {args.staff} staff, {args.leaders} leaders, {args.duration:.0f} s, "
-          f"{args.workers} gunicorn workers; logs in {run_dir.relative_to(ROOT)}")
+    mode = (
+        f"real Celery worker through Redis ({redis_url}, queue {queue}); ledger exports above "
+        f"{EXPORT_INLINE_MAX_ROWS} rows run on it"
+        if redis_url
+        else "eager, inside the web process (REDIS_URL unset)"
+    )
+    print(
+        f"run {run_token}: {args.staff} staff, {args.leaders} leaders, {args.duration:.0f} s, "
+        f"{args.workers} gunicorn workers; logs in {run_dir.relative_to(ROOT)}"
+    )
     print(f"server environment set for the load: {SERVER_ENV}")
     print(f"jobs: {mode}")
     print("load average before: {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count()))

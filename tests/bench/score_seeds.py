@@ -2,12 +2,13 @@
 
 usage: .venv/bin/python tests/bench/score_seeds.py [--quiet] [--min KEY=VALUE ...]
 """
+
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
-import statistics
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

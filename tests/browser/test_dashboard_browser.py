@@ -31,8 +31,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 CHARTS = ("#chart-status", "#chart-agencies", "#chart-trend", "#chart-indicators")
 LEDGER_HEADER = [
-    "计划", "部分", "序号", "任务", "牵头单位", "配合单位", "责任人", "状态", "完成百分比", "风险",
-    "完成时限", "是否逾期", "最近更新", "最新进展说明", "时间节点", "量化指标",
+    "计划",
+    "部分",
+    "序号",
+    "任务",
+    "牵头单位",
+    "配合单位",
+    "责任人",
+    "状态",
+    "完成百分比",
+    "风险",
+    "完成时限",
+    "是否逾期",
+    "最近更新",
+    "最新进展说明",
+    "时间节点",
+    "量化指标",
 ]
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -56,23 +70,87 @@ class Spec:
 
 DAY = 24 * 60
 SPECS = [
-    Spec("a1", "一", "1", "推进城市医疗集团网格化布局", "a", TaskStatus.IN_PROGRESS, 40, -20, co_owner="b",
-         notes=((45 * DAY, "网格划分方案初稿已报委务会。"), (3, "两个城市医疗集团已挂牌运行，其余正在组建。"))),
-    Spec("a2", "一", "2", "完善基层检查检验结果互认机制", "a", TaskStatus.NOT_STARTED, 0, -5,
-         notes=((40 * DAY, "已梳理首批互认项目清单，待信息平台对接。"),)),
-    Spec("a3", "一", "3", "建立日间手术病种目录", "a", TaskStatus.DONE, 100, -50,
-         notes=((5, "日间手术病种目录已印发执行。"),)),
-    Spec("a4", "一", "4", "开展临床重点专科能力评估", "a", TaskStatus.IN_PROGRESS, 70, 25,
-         notes=((4, "已完成 12 家二级以上医院现场评估。"),)),
-    Spec("b1", "二", "1", "强化学校传染病联防联控", "b", TaskStatus.LAGGING, 30, -15,
-         notes=((6, "已开展 3 轮校园传染病联合督导。"), (2, ""))),
+    Spec(
+        "a1",
+        "一",
+        "1",
+        "推进城市医疗集团网格化布局",
+        "a",
+        TaskStatus.IN_PROGRESS,
+        40,
+        -20,
+        co_owner="b",
+        notes=((45 * DAY, "网格划分方案初稿已报委务会。"), (3, "两个城市医疗集团已挂牌运行，其余正在组建。")),
+    ),
+    Spec(
+        "a2",
+        "一",
+        "2",
+        "完善基层检查检验结果互认机制",
+        "a",
+        TaskStatus.NOT_STARTED,
+        0,
+        -5,
+        notes=((40 * DAY, "已梳理首批互认项目清单，待信息平台对接。"),),
+    ),
+    Spec(
+        "a3",
+        "一",
+        "3",
+        "建立日间手术病种目录",
+        "a",
+        TaskStatus.DONE,
+        100,
+        -50,
+        notes=((5, "日间手术病种目录已印发执行。"),),
+    ),
+    Spec(
+        "a4",
+        "一",
+        "4",
+        "开展临床重点专科能力评估",
+        "a",
+        TaskStatus.IN_PROGRESS,
+        70,
+        25,
+        notes=((4, "已完成 12 家二级以上医院现场评估。"),),
+    ),
+    Spec(
+        "b1",
+        "二",
+        "1",
+        "强化学校传染病联防联控",
+        "b",
+        TaskStatus.LAGGING,
+        30,
+        -15,
+        notes=((6, "已开展 3 轮校园传染病联合督导。"), (2, "")),
+    ),
     Spec("b2", "二", "2", "完成流感监测哨点扩容", "b", TaskStatus.DONE, 100, -90),
     Spec("b3", "二", "3", "推动慢性病综合防控示范区复审", "b", TaskStatus.IN_PROGRESS, 50, 20),
-    Spec("b4", "二", "4", "建设重点人群结核病筛查信息库", "b", TaskStatus.ON_HOLD, 30, 60,
-         notes=((7, "受信息系统招标进度影响，暂缓实施。"),)),
+    Spec(
+        "b4",
+        "二",
+        "4",
+        "建设重点人群结核病筛查信息库",
+        "b",
+        TaskStatus.ON_HOLD,
+        30,
+        60,
+        notes=((7, "受信息系统招标进度影响，暂缓实施。"),),
+    ),
 ]
-OUTSIDE = Spec("x1", "二", "5", "推进医保支付方式改革全覆盖", "x", TaskStatus.IN_PROGRESS, 10, -10,
-               notes=((8, "医保局内部事项，不属卫健委督办范围。"),))
+OUTSIDE = Spec(
+    "x1",
+    "二",
+    "5",
+    "推进医保支付方式改革全覆盖",
+    "x",
+    TaskStatus.IN_PROGRESS,
+    10,
+    -10,
+    notes=((8, "医保局内部事项，不属卫健委督办范围。"),),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -140,14 +218,28 @@ def workload(commission, agency_a, agency_b, outside_agency, staff_a, staff_b, l
     indicator("x1", "医保基金按病种付费覆盖率", ">=", "90", "%", (10, "60"))  # outside: missed
 
     # Snapshots: (days ago, A's mean and done, B's mean and done); A has 4 tasks, B 5 (a1 too).
-    history = [(91, "20.00", 0, "15.00", 0), (61, "35.00", 1, "25.00", 0), (31, "45.00", 1, "35.00", 1),
-               (1, "52.50", 1, "44.00", 1)]
+    history = [
+        (91, "20.00", 0, "15.00", 0),
+        (61, "35.00", 1, "25.00", 0),
+        (31, "45.00", 1, "35.00", 1),
+        (1, "52.50", 1, "44.00", 1),
+    ]
     for days_ago, a_mean, a_done, b_mean, b_done in history:
         day = today - datetime.timedelta(days=days_ago)
-        for agency, count, mean, done in ((agency_a, 4, a_mean, a_done), (agency_b, 5, b_mean, b_done),
-                                          (outside_agency, 1, "99.00", 1)):
-            Snapshot.objects.create(day=day, scope=SnapshotScope.AGENCY, plan=plan, agency=agency, tasks=count,
-                                    done=done, mean_percent=Decimal(mean))
+        for agency, count, mean, done in (
+            (agency_a, 4, a_mean, a_done),
+            (agency_b, 5, b_mean, b_done),
+            (outside_agency, 1, "99.00", 1),
+        ):
+            Snapshot.objects.create(
+                day=day,
+                scope=SnapshotScope.AGENCY,
+                plan=plan,
+                agency=agency,
+                tasks=count,
+                done=done,
+                mean_percent=Decimal(mean),
+            )
         write_trend_points(day)  # as the rollup does after writing a day's snapshots
     return plan, tasks, history
 
@@ -176,9 +268,12 @@ def test_it_shows_a_leader_the_overview_drills_down_and_exports_the_ledger(
     overdue = [t for t in open_tasks if t.due_on < today]
     year_start, year_end = plan_year_bounds(plan.year)
     amber = [
-        t for t in mine
-        if risk_of(status=t.status, percent=t.percent, due_on=t.due_on, today=today,
-                   year_start=year_start, year_end=year_end) == Risk.AMBER
+        t
+        for t in mine
+        if risk_of(
+            status=t.status, percent=t.percent, due_on=t.due_on, today=today, year_start=year_start, year_end=year_end
+        )
+        == Risk.AMBER
     ]
     cycle_start = timezone.make_aware(
         datetime.datetime.combine(cycle_for(plan.reporting_cycle, plan.report_due_day, today).start, datetime.time.min)

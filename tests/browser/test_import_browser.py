@@ -53,11 +53,13 @@ def test_an_admin_imports_a_word_plan_and_corrects_an_owner(
 
     # when they upload the Word file (the worker is held back, so the status page waits)
     with mock.patch("workplans.services.flow.queue_parse", autospec=True):
-        page.get_by_label("计划文件").set_input_files({
-            "name": "2026年工作要点.docx",
-            "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "buffer": plan_docx(),
-        })
+        page.get_by_label("计划文件").set_input_files(
+            {
+                "name": "2026年工作要点.docx",
+                "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "buffer": plan_docx(),
+            }
+        )
         page.get_by_role("button", name="上传并解析").click()
         page.wait_for_url(re.compile(r"/plans/imports/\d+/$"))
     assert page.get_by_text("排队中").is_visible()

@@ -31,8 +31,22 @@ from workplans.models import Plan, Section
 pytestmark = [pytest.mark.django_db]
 
 LEDGER_HEADERS = [
-    "计划", "部分", "序号", "任务", "牵头单位", "配合单位", "责任人", "状态", "完成百分比", "风险",
-    "完成时限", "是否逾期", "最近更新", "最新进展说明", "时间节点", "量化指标",
+    "计划",
+    "部分",
+    "序号",
+    "任务",
+    "牵头单位",
+    "配合单位",
+    "责任人",
+    "状态",
+    "完成百分比",
+    "风险",
+    "完成时限",
+    "是否逾期",
+    "最近更新",
+    "最新进展说明",
+    "时间节点",
+    "量化指标",
 ]
 
 
@@ -81,12 +95,14 @@ def world(commission, agency_a, agency_b, outside_agency, staff_a):
     year = today().year
     staff_a.full_name = "张三"
     staff_a.save()
-    plan = Plan.objects.create(title=f"{year}年测试市卫生健康工作要点", year=year, issuer=commission,
-                               status=PlanStatus.ACTIVE)
+    plan = Plan.objects.create(
+        title=f"{year}年测试市卫生健康工作要点", year=year, issuer=commission, status=PlanStatus.ACTIVE
+    )
     s1 = Section.objects.create(plan=plan, label="一", title="提升服务能力", order=0)
     s2 = Section.objects.create(plan=plan, label="二", title="织牢公共卫生网底", order=1)
-    t1 = make_task(plan, s1, "1", lead=agency_a, co_owners=[agency_b], heading="推进城市医疗集团建设",
-                   due_on=days(-10), order=0)
+    t1 = make_task(
+        plan, s1, "1", lead=agency_a, co_owners=[agency_b], heading="推进城市医疗集团建设", due_on=days(-10), order=0
+    )
     t1.responsible_users.add(staff_a)
     Milestone.objects.create(task=t1, due_on=days(-40), text="制定集团章程", done_on=days(-41), order=0)
     Milestone.objects.create(task=t1, due_on=days(-5), text="组建城市医疗集团", order=1)
@@ -94,28 +110,59 @@ def world(commission, agency_a, agency_b, outside_agency, staff_a):
     # No note: the one above stays the latest note.
     note(t1, staff_a, "", status=TaskStatus.IN_PROGRESS, percent=45, ago_minutes=30)
     indicator(t1, "预约诊疗率", Comparator.AT_LEAST, "60", reading="62.5", as_of=days(-3), reporter=staff_a)
-    t2 = make_task(plan, s1, "2", lead=agency_b, heading="改善就医体验", due_on=days(100), order=1,
-                   status=TaskStatus.DONE, percent=100)
+    t2 = make_task(
+        plan,
+        s1,
+        "2",
+        lead=agency_b,
+        heading="改善就医体验",
+        due_on=days(100),
+        order=1,
+        status=TaskStatus.DONE,
+        percent=100,
+    )
     indicator(t2, "住院患者死亡率", Comparator.AT_MOST, "7", reading="7.5", as_of=days(-2), reporter=staff_a)
-    t3 = make_task(plan, s2, "1", lead=outside_agency, co_owners=[agency_a], heading="完善传染病监测预警",
-                   due_on=days(-1), order=2)
+    t3 = make_task(
+        plan, s2, "1", lead=outside_agency, co_owners=[agency_a], heading="完善传染病监测预警", due_on=days(-1), order=2
+    )
     indicator(t3, "疫苗接种率", Comparator.AT_LEAST, "95")
     t4 = make_task(plan, s2, "2", lead=outside_agency, heading="做好医保支付衔接", due_on=days(30), order=3)
     plan_wide = indicator(None, "人均预期寿命", Comparator.AT_LEAST, "80", unit="岁", plan=plan)
-    second = Plan.objects.create(title=f"{year}年基层卫生工作要点", year=year, issuer=commission,
-                                 status=PlanStatus.ACTIVE)
-    u1 = make_task(second, None, "1", lead=agency_a, heading="推进家庭医生签约", due_on=days(60), percent=70,
-                   status=TaskStatus.IN_PROGRESS)
+    second = Plan.objects.create(
+        title=f"{year}年基层卫生工作要点", year=year, issuer=commission, status=PlanStatus.ACTIVE
+    )
+    u1 = make_task(
+        second,
+        None,
+        "1",
+        lead=agency_a,
+        heading="推进家庭医生签约",
+        due_on=days(60),
+        percent=70,
+        status=TaskStatus.IN_PROGRESS,
+    )
     draft = Plan.objects.create(title=f"{year}年草稿计划", year=year, issuer=commission)
     make_task(draft, None, "1", lead=agency_a, heading="草稿中的任务", due_on=days(60))
-    old = Plan.objects.create(title=f"{year - 1}年工作要点", year=year - 1, issuer=commission,
-                              status=PlanStatus.ACTIVE)
+    old = Plan.objects.create(title=f"{year - 1}年工作要点", year=year - 1, issuer=commission, status=PlanStatus.ACTIVE)
     make_task(old, None, "1", lead=agency_a, heading="去年的任务", due_on=datetime.date(year - 1, 12, 31))
-    outside_plan = Plan.objects.create(title=f"{year}年医保工作要点", year=year, issuer=outside_agency,
-                                       status=PlanStatus.ACTIVE)
+    outside_plan = Plan.objects.create(
+        title=f"{year}年医保工作要点", year=year, issuer=outside_agency, status=PlanStatus.ACTIVE
+    )
     make_task(outside_plan, None, "1", lead=outside_agency, heading="医保的任务", due_on=days(60))
-    return {"plan": plan, "second": second, "draft": draft, "old": old, "outside_plan": outside_plan,
-            "t1": t1, "t2": t2, "t3": t3, "t4": t4, "u1": u1, "plan_wide": plan_wide, "year": year}
+    return {
+        "plan": plan,
+        "second": second,
+        "draft": draft,
+        "old": old,
+        "outside_plan": outside_plan,
+        "t1": t1,
+        "t2": t2,
+        "t3": t3,
+        "t4": t4,
+        "u1": u1,
+        "plan_wide": plan_wide,
+        "year": year,
+    }
 
 
 def request(client, capture, name, **data):
@@ -145,7 +192,11 @@ def test_it_exports_a_leaders_ledger_of_their_scope_only(client, leader_a, world
     assert response.status_code == 303
     assert response["Location"] == reverse("dashboards:export_status", args=[export.pk])
     assert (export.kind, export.requested_by, export.plan, export.year) == (
-        ExportKind.LEDGER, leader_a, None, world["year"])
+        ExportKind.LEDGER,
+        leader_a,
+        None,
+        world["year"],
+    )
     assert export.status == ExportStatus.DONE and export.done_rows == export.total_rows == 3
     assert export.filename == f"{world['year']}年督办台账-医政医管处-{today():%Y%m%d}.xlsx"
 
@@ -199,7 +250,11 @@ def test_it_exports_everything_for_an_admin(client, admin_user, world, django_ca
     assert {row["任务"] for row in rows} == set(expected.values_list("heading", flat=True))
     # Plan order: plan (by title), then section, then the task's order.
     assert [row["任务"] for row in rows if row["计划"] == world["plan"].title] == [
-        "推进城市医疗集团建设", "改善就医体验", "完善传染病监测预警", "做好医保支付衔接"]
+        "推进城市医疗集团建设",
+        "改善就医体验",
+        "完善传染病监测预警",
+        "做好医保支付衔接",
+    ]
     t2 = by_heading(rows)["改善就医体验"]
     assert (t2["状态"], t2["完成百分比"], t2["风险"], t2["是否逾期"]) == ("已完成", 100, "已完成", "否")
     assert t2["量化指标"] == f"住院患者死亡率 不高于 7% 7.5%（{days(-2):%Y-%m-%d}，未达标）"
@@ -222,8 +277,15 @@ def test_it_filters_the_ledger_by_plan(client, leader, world, django_capture_on_
 def test_it_writes_formula_like_text_as_text(client, leader_a, world, staff_a, django_capture_on_commit_callbacks):
     plan = world["second"]
     heading = '=HYPERLINK("http://x","y")'
-    make_task(plan, None, "2", lead=world["t1"].task_owners.get(role=OwnerRole.LEAD).agency, heading=heading,
-              due_on=days(60), order=1)
+    make_task(
+        plan,
+        None,
+        "2",
+        lead=world["t1"].task_owners.get(role=OwnerRole.LEAD).agency,
+        heading=heading,
+        due_on=days(60),
+        order=1,
+    )
     leads = {"+": "+1 完成培训", "-": "-2 未到位", "@": "@SUM(A1:A9)", "\t": "\t=1+1"}
     for n, text in enumerate(leads.values(), start=3):
         task = make_task(plan, None, str(n), lead=staff_a.agency, heading=f"任务{n}", due_on=days(60), order=n)
@@ -287,11 +349,20 @@ def test_it_writes_the_bulletin(client, leader, world, django_capture_on_commit_
     # In scope: t1 (45%, overdue), t2 (done), t3 (0%, overdue), u1 (70%).
     assert values["任务总数"] == "4项"
     assert (values["未开始"], values["进行中"], values["已完成"], values["滞后"], values["暂缓"]) == (
-        "1项", "2项", "1项", "0项", "0项")
+        "1项",
+        "2项",
+        "1项",
+        "0项",
+        "0项",
+    )
     assert values["平均完成进度"] == "53.8%"  # (45 + 100 + 0 + 70) / 4 = 53.75
     assert values["逾期未完成"] == "2项" and values["风险（红）"] == "2项"
     assert (values["量化指标"], values["指标已达标"], values["指标未达标"], values["指标未填报"]) == (
-        "3项", "1项", "1项", "1项")
+        "3项",
+        "1项",
+        "1项",
+        "1项",
+    )
     # Reported this cycle: t1 only (notes today); owed: t3 and u1; t2 is done and quiet.
     assert (values["本期应报送"], values["本期已报送"], values["本期报送率"]) == ("3项", "1项", "33.3%")
 
@@ -320,13 +391,22 @@ def test_an_admins_bulletin_of_a_plan_has_the_plan_wide_indicators(
     client, admin_user, world, django_capture_on_commit_callbacks
 ):
     client.force_login(admin_user)
-    request(client, django_capture_on_commit_callbacks, "export_bulletin", plan=str(world["plan"].pk),
-            year=str(world["year"]))
+    request(
+        client,
+        django_capture_on_commit_callbacks,
+        "export_bulletin",
+        plan=str(world["plan"].pk),
+        year=str(world["year"]),
+    )
     document = docx.Document(Export.objects.get().file.path)
     figures, overdue, indicators = document.tables
     assert dict(table_rows(figures)[1:])["任务总数"] == "4项"
     assert [row[0] for row in table_rows(indicators)[1:]] == [
-        "预约诊疗率", "住院患者死亡率", "疫苗接种率", "人均预期寿命"]
+        "预约诊疗率",
+        "住院患者死亡率",
+        "疫苗接种率",
+        "人均预期寿命",
+    ]
 
 
 def test_a_bulletin_without_overdue_tasks_or_indicators_says_so(
@@ -370,8 +450,9 @@ def leaders_export(client, leader, world, django_capture_on_commit_callbacks):
 
 
 @pytest.mark.parametrize("page", ["export_status", "export_progress", "export_download"])
-def test_only_the_requester_or_an_admin_sees_an_export(client, page, leaders_export, leader, leader_a, admin_user,
-                                                        staff_a, auditor):
+def test_only_the_requester_or_an_admin_sees_an_export(
+    client, page, leaders_export, leader, leader_a, admin_user, staff_a, auditor
+):
     url = reverse(f"dashboards:{page}", args=[leaders_export.pk])
     for user, expected in [(leader_a, 403), (staff_a, 403), (auditor, 403), (leader, 200), (admin_user, 200)]:
         client.force_login(user)
@@ -409,8 +490,13 @@ def test_bad_input_changes_nothing(client, leader, world, data, message, django_
 
 def test_a_plan_of_another_year_is_refused(client, leader, world, django_capture_on_commit_callbacks):
     client.force_login(leader)
-    response = request(client, django_capture_on_commit_callbacks, "export_ledger", plan=str(world["plan"].pk),
-                       year=str(world["year"] - 1))
+    response = request(
+        client,
+        django_capture_on_commit_callbacks,
+        "export_ledger",
+        plan=str(world["plan"].pk),
+        year=str(world["year"] - 1),
+    )
     assert response.status_code == 400
     assert f"所选计划属于{world['year']}年度" in response.content.decode()
     assert not Export.objects.exists()
@@ -439,22 +525,40 @@ def test_the_progress_json(client, leaders_export, leader, world):
     client.force_login(leader)
     data = client.get(reverse("dashboards:export_progress", args=[leaders_export.pk])).json()
     assert data == {
-        "status": "done", "status_label": "已完成", "percent": 100, "done_rows": 4, "total_rows": 4,
-        "download_url": reverse("dashboards:export_download", args=[leaders_export.pk]), "error": "",
+        "status": "done",
+        "status_label": "已完成",
+        "percent": 100,
+        "done_rows": 4,
+        "total_rows": 4,
+        "download_url": reverse("dashboards:export_download", args=[leaders_export.pk]),
+        "error": "",
     }
-    waiting = Export.objects.create(kind=ExportKind.BULLETIN, requested_by=leader, year=world["year"], total_rows=8,
-                                    done_rows=2, status=ExportStatus.RUNNING)
+    waiting = Export.objects.create(
+        kind=ExportKind.BULLETIN,
+        requested_by=leader,
+        year=world["year"],
+        total_rows=8,
+        done_rows=2,
+        status=ExportStatus.RUNNING,
+    )
     data = client.get(reverse("dashboards:export_progress", args=[waiting.pk])).json()
     assert (data["status"], data["percent"], data["done_rows"], data["total_rows"], data["download_url"]) == (
-        "running", 25, 2, 8, None)
+        "running",
+        25,
+        2,
+        8,
+        None,
+    )
     # Not done yet: the download sends you back to the status page.
     response = client.get(reverse("dashboards:export_download", args=[waiting.pk]))
-    assert response.status_code == 303 and response["Location"] == reverse("dashboards:export_status",
-                                                                          args=[waiting.pk])
+    assert response.status_code == 303 and response["Location"] == reverse(
+        "dashboards:export_status", args=[waiting.pk]
+    )
 
 
-def test_a_large_export_runs_as_a_job_with_a_progress_bar(client, leader, world, settings, monkeypatch,
-                                                          django_capture_on_commit_callbacks):
+def test_a_large_export_runs_as_a_job_with_a_progress_bar(
+    client, leader, world, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     from dashboards import jobs
 
     settings.EXPORT_INLINE_MAX_ROWS = 2
@@ -479,8 +583,9 @@ def test_a_large_export_runs_as_a_job_with_a_progress_bar(client, leader, world,
     assert export.status == ExportStatus.DONE and export.percent == 100
 
 
-def test_the_download_is_an_attachment_with_its_chinese_name(client, leader_a, world,
-                                                             django_capture_on_commit_callbacks):
+def test_the_download_is_an_attachment_with_its_chinese_name(
+    client, leader_a, world, django_capture_on_commit_callbacks
+):
     client.force_login(leader_a)
     request(client, django_capture_on_commit_callbacks, "export_ledger", year=str(world["year"]))
     export = Export.objects.get()
@@ -519,16 +624,18 @@ def test_a_job_run_twice_builds_once(leader, world, monkeypatch):
 
 
 def test_a_running_export_is_not_taken_over(leader, world):
-    export = Export.objects.create(kind=ExportKind.LEDGER, requested_by=leader, year=world["year"],
-                                   status=ExportStatus.RUNNING)
+    export = Export.objects.create(
+        kind=ExportKind.LEDGER, requested_by=leader, year=world["year"], status=ExportStatus.RUNNING
+    )
     assert exports.run_export(export.pk) == "skipped"
     # ... unless its worker is long gone.
     Export.objects.filter(pk=export.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
     assert exports.run_export(export.pk) == "done"
 
 
-def test_a_failure_marks_the_export_failed_in_chinese(client, leader, world, monkeypatch, caplog,
-                                                      django_capture_on_commit_callbacks):
+def test_a_failure_marks_the_export_failed_in_chinese(
+    client, leader, world, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def broken(*args):
         raise RuntimeError("boom")
 
@@ -577,8 +684,15 @@ def test_progress_is_written_after_every_chunk(leader, world, monkeypatch):
 def many_tasks(plan, agency, author, count):
     """`count` tasks with owners, a 责任人, two milestones, an indicator with two readings and a note."""
     tasks = Task.objects.bulk_create(
-        Task(plan=plan, number=str(n), heading=f"批量任务{n}", due_on=days(5 - n), order=n, percent=n % 100,
-             status=TaskStatus.IN_PROGRESS)
+        Task(
+            plan=plan,
+            number=str(n),
+            heading=f"批量任务{n}",
+            due_on=days(5 - n),
+            order=n,
+            percent=n % 100,
+            status=TaskStatus.IN_PROGRESS,
+        )
         for n in range(1, count + 1)
     )
     TaskOwner.objects.bulk_create(TaskOwner(task=t, agency=agency, role=OwnerRole.LEAD) for t in tasks)
@@ -593,7 +707,8 @@ def many_tasks(plan, agency, author, count):
     )
     Reading.objects.bulk_create(
         Reading(plan=plan, indicator=i, value=decimal.Decimal(v), as_of=days(-d), reporter=author)
-        for i in indicators for v, d in ((80, 5), (91, 1))
+        for i in indicators
+        for v, d in ((80, 5), (91, 1))
     )
     ProgressUpdate.objects.bulk_create(
         ProgressUpdate(task=t, author=author, status=TaskStatus.IN_PROGRESS, percent=t.percent, note=f"说明{t.pk}")
@@ -605,8 +720,7 @@ def many_tasks(plan, agency, author, count):
 def test_the_queries_do_not_grow_with_the_tasks(leader, commission, agency_a, staff_a, kind):
     counts = {}
     for size in (10, 100):
-        plan = Plan.objects.create(title=f"计划{size}", year=today().year, issuer=commission,
-                                   status=PlanStatus.ACTIVE)
+        plan = Plan.objects.create(title=f"计划{size}", year=today().year, issuer=commission, status=PlanStatus.ACTIVE)
         many_tasks(plan, agency_a, staff_a, size)
         export = Export.objects.create(kind=kind, requested_by=leader, plan=plan, year=plan.year)
         with CaptureQueriesContext(connection) as queries:
@@ -619,4 +733,3 @@ def test_the_queries_do_not_grow_with_the_tasks(leader, commission, agency_a, st
             assert rows[0]["最新进展说明"].startswith("说明")
     assert counts[10] == counts[100], counts
     assert counts[100] <= 14, counts
-

@@ -213,8 +213,9 @@ def test_a_plan_outside_the_scope_shows_nothing_of_it(client, work, leader, comm
     assert "别家的计划" not in html and "别家的任务" not in html
 
 
-def test_the_overview_is_shared_for_a_few_minutes_per_scope(client, settings, django_assert_max_num_queries, work,
-                                                           leader, staff_a, agency_a):
+def test_the_overview_is_shared_for_a_few_minutes_per_scope(
+    client, settings, django_assert_max_num_queries, work, leader, staff_a, agency_a
+):
     # given caching on, and a first look that computes the figures
     settings.DASHBOARD_CACHE_SECONDS = 300
     client.force_login(leader)

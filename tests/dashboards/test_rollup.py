@@ -81,21 +81,32 @@ def city(plan, section, agency_a, agency_b, staff_a, commission):
     year_end = datetime.date(2026, 12, 31)
     t = types.SimpleNamespace(plan=plan, section=section, sub=sub, subsub=subsub, a=agency_a, b=agency_b)
     # Green, reported on 10 June; led by A with B as co-owner, so it counts in both agencies' rows.
-    t.t1 = make_task(plan, section, "1", lead=agency_a, co_owners=[agency_b], status=TaskStatus.IN_PROGRESS,
-                     percent=50, due_on=year_end)
+    t.t1 = make_task(
+        plan,
+        section,
+        "1",
+        lead=agency_a,
+        co_owners=[agency_b],
+        status=TaskStatus.IN_PROGRESS,
+        percent=50,
+        due_on=year_end,
+    )
     # Amber (0% against a 45% pace); its last report was in May, 23:30 on the 31st local time.
     t.t2 = make_task(plan, section, "2", lead=agency_a, due_on=year_end)
     # Red and overdue; reported on 10 June, then again after the day (the update log decides).
-    t.t3 = make_task(plan, section, "3", lead=agency_b, status=TaskStatus.IN_PROGRESS, percent=30,
-                     due_on=datetime.date(2026, 6, 1))
+    t.t3 = make_task(
+        plan, section, "3", lead=agency_b, status=TaskStatus.IN_PROGRESS, percent=30, due_on=datetime.date(2026, 6, 1)
+    )
     # Red because lagging, not overdue; only reported ten minutes after the day ended.
     t.t4 = make_task(plan, subsub, "1", lead=agency_a, status=TaskStatus.LAGGING, percent=10, due_on=year_end)
     # Done: past its due date but not overdue, and owes no report.
-    t.t5 = make_task(plan, subsub, "2", lead=agency_b, status=TaskStatus.DONE, percent=100,
-                     due_on=datetime.date(2026, 3, 31))
+    t.t5 = make_task(
+        plan, subsub, "2", lead=agency_b, status=TaskStatus.DONE, percent=100, due_on=datetime.date(2026, 3, 31)
+    )
     # On hold and due in five days at 40%: amber. Reported at 23:50 on the day. In no section.
-    t.t6 = make_task(plan, None, "7", lead=agency_a, status=TaskStatus.ON_HOLD, percent=40,
-                     due_on=datetime.date(2026, 6, 20))
+    t.t6 = make_task(
+        plan, None, "7", lead=agency_a, status=TaskStatus.ON_HOLD, percent=40, due_on=datetime.date(2026, 6, 20)
+    )
     # Green, no owner, no section, never reported.
     t.t7 = make_task(plan, None, "8", status=TaskStatus.IN_PROGRESS, percent=60, due_on=year_end)
 
@@ -124,14 +135,26 @@ def city(plan, section, agency_a, agency_b, staff_a, commission):
     read(i6, staff_a, datetime.date(2026, 6, 1), "2")  # met
 
     # A quarterly plan: a report on 2 April is inside Q2, which contains 15 June.
-    t.quarterly = Plan.objects.create(title="2026年基层卫生工作要点", year=2026, issuer=commission,
-                                      status=PlanStatus.ACTIVE, reporting_cycle=ReportingCycle.QUARTERLY)
+    t.quarterly = Plan.objects.create(
+        title="2026年基层卫生工作要点",
+        year=2026,
+        issuer=commission,
+        status=PlanStatus.ACTIVE,
+        reporting_cycle=ReportingCycle.QUARTERLY,
+    )
     t.q1 = make_task(t.quarterly, None, "1", lead=agency_a, status=TaskStatus.IN_PROGRESS, percent=50, due_on=year_end)
     report(t.q1, staff_a, local(2026, 4, 2, 9, 0))
 
     t.archived = Plan.objects.create(title="2025年工作要点", year=2025, issuer=commission, status=PlanStatus.ARCHIVED)
-    make_task(t.archived, None, "1", lead=agency_a, status=TaskStatus.IN_PROGRESS, percent=70,
-              due_on=datetime.date(2025, 12, 31))
+    make_task(
+        t.archived,
+        None,
+        "1",
+        lead=agency_a,
+        status=TaskStatus.IN_PROGRESS,
+        percent=70,
+        due_on=datetime.date(2025, 12, 31),
+    )
     t.draft = Plan.objects.create(title="2026年草稿", year=2026, issuer=commission)
     make_task(t.draft, None, "1", lead=agency_a, due_on=year_end)
     return t
@@ -156,36 +179,83 @@ def test_it_writes_the_figures_of_a_plan_its_sections_and_its_agencies(city):
 
     # and the plan row counts every task, sectioned or not, owned or not
     assert figures_of(snapshot(scope=SnapshotScope.PLAN, plan=city.plan)) == expected(
-        tasks=7, not_started=1, in_progress=3, done=1, lagging=1, on_hold=1,
-        overdue=1, at_risk=2, mean_percent=Decimal("41.43"),
-        indicators=6, indicators_met=3, indicators_missed=1,
-        report_due=6, reported=3,
+        tasks=7,
+        not_started=1,
+        in_progress=3,
+        done=1,
+        lagging=1,
+        on_hold=1,
+        overdue=1,
+        at_risk=2,
+        mean_percent=Decimal("41.43"),
+        indicators=6,
+        indicators_met=3,
+        indicators_missed=1,
+        report_due=6,
+        reported=3,
     )
 
     # and a section row counts the tasks directly in it; a section with none has no row
     assert figures_of(snapshot(scope=SnapshotScope.SECTION, section=city.section)) == expected(
-        tasks=3, not_started=1, in_progress=2, overdue=1, at_risk=1, mean_percent=Decimal("26.67"),
-        indicators=2, indicators_met=1, indicators_missed=1, report_due=3, reported=2,
+        tasks=3,
+        not_started=1,
+        in_progress=2,
+        overdue=1,
+        at_risk=1,
+        mean_percent=Decimal("26.67"),
+        indicators=2,
+        indicators_met=1,
+        indicators_missed=1,
+        report_due=3,
+        reported=2,
     )
     assert figures_of(snapshot(scope=SnapshotScope.SECTION, section=city.subsub)) == expected(
-        tasks=2, done=1, lagging=1, mean_percent=Decimal("55.00"),
-        indicators=2, indicators_met=1, report_due=1, reported=0,
+        tasks=2,
+        done=1,
+        lagging=1,
+        mean_percent=Decimal("55.00"),
+        indicators=2,
+        indicators_met=1,
+        report_due=1,
+        reported=0,
     )
     assert not Snapshot.objects.filter(section=city.sub).exists()
 
     # and task 1, led by A with B co-owning, counts in both agencies' rows
     assert figures_of(snapshot(scope=SnapshotScope.AGENCY, plan=city.plan, agency=city.a)) == expected(
-        tasks=4, not_started=1, in_progress=1, lagging=1, on_hold=1, at_risk=2, mean_percent=Decimal("25.00"),
-        indicators=4, indicators_met=2, indicators_missed=1, report_due=4, reported=2,
+        tasks=4,
+        not_started=1,
+        in_progress=1,
+        lagging=1,
+        on_hold=1,
+        at_risk=2,
+        mean_percent=Decimal("25.00"),
+        indicators=4,
+        indicators_met=2,
+        indicators_missed=1,
+        report_due=4,
+        reported=2,
     )
     assert figures_of(snapshot(scope=SnapshotScope.AGENCY, plan=city.plan, agency=city.b)) == expected(
-        tasks=3, in_progress=2, done=1, overdue=1, mean_percent=Decimal("60.00"),
-        indicators=3, indicators_met=1, indicators_missed=1, report_due=2, reported=2,
+        tasks=3,
+        in_progress=2,
+        done=1,
+        overdue=1,
+        mean_percent=Decimal("60.00"),
+        indicators=3,
+        indicators_met=1,
+        indicators_missed=1,
+        report_due=2,
+        reported=2,
     )
 
     # and the quarterly plan's April report counts for the quarter containing the day
     assert figures_of(snapshot(scope=SnapshotScope.PLAN, plan=city.quarterly)) == expected(
-        tasks=1, in_progress=1, mean_percent=Decimal("50.00"), report_due=1, reported=1,
+        tasks=1,
+        in_progress=1,
+        mean_percent=Decimal("50.00"),
+        report_due=1,
+        reported=1,
     )
     assert snapshot(scope=SnapshotScope.AGENCY, plan=city.quarterly).agency == city.a
 
@@ -268,7 +338,7 @@ def test_it_leaves_one_set_of_rows_when_two_runs_race(city):
         try:
             barrier.wait(timeout=10)
             written.append(rollup_day(DAY))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connections.close_all()
@@ -295,8 +365,14 @@ def build_plans(count, commission, agencies, reporter):
         sections = [Section.objects.create(plan=plan, label=label) for label in ("一", "二")]
         for k in range(4):
             task = make_task(
-                plan, sections[k % 2], str(k + 1), lead=agencies[k % 2], co_owners=[agencies[(k + 1) % 2]],
-                status=TaskStatus.IN_PROGRESS, percent=10 * k, due_on=DAY + datetime.timedelta(days=10 * k - 10),
+                plan,
+                sections[k % 2],
+                str(k + 1),
+                lead=agencies[k % 2],
+                co_owners=[agencies[(k + 1) % 2]],
+                status=TaskStatus.IN_PROGRESS,
+                percent=10 * k,
+                due_on=DAY + datetime.timedelta(days=10 * k - 10),
             )
             report(task, reporter, local(2026, 6, 2 + k, 9, 0))
             indicator = Indicator.objects.create(plan=plan, task=task, name=f"指标{k}", target=k)

@@ -87,9 +87,23 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             return
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--maxmemory-policy", "noeviction", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(self.ping, 10, "redis-server to answer")
 
@@ -138,13 +152,32 @@ class PostgresCluster:
     def init(self):
         if self.as_owner:
             shutil.chown(self.folder, "postgres", "postgres")
-        self.run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--locale=C.UTF-8")
+        self.run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        )
 
     def start(self):
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off -c max_connections=200"
-        self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options,
-                 "-w", "-t", "60", "start")
+        self.run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.folder / "log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self, mode="fast"):
         self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=False)
@@ -179,10 +212,20 @@ def pg_cluster(tmp_path_factory):
     cluster.start()
     try:
         cluster.sql(f'CREATE DATABASE "{cluster.TEMPLATE}"')
-        env = dict(os.environ, DATABASE_URL=cluster.url(cluster.TEMPLATE), REDIS_URL="",
-                   VAR_DIR=str(tmp_path_factory.mktemp("migrate")))
-        migrated = subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "--skip-checks"], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, timeout=300)
+        env = dict(
+            os.environ,
+            DATABASE_URL=cluster.url(cluster.TEMPLATE),
+            REDIS_URL="",
+            VAR_DIR=str(tmp_path_factory.mktemp("migrate")),
+        )
+        migrated = subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "--skip-checks"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-4000:]
         yield cluster
     finally:
@@ -226,7 +269,11 @@ class Stack:
     def _spawn(self, name: str, command: list[str], **env) -> subprocess.Popen:
         log = self.folder / f"{name}-{len(self.processes)}.log"
         process = subprocess.Popen(
-            command, cwd=ROOT, env=dict(self.env, **env), stdout=log.open("w"), stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=dict(self.env, **env),
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.processes.append((name, process, log))
@@ -234,8 +281,20 @@ class Stack:
 
     def start_web(self, workers=3, **env) -> str:
         self.web_port = free_port()
-        self._spawn("web", [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind",
-                            f"127.0.0.1:{self.web_port}", "--workers", str(workers), "--timeout", "60"], **env)
+        self._spawn(
+            "web",
+            [
+                str(VENV_BIN / "gunicorn"),
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "60",
+            ],
+            **env,
+        )
         wait_for(lambda: self._answers("/accounts/login/"), 60, "gunicorn to answer")
         return self.base_url
 
@@ -251,17 +310,35 @@ class Stack:
 
     def start_worker(self, **env) -> subprocess.Popen:
         """A worker, once it is consuming."""
-        process = self._spawn("worker", [PYTHON, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-                                         "--concurrency=1", "--without-heartbeat", "--without-gossip",
-                                         "--without-mingle", "--loglevel=INFO"], **env)
+        process = self._spawn(
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            **env,
+        )
         log = self.processes[-1][2]
         wait_for(lambda: " ready." in log.read_text(errors="replace"), 60, "the worker to be ready")
         return process
 
     def start_beat(self, **env) -> subprocess.Popen:
         schedule = self.folder / f"beat-schedule-{uuid.uuid4().hex[:6]}"
-        return self._spawn("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
-                                    "--schedule", str(schedule)], **env)
+        return self._spawn(
+            "beat",
+            [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO", "--schedule", str(schedule)],
+            **env,
+        )
 
     def kill(self, process: subprocess.Popen, sig=signal.SIGKILL):
         os.killpg(process.pid, sig)
@@ -298,8 +375,14 @@ class Stack:
     # the database, read and written by a process of its own
 
     def probe(self, command: str, **args):
-        done = subprocess.run([PYTHON, "-m", "tests.faults.probe", command, json.dumps(args)], cwd=ROOT,
-                              env=self.env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [PYTHON, "-m", "tests.faults.probe", command, json.dumps(args)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-4000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -38,8 +38,9 @@ class Browser:
     def request(self, method: str, path: str, **kwargs):
         started = time.monotonic()
         try:
-            response = self.session.request(method, self.base_url + path, timeout=self.TIMEOUT,
-                                            allow_redirects=False, **kwargs)
+            response = self.session.request(
+                method, self.base_url + path, timeout=self.TIMEOUT, allow_redirects=False, **kwargs
+            )
         except requests.RequestException as error:
             self.answers.append((method, path, type(error).__name__, time.monotonic() - started))
             return None
@@ -52,8 +53,9 @@ class Browser:
         return self.request("GET", path)
 
     def post(self, path, data):
-        return self.request("POST", path, data={**data, "csrfmiddlewaretoken": self._csrf()},
-                            headers={"Referer": self.base_url + path})
+        return self.request(
+            "POST", path, data={**data, "csrfmiddlewaretoken": self._csrf()}, headers={"Referer": self.base_url + path}
+        )
 
     def login(self, username: str):
         from tests.conftest import PASSWORD
@@ -147,8 +149,14 @@ def mentions(texts: list[str], heading: str) -> int:
     return sum(1 for text in texts if heading in text)
 
 
-def check_delivered_once(state: dict, headings: dict[int, str], robot_posts: list[str], emails: list[tuple[str, str]],
-                         staff_by_agency: dict[int, list[dict]], task_agency: dict[int, int]) -> dict:
+def check_delivered_once(
+    state: dict,
+    headings: dict[int, str],
+    robot_posts: list[str],
+    emails: list[tuple[str, str]],
+    staff_by_agency: dict[int, list[dict]],
+    task_agency: dict[int, int],
+) -> dict:
     """Each reminder about the given tasks exists once per recipient and channel, is SENT,
     made one inbox item, is in exactly one email to each recipient and one robot post."""
     rows = [d for d in state["deliveries"] if d["rule"] == "task_due" and d["object_id"] in headings]

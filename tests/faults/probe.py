@@ -15,7 +15,7 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -51,7 +51,11 @@ def _due_tasks(plan, section, agency, count, start):
     tasks = []
     for n in range(start, start + count):
         task = Task.objects.create(
-            plan=plan, section=section, number=str(n), heading=f"故障演练任务{n}", due_on=due,
+            plan=plan,
+            section=section,
+            number=str(n),
+            heading=f"故障演练任务{n}",
+            due_on=due,
             last_progress_at=timezone.now(),
         )
         TaskOwner.objects.create(task=task, agency=agency, role=OwnerRole.LEAD)
@@ -69,26 +73,37 @@ def seed(staff=3, robot_url="", reminder_tasks_per_agency=0):
         for name in ("医政医管处", "疾病预防控制处")
     ]
     year = timezone.localdate().year
-    plan = Plan.objects.create(title=f"{year}年演练市卫生健康工作要点", year=year, issuer=commission,
-                               status=PlanStatus.ACTIVE)
+    plan = Plan.objects.create(
+        title=f"{year}年演练市卫生健康工作要点", year=year, issuer=commission, status=PlanStatus.ACTIVE
+    )
     section = Section.objects.create(plan=plan, label="一", title="提升服务能力")
     out = {"plan": plan.pk, "agencies": [a.pk for a in agencies], "staff": [], "robots": []}
     number = 1
     for a_index, agency in enumerate(agencies):
         for s_index in range(staff):
-            user = _user(f"staff{a_index}{s_index}", Role.STAFF, agency, email=f"staff{a_index}{s_index}@example.org",
-                         phone=f"1380000{a_index}{s_index:03d}")
+            user = _user(
+                f"staff{a_index}{s_index}",
+                Role.STAFF,
+                agency,
+                email=f"staff{a_index}{s_index}@example.org",
+                phone=f"1380000{a_index}{s_index:03d}",
+            )
             Preference.objects.create(user=user, email=True, wecom=bool(robot_url), **ALWAYS)
             task = Task.objects.create(
-                plan=plan, section=section, number=str(number), heading=f"日常任务{number}",
-                due_on=datetime.date(year, 12, 31), last_progress_at=timezone.now(),
+                plan=plan,
+                section=section,
+                number=str(number),
+                heading=f"日常任务{number}",
+                due_on=datetime.date(year, 12, 31),
+                last_progress_at=timezone.now(),
             )
             TaskOwner.objects.create(task=task, agency=agency, role=OwnerRole.LEAD)
             number += 1
             out["staff"].append({"username": user.username, "id": user.pk, "task": task.pk})
         if robot_url:
-            robot = Robot.objects.create(agency=agency, kind=Channel.WECOM, name=f"工作群{a_index}",
-                                         webhook_url=robot_url)
+            robot = Robot.objects.create(
+                agency=agency, kind=Channel.WECOM, name=f"工作群{a_index}", webhook_url=robot_url
+            )
             out["robots"].append(robot.pk)
     leader = _user("leader", Role.LEADER, commission)
     out["leader"] = {"username": leader.username, "id": leader.pk}
@@ -123,7 +138,15 @@ def state():
         "deliveries": [
             {**d, "handed_over_at": d["handed_over_at"] and d["handed_over_at"].isoformat()}
             for d in Delivery.objects.order_by("pk").values(
-                "pk", "rule", "object_id", "channel", "recipient_id", "robot_id", "state", "attempts", "last_error",
+                "pk",
+                "rule",
+                "object_id",
+                "channel",
+                "recipient_id",
+                "robot_id",
+                "state",
+                "attempts",
+                "last_error",
                 "handed_over_at",
             )
         ],

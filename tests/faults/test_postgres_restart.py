@@ -82,5 +82,7 @@ def test_it_answers_503_while_postgres_restarts_then_recovers_with_nothing_half_
         assert mine and task["percent"] == mine[-1]["percent"]
         assert task["version"] == 1 + len(mine)
         assert task["history"] == 1 + len(mine)
-    print(f"postgres down {up_at - down_at:.1f}s; answers {dict(answers)}; saves {len(updates)}; "
-          f"retried after {dict(retried)}")
+    print(
+        f"postgres down {up_at - down_at:.1f}s; answers {dict(answers)}; saves {len(updates)}; "
+        f"retried after {dict(retried)}"
+    )

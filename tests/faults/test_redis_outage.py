@@ -88,11 +88,15 @@ def test_it_keeps_answering_and_saving_while_redis_is_down_and_sends_gap_reminde
     assert exports[0]["status"] == "failed" and "稍后重试" in exports[0]["error"]
     assert exports[1]["status"] in ("queued", "running", "done")
     # Each reminder that fell due in the gap: one row per channel and person, sent, once.
-    staff_by_agency = {a: [s for s in seed["staff"] if s["username"].startswith(f"staff{i}")]
-                       for i, a in enumerate(seed["agencies"])}
+    staff_by_agency = {
+        a: [s for s in seed["staff"] if s["username"].startswith(f"staff{i}")] for i, a in enumerate(seed["agencies"])
+    }
     task_agency = {t: seed["agencies"][i // 2] for i, t in enumerate(gap_tasks)}
-    channels = check_delivered_once(state, headings, robot_posts, email_bodies(stack.emails()), staff_by_agency,
-                                    task_agency)
-    print(f"redis gap {gap:.1f}s; answers {dict(count_answers(browsers))}; saves accepted {len(accepted)} "
-          f"({in_gap} while Redis was down); "
-          f"deliveries {channels}; robot posts {len(robot_posts)}")
+    channels = check_delivered_once(
+        state, headings, robot_posts, email_bodies(stack.emails()), staff_by_agency, task_agency
+    )
+    print(
+        f"redis gap {gap:.1f}s; answers {dict(count_answers(browsers))}; saves accepted {len(accepted)} "
+        f"({in_gap} while Redis was down); "
+        f"deliveries {channels}; robot posts {len(robot_posts)}"
+    )

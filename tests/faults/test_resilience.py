@@ -56,12 +56,17 @@ print(json.dumps({"hit": hit, "cache_seconds": cache_seconds, "queued": queued,
 
 def test_it_treats_an_unreachable_redis_as_a_cache_miss_and_gives_up_queueing_quickly(tmp_path):
     # given: the settings as a deployment reads them, with nothing listening at REDIS_URL
-    env = dict(os.environ, REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0", VAR_DIR=str(tmp_path),
-               DJANGO_SETTINGS_MODULE="config.settings")
+    env = dict(
+        os.environ,
+        REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0",
+        VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
     env.pop("DATABASE_URL", None)
     # when
-    done = subprocess.run([sys.executable, "-c", UNREACHABLE_REDIS], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", UNREACHABLE_REDIS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     # then: the cache answers "not there" at once, and the job is reported not queued
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

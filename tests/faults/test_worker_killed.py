@@ -53,13 +53,17 @@ def test_a_worker_killed_mid_send_says_each_reminder_once_and_flags_the_interrup
     assert len(robot_posts) == 2  # the held one, and the other agency's
     # every other reminder went out once; every reminder reached its robot exactly once
     headings = {task_id: f"故障演练任务{100 + i}" for i, task_id in enumerate(seed["due_tasks"])}
-    staff_by_agency = {a: [s for s in seed["staff"] if s["username"].startswith(f"staff{i}")]
-                       for i, a in enumerate(seed["agencies"])}
+    staff_by_agency = {
+        a: [s for s in seed["staff"] if s["username"].startswith(f"staff{i}")] for i, a in enumerate(seed["agencies"])
+    }
     task_agency = {t: seed["agencies"][i // 2] for i, t in enumerate(seed["due_tasks"])}
     for d in state["deliveries"]:
         if d["state"] == "interrupted":
             d["state"] = "sent"  # it did reach the robot: counted as said once below
-    channels = check_delivered_once(state, headings, robot_posts, email_bodies(stack.emails()), staff_by_agency,
-                                    task_agency)
-    print(f"killed mid-send: {len(held)} robot deliveries interrupted, not resent; "
-          f"others {channels}; robot posts {len(robot_posts)}")
+    channels = check_delivered_once(
+        state, headings, robot_posts, email_bodies(stack.emails()), staff_by_agency, task_agency
+    )
+    print(
+        f"killed mid-send: {len(held)} robot deliveries interrupted, not resent; "
+        f"others {channels}; robot posts {len(robot_posts)}"
+    )

@@ -165,10 +165,10 @@ def test_the_agency_group_robot_mentions_the_people_who_chose_it(run, due_task, 
     make_user("quiet_colleague", Role.STAFF, agency_a, phone="13800000002")  # chose neither
     run(at(SEVEN_BEFORE, 9))
 
-    wecom, = webhook_server.requests_for("wecom")
+    (wecom,) = webhook_server.requests_for("wecom")
     assert wecom.body["text"]["mentioned_mobile_list"] == ["13800000001"]
     assert "任务还有7天到期：3. 推进分级诊疗" in wecom.body["text"]["content"]
-    dingtalk, = webhook_server.requests_for("dingtalk")  # its signature was checked by the server
+    (dingtalk,) = webhook_server.requests_for("dingtalk")  # its signature was checked by the server
     assert dingtalk.answer == {"errcode": 0, "errmsg": "ok"}
     assert dingtalk.body["at"]["atMobiles"] == ["13800000001"]
     assert set(Delivery.objects.filter(robot__isnull=False).values_list("state", flat=True)) == {DeliveryState.SENT}
@@ -288,13 +288,13 @@ def test_one_report_reminder_per_person_counts_what_they_owe_across_plans(
     staff_a.phone = "13800000001"
     staff_a.save()
     run(at(D(2026, 11, 22), 9))  # three days before the 25th
-    a, = Notification.objects.filter(recipient=staff_a)
-    b, = Notification.objects.filter(recipient=staff_b)
+    (a,) = Notification.objects.filter(recipient=staff_a)
+    (b,) = Notification.objects.filter(recipient=staff_b)
     assert a.rule == b.rule == Rule.REPORT_DUE
     assert a.title == "还有3天截止报送本期进展（2026-11-25）"
     assert a.body == "您还有3项任务（涉及2个计划）未报送本期进展。"
     assert b.body == "您还有1项任务（涉及1个计划）未报送本期进展。"
     assert a.link == "/tasks/mine/?reported=0"
     # The agency's group hears it once, with everyone who owes @-mentioned.
-    post, = webhook_server.requests_for("wecom")
+    (post,) = webhook_server.requests_for("wecom")
     assert post.body["text"]["mentioned_mobile_list"] == ["13800000001", "13800000002"]

@@ -34,7 +34,7 @@ def run_together(work, n=2):
         try:
             barrier.wait(timeout=10)
             work()
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+        except Exception as error:
             errors.append(repr(error))
         finally:
             connection.close()

@@ -43,7 +43,7 @@ def test_the_header_counts_unread_and_the_inbox_lists_only_mine(client, login, s
 
 
 def test_opening_an_item_marks_it_read_and_follows_its_link(client, login, staff_a):
-    item, = notify(staff_a)
+    (item,) = notify(staff_a)
     login(staff_a)
     response = client.post(f"/notifications/{item.pk}/open/")
     assert response.status_code == 302 and response["Location"] == "/tasks/mine/"
@@ -53,14 +53,14 @@ def test_opening_an_item_marks_it_read_and_follows_its_link(client, login, staff
 
 
 def test_an_item_never_links_off_site(client, login, staff_a):
-    item, = notify(staff_a)
+    (item,) = notify(staff_a)
     Notification.objects.filter(pk=item.pk).update(link="https://evil.example.com/")
     login(staff_a)
     assert client.post(f"/notifications/{item.pk}/open/")["Location"] == "/notifications/"
 
 
 def test_nobody_can_open_or_mark_someone_elses_items(client, login, staff_a, staff_b):
-    theirs, = notify(staff_b)
+    (theirs,) = notify(staff_b)
     login(staff_a)
     assert client.post(f"/notifications/{theirs.pk}/open/").status_code == 404
     client.post("/notifications/read/", {"id": [theirs.pk, "9" * 40, "x"]})
@@ -106,7 +106,10 @@ def test_settings_refuse_a_robot_the_agency_does_not_have_and_save_nothing(clien
 def test_settings_are_saved_and_audited(client, login, staff_a, agency_a, settings):
     settings.NOTIFICATIONS_ALLOW_LOCAL_WEBHOOKS = True
     Robot.objects.create(
-        agency=agency_a, kind=Channel.DINGTALK, name="钉钉群", webhook_url="https://oapi.dingtalk.com/robot/send?access_token=x1"
+        agency=agency_a,
+        kind=Channel.DINGTALK,
+        name="钉钉群",
+        webhook_url="https://oapi.dingtalk.com/robot/send?access_token=x1",
     )
     staff_a.phone = "13800000001"
     staff_a.save()

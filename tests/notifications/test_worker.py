@@ -29,7 +29,11 @@ def test_beats_reminder_job_runs_in_a_worker_and_reaches_inbox_and_mailbox(
     Preference.objects.create(user=staff_a, quiet_start=datetime.time(0), quiet_end=datetime.time(0))
     # Reported this cycle (so today's reminders are the due date's only, whatever the date).
     task = make_task(
-        plan, section, "7", lead=agency_a, due_on=timezone.localdate() + datetime.timedelta(days=7),
+        plan,
+        section,
+        "7",
+        lead=agency_a,
+        due_on=timezone.localdate() + datetime.timedelta(days=7),
         last_progress_at=timezone.now(),
     )
 

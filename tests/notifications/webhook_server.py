@@ -280,7 +280,7 @@ def _expect_keys(body: dict, name: str, *, required: set[str], optional: set[str
 class _Handler(BaseHTTPRequestHandler):
     robot: FakeRobotServer  # set on the subclass made in start()
 
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass  # keep test output clean
 
     def do_GET(self):

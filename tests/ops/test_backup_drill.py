@@ -29,8 +29,10 @@ pytestmark = [
         "postgresql" not in settings.DATABASES["default"]["ENGINE"],
         reason="backups are pg_dump/pg_restore: needs PostgreSQL on DATABASE_URL",
     ),
-    pytest.mark.skipif(shutil.which("pg_dump") is None or shutil.which("pg_restore") is None,
-                       reason="needs pg_dump and pg_restore (postgresql-client)"),
+    pytest.mark.skipif(
+        shutil.which("pg_dump") is None or shutil.which("pg_restore") is None,
+        reason="needs pg_dump and pg_restore (postgresql-client)",
+    ),
 ]
 
 
@@ -44,8 +46,14 @@ def picture(colour, kind="PNG") -> bytes:
 
 
 def run_script(name, **env):
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / name)], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / name)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def target_url(dbname: str) -> str:
@@ -111,8 +119,11 @@ def triggers(url: str) -> set[tuple[str, str]]:
 
 
 def media_checksums(root: Path) -> dict[str, str]:
-    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in root.rglob("*") if path.is_file()}
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in root.rglob("*")
+        if path.is_file()
+    }
 
 
 @pytest.fixture
@@ -132,8 +143,9 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def working_year(transactional_db, media_root, client, login, plan, section, task, staff_a, staff_b, leader,
-                 admin_user, auditor):
+def working_year(
+    transactional_db, media_root, client, login, plan, section, task, staff_a, staff_b, leader, admin_user, auditor
+):
     """A plan with its source file, a milestone and an indicator, three reports with evidence
     (lead and co-owner), a responsible person, a failed and several good logins: the rows,
     history and files a year of work leaves behind, made through the pages."""
@@ -147,26 +159,47 @@ def working_year(transactional_db, media_root, client, login, plan, section, tas
     # given a lead agency's reports with evidence, through the task page's form
     assert login(staff_a, password="wrong-password").status_code == 200
     assert login(staff_a).status_code == 302
-    response = client.post(f"/tasks/{task.pk}/report/", {
-        "version": 1, "status": "in_progress", "percent": 30, "note": "已印发实施方案。",
-        "milestones": [milestone.pk], "files": [SimpleUploadedFile("方案.png", picture((200, 30, 30)))],
-        f"reading_{indicator.pk}_value": "42.5", f"reading_{indicator.pk}_as_of": f"{plan.year}-06-30",
-    })
+    response = client.post(
+        f"/tasks/{task.pk}/report/",
+        {
+            "version": 1,
+            "status": "in_progress",
+            "percent": 30,
+            "note": "已印发实施方案。",
+            "milestones": [milestone.pk],
+            "files": [SimpleUploadedFile("方案.png", picture((200, 30, 30)))],
+            f"reading_{indicator.pk}_value": "42.5",
+            f"reading_{indicator.pk}_as_of": f"{plan.year}-06-30",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
-    response = client.post(f"/tasks/{task.pk}/report/", {
-        "version": 2, "status": "in_progress", "percent": 60, "note": "完成摸底调研。",
-        "files": [SimpleUploadedFile("调研.jpg", picture((30, 200, 30), "JPEG")),
-                  SimpleUploadedFile("签到表.png", picture((30, 30, 200)))],
-    })
+    response = client.post(
+        f"/tasks/{task.pk}/report/",
+        {
+            "version": 2,
+            "status": "in_progress",
+            "percent": 60,
+            "note": "完成摸底调研。",
+            "files": [
+                SimpleUploadedFile("调研.jpg", picture((30, 200, 30), "JPEG")),
+                SimpleUploadedFile("签到表.png", picture((30, 30, 200))),
+            ],
+        },
+    )
     assert response.status_code == 302
     response = client.post(f"/tasks/{task.pk}/responsible/", {"users": [staff_a.pk]})
     assert response.status_code == 302
     client.logout()
     # and a co-owner's note with a file
     assert login(staff_b).status_code == 302
-    response = client.post(f"/tasks/{task.pk}/report/", {
-        "version": 3, "note": "配合完成宣传材料。", "files": [SimpleUploadedFile("宣传.png", picture((90, 90, 90)))],
-    })
+    response = client.post(
+        f"/tasks/{task.pk}/report/",
+        {
+            "version": 3,
+            "note": "配合完成宣传材料。",
+            "files": [SimpleUploadedFile("宣传.png", picture((90, 90, 90)))],
+        },
+    )
     assert response.status_code == 302
     client.logout()
     assert len(media_checksums(media_root)) == 5  # the plan's source and four evidence files
@@ -182,15 +215,20 @@ def test_it_restores_a_backup_into_a_new_database_identical_table_by_table_and_f
     source_url = _database_url_for_this_test()
 
     # when the site is backed up
-    backup = run_script("backup.py", DATABASE_URL=source_url, MEDIA_ROOT=str(media_root),
-                        BACKUP_ROOT=str(tmp_path / "backups"))
+    backup = run_script(
+        "backup.py", DATABASE_URL=source_url, MEDIA_ROOT=str(media_root), BACKUP_ROOT=str(tmp_path / "backups")
+    )
     assert backup.returncode == 0, backup.stderr
     [backup_dir] = (tmp_path / "backups").iterdir()
     manifest = json.loads((backup_dir / "manifest.json").read_text())
     # and restored into a new database and an empty folder
     restored_media = tmp_path / "restored-media"
-    restore = run_script("restore.py", BACKUP=str(backup_dir), TARGET_DATABASE_URL=target_url(restore_target),
-                         TARGET_MEDIA_ROOT=str(restored_media))
+    restore = run_script(
+        "restore.py",
+        BACKUP=str(backup_dir),
+        TARGET_DATABASE_URL=target_url(restore_target),
+        TARGET_MEDIA_ROOT=str(restored_media),
+    )
     assert restore.returncode == 0, restore.stdout + restore.stderr
 
     # then every table holds the same rows, byte for byte, and the sequences stand where they stood
@@ -200,8 +238,14 @@ def test_it_restores_a_backup_into_a_new_database_identical_table_by_table_and_f
     assert sequence_values(target_url(restore_target)) == sequence_values(source_url)
     assert triggers(target_url(restore_target)) == triggers(source_url)
     # and the backed-up data is the data made above, not an empty schema
-    for table in ("tasks_progressupdate", "tasks_attachment", "tasks_historicaltask", "audit_auditevent",
-                  "indicators_reading", "tasks_task_responsible_users"):
+    for table in (
+        "tasks_progressupdate",
+        "tasks_attachment",
+        "tasks_historicaltask",
+        "audit_auditevent",
+        "indicators_reading",
+        "tasks_task_responsible_users",
+    ):
         assert source[table][0] > 0, table
     assert source["tasks_progressupdate"][0] == 3
     assert {table: count for table, (count, _) in source.items()} == manifest["row_counts"]
@@ -218,8 +262,12 @@ def test_it_refuses_a_backup_with_a_flipped_byte_and_creates_nothing(
     working_year, media_root, tmp_path, restore_target, damaged
 ):
     # given a good backup with one byte flipped in one of its files
-    backup = run_script("backup.py", DATABASE_URL=_database_url_for_this_test(), MEDIA_ROOT=str(media_root),
-                        BACKUP_ROOT=str(tmp_path / "backups"))
+    backup = run_script(
+        "backup.py",
+        DATABASE_URL=_database_url_for_this_test(),
+        MEDIA_ROOT=str(media_root),
+        BACKUP_ROOT=str(tmp_path / "backups"),
+    )
     assert backup.returncode == 0, backup.stderr
     [backup_dir] = (tmp_path / "backups").iterdir()
     data = bytearray((backup_dir / damaged).read_bytes())
@@ -228,8 +276,12 @@ def test_it_refuses_a_backup_with_a_flipped_byte_and_creates_nothing(
 
     # when it is restored
     restored_media = tmp_path / "restored-media"
-    restore = run_script("restore.py", BACKUP=str(backup_dir), TARGET_DATABASE_URL=target_url(restore_target),
-                         TARGET_MEDIA_ROOT=str(restored_media))
+    restore = run_script(
+        "restore.py",
+        BACKUP=str(backup_dir),
+        TARGET_DATABASE_URL=target_url(restore_target),
+        TARGET_MEDIA_ROOT=str(restored_media),
+    )
 
     # then it is refused with the reason, and neither a database nor a file was made
     assert restore.returncode == 2
@@ -240,15 +292,23 @@ def test_it_refuses_a_backup_with_a_flipped_byte_and_creates_nothing(
 
 def test_it_refuses_to_restore_over_a_database_that_holds_tables(working_year, media_root, tmp_path):
     # given a good backup
-    backup = run_script("backup.py", DATABASE_URL=_database_url_for_this_test(), MEDIA_ROOT=str(media_root),
-                        BACKUP_ROOT=str(tmp_path / "backups"))
+    backup = run_script(
+        "backup.py",
+        DATABASE_URL=_database_url_for_this_test(),
+        MEDIA_ROOT=str(media_root),
+        BACKUP_ROOT=str(tmp_path / "backups"),
+    )
     assert backup.returncode == 0, backup.stderr
     [backup_dir] = (tmp_path / "backups").iterdir()
     before = table_fingerprints(_database_url_for_this_test())
 
     # when it is restored onto the live database
-    restore = run_script("restore.py", BACKUP=str(backup_dir), TARGET_DATABASE_URL=_database_url_for_this_test(),
-                         TARGET_MEDIA_ROOT=str(tmp_path / "restored-media"))
+    restore = run_script(
+        "restore.py",
+        BACKUP=str(backup_dir),
+        TARGET_DATABASE_URL=_database_url_for_this_test(),
+        TARGET_MEDIA_ROOT=str(tmp_path / "restored-media"),
+    )
 
     # then it is refused and the live database is untouched
     assert restore.returncode == 2
@@ -269,14 +329,20 @@ def test_it_refuses_media_that_would_land_outside_the_folder(tmp_path, restore_t
         member.size = 5
         tar.addfile(member, io.BytesIO(b"owned"))
     (backup_dir / "media.tar.gz").write_bytes(archive.getvalue())
-    files = {n: {"sha256": hashlib.sha256((backup_dir / n).read_bytes()).hexdigest()}
-             for n in ("database.dump", "media.tar.gz")}
+    files = {
+        n: {"sha256": hashlib.sha256((backup_dir / n).read_bytes()).hexdigest()}
+        for n in ("database.dump", "media.tar.gz")
+    }
     (backup_dir / "manifest.json").write_text(json.dumps({"format": 1, "files": files, "database": {"name": "x"}}))
 
     # when it is restored
     restored_media = tmp_path / "media" / "restored"
-    restore = run_script("restore.py", BACKUP=str(backup_dir), TARGET_DATABASE_URL=target_url(restore_target),
-                         TARGET_MEDIA_ROOT=str(restored_media))
+    restore = run_script(
+        "restore.py",
+        BACKUP=str(backup_dir),
+        TARGET_DATABASE_URL=target_url(restore_target),
+        TARGET_MEDIA_ROOT=str(restored_media),
+    )
 
     # then it is refused before anything is written anywhere
     assert restore.returncode == 2

@@ -2,4 +2,3 @@
 logging in through the form), shared with the security tests."""
 
 from tests.browser.conftest import browser, browser_login, page  # noqa: F401
-

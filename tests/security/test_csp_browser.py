@@ -48,7 +48,7 @@ def watched(page):
         found = list(errors)
         try:
             found += page.evaluate("window.__csp || []")
-        except Exception:  # noqa: BLE001 - a page mid-navigation; the console still has it
+        except Exception:
             pass
         return found
 
@@ -64,7 +64,12 @@ def workload(commission, agency_a, agency_b):
     )
     section = Section.objects.create(plan=plan, label="一", title="提升服务能力")
     task = make_task(
-        plan, section, "1", lead=agency_a, co_owners=[agency_b], heading="推进医师轮岗派驻",
+        plan,
+        section,
+        "1",
+        lead=agency_a,
+        co_owners=[agency_b],
+        heading="推进医师轮岗派驻",
         due_on=today + datetime.timedelta(days=40),
     )
     make_task(
@@ -185,7 +190,6 @@ def test_it_serves_the_api_docs_under_the_policy(watched, browser_login, staff_a
     assert page.violations() == []
 
 
-
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
@@ -200,8 +204,12 @@ def test_it_serves_redoc_under_the_policy_and_blocks_its_only_outside_image(brow
     errors, outside_done = [], []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("requestfinished", lambda request: "127.0.0.1" not in request.url and "localhost" not in request.url
-            and outside_done.append(request.url))
+    page.on(
+        "requestfinished",
+        lambda request: (
+            "127.0.0.1" not in request.url and "localhost" not in request.url and outside_done.append(request.url)
+        ),
+    )
     try:
         # given staff, signed in
         page.goto("/accounts/login/")

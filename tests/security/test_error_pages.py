@@ -106,12 +106,14 @@ def test_a_bad_host_gets_the_chinese_400_page(client):
 
 
 @override_settings(
-    TEMPLATES=[{
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [__import__("django.conf").conf.settings.BASE_DIR / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["tests.security.test_error_pages.broken_context_processor"]},
-    }]
+    TEMPLATES=[
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [__import__("django.conf").conf.settings.BASE_DIR / "templates"],
+            "APP_DIRS": True,
+            "OPTIONS": {"context_processors": ["tests.security.test_error_pages.broken_context_processor"]},
+        }
+    ]
 )
 def test_the_error_pages_render_without_any_context_processor(client, staff_a):
     # given a context processor that fails (as one reading the database would, with it down)

@@ -99,7 +99,9 @@ def test_it_hardens_an_evidence_download(client, staff_a, task):
     response = client.post(
         reverse("tasks:task_report", args=[task.pk]),
         {
-            "version": task.version, "status": "in_progress", "percent": 10,
+            "version": task.version,
+            "status": "in_progress",
+            "percent": 10,
             "files": [SimpleUploadedFile("方案.pdf", PDF)],
         },
     )
@@ -168,10 +170,18 @@ def test_with_the_production_values_it_redirects_to_https_and_sends_hsts_and_saf
 def test_production_mode_passes_the_deploy_check_with_warnings_as_failures(tmp_path):
     # given the production environment as a deployment sets it
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests while they run; never in a deployment
-        if key not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "DATABASE_URL", "REDIS_URL",
-                       "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if key
+        not in {
+            "DEBUG",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(
         DJANGO_ENV="production",
@@ -183,7 +193,11 @@ def test_production_mode_passes_the_deploy_check_with_warnings_as_failures(tmp_p
     # when Django's deployment check runs, warnings counting as failures
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     # then it passes
     assert result.returncode == 0, result.stdout + result.stderr

@@ -100,6 +100,7 @@ def chinese(message: str) -> bool:
 
 # --- plan import ---------------------------------------------------------------------------
 
+
 def upload_plan(client, capture, name, data):
     with capture(execute=True):
         return client.post(reverse("workplans:import_upload"), {"file": SimpleUploadedFile(name, data)})
@@ -181,6 +182,7 @@ def test_too_many_files_in_one_request_are_refused_before_any_view(client, admin
 
 # --- evidence on the task page -----------------------------------------------------------------
 
+
 def report(client, task, *files):
     return client.post(
         reverse("tasks:task_report", args=[task.pk]),
@@ -261,9 +263,14 @@ def test_a_saved_web_page_is_imported_as_text_and_shown_escaped(
 
     # when they confirm the import, active
     data = {
-        "plan-title": "2026年测试市卫生健康工作要点", "plan-year": "2026", "plan-issuer": "测试市卫生健康委员会",
-        "plan-doc_number": "测卫发〔2026〕5号", "plan-issued_on": "2026-02-10", "plan-activate": "on",
-        "action": "confirm", mapping_field_name("医政医管处"): str(agency_a.pk),
+        "plan-title": "2026年测试市卫生健康工作要点",
+        "plan-year": "2026",
+        "plan-issuer": "测试市卫生健康委员会",
+        "plan-doc_number": "测卫发〔2026〕5号",
+        "plan-issued_on": "2026-02-10",
+        "plan-activate": "on",
+        "action": "confirm",
+        mapping_field_name("医政医管处"): str(agency_a.pk),
     }
     done = client.post(reverse("workplans:import_preview", args=[plan_import.pk]), data)
     assert done.status_code == 302, re.findall(r'class="[^"]*(?:error|warn)[^"]*">([^<]+)<', done.content.decode())

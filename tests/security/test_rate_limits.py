@@ -42,9 +42,7 @@ def assert_refused(response):
 
 
 def login_post(client, username, address, password="wrong-password-1A!"):
-    return client.post(
-        reverse("accounts:login"), {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post(reverse("accounts:login"), {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def test_it_limits_login_posts_per_address(client, staff_a, staff_b, leader):

@@ -64,8 +64,13 @@ def test_evidence_files_are_part_of_the_record(staff_a, task, settings, tmp_path
 
     settings.MEDIA_ROOT = tmp_path
     pdf = SimpleUploadedFile("验收报告.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-    report_progress(task.pk, staff_a, based_on_version=task.version, note="附验收报告",
-                    evidence=[EvidenceInput(pdf, check_evidence_file(pdf))])
+    report_progress(
+        task.pk,
+        staff_a,
+        based_on_version=task.version,
+        note="附验收报告",
+        evidence=[EvidenceInput(pdf, check_evidence_file(pdf))],
+    )
     attachment = Attachment.objects.get()
     attachment.original_name = "改名.pdf"
     with pytest.raises(ValidationError, match="佐证材料只能新增，不能修改。"):

@@ -29,12 +29,15 @@ def test_it_shows_the_task_its_owners_people_milestones_indicators_and_trail(cli
 
     # given a task with a milestone, an indicator with two readings, a 责任人 and an update
     Milestone.objects.create(task=task, due_on=datetime.date(2026, 6, 30), text="制定工作方案")
-    indicator = Indicator.objects.create(task=task, name="孕产妇死亡率", comparator="<=",
-                                         target=decimal.Decimal("7"), unit="/10万")
-    Reading.objects.create(indicator=indicator, value=decimal.Decimal("7.4"), as_of=datetime.date(2026, 3, 31),
-                           reporter=staff_a)
-    Reading.objects.create(indicator=indicator, value=decimal.Decimal("6.80"), as_of=datetime.date(2026, 6, 30),
-                           reporter=staff_a)
+    indicator = Indicator.objects.create(
+        task=task, name="孕产妇死亡率", comparator="<=", target=decimal.Decimal("7"), unit="/10万"
+    )
+    Reading.objects.create(
+        indicator=indicator, value=decimal.Decimal("7.4"), as_of=datetime.date(2026, 3, 31), reporter=staff_a
+    )
+    Reading.objects.create(
+        indicator=indicator, value=decimal.Decimal("6.80"), as_of=datetime.date(2026, 6, 30), reporter=staff_a
+    )
     task.responsible_users.set([staff_a])
     save_update(task, staff_a, 45)
     client.force_login(staff_a)
@@ -59,8 +62,9 @@ def test_an_archived_plan_is_read_only(client, staff_a, task, plan):
 
 
 @pytest.mark.parametrize(("updates", "second_page_rows"), [(2, False), (120, True)])
-def test_the_history_pages_run_a_bounded_number_of_queries(client, django_assert_max_num_queries, staff_a, auditor,
-                                                           task, updates, second_page_rows):
+def test_the_history_pages_run_a_bounded_number_of_queries(
+    client, django_assert_max_num_queries, staff_a, auditor, task, updates, second_page_rows
+):
     for n in range(updates):
         save_update(task, staff_a, n)
     client.force_login(staff_a)

@@ -13,8 +13,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def districts(commission):
     return [
-        Agency.objects.create(name="东坪区卫生健康局", short_name="东坪区卫健局", level=AgencyLevel.DISTRICT, parent=commission),
-        Agency.objects.create(name="南湾区卫生健康局", short_name="南湾区卫健局", level=AgencyLevel.DISTRICT, parent=commission),
+        Agency.objects.create(
+            name="东坪区卫生健康局", short_name="东坪区卫健局", level=AgencyLevel.DISTRICT, parent=commission
+        ),
+        Agency.objects.create(
+            name="南湾区卫生健康局", short_name="南湾区卫健局", level=AgencyLevel.DISTRICT, parent=commission
+        ),
     ]
 
 

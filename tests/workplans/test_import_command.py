@@ -56,7 +56,8 @@ def test_it_imports_a_file_with_owners_mapped_automatically(agencies, plan_file)
     assert plan.source_file.read().decode("utf-8") == PLAN
     task1 = plan.tasks.get(number="1")
     assert [(o.agency, o.role) for o in task1.task_owners.order_by("order")] == [
-        (agencies["a"], OwnerRole.LEAD), (agencies["outside"], OwnerRole.CO_OWNER)
+        (agencies["a"], OwnerRole.LEAD),
+        (agencies["outside"], OwnerRole.CO_OWNER),
     ]
     assert plan.tasks.get(number="2").lead_agency == agencies["a"]  # written in traditional script
     # the loose matches are listed for a check

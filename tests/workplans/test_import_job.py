@@ -25,8 +25,11 @@ def media(settings, tmp_path):
 @pytest.fixture
 def queued(admin_user):
     return PlanImport.objects.create(
-        file=SimpleUploadedFile("plan.txt", TEXT.encode()), original_name="要点.txt", sha256="1" * 64,
-        size=len(TEXT.encode()), created_by=admin_user,
+        file=SimpleUploadedFile("plan.txt", TEXT.encode()),
+        original_name="要点.txt",
+        sha256="1" * 64,
+        size=len(TEXT.encode()),
+        created_by=admin_user,
     )
 
 
@@ -82,7 +85,7 @@ def test_progress_writes_are_throttled(queued):
     PlanImport.objects.filter(pk=queued.pk).update(status=ImportStatus.PARSING)
     write = jobs._progress_writer(queued.pk)
     with mock.patch.object(jobs.PlanImport.objects, "filter", wraps=jobs.PlanImport.objects.filter) as query:
-        for value in range(0, 99):
+        for value in range(99):
             write(value)
     assert query.call_count <= 3  # the first, and one per PROGRESS_EVERY at most
 

@@ -40,9 +40,12 @@ def plan_text(extra_tasks=0, *, change=None):
         text = text.replace(*change)
     if extra_tasks:
         items = "".join(
-            f"{n}.开展第{n}项专项行动。年内完成专项检查{n}次。（医政医管处、疾病预防控制处）\n" for n in range(5, 5 + extra_tasks)
+            f"{n}.开展第{n}项专项行动。年内完成专项检查{n}次。（医政医管处、疾病预防控制处）\n"
+            for n in range(5, 5 + extra_tasks)
         )
-        text = text.replace("\n测试市卫生健康委员会\n2026年2月10日", "\n" + items + "\n测试市卫生健康委员会\n2026年2月10日")
+        text = text.replace(
+            "\n测试市卫生健康委员会\n2026年2月10日", "\n" + items + "\n测试市卫生健康委员会\n2026年2月10日"
+        )
     return text
 
 
@@ -105,6 +108,7 @@ def full_mapping(agencies):
 
 # --- Who may ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("persona", ["staff_a", "leader", "auditor"])
 def test_it_is_for_admins_only(client, request, parsed, persona):
     client.force_login(request.getfixturevalue(persona))
@@ -132,6 +136,7 @@ def test_the_plan_list_links_to_the_import_page(admin_client):
 
 
 # --- Upload ----------------------------------------------------------------------------
+
 
 def test_it_refuses_a_file_type_it_cannot_read(admin_client, django_capture_on_commit_callbacks):
     response = upload(admin_client, django_capture_on_commit_callbacks, b"MZ\x90\x00", name="要点.exe")
@@ -171,24 +176,36 @@ def test_a_preview_of_a_failed_import_goes_back_to_its_status(admin_client, djan
     upload(admin_client, django_capture_on_commit_callbacks, b"garbage", name="坏文件.docx")
     plan_import = PlanImport.objects.get()
     response = admin_client.get(preview_url(plan_import))
-    assert response.status_code == 302 and response["Location"] == reverse("workplans:import_status", args=[plan_import.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "workplans:import_status", args=[plan_import.pk]
+    )
 
 
 def test_the_status_page_shows_progress_while_queued(admin_client, admin_user):
     # given an import the worker has not picked up yet
     plan_import = PlanImport.objects.create(
-        file=SimpleUploadedFile("a.txt", b"x"), original_name="计划.txt", sha256="0" * 64, size=1, created_by=admin_user,
-        progress=35, status=ImportStatus.PARSING,
+        file=SimpleUploadedFile("a.txt", b"x"),
+        original_name="计划.txt",
+        sha256="0" * 64,
+        size=1,
+        created_by=admin_user,
+        progress=35,
+        status=ImportStatus.PARSING,
     )
     page = admin_client.get(reverse("workplans:import_status", args=[plan_import.pk]))
     body = page.content.decode()
     assert 'value="35"' in body and "解析中" in body and "js/import_status.js" in body
     assert admin_client.get(reverse("workplans:import_progress", args=[plan_import.pk])).json() == {
-        "status": "parsing", "status_label": "解析中", "progress": 35, "error": "", "next": None,
+        "status": "parsing",
+        "status_label": "解析中",
+        "progress": 35,
+        "error": "",
+        "next": None,
     }
 
 
 # --- Upload -> preview -> edit -> map -> confirm ----------------------------------------
+
 
 def test_the_whole_flow(admin_client, parsed, agencies):
     # given the upload was parsed by the job
@@ -196,7 +213,9 @@ def test_the_whole_flow(admin_client, parsed, agencies):
     assert parsed.original_name == "要点.txt" and parsed.size > 0 and len(parsed.sha256) == 64
     status = admin_client.get(reverse("workplans:import_status", args=[parsed.pk]))
     assert status.status_code == 302 and status["Location"] == preview_url(parsed)
-    assert admin_client.get(reverse("workplans:import_progress", args=[parsed.pk])).json()["next"] == preview_url(parsed)
+    assert admin_client.get(reverse("workplans:import_progress", args=[parsed.pk])).json()["next"] == preview_url(
+        parsed
+    )
 
     # when the admin opens the preview
     page = admin_client.get(preview_url(parsed))
@@ -224,14 +243,30 @@ def test_the_whole_flow(admin_client, parsed, agencies):
     edit_url = reverse("workplans:import_task_edit", args=[parsed.pk, 1])
     form = admin_client.get(edit_url)
     assert form.status_code == 200 and "改善就医体验" in form.content.decode()
-    edited = admin_client.post(edit_url, {
-        "section": "1", "number": "2", "heading": "持续改善就医体验", "text": "持续改善就医体验。",
-        "owners": "医政医管处、疾病预防控制处",
-        "ms-TOTAL_FORMS": "1", "ms-INITIAL_FORMS": "0", "ms-0-due": "2026-05-31", "ms-0-text": "完成满意度调查",
-        "ind-TOTAL_FORMS": "2", "ind-INITIAL_FORMS": "1",
-        "ind-0-name": "二级以上公立医院预约诊疗率", "ind-0-comparator": ">=", "ind-0-target": "65", "ind-0-unit": "%",
-        "ind-1-name": "门诊平均等候时间", "ind-1-comparator": "<=", "ind-1-target": "30", "ind-1-unit": "分钟",
-    })
+    edited = admin_client.post(
+        edit_url,
+        {
+            "section": "1",
+            "number": "2",
+            "heading": "持续改善就医体验",
+            "text": "持续改善就医体验。",
+            "owners": "医政医管处、疾病预防控制处",
+            "ms-TOTAL_FORMS": "1",
+            "ms-INITIAL_FORMS": "0",
+            "ms-0-due": "2026-05-31",
+            "ms-0-text": "完成满意度调查",
+            "ind-TOTAL_FORMS": "2",
+            "ind-INITIAL_FORMS": "1",
+            "ind-0-name": "二级以上公立医院预约诊疗率",
+            "ind-0-comparator": ">=",
+            "ind-0-target": "65",
+            "ind-0-unit": "%",
+            "ind-1-name": "门诊平均等候时间",
+            "ind-1-comparator": "<=",
+            "ind-1-target": "30",
+            "ind-1-unit": "分钟",
+        },
+    )
     assert edited.status_code == 302 and edited["Location"].endswith("#task-1")
 
     # and maps every owner, choosing 疾病预防控制处 for 市医疗保障局 instead of the suggestion, and confirms
@@ -245,7 +280,8 @@ def test_the_whole_flow(admin_client, parsed, agencies):
     assert plan.source_sha256 == parsed.sha256 and plan.source_file.name == parsed.file.name
     task1 = plan.tasks.get(number="1")
     assert [(o.agency, o.role) for o in task1.task_owners.order_by("order")] == [
-        (agencies["a"], OwnerRole.LEAD), (agencies["b"], OwnerRole.CO_OWNER)
+        (agencies["a"], OwnerRole.LEAD),
+        (agencies["b"], OwnerRole.CO_OWNER),
     ]
     task2 = plan.tasks.get(number="2")
     assert task2.heading == "持续改善就医体验"
@@ -264,7 +300,10 @@ def test_the_whole_flow(admin_client, parsed, agencies):
 
 
 def test_saving_the_mapping_keeps_it_for_later(admin_client, parsed, agencies):
-    response = admin_client.post(preview_url(parsed), preview_post(parsed, full_mapping(agencies), action="save", title="2026年测试市卫生健康工作要点（修订）"))
+    response = admin_client.post(
+        preview_url(parsed),
+        preview_post(parsed, full_mapping(agencies), action="save", title="2026年测试市卫生健康工作要点（修订）"),
+    )
     assert response.status_code == 302
     parsed.refresh_from_db()
     assert parsed.owner_mapping["市体育局"] == "create"
@@ -276,7 +315,9 @@ def test_saving_the_mapping_keeps_it_for_later(admin_client, parsed, agencies):
 
 
 def test_bad_plan_details_are_refused_in_chinese(admin_client, parsed, agencies):
-    response = admin_client.post(preview_url(parsed), preview_post(parsed, full_mapping(agencies), year="二〇二六", title=""))
+    response = admin_client.post(
+        preview_url(parsed), preview_post(parsed, full_mapping(agencies), year="二〇二六", title="")
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "年度应为四位数字" in body and "计划标题不能为空" in body
@@ -285,11 +326,22 @@ def test_bad_plan_details_are_refused_in_chinese(admin_client, parsed, agencies)
 
 def test_a_bad_task_edit_is_refused_and_nothing_is_saved(admin_client, parsed):
     edit_url = reverse("workplans:import_task_edit", args=[parsed.pk, 0])
-    response = admin_client.post(edit_url, {
-        "section": "1", "number": "1", "heading": "", "owners": "医政医管处",
-        "ms-TOTAL_FORMS": "0", "ms-INITIAL_FORMS": "0",
-        "ind-TOTAL_FORMS": "1", "ind-INITIAL_FORMS": "0", "ind-0-name": "集团数", "ind-0-comparator": ">=", "ind-0-target": "三个",
-    })
+    response = admin_client.post(
+        edit_url,
+        {
+            "section": "1",
+            "number": "1",
+            "heading": "",
+            "owners": "医政医管处",
+            "ms-TOTAL_FORMS": "0",
+            "ms-INITIAL_FORMS": "0",
+            "ind-TOTAL_FORMS": "1",
+            "ind-INITIAL_FORMS": "0",
+            "ind-0-name": "集团数",
+            "ind-0-comparator": ">=",
+            "ind-0-target": "三个",
+        },
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "任务摘要不能为空" in body and "目标值应为数字" in body
@@ -299,10 +351,19 @@ def test_a_bad_task_edit_is_refused_and_nothing_is_saved(admin_client, parsed):
 
 def test_a_duplicate_number_blocks_confirmation(admin_client, parsed, agencies):
     # given the admin renumbers task 2 as 1 in the same section
-    admin_client.post(reverse("workplans:import_task_edit", args=[parsed.pk, 1]), {
-        "section": "1", "number": "1", "heading": "改善就医体验", "owners": "医政医管处",
-        "ms-TOTAL_FORMS": "0", "ms-INITIAL_FORMS": "0", "ind-TOTAL_FORMS": "0", "ind-INITIAL_FORMS": "0",
-    })
+    admin_client.post(
+        reverse("workplans:import_task_edit", args=[parsed.pk, 1]),
+        {
+            "section": "1",
+            "number": "1",
+            "heading": "改善就医体验",
+            "owners": "医政医管处",
+            "ms-TOTAL_FORMS": "0",
+            "ms-INITIAL_FORMS": "0",
+            "ind-TOTAL_FORMS": "0",
+            "ind-INITIAL_FORMS": "0",
+        },
+    )
     # then the preview lists the problem and confirming writes nothing
     assert "序号重复" in admin_client.get(preview_url(parsed)).content.decode()
     response = admin_client.post(preview_url(parsed), preview_post(parsed, full_mapping(agencies)))
@@ -311,10 +372,20 @@ def test_a_duplicate_number_blocks_confirmation(admin_client, parsed, agencies):
 
 
 def test_a_task_can_be_dropped_from_the_import(admin_client, parsed, agencies):
-    admin_client.post(reverse("workplans:import_task_edit", args=[parsed.pk, 3]), {
-        "section": "2", "number": "4", "heading": "做好免疫规划", "owners": "", "delete": "on",
-        "ms-TOTAL_FORMS": "0", "ms-INITIAL_FORMS": "0", "ind-TOTAL_FORMS": "0", "ind-INITIAL_FORMS": "0",
-    })
+    admin_client.post(
+        reverse("workplans:import_task_edit", args=[parsed.pk, 3]),
+        {
+            "section": "2",
+            "number": "4",
+            "heading": "做好免疫规划",
+            "owners": "",
+            "delete": "on",
+            "ms-TOTAL_FORMS": "0",
+            "ms-INITIAL_FORMS": "0",
+            "ind-TOTAL_FORMS": "0",
+            "ind-INITIAL_FORMS": "0",
+        },
+    )
     mapping = {k: v for k, v in full_mapping(agencies).items() if k != "市体育局"}
     admin_client.post(preview_url(parsed), preview_post(parsed, mapping))
     assert sorted(Plan.objects.get().tasks.values_list("number", flat=True)) == ["1", "2", "3"]
@@ -322,24 +393,31 @@ def test_a_task_can_be_dropped_from_the_import(admin_client, parsed, agencies):
 
 # --- Same bytes, new versions -----------------------------------------------------------
 
+
 def test_the_same_file_uploaded_again_is_recognised(admin_client, parsed, agencies, django_capture_on_commit_callbacks):
     admin_client.post(preview_url(parsed), preview_post(parsed, full_mapping(agencies)))
     plan = Plan.objects.get()
     # when
     response = upload(admin_client, django_capture_on_commit_callbacks)
     # then
-    assert response.status_code == 302 and response["Location"] == reverse("admin:workplans_plan_change", args=[plan.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:workplans_plan_change", args=[plan.pk]
+    )
     assert "未重复导入" in admin_client.get(response["Location"]).content.decode()
     assert PlanImport.objects.count() == 1 and Plan.objects.count() == 1 and Task.objects.count() == 4
 
 
-def test_a_file_uploaded_again_before_confirmation_reopens_the_first_import(admin_client, parsed, django_capture_on_commit_callbacks):
+def test_a_file_uploaded_again_before_confirmation_reopens_the_first_import(
+    admin_client, parsed, django_capture_on_commit_callbacks
+):
     response = upload(admin_client, django_capture_on_commit_callbacks, name="又一次.txt")
     assert response["Location"] == reverse("workplans:import_status", args=[parsed.pk])
     assert PlanImport.objects.count() == 1
 
 
-def test_a_new_version_shows_the_diff_and_keeps_progress(admin_client, parsed, agencies, staff_a, django_capture_on_commit_callbacks):
+def test_a_new_version_shows_the_diff_and_keeps_progress(
+    admin_client, parsed, agencies, staff_a, django_capture_on_commit_callbacks
+):
     # given the plan imported and task 1 reported on
     admin_client.post(preview_url(parsed), preview_post(parsed, full_mapping(agencies), activate="on"))
     plan = Plan.objects.get()
@@ -377,6 +455,7 @@ def test_an_admin_can_name_the_plan_a_file_replaces(admin_client, agencies, plan
 
 
 # --- Bounded queries --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("extra_tasks", [0, 60])
 def test_the_pages_run_a_bounded_number_of_queries(
@@ -434,7 +513,11 @@ def test_a_saved_choice_of_a_deleted_agency_shows_as_unmapped(admin_client, pars
 
 def test_the_status_page_runs_a_bounded_number_of_queries(admin_client, admin_user, django_assert_max_num_queries):
     plan_import = PlanImport.objects.create(
-        file=SimpleUploadedFile("a.txt", b"x"), original_name="计划.txt", sha256="0" * 64, size=1, created_by=admin_user,
+        file=SimpleUploadedFile("a.txt", b"x"),
+        original_name="计划.txt",
+        sha256="0" * 64,
+        size=1,
+        created_by=admin_user,
     )
     # session, user, the user's agency (top bar), the import, the session's new expiry
     with django_assert_max_num_queries(7):
@@ -446,13 +529,17 @@ def test_saving_a_task_as_the_browser_posts_it_ignores_the_blank_rows(admin_clie
     edit_url = reverse("workplans:import_task_edit", args=[parsed.pk, 0])
     body = admin_client.get(edit_url).content.decode()
     data = {}
-    for name, value in re.findall(r'<input type="(?:text|number|date|hidden)" name="([^"]+)"(?: value="([^"]*)")?', body):
+    for name, value in re.findall(
+        r'<input type="(?:text|number|date|hidden)" name="([^"]+)"(?: value="([^"]*)")?', body
+    ):
         data[name] = value
     for name, value in re.findall(r'<input type="[a-z]+" name="([^"]+)"[^>]*? value="([^"]*)"', body):
         data.setdefault(name, value)
     for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', body, re.S):
         # as a browser does: the selected option, else the first one
-        selected = re.search(r'<option value="([^"]*)" selected>', options) or re.search(r'<option value="([^"]*)"', options)
+        selected = re.search(r'<option value="([^"]*)" selected>', options) or re.search(
+            r'<option value="([^"]*)"', options
+        )
         data[name] = selected.group(1)
     data = {name: html.unescape(value) for name, value in data.items()}
     data.pop("delete", None)

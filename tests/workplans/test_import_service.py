@@ -37,30 +37,43 @@ def make_document(tasks=None, *, title=TITLE, year=2026):
             {"path": ["二"], "title": "织牢公共卫生网底"},
             {"path": ["二", "(一)"], "title": "传染病防控"},
         ],
-        "tasks": tasks if tasks is not None else [
+        "tasks": tasks
+        if tasks is not None
+        else [
             {
-                "section": ["一"], "number": "1", "heading": "推进城市医疗集团建设",
+                "section": ["一"],
+                "number": "1",
+                "heading": "推进城市医疗集团建设",
                 "text": "推进城市医疗集团建设。年内组建3个城市医疗集团，6月底前完成集团章程。",
                 "owners": ["医政医管处", "市医疗保障局"],
                 "milestones": [{"due": "2026-06-30", "text": "完成集团章程"}],
                 "indicators": [{"name": "城市医疗集团", "comparator": ">=", "target": 3, "unit": "个", "due": None}],
             },
             {
-                "section": ["一"], "number": "2", "heading": "改善就医体验",
+                "section": ["一"],
+                "number": "2",
+                "heading": "改善就医体验",
                 "text": "改善就医体验。预约诊疗率达到60%以上。",
-                "owners": ["医政医管处"], "milestones": [],
+                "owners": ["医政医管处"],
+                "milestones": [],
                 "indicators": [{"name": "预约诊疗率", "comparator": ">=", "target": 60, "unit": "%", "due": None}],
             },
             {
-                "section": ["二", "(一)"], "number": "3", "heading": "完善传染病监测预警",
+                "section": ["二", "(一)"],
+                "number": "3",
+                "heading": "完善传染病监测预警",
                 "text": "完善传染病监测预警。三季度末前上线监测平台。",
                 "owners": ["疾病预防控制处", "市衛生健康委"],
-                "milestones": [{"due": "2026-09-30", "text": "上线监测平台"}], "indicators": [],
+                "milestones": [{"due": "2026-09-30", "text": "上线监测平台"}],
+                "indicators": [],
             },
             {
-                "section": ["二", "(一)"], "number": "4", "heading": "做好免疫规划",
+                "section": ["二", "(一)"],
+                "number": "4",
+                "heading": "做好免疫规划",
                 "text": "做好免疫规划。适龄儿童接种率保持在95%以上，孕产妇死亡率控制在8/10万以内。",
-                "owners": ["疾病预防控制处"], "milestones": [],
+                "owners": ["疾病预防控制处"],
+                "milestones": [],
                 "indicators": [
                     {"name": "适龄儿童接种率", "comparator": ">=", "target": 95, "unit": "%", "due": None},
                     {"name": "孕产妇死亡率", "comparator": "<=", "target": 8, "unit": "1/10万", "due": "2026-12-31"},
@@ -90,7 +103,12 @@ def test_it_writes_the_plan_sections_tasks_owners_milestones_and_indicators(agen
     plan = result.plan
     assert result.created and not result.duplicate
     assert "已导入计划" in result.message
-    assert (plan.title, plan.year, plan.doc_number, plan.issued_on) == (TITLE, 2026, "测卫发〔2026〕5号", datetime.date(2026, 2, 10))
+    assert (plan.title, plan.year, plan.doc_number, plan.issued_on) == (
+        TITLE,
+        2026,
+        "测卫发〔2026〕5号",
+        datetime.date(2026, 2, 10),
+    )
     assert plan.issuer == agencies["commission"]
     assert plan.status == PlanStatus.DRAFT
     assert plan.source_sha256 == "a" * 64
@@ -101,11 +119,19 @@ def test_it_writes_the_plan_sections_tasks_owners_milestones_and_indicators(agen
     assert tasks["3"].section == sub
     assert all(t.due_on == datetime.date(2026, 12, 31) for t in tasks.values())
     owners = list(TaskOwner.objects.filter(task=tasks["1"]).order_by("order"))
-    assert [(o.agency, o.role) for o in owners] == [(agencies["a"], OwnerRole.LEAD), (agencies["outside"], OwnerRole.CO_OWNER)]
+    assert [(o.agency, o.role) for o in owners] == [
+        (agencies["a"], OwnerRole.LEAD),
+        (agencies["outside"], OwnerRole.CO_OWNER),
+    ]
     assert tasks["3"].lead_agency == agencies["b"]
     assert Milestone.objects.get(task=tasks["3"]).due_on == datetime.date(2026, 9, 30)
     mortality = Indicator.objects.get(task=tasks["4"], name="孕产妇死亡率")
-    assert (mortality.plan, mortality.comparator, mortality.target, mortality.unit) == (plan, "<=", Decimal(8), "1/10万")
+    assert (mortality.plan, mortality.comparator, mortality.target, mortality.unit) == (
+        plan,
+        "<=",
+        Decimal(8),
+        "1/10万",
+    )
     assert mortality.due_on == datetime.date(2026, 12, 31)
 
 
@@ -260,16 +286,24 @@ def test_the_import_runs_a_bounded_number_of_queries(agencies, django_assert_max
 
 # --- New versions of a plan ----------------------------------------------------------
 
+
 @pytest.fixture
 def imported(agencies, staff_a):
     """The plan imported, then worked on: task 1 and 2 have progress, task 2 a reading."""
     doc = make_document()
     plan = import_document(doc, mapping=auto_mapping(doc), sha256="c" * 64, status=PlanStatus.ACTIVE).plan
     tasks = {t.number: t for t in plan.tasks.all()}
-    ProgressUpdate.objects.create(task=tasks["1"], author=staff_a, status=TaskStatus.IN_PROGRESS, percent=40, note="方案已起草")
-    ProgressUpdate.objects.create(task=tasks["3"], author=staff_a, status=TaskStatus.IN_PROGRESS, percent=20, note="招标中")
+    ProgressUpdate.objects.create(
+        task=tasks["1"], author=staff_a, status=TaskStatus.IN_PROGRESS, percent=40, note="方案已起草"
+    )
+    ProgressUpdate.objects.create(
+        task=tasks["3"], author=staff_a, status=TaskStatus.IN_PROGRESS, percent=20, note="招标中"
+    )
     Reading.objects.create(
-        indicator=Indicator.objects.get(task=tasks["2"]), value=Decimal("55.5"), as_of=datetime.date(2026, 4, 30), reporter=staff_a
+        indicator=Indicator.objects.get(task=tasks["2"]),
+        value=Decimal("55.5"),
+        as_of=datetime.date(2026, 4, 30),
+        reporter=staff_a,
     )
     return plan
 
@@ -283,10 +317,17 @@ def new_version():
     tasks[1]["owners"] = ["医政医管处", "疾病预防控制处"]
     tasks[3]["indicators"][0]["target"] = 96
     del tasks[2]
-    tasks.append({
-        "section": ["二", "(二)"], "number": "5", "heading": "加强卫生应急队伍建设", "text": "加强卫生应急队伍建设。",
-        "owners": ["市卫生健康委"], "milestones": [], "indicators": [],
-    })
+    tasks.append(
+        {
+            "section": ["二", "(二)"],
+            "number": "5",
+            "heading": "加强卫生应急队伍建设",
+            "text": "加强卫生应急队伍建设。",
+            "owners": ["市卫生健康委"],
+            "milestones": [],
+            "indicators": [],
+        }
+    )
     doc["sections"].append({"path": ["二", "(二)"], "title": "卫生应急"})
     return doc
 
@@ -370,7 +411,10 @@ def test_applying_the_same_document_changes_nothing(imported):
 
 def test_a_failing_new_version_leaves_the_plan_as_it_was(imported):
     doc = new_version()
-    with mock.patch.object(services.importer, "_write_sections", side_effect=RuntimeError("boom")), pytest.raises(RuntimeError):
+    with (
+        mock.patch.object(services.importer, "_write_sections", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
         import_document(doc, mapping=auto_mapping(doc), plan=imported, sha256="e" * 64)
     imported.refresh_from_db()
     assert imported.source_sha256 == "c" * 64

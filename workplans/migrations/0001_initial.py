@@ -2,153 +2,302 @@
 
 import django.db.models.deletion
 import simple_history.models
-import workplans.models
 from django.conf import settings
 from django.db import migrations, models
 
+import workplans.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalPlan',
+            name="HistoricalPlan",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='地址')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('doc_number', models.CharField(blank=True, max_length=100, verbose_name='文号')),
-                ('issued_on', models.DateField(blank=True, null=True, verbose_name='印发日期')),
-                ('status', models.CharField(choices=[('draft', '草稿'), ('active', '执行中'), ('archived', '已归档')], default='draft', max_length=16, verbose_name='状态')),
-                ('reporting_cycle', models.CharField(choices=[('monthly', '每月'), ('quarterly', '每季度')], default='monthly', max_length=16, verbose_name='报送周期')),
-                ('report_due_day', models.PositiveSmallIntegerField(default=25, help_text='每个周期内第几天前报送进展（1–28）。', verbose_name='报送截止日')),
-                ('source_file', models.TextField(blank=True, max_length=100, verbose_name='原始文件')),
-                ('source_sha256', models.CharField(blank=True, max_length=64, verbose_name='文件摘要(SHA-256)')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='更新时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('issuer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.agency', verbose_name='印发单位')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="地址")),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("doc_number", models.CharField(blank=True, max_length=100, verbose_name="文号")),
+                ("issued_on", models.DateField(blank=True, null=True, verbose_name="印发日期")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "草稿"), ("active", "执行中"), ("archived", "已归档")],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "reporting_cycle",
+                    models.CharField(
+                        choices=[("monthly", "每月"), ("quarterly", "每季度")],
+                        default="monthly",
+                        max_length=16,
+                        verbose_name="报送周期",
+                    ),
+                ),
+                (
+                    "report_due_day",
+                    models.PositiveSmallIntegerField(
+                        default=25, help_text="每个周期内第几天前报送进展（1–28）。", verbose_name="报送截止日"
+                    ),
+                ),
+                ("source_file", models.TextField(blank=True, max_length=100, verbose_name="原始文件")),
+                ("source_sha256", models.CharField(blank=True, max_length=64, verbose_name="文件摘要(SHA-256)")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(blank=True, editable=False, verbose_name="更新时间")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.agency",
+                        verbose_name="印发单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '计划变更记录',
-                'verbose_name_plural': 'historical 工作计划',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "计划变更记录",
+                "verbose_name_plural": "historical 工作计划",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('doc_number', models.CharField(blank=True, max_length=100, verbose_name='文号')),
-                ('issued_on', models.DateField(blank=True, null=True, verbose_name='印发日期')),
-                ('status', models.CharField(choices=[('draft', '草稿'), ('active', '执行中'), ('archived', '已归档')], default='draft', max_length=16, verbose_name='状态')),
-                ('reporting_cycle', models.CharField(choices=[('monthly', '每月'), ('quarterly', '每季度')], default='monthly', max_length=16, verbose_name='报送周期')),
-                ('report_due_day', models.PositiveSmallIntegerField(default=25, help_text='每个周期内第几天前报送进展（1–28）。', verbose_name='报送截止日')),
-                ('source_file', models.FileField(blank=True, upload_to=workplans.models.plan_source_path, verbose_name='原始文件')),
-                ('source_sha256', models.CharField(blank=True, max_length=64, verbose_name='文件摘要(SHA-256)')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('issuer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='issued_plans', to='accounts.agency', verbose_name='印发单位')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("doc_number", models.CharField(blank=True, max_length=100, verbose_name="文号")),
+                ("issued_on", models.DateField(blank=True, null=True, verbose_name="印发日期")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "草稿"), ("active", "执行中"), ("archived", "已归档")],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "reporting_cycle",
+                    models.CharField(
+                        choices=[("monthly", "每月"), ("quarterly", "每季度")],
+                        default="monthly",
+                        max_length=16,
+                        verbose_name="报送周期",
+                    ),
+                ),
+                (
+                    "report_due_day",
+                    models.PositiveSmallIntegerField(
+                        default=25, help_text="每个周期内第几天前报送进展（1–28）。", verbose_name="报送截止日"
+                    ),
+                ),
+                (
+                    "source_file",
+                    models.FileField(blank=True, upload_to=workplans.models.plan_source_path, verbose_name="原始文件"),
+                ),
+                ("source_sha256", models.CharField(blank=True, max_length=64, verbose_name="文件摘要(SHA-256)")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issued_plans",
+                        to="accounts.agency",
+                        verbose_name="印发单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工作计划',
-                'verbose_name_plural': '工作计划',
-                'ordering': ['-year', 'title'],
+                "verbose_name": "工作计划",
+                "verbose_name_plural": "工作计划",
+                "ordering": ["-year", "title"],
             },
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(help_text='如 第二部分、一、(三)', max_length=20, verbose_name='编号')),
-                ('title', models.CharField(blank=True, max_length=300, verbose_name='标题')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='workplans.section', verbose_name='上级部分')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='workplans.plan', verbose_name='工作计划')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("label", models.CharField(help_text="如 第二部分、一、(三)", max_length=20, verbose_name="编号")),
+                ("title", models.CharField(blank=True, max_length=300, verbose_name="标题")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="workplans.section",
+                        verbose_name="上级部分",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="workplans.plan",
+                        verbose_name="工作计划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '计划部分',
-                'verbose_name_plural': '计划部分',
-                'ordering': ['plan', 'order', 'id'],
+                "verbose_name": "计划部分",
+                "verbose_name_plural": "计划部分",
+                "ordering": ["plan", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSection',
+            name="HistoricalSection",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='地址')),
-                ('label', models.CharField(help_text='如 第二部分、一、(三)', max_length=20, verbose_name='编号')),
-                ('title', models.CharField(blank=True, max_length=300, verbose_name='标题')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workplans.plan', verbose_name='工作计划')),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workplans.section', verbose_name='上级部分')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="地址")),
+                ("label", models.CharField(help_text="如 第二部分、一、(三)", max_length=20, verbose_name="编号")),
+                ("title", models.CharField(blank=True, max_length=300, verbose_name="标题")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workplans.plan",
+                        verbose_name="工作计划",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workplans.section",
+                        verbose_name="上级部分",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '部分变更记录',
-                'verbose_name_plural': 'historical 计划部分',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "部分变更记录",
+                "verbose_name_plural": "historical 计划部分",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='plan',
-            index=models.Index(fields=['year', 'status'], name='plan_year_status_idx'),
+            model_name="plan",
+            index=models.Index(fields=["year", "status"], name="plan_year_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('year__gte', 2000), ('year__lte', 2100)), name='plan_year_in_range'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("year__gte", 2000), ("year__lte", 2100)), name="plan_year_in_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('report_due_day__gte', 1), ('report_due_day__lte', 28)), name='plan_report_due_day_1_28'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("report_due_day__gte", 1), ("report_due_day__lte", 28)),
+                name="plan_report_due_day_1_28",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'active', 'archived'])), name='plan_status_valid'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "active", "archived"])), name="plan_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('reporting_cycle__in', ['monthly', 'quarterly'])), name='plan_reporting_cycle_valid'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reporting_cycle__in", ["monthly", "quarterly"])), name="plan_reporting_cycle_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_sha256', ''), _negated=True), fields=('source_sha256',), name='plan_source_sha256_unique'),
+            model_name="plan",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_sha256", ""), _negated=True),
+                fields=("source_sha256",),
+                name="plan_source_sha256_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.UniqueConstraint(fields=('id', 'plan'), name='section_id_plan_key'),
+            model_name="section",
+            constraint=models.UniqueConstraint(fields=("id", "plan"), name="section_id_plan_key"),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', False)), fields=('plan', 'parent', 'label'), name='section_label_unique'),
+            model_name="section",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", False)),
+                fields=("plan", "parent", "label"),
+                name="section_label_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('plan', 'label'), name='section_top_label_unique'),
+            model_name="section",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)), fields=("plan", "label"), name="section_top_label_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='section_not_own_parent'),
+            model_name="section",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True), name="section_not_own_parent"
+            ),
         ),
     ]

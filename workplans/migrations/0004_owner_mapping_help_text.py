@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workplans', '0003_planimport'),
+        ("workplans", "0003_planimport"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='planimport',
-            name='owner_mapping',
-            field=models.JSONField(blank=True, default=dict, help_text='计划中的单位名称 → 单位编号，或 create 表示新建', verbose_name='责任单位对应'),
+            model_name="planimport",
+            name="owner_mapping",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="计划中的单位名称 → 单位编号，或 create 表示新建",
+                verbose_name="责任单位对应",
+            ),
         ),
     ]

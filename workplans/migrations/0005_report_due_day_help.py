@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workplans', '0004_owner_mapping_help_text'),
+        ("workplans", "0004_owner_mapping_help_text"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalplan',
-            name='report_due_day',
-            field=models.PositiveSmallIntegerField(default=25, help_text='月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。', verbose_name='报送截止日'),
+            model_name="historicalplan",
+            name="report_due_day",
+            field=models.PositiveSmallIntegerField(
+                default=25,
+                help_text="月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。",
+                verbose_name="报送截止日",
+            ),
         ),
         migrations.AlterField(
-            model_name='plan',
-            name='report_due_day',
-            field=models.PositiveSmallIntegerField(default=25, help_text='月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。', verbose_name='报送截止日'),
+            model_name="plan",
+            name="report_due_day",
+            field=models.PositiveSmallIntegerField(
+                default=25,
+                help_text="月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。",
+                verbose_name="报送截止日",
+            ),
         ),
     ]

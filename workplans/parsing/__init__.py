@@ -11,6 +11,7 @@ test_properties.py for the property test).
 items, sections) is found is refused with a ParseError; ``require_structure=False`` returns an
 empty document with a warning instead.
 """
+
 import os
 
 from .cleaning import clean_lines, script_key
@@ -22,8 +23,10 @@ from .tables import parse_sheets
 
 __all__ = ["DEFAULT_MAX_BYTES", "Limits", "ParseError", "parse_bytes", "parse_file", "script_key"]
 
-NO_STRUCTURE = ("未能识别出工作要点的结构：文件中没有找到编号的工作任务（如“1.”“(一)”）或章节标题，"
-                "请确认上传的是年度工作要点或任务分解表")
+NO_STRUCTURE = (
+    "未能识别出工作要点的结构：文件中没有找到编号的工作任务（如“1.”“(一)”）或章节标题，"
+    "请确认上传的是年度工作要点或任务分解表"
+)
 NO_TABLE_TASKS = "未能识别出任务分解表的内容：表头下面没有任何任务行"
 
 
@@ -32,8 +35,7 @@ def _report(progress, value):
         progress(max(0, min(100, int(value))))
 
 
-def parse_bytes(data, filename, progress=None, max_bytes=DEFAULT_MAX_BYTES, limits=None,
-                require_structure=True):
+def parse_bytes(data, filename, progress=None, max_bytes=DEFAULT_MAX_BYTES, limits=None, require_structure=True):
     """The parse document for a file's bytes; ``progress`` (optional) receives 0–100."""
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
@@ -85,5 +87,11 @@ def parse_file(path, progress=None, max_bytes=DEFAULT_MAX_BYTES, limits=None, re
                 check_size(data, max_bytes, size=os.fstat(handle.fileno()).st_size)
     except OSError as exc:
         raise ParseError("无法打开文件：%s" % os.path.basename(str(path))) from exc
-    return parse_bytes(data, os.path.basename(str(path)), progress=progress, max_bytes=max_bytes, limits=limits,
-                       require_structure=require_structure)
+    return parse_bytes(
+        data,
+        os.path.basename(str(path)),
+        progress=progress,
+        max_bytes=max_bytes,
+        limits=limits,
+        require_structure=require_structure,
+    )

@@ -1,4 +1,5 @@
 """Text repair before structure: width folding, pinyin annotations, '?' damage, site chrome."""
+
 import re
 import unicodedata
 
@@ -33,8 +34,21 @@ def script_key(text):
 # Full-width ASCII (digits, letters, parentheses, commas…) and the ideographic space fold to
 # ASCII so that labels like （一） and １． parse the same as (一) and 1.; 。 and 、 stay.
 _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_WIDTH.update({0x3000: 0x20, 0xA0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x200B: None,
-               0xFEFF: None, 0x2028: 0x0A, 0x2029: 0x0A, 0x00AD: None, 0xFF61: 0x3002})
+_WIDTH.update(
+    {
+        0x3000: 0x20,
+        0xA0: 0x20,
+        0x2002: 0x20,
+        0x2003: 0x20,
+        0x2009: 0x20,
+        0x200B: None,
+        0xFEFF: None,
+        0x2028: 0x0A,
+        0x2029: 0x0A,
+        0x00AD: None,
+        0xFF61: 0x3002,
+    }
+)
 
 
 def fold_width(text):
@@ -49,16 +63,28 @@ _PINYIN_PLAIN = re.compile(r"(?<=[\u4e00-\u9fff])\(([a-zü]{1,6})\)")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 # Lines that are web-site furniture, matched on the simplified, space-free form.
-_CHROME = [re.compile(p) for p in (
-    r"^(当前位置|您的位置|你的位置|位置)[:>].*", r"^首页>.*", r"^(分享|分享到)[:]?.{0,40}$",
-    r"^(【)?(关闭|打印|收藏|关闭窗口|打印本页|关闭本页)(】)?((【)?(关闭|打印|收藏|关闭窗口|打印本页)(】)?)*$",
-    r".*扫码.*", r".*扫一扫.*", r"^(【)?字号[:]?(大中小|【大】【中】【小】|大|中|小)*(】)?$",
-    r"^(【)?字体[:]?.{0,8}(】)?$", r"^浏览次数[:]?\d*$", r"^(验证码|全部评论|发表评论|我要评论|网友评论)$",
-    r"^(上一篇|下一篇|上一条|下一条)[:].*", r"^(相关链接|相关文章|相关阅读|返回顶部|返回首页|返回列表|打印本页)$",
-    r"^(责任编辑|编辑|作者|审核|点击数|阅读数|访问量|点击量)[:].{0,40}$", r"^[•·●◆▪■□>»|/\\-]+$",
-    r"^(微信|微博|qq空间|qq|豆瓣)$", r"^(主办单位|承办单位|主办|承办|协办|版权所有|技术支持|网站标识码|网站地图|联系我们)[:].*",
-    r".*(icp备|公网安备|版权所有|copyright).*",
-)]
+_CHROME = [
+    re.compile(p)
+    for p in (
+        r"^(当前位置|您的位置|你的位置|位置)[:>].*",
+        r"^首页>.*",
+        r"^(分享|分享到)[:]?.{0,40}$",
+        r"^(【)?(关闭|打印|收藏|关闭窗口|打印本页|关闭本页)(】)?((【)?(关闭|打印|收藏|关闭窗口|打印本页)(】)?)*$",
+        r".*扫码.*",
+        r".*扫一扫.*",
+        r"^(【)?字号[:]?(大中小|【大】【中】【小】|大|中|小)*(】)?$",
+        r"^(【)?字体[:]?.{0,8}(】)?$",
+        r"^浏览次数[:]?\d*$",
+        r"^(验证码|全部评论|发表评论|我要评论|网友评论)$",
+        r"^(上一篇|下一篇|上一条|下一条)[:].*",
+        r"^(相关链接|相关文章|相关阅读|返回顶部|返回首页|返回列表|打印本页)$",
+        r"^(责任编辑|编辑|作者|审核|点击数|阅读数|访问量|点击量)[:].{0,40}$",
+        r"^[•·●◆▪■□>»|/\\-]+$",
+        r"^(微信|微博|qq空间|qq|豆瓣)$",
+        r"^(主办单位|承办单位|主办|承办|协办|版权所有|技术支持|网站标识码|网站地图|联系我们)[:].*",
+        r".*(icp备|公网安备|版权所有|copyright).*",
+    )
+]
 _PUBLISHED = re.compile(r"^(发布日期|发布时间|发文日期|成文日期|日期|时间)[:]")
 _SOURCE = re.compile(r"^(信息来源|来源|发布机构|发文机关|发布单位)[:](.*)$")
 _SITE_META = re.compile(r"(发布日期|发布时间|浏览次数|阅读次数|点击数|访问次数|来源)[:]")

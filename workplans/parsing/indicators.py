@@ -1,47 +1,169 @@
 """Quantitative targets inside an item: 孕产妇死亡率控制在7/10万以内, 新增50家…, 分别达到3.09、3.40."""
+
 import bisect
 import datetime
 import functools
 import re
 
 RATE_UNITS = ("%", "‰", "1/10万", "1/万", "个百分点")
-COUNT_UNITS = ("万人次", "人次", "家次", "场次", "台次", "例次", "户次", "万人", "万元", "亿元", "平方米", "公里", "个", "家", "张", "名", "人", "次",
-               "所", "条", "片", "场", "户", "处", "项", "座", "台", "辆", "间", "套", "支", "批", "例", "份",
-               "种", "床", "本", "部", "篇", "件", "吨", "万")
+COUNT_UNITS = (
+    "万人次",
+    "人次",
+    "家次",
+    "场次",
+    "台次",
+    "例次",
+    "户次",
+    "万人",
+    "万元",
+    "亿元",
+    "平方米",
+    "公里",
+    "个",
+    "家",
+    "张",
+    "名",
+    "人",
+    "次",
+    "所",
+    "条",
+    "片",
+    "场",
+    "户",
+    "处",
+    "项",
+    "座",
+    "台",
+    "辆",
+    "间",
+    "套",
+    "支",
+    "批",
+    "例",
+    "份",
+    "种",
+    "床",
+    "本",
+    "部",
+    "篇",
+    "件",
+    "吨",
+    "万",
+)
 # The same units as written in traditional-script plans.
-_TRAD_UNITS = ("場次", "戶次", "個", "張", "條", "場", "戶", "處", "項", "臺", "輛", "間", "種", "萬人次", "萬人",
-               "萬元", "億元", "萬")
-_UNIT_ALT = "|".join(sorted({re.escape(u) for u in RATE_UNITS + COUNT_UNITS + tuple(_TRAD_UNITS)} |
-                            {r"/10万", r"/10萬", r"/十万", r"/十萬", r"1/10萬", r"/万", r"/萬", "％"},
-                            key=len, reverse=True))
+_TRAD_UNITS = (
+    "場次",
+    "戶次",
+    "個",
+    "張",
+    "條",
+    "場",
+    "戶",
+    "處",
+    "項",
+    "臺",
+    "輛",
+    "間",
+    "種",
+    "萬人次",
+    "萬人",
+    "萬元",
+    "億元",
+    "萬",
+)
+_UNIT_ALT = "|".join(
+    sorted(
+        {re.escape(u) for u in RATE_UNITS + COUNT_UNITS + tuple(_TRAD_UNITS)}
+        | {r"/10万", r"/10萬", r"/十万", r"/十萬", r"1/10萬", r"/万", r"/萬", "％"},
+        key=len,
+        reverse=True,
+    )
+)
 _NUM = r"\d+(?:\.\d+)?"
 _TOKEN = re.compile(r"(?P<num>%s)\s*(?P<unit>%s)?" % (_NUM, _UNIT_ALT))
 
-_CMP_WORDS = ("达到", "達到", "保持在", "保持", "超过", "超過", "高于", "高於", "不低于", "不低於", "不少于", "不少於",
-              "控制在", "低于", "低於", "不高于", "不高於", "不超过", "不超過", "小于", "小於", "提高到", "提高至",
-              "提升到", "提升至", "增加到", "增加至", "增长到", "增長到", "降低到", "降低至", "降至", "下降到",
-              "下降至", "稳定在", "穩定在", "维持在", "維持在", "达", "達")
-_CEILING = ("控制在", "低于", "低於", "不高于", "不高於", "不超过", "不超過", "小于", "小於", "降低到", "降低至",
-            "降至", "下降到", "下降至")
+_CMP_WORDS = (
+    "达到",
+    "達到",
+    "保持在",
+    "保持",
+    "超过",
+    "超過",
+    "高于",
+    "高於",
+    "不低于",
+    "不低於",
+    "不少于",
+    "不少於",
+    "控制在",
+    "低于",
+    "低於",
+    "不高于",
+    "不高於",
+    "不超过",
+    "不超過",
+    "小于",
+    "小於",
+    "提高到",
+    "提高至",
+    "提升到",
+    "提升至",
+    "增加到",
+    "增加至",
+    "增长到",
+    "增長到",
+    "降低到",
+    "降低至",
+    "降至",
+    "下降到",
+    "下降至",
+    "稳定在",
+    "穩定在",
+    "维持在",
+    "維持在",
+    "达",
+    "達",
+)
+_CEILING = (
+    "控制在",
+    "低于",
+    "低於",
+    "不高于",
+    "不高於",
+    "不超过",
+    "不超過",
+    "小于",
+    "小於",
+    "降低到",
+    "降低至",
+    "降至",
+    "下降到",
+    "下降至",
+)
 # Inside a 达到/控制在 construct durations and ages are targets too (平均住院日控制在8天以内).
 _CONSTRUCT_UNIT_ALT = _UNIT_ALT + "|个工作日|工作日|小时|分钟|天|岁|歲"
 _VALUE = r"%s\s*(?:%s)?" % (_NUM, _CONSTRUCT_UNIT_ALT)
 _VALUE_TOKEN = re.compile(r"(?P<num>%s)\s*(?P<unit>%s)?" % (_NUM, _CONSTRUCT_UNIT_ALT))
 _CONSTRUCT = re.compile(
     r"(?P<fen>分别|分別|均|都)?(?:要|应|應|须|須)?(?P<cmp>%s)\s*(?P<vals>%s(?:\s*(?:、|和|及|,)\s*%s)*)"
-    r"\s*(?P<post>以上|以内|以內|以下|左右)?" % ("|".join(sorted(_CMP_WORDS, key=len, reverse=True)), _VALUE, _VALUE))
+    r"\s*(?P<post>以上|以内|以內|以下|左右)?" % ("|".join(sorted(_CMP_WORDS, key=len, reverse=True)), _VALUE, _VALUE)
+)
 
 # Verbs that make a count a target (新建1个…, 培训100名…); compared on the text as written.
 _TARGET_VERB = re.compile(
     r"(新\([^()]{1,3}\)建|新建|新增|改建|扩建|擴建|[新改扩擴迁遷组組筹籌共创創]建|建设|建設|建成|建立|设立|設立|设置|設置|完成|培育|培训|培訓|"
     r"创建|創建|打造|评选|評選|遴选|遴選|推进|推進|开展|開展|组织|組織|实现|實現|争取|爭取|力争|力爭|确保|確保|落实|"
     r"落實|达到|達到|不少于|不少於|至少|累计|累計|招聘|引进|引進|配备|配備|举办|舉辦|发放|發放|覆盖|覆蓋|培养|培養|"
-    r"招收|新设|新設|有\d)")
+    r"招收|新设|新設|有\d)"
+)
 _DONE_AFTER = re.compile(r"(通过|通過|完成|建成|达标|達標)")
 _FILLER = re.compile(
     r"^(?:力争|力爭|确保|確保|实现|實現|年内|年內|全年|争取|爭取|基本|使|推动|推動|进一步|進一步|努力|逐步|积极|積極|"
-    r"到\s*\d{4}\s*年(?:底|末)?|要|并|並|且|其中|同时|同時|以及|和|及|与|與|、|,|:|;)+")
-_MEASURE_END = re.compile(r"(率|数|數|量|比|比例|比重|占比|佔比|人数|人數|覆盖面|覆蓋面|密度|水平|指数|指數|时间|時間|天数|天數)$")
+    r"到\s*\d{4}\s*年(?:底|末)?|要|并|並|且|其中|同时|同時|以及|和|及|与|與|、|,|:|;)+"
+)
+_MEASURE_END = re.compile(
+    r"(率|数|數|量|比|比例|比重|占比|佔比|人数|人數|覆盖面|覆蓋面|密度|水平|指数|指數|时间|時間|天数|天數)$"
+)
 _WHOLE_RATIO = re.compile(r"(的比例|的比重|占比|佔比|的比率)$")
 _PER_PREFIX = re.compile(r"^每[十百千万萬]?[人户戶床]口?")
 _DUE_YEAR = re.compile(r"(?:到|至|截至)?\s*(\d{4})\s*年\s*(?:底|末|年底|年末)")
@@ -83,7 +205,7 @@ def _masked(text):
     mask = [False] * len(text)
     depth = 0
     for i, ch in enumerate(text):
-        if ch in "“《\"":
+        if ch in '“《"':
             depth += 1
         mask[i] = depth > 0
         if ch in "”》" and depth:
@@ -127,8 +249,10 @@ def _split_names(part, distribute):
         names.extend(_split_and(piece, distribute))
     if len(names) > 1:
         first = names[0]
-        names = [first] + [n if len(n) > 4 or len(first) <= len(n) + 1 or n[-1] != first[-1]
-                           else first[:-len(n)] + n for n in names[1:]]
+        names = [first] + [
+            n if len(n) > 4 or len(first) <= len(n) + 1 or n[-1] != first[-1] else first[: -len(n)] + n
+            for n in names[1:]
+        ]
         m = _PER_PREFIX.match(names[0])
         if m:
             names = [names[0]] + [n if n.startswith("每") else m.group(0) + n for n in names[1:]]
@@ -148,7 +272,7 @@ def _split_and(piece, distribute):
     for size in (3, 2, 1):
         tail = left[-size:]
         if len(left) >= size and tail in right and _MEASURE_END.search(right):
-            rest = right[right.index(tail) + size:]
+            rest = right[right.index(tail) + size :]
             if len(rest) >= 2:
                 return [left + rest, right]
     if distribute:
@@ -213,11 +337,11 @@ def _clause_indicators(clause, carried_due):
     for m in _CONSTRUCT.finditer(clause):
         if mask[m.start("cmp")]:
             continue
-        name_part = clause[prev_end:m.start()]
+        name_part = clause[prev_end : m.start()]
         # a count inside the name part describes the subject: 3个试点镇…知晓率
         inner = [t for t in _TOKEN.finditer(name_part) if t.group("unit")]
         if inner:
-            name_part = name_part[inner[-1].end():]
+            name_part = name_part[inner[-1].end() :]
         vals = [(v.group("num"), _norm_unit(v.group("unit"))) for v in _VALUE_TOKEN.finditer(m.group("vals"))]
         distribute = bool(m.group("fen")) or len(vals) > 1
         names = _split_names(name_part, distribute)
@@ -237,8 +361,15 @@ def _clause_indicators(clause, carried_due):
         for name, (num, unit) in pairs:
             if not unit and len(units) == 1:
                 unit = next(iter(units))
-            out.append({"name": name, "comparator": comparator, "target": _number(num), "unit": unit,
-                        "due": due.isoformat() if due else None})
+            out.append(
+                {
+                    "name": name,
+                    "comparator": comparator,
+                    "target": _number(num),
+                    "unit": unit,
+                    "due": due.isoformat() if due else None,
+                }
+            )
         consumed.append((prev_end, m.end()))
         prev_end = m.end()
     out.extend(_loose_targets(clause, consumed, mask, carried_due))
@@ -253,7 +384,7 @@ def _last_verb(text):
     if not verbs:
         return ""
     verb = verbs[-1].group(0)
-    return "" if verb[-1].isdigit() else text[verbs[-1].start():]
+    return "" if verb[-1].isdigit() else text[verbs[-1].start() :]
 
 
 def _loose_targets(clause, consumed, mask, carried_due):
@@ -271,12 +402,15 @@ def _loose_targets(clause, consumed, mask, carried_due):
         unit = _norm_unit(tok.group("unit"))
         if mask[tok.start()] or _context_number(clause, tok.start(), tok.end()):
             continue
-        if re.search(r"(已|现有|現有|原有|共有)[^,;]{0,5}$", clause[max(0, tok.start() - 8):tok.start()]):
+        if re.search(r"(已|现有|現有|原有|共有)[^,;]{0,5}$", clause[max(0, tok.start() - 8) : tok.start()]):
             continue  # what already exists is context, not a target
         if unit not in RATE_UNITS:
             later_numbers = tokens[-1].start() >= tok.end()  # tokens are in order
-            if not (clause.startswith(("以上", "多"), tok.end()) or (verb_by is not None and tok.start() >= verb_by)
-                    or (not later_numbers and _DONE_AFTER.search(clause, tok.end()))):
+            if not (
+                clause.startswith(("以上", "多"), tok.end())
+                or (verb_by is not None and tok.start() >= verb_by)
+                or (not later_numbers and _DONE_AFTER.search(clause, tok.end()))
+            ):
                 continue
         accepted.append(tok)
     lead = _TARGET_VERB.search(clause)
@@ -285,38 +419,45 @@ def _loose_targets(clause, consumed, mask, carried_due):
     accepted_starts = [t.start() for t in accepted]
     for seg_start, seg in _split_outside(clause, "、"):
         seg_end = seg_start + len(seg)
-        toks = accepted[bisect.bisect_left(accepted_starts, seg_start):bisect.bisect_left(accepted_starts, seg_end)]
+        toks = accepted[bisect.bisect_left(accepted_starts, seg_start) : bisect.bisect_left(accepted_starts, seg_end)]
         if not toks:
             continue
-        tail = re.sub(r"^(以上|多)", "", clause[toks[-1].end():seg_end])
+        tail = re.sub(r"^(以上|多)", "", clause[toks[-1].end() : seg_end])
         number_first = bool(_clean_name(tail))
-        prefix = _last_verb(_clean_name(clause[seg_start:toks[0].start()])) or lead_verb
+        prefix = _last_verb(_clean_name(clause[seg_start : toks[0].start()])) or lead_verb
         prev_end = seg_start
         for k, tok in enumerate(toks):
             if _norm_unit(tok.group("unit")) in RATE_UNITS:
-                before = _clean_name(clause[prev_end:tok.start()])
+                before = _clean_name(clause[prev_end : tok.start()])
                 names[tok.start()] = before if before else _clean_name(re.sub(r"^(以上|多)", "", tail))
             elif number_first:
                 nxt = toks[k + 1].start() if k + 1 < len(toks) else seg_end
-                span = re.sub(r"^(以上|多)", "", clause[tok.end():nxt])
+                span = re.sub(r"^(以上|多)", "", clause[tok.end() : nxt])
                 obj, next_prefix = span, ""
                 if k + 1 < len(toks):
                     cut = list(_CONNECTOR.finditer(span))
                     if cut:
-                        obj, next_prefix = span[:cut[-1].start()], _last_verb(span[cut[-1].end():])
+                        obj, next_prefix = span[: cut[-1].start()], _last_verb(span[cut[-1].end() :])
                 names[tok.start()] = prefix + _clean_name(obj)
                 prefix = next_prefix or prefix
             else:
-                names[tok.start()] = _clean_name(clause[prev_end:tok.start()]) or prefix
+                names[tok.start()] = _clean_name(clause[prev_end : tok.start()]) or prefix
             prev_end = tok.end()
     out = []
     for tok in accepted:
         unit = _norm_unit(tok.group("unit"))
-        comparator = "<=" if re.match(r"(以内|以內|以下)", clause[tok.end():tok.end() + 2]) else ">="
+        comparator = "<=" if re.match(r"(以内|以內|以下)", clause[tok.end() : tok.end() + 2]) else ">="
         due = _due_from(clause, tok.start(), carried_due)
         name = _clean_name(names.get(tok.start(), "")) or names.get(tok.start(), "")
-        out.append({"name": name, "comparator": comparator, "target": _number(tok.group("num")),
-                    "unit": unit, "due": due.isoformat() if due else None})
+        out.append(
+            {
+                "name": name,
+                "comparator": comparator,
+                "target": _number(tok.group("num")),
+                "unit": unit,
+                "due": due.isoformat() if due else None,
+            }
+        )
     return out
 
 
@@ -356,9 +497,15 @@ def _fill_units(found):
         else:
             others = found
         for other in others:
-            if other is not ind and other["unit"] and (other["name"] == ind["name"]
-                                                       or other["name"].endswith(ind["name"])
-                                                       or ind["name"].endswith(other["name"])):
+            if (
+                other is not ind
+                and other["unit"]
+                and (
+                    other["name"] == ind["name"]
+                    or other["name"].endswith(ind["name"])
+                    or ind["name"].endswith(other["name"])
+                )
+            ):
                 ind["unit"] = other["unit"]
                 break
         else:

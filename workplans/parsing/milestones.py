@@ -1,4 +1,5 @@
 """Dated steps inside an item: 6月底前…, 三季度末…, 年底前… → last day of that month/quarter."""
+
 import bisect
 import datetime
 import re
@@ -10,7 +11,8 @@ _PHRASE = re.compile(
     r"(?<![\d每第至到])(?:(?P<month>\d{1,2}|[%s]{1,3})月(?:(?P<day>\d{1,2})日)?(?P<mq>底前|底|末前|末|份前|份之前|前|之前|中旬前|上旬前|下旬前)"
     r"|(?:第)?(?P<quarter>[1-4一二三四])季度(?P<qq>末前|末|底前|底|前)"
     r"|(?P<yearend>年底前|年底|年末前|年末)"
-    r"|(?P<half>上半年))" % _CN)
+    r"|(?P<half>上半年))" % _CN
+)
 _SENTENCE_END = "。;;!！"
 
 
@@ -49,7 +51,7 @@ def find_milestones(text, year):
     seps = [i for i, ch in enumerate(flat) if ch in ",;"]
     for m in _PHRASE.finditer(flat):
         # an explicit other year (到2021年底) is an indicator due date, not a step in this plan
-        before = flat[max(0, m.start() - 6):m.start()]
+        before = flat[max(0, m.start() - 6) : m.start()]
         if m.group("yearend") and re.search(r"\d{4}$|[”\"]?十[一二三四五六七八九]五[”\"]?$", before):
             continue
         due = _due(m, year) if year else None
@@ -59,7 +61,7 @@ def find_milestones(text, year):
         end = ends[at] if at < len(ends) else len(flat)
         step = _after(flat, m.end(), end, seps)
         if len(step) < 4:
-            step = flat[start:min(end, start + _STEP_MAX)].strip(" ,,")
+            step = flat[start : min(end, start + _STEP_MAX)].strip(" ,,")
         item = {"due": due.isoformat() if due else None, "text": step[:_STEP_MAX]}
         if (item["due"], item["text"]) not in seen:
             seen.add((item["due"], item["text"]))
@@ -76,4 +78,4 @@ def _after(flat, begin, end, seps):
         stop -= 1
     at = bisect.bisect_left(seps, begin)
     cut = seps[at] if at < len(seps) and seps[at] < stop else stop
-    return flat[begin:min(cut, begin + _STEP_MAX)]
+    return flat[begin : min(cut, begin + _STEP_MAX)]

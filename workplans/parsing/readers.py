@@ -1,4 +1,5 @@
 """Readers: bytes of a txt/HTML/docx/PDF/xlsx/csv file to text lines or table rows."""
+
 import csv
 import datetime
 import io
@@ -6,11 +7,23 @@ import os
 import re
 
 from .errors import ParseError
-from .safety import (CFB_MAGIC, DEFAULT_LIMITS, DEFAULT_MAX_BYTES, check_pdf, check_size, open_zip,
-                     reader_boundary, refuse_compound_file, refuse_junk_text)
+from .safety import (
+    CFB_MAGIC,
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_BYTES,
+    check_pdf,
+    check_size,
+    open_zip,
+    reader_boundary,
+    refuse_compound_file,
+    refuse_junk_text,
+)
 
-_TAG = re.compile(rb"<\s*/?\s*(html|head|body|div|p|span|br|table|tr|td|meta|script|style|a|li|ul|h[1-6]|font|"
-                  rb"legend|section|article|strong|b|center|input|form|iframe|link|title)\b[^>]*>", re.I)
+_TAG = re.compile(
+    rb"<\s*/?\s*(html|head|body|div|p|span|br|table|tr|td|meta|script|style|a|li|ul|h[1-6]|font|"
+    rb"legend|section|article|strong|b|center|input|form|iframe|link|title)\b[^>]*>",
+    re.I,
+)
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
@@ -95,8 +108,24 @@ def _html_to_text(text):
     with warnings.catch_warnings():  # XML or a bare URL parsed as HTML: nothing the user can act on
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(text, "lxml")
-    for tag in soup(["script", "style", "nav", "head", "noscript", "iframe", "form", "select", "button",
-                     "textarea", "input", "svg", "template", "footer"]):
+    for tag in soup(
+        [
+            "script",
+            "style",
+            "nav",
+            "head",
+            "noscript",
+            "iframe",
+            "form",
+            "select",
+            "button",
+            "textarea",
+            "input",
+            "svg",
+            "template",
+            "footer",
+        ]
+    ):
         tag.decompose()
     if _depth(soup) > MAX_HTML_DEPTH:
         # bs4's insert/append and per-tag get_text cost O(depth) each: on thousands of nested
@@ -114,8 +143,31 @@ def _html_to_text(text):
             tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    blocks = ("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article",
-              "blockquote", "pre", "dd", "dt", "ul", "ol", "center", "header", "footer", "title")
+    blocks = (
+        "p",
+        "div",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "dd",
+        "dt",
+        "ul",
+        "ol",
+        "center",
+        "header",
+        "footer",
+        "title",
+    )
     for tag in soup.find_all(blocks):
         # "\n" as the tag's first child reads the same as one before it, and insert_before would
         # look the tag up among its siblings (quadratic on pages with thousands of paragraphs)
@@ -155,7 +207,8 @@ def _docx_numbering(document):
             levels[(absn.get(qn("w:abstractNumId")), lvl.get(qn("w:ilvl")))] = (
                 fmt.get(qn("w:val")) if fmt is not None else "decimal",
                 (text.get(qn("w:val")) or "") if text is not None else "%1.",
-                _int_attr(start.get(qn("w:val")) if start is not None else None, 1))
+                _int_attr(start.get(qn("w:val")) if start is not None else None, 1),
+            )
     counters = {}
     cn = "零一二三四五六七八九十"
 
@@ -198,7 +251,7 @@ def _docx_numbering(document):
         fmt, text, start = levels.get((absn, ilvl), ("decimal", "%1.", 1))
         key = (absn, ilvl)
         counters[key] = counters.get(key, start - 1) + 1
-        for (a, lv) in list(counters):  # a new item restarts the deeper levels (keys hold digits only)
+        for a, lv in list(counters):  # a new item restarts the deeper levels (keys hold digits only)
             if a == absn and int(lv) > int(ilvl):
                 del counters[(a, lv)]
         rendered = render(counters[key], fmt)
@@ -292,7 +345,9 @@ def read_pdf(data):
 
 
 _PAGE_NO = re.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|\d{1,3})\s*$")
-_LABEL_START = re.compile(r"^\s*(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,3}\s*[.、．])")
+_LABEL_START = re.compile(
+    r"^\s*(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,3}\s*[.、．])"
+)
 
 
 def reflow(text):
@@ -311,12 +366,16 @@ def reflow(text):
             out.append("")
             continue
         prev = out[prev_i] if prev_i is not None else ""
-        joinable = (prev_i is not None and prev_i >= len(out) - 2 and len(prev) >= full * 0.85
-                    and not prev.endswith(("。", ":", ";", ")", "》", "”", "!", "?"))
-                    and not _LABEL_START.match(s))
+        joinable = (
+            prev_i is not None
+            and prev_i >= len(out) - 2
+            and len(prev) >= full * 0.85
+            and not prev.endswith(("。", ":", ";", ")", "》", "”", "!", "?"))
+            and not _LABEL_START.match(s)
+        )
         if joinable:
             out[prev_i] = prev + s
-            del out[prev_i + 1:]
+            del out[prev_i + 1 :]
         else:
             out.append(s)
             prev_i = len(out) - 1
@@ -362,12 +421,16 @@ def _used_area(sheet):
 def _sheet_grid(sheet, limits):
     rows, cols = _used_area(sheet)
     if rows * cols > limits.max_cells:
-        raise ParseError("表格过大（工作表“%s”有 %d 行 × %d 列），超过 %d 个单元格的上限，请删去无关内容后再导入"
-                         % (sheet.title, rows, cols, limits.max_cells))
+        raise ParseError(
+            "表格过大（工作表“%s”有 %d 行 × %d 列），超过 %d 个单元格的上限，请删去无关内容后再导入"
+            % (sheet.title, rows, cols, limits.max_cells)
+        )
     if not rows or not cols:
         return []
-    grid = [[_cell_text(v) for v in row]
-            for row in sheet.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols, values_only=True)]
+    grid = [
+        [_cell_text(v) for v in row]
+        for row in sheet.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols, values_only=True)
+    ]
     for merged in sheet.merged_cells.ranges:  # a merged block repeats its value in every cell
         r0, c0, r1, c1 = merged.min_row - 1, merged.min_col - 1, merged.max_row - 1, merged.max_col - 1
         if r0 >= len(grid):
@@ -411,8 +474,7 @@ def read(data, filename, max_bytes=DEFAULT_MAX_BYTES, limits=DEFAULT_LIMITS):
         if "word/document.xml" in names:
             lines, tables, before = read_docx(data, limits)
             if tables:
-                return Extracted("docx", text="\n".join(lines), sheets=tables, preamble="\n".join(before),
-                                 fmt="docx")
+                return Extracted("docx", text="\n".join(lines), sheets=tables, preamble="\n".join(before), fmt="docx")
             return Extracted("text", text="\n".join(lines), fmt="docx")
         if "xl/workbook.xml" in names:
             return Extracted("table", sheets=read_xlsx(data, limits), fmt="xlsx")

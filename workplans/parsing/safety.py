@@ -24,6 +24,7 @@ entities, and lxml parsers default to ``no_network=True`` (see test_safety.py fo
 python-docx parses with ``resolve_entities=False`` and openpyxl through defusedxml when it is
 installed; the DOCTYPE refusal below makes both independent of that.
 """
+
 import contextlib
 import dataclasses
 import io
@@ -42,13 +43,13 @@ DEFAULT_MAX_BYTES = 20 * MB
 class Limits:
     """Limits for the pre-reader checks; tests make them small to keep bombs small on disk."""
 
-    max_entries: int = 1000            # a .docx holds ~15-40 parts, a big .xlsx a few hundred
-    max_uncompressed: int = 100 * MB   # all entries (or all PDF Flate streams) together
-    max_ratio: float = 150.0           # per entry; real XML parts compress 5-30:1, zeros 1000:1
-    max_total_ratio: float = 100.0     # all entries together against the file size
-    ratio_floor: int = 1 * MB          # entries smaller than this may compress as they like
-    max_cells: int = 2_000_000         # cells of one spreadsheet's used area
-    max_span: int = 64                 # Word tables have at most 63 columns
+    max_entries: int = 1000  # a .docx holds ~15-40 parts, a big .xlsx a few hundred
+    max_uncompressed: int = 100 * MB  # all entries (or all PDF Flate streams) together
+    max_ratio: float = 150.0  # per entry; real XML parts compress 5-30:1, zeros 1000:1
+    max_total_ratio: float = 100.0  # all entries together against the file size
+    ratio_floor: int = 1 * MB  # entries smaller than this may compress as they like
+    max_cells: int = 2_000_000  # cells of one spreadsheet's used area
+    max_span: int = 64  # Word tables have at most 63 columns
 
 
 DEFAULT_LIMITS = Limits()
@@ -74,6 +75,7 @@ def check_size(data, max_bytes=DEFAULT_MAX_BYTES, size=None):
 # ---------------------------------------------------------------------------------------------
 # zip packages
 
+
 def _bad_name(name):
     """True for entry names that are absolute or climb out of the archive."""
     if not name or "\x00" in name:
@@ -94,13 +96,16 @@ def open_zip(data, limits=DEFAULT_LIMITS):
     except NotImplementedError as exc:
         raise ParseError("文件已损坏：使用了不支持的压缩方式") from exc
     if len(infos) > limits.max_entries:
-        raise ParseError("压缩包内文件过多（%d 个，上限 %d 个），疑似恶意文件，已拒绝" % (len(infos), limits.max_entries))
+        raise ParseError(
+            "压缩包内文件过多（%d 个，上限 %d 个），疑似恶意文件，已拒绝" % (len(infos), limits.max_entries)
+        )
     total = compressed = 0
     seen = set()
     for info in infos:
         if _bad_name(info.filename) or _bad_name(info.orig_filename):
-            raise ParseError("压缩包内的文件路径异常（“%s”为绝对路径或越出压缩包），疑似恶意文件，已拒绝"
-                             % info.filename[:80])
+            raise ParseError(
+                "压缩包内的文件路径异常（“%s”为绝对路径或越出压缩包），疑似恶意文件，已拒绝" % info.filename[:80]
+            )
         if info.filename in seen:
             raise ParseError("压缩包内有重名文件（“%s”），文件已损坏或被篡改" % info.filename[:80])
         seen.add(info.filename)
@@ -114,13 +119,17 @@ def open_zip(data, limits=DEFAULT_LIMITS):
         if size > limits.max_uncompressed or total > limits.max_uncompressed:
             raise ParseError("文件解压后过大（超过 %s），疑似压缩炸弹，已拒绝" % _size(limits.max_uncompressed))
         if size >= limits.ratio_floor and size > packed * limits.max_ratio:
-            raise ParseError("压缩比异常（“%s”解压后 %s，压缩比约 %d:1），疑似压缩炸弹，已拒绝"
-                             % (info.filename[:80], _size(size), size // max(1, packed)))
+            raise ParseError(
+                "压缩比异常（“%s”解压后 %s，压缩比约 %d:1），疑似压缩炸弹，已拒绝"
+                % (info.filename[:80], _size(size), size // max(1, packed))
+            )
     if compressed > len(data):
         raise ParseError("压缩包结构异常（条目相互重叠），疑似压缩炸弹，已拒绝")
     if total >= limits.ratio_floor and total > len(data) * limits.max_total_ratio:
-        raise ParseError("压缩比异常（整体解压后 %s，压缩比约 %d:1），疑似压缩炸弹，已拒绝"
-                         % (_size(total), total // max(1, len(data))))
+        raise ParseError(
+            "压缩比异常（整体解压后 %s，压缩比约 %d:1），疑似压缩炸弹，已拒绝"
+            % (_size(total), total // max(1, len(data)))
+        )
     check_xml_parts(archive)
     return archive
 
@@ -133,8 +142,11 @@ class _RootReached(Exception):
     pass
 
 
-_DECLS = [d.encode(enc) for d in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be",
-                                                                        "utf-32-le", "utf-32-be")]
+_DECLS = [
+    d.encode(enc)
+    for d in ("<!DOCTYPE", "<!ENTITY")
+    for enc in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+]
 
 
 def _prolog_declares_dtd(stream):
@@ -191,8 +203,10 @@ def check_xml_parts(archive):
         except RuntimeError as exc:  # zipfile: "File is encrypted, password required"
             raise ParseError("文件已加密（压缩包内容受密码保护），请取消密码后再导入") from exc
         if declares:
-            raise ParseError("文件中的 XML 部件“%s”含有 DOCTYPE/实体声明（可被用于实体膨胀攻击），"
-                             "正常的 Word/Excel 文件不会包含，已拒绝" % info.filename[:80])
+            raise ParseError(
+                "文件中的 XML 部件“%s”含有 DOCTYPE/实体声明（可被用于实体膨胀攻击），"
+                "正常的 Word/Excel 文件不会包含，已拒绝" % info.filename[:80]
+            )
 
 
 class _Chain:
@@ -247,7 +261,7 @@ def _inflate_from(data, start, budget, depth):
     decided = False
     try:
         while not inflater.eof and offset < len(data):
-            buf = data[offset:offset + 64 * 1024]
+            buf = data[offset : offset + 64 * 1024]
             offset += len(buf)
             while buf:
                 out = inflater.decompress(buf, MB)
@@ -283,14 +297,16 @@ def check_pdf(data, limits=DEFAULT_LIMITS):
         if not m:
             break
         pos = m.end()
-        if data[pos:pos + 1] and data[pos] in _ZLIB_CMF:
+        if data[pos : pos + 1] and data[pos] in _ZLIB_CMF:
             end = _inflate_from(data, pos, budget, 1)
             if end is not None:
                 pos = max(pos, end)
     total = budget.used
     if total >= limits.ratio_floor and total > len(data) * limits.max_ratio:
-        raise ParseError("PDF 压缩比异常（解压后 %s，压缩比约 %d:1），疑似压缩炸弹，已拒绝"
-                         % (_size(total), total // max(1, len(data))))
+        raise ParseError(
+            "PDF 压缩比异常（解压后 %s，压缩比约 %d:1），疑似压缩炸弹，已拒绝"
+            % (_size(total), total // max(1, len(data)))
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,8 +315,10 @@ def check_pdf(data, limits=DEFAULT_LIMITS):
 # Characters a plan is written in: Han (and its punctuation, full-width forms, kana/bopomofo),
 # ASCII, Latin-1 punctuation, the pinyin vowels with tone marks, and the symbol blocks plans use
 # (①, ■, ≥, ℃, Ⅱ, →, ☆). Junk decoded through a Latin code page is mostly none of these.
-_PLAUSIBLE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3000-\u312f\uff00-\uffef"
-                        "\u2000-\u27bf\u0020-\u007e\u00a0-\u00bf\u00d7\u00f7\u00e0-\u00fc\u0101-\u01dc]")
+_PLAUSIBLE = re.compile(
+    "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3000-\u312f\uff00-\uffef"
+    "\u2000-\u27bf\u0020-\u007e\u00a0-\u00bf\u00d7\u00f7\u00e0-\u00fc\u0101-\u01dc]"
+)
 
 
 def refuse_junk_text(text, data=b""):
@@ -312,12 +330,15 @@ def refuse_junk_text(text, data=b""):
         raise ParseError("无法识别文件内容：解码后没有任何文字（可能是二进制文件或扩展名错误）")
     plausible = len(_PLAUSIBLE.findall(sample))
     if plausible < len(sample) * 0.85:
-        raise ParseError("无法识别文件内容：看起来不是文本（可能是二进制文件或扩展名错误），"
-                         "请上传 txt、网页、Word、PDF 或 Excel 文件")
+        raise ParseError(
+            "无法识别文件内容：看起来不是文本（可能是二进制文件或扩展名错误），"
+            "请上传 txt、网页、Word、PDF 或 Excel 文件"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # the reader boundary
+
 
 def _raised_in_package(exc):
     """True when the innermost frame of ``exc``'s traceback is code of this package."""

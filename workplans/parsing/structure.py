@@ -1,4 +1,5 @@
 """From cleaned lines to the parse document: plan metadata, section tree, tasks and their fields."""
+
 import collections
 import re
 
@@ -14,7 +15,9 @@ CN_RE = re.compile(r"^([%s]{1,4})\s*[、.]\s*(.*)$" % _CN)
 PCN_RE = re.compile(r"^\(\s*([%s]{1,4})\s*\)\s*[、.]?\s*(.*)$" % _CN)
 AR_RE = re.compile(r"^(\d{1,3})\s*[.、](?!\d)\s*(.*)$")
 AR_LOST_RE = re.compile(r"^(\d{1,2})(?=[\u4e00-\u9fff“《])(.*)$")
-_NOT_AFTER_NUMBER = set("个個家年月日号號岁歲届屆次人名万萬千百亿億张張条條所项項大批期轮輪类類级級部篇章天周週小分倍%‰")
+_NOT_AFTER_NUMBER = set(
+    "个個家年月日号號岁歲届屆次人名万萬千百亿億张張条條所项項大批期轮輪类類级級部篇章天周週小分倍%‰"
+)
 
 PART, CN, PCN, AR = 0, 1, 2, 3
 
@@ -127,8 +130,13 @@ def find_metadata(lines, title, hints):
         years = collections.Counter(int(y) for l in lines[:80] for y in re.findall(r"((?:19|20)\d{2})年", l.text))
         if years:
             year = years.most_common(1)[0][0]
-    return {"title": title, "year": year, "issuer": issuer, "doc_number": doc_number,
-            "issued_on": issued_on.isoformat() if issued_on else None}
+    return {
+        "title": title,
+        "year": year,
+        "issuer": issuer,
+        "doc_number": doc_number,
+        "issued_on": issued_on.isoformat() if issued_on else None,
+    }
 
 
 def _signature_lines(lines):
@@ -168,15 +176,21 @@ def build_task(section, number, text, year, owners=None, extra_indicator_text=No
     steps = list(milestones or [])
     steps += [m for m in find_milestones(body, year) if m not in steps]
     return {
-        "section": list(section), "number": number, "heading": heading_of(body), "text": body.strip(),
-        "owners": owners, "milestones": steps, "indicators": inds,
+        "section": list(section),
+        "number": number,
+        "heading": heading_of(body),
+        "text": body.strip(),
+        "owners": owners,
+        "milestones": steps,
+        "indicators": inds,
     }
 
 
 def parse_lines(lines, hints, warn, progress=None):
     """The parse document for a text-like plan (txt, HTML, docx paragraphs, PDF)."""
-    first_heading = next((i for i, l in enumerate(lines)
-                          if (lambda lab: lab is not None and lab[3])(_label(l.text))), len(lines))
+    first_heading = next(
+        (i for i, l in enumerate(lines) if (lambda lab: lab is not None and lab[3])(_label(l.text))), len(lines)
+    )
     title, title_at = find_title(lines[:first_heading])
     plan = find_metadata(lines, title, hints)
     body_start = title_at + 1 if title_at is not None else first_heading
@@ -250,9 +264,7 @@ def parse_lines(lines, hints, warn, progress=None):
             warn(task.line_no, "编号 %s 下没有内容，已跳过" % task.number)
             continue
         built = build_task(task.section, task.number, text, plan["year"])
-        if re.search(r"\([^()]*$", text.rstrip("。 ")) and built["owners"]:
-            warn(task.last_line_no, "责任单位的括号不完整，已按责任单位处理")
-        elif re.search(r"^[^()]*\)", text.rsplit("。", 1)[-1]) and built["owners"]:
+        if (re.search(r"\([^()]*$", text.rstrip("。 ")) and built["owners"]) or (re.search(r"^[^()]*\)", text.rsplit("。", 1)[-1]) and built["owners"]):
             warn(task.last_line_no, "责任单位的括号不完整，已按责任单位处理")
         out_tasks.append(built)
     if tasks:

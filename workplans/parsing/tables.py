@@ -1,4 +1,5 @@
 """Task-breakdown spreadsheets (任务分解表): columns by header name, section rows, one task per row."""
+
 import re
 
 from .cleaning import clean_lines, fold_width, script_key, strip_pinyin
@@ -10,18 +11,77 @@ from .structure import CN_RE, PART_RE, PCN_RE, build_task, find_metadata
 # Header names per column role, compared on the simplified, space-free form; longer names win.
 HEADERS = {
     "number": ("序号", "编号", "任务编号", "序"),
-    "section": ("类别", "分类", "领域", "板块", "重点领域", "工作领域", "任务类别", "一级任务", "主要方面",
-                "项目类别", "工作类别", "专项行动", "行动"),
-    "task": ("重点任务", "工作任务", "任务内容", "主要任务", "工作内容", "具体任务", "任务名称", "工作要点",
-             "重点工作", "具体内容", "工作措施", "具体措施", "主要内容", "任务", "工作举措", "主要举措"),
-    "lead": ("牵头单位", "责任单位", "责任部门", "牵头部门", "主责单位", "负责单位", "责任处室", "牵头处室",
-             "责任科室", "牵头科室", "主办单位"),
-    "co": ("配合单位", "协同单位", "参与单位", "配合部门", "协办单位", "协同部门", "配合处室", "配合科室",
-           "参与部门"),
-    "due": ("完成时限", "时间节点", "完成时间", "时限", "时间安排", "进度安排", "完成期限", "时间要求",
-            "截止时间", "完成时间节点"),
-    "indicator": ("量化指标", "目标值", "预期目标", "指标", "目标任务", "绩效指标", "年度目标", "量化目标",
-                  "指标值", "考核指标"),
+    "section": (
+        "类别",
+        "分类",
+        "领域",
+        "板块",
+        "重点领域",
+        "工作领域",
+        "任务类别",
+        "一级任务",
+        "主要方面",
+        "项目类别",
+        "工作类别",
+        "专项行动",
+        "行动",
+    ),
+    "task": (
+        "重点任务",
+        "工作任务",
+        "任务内容",
+        "主要任务",
+        "工作内容",
+        "具体任务",
+        "任务名称",
+        "工作要点",
+        "重点工作",
+        "具体内容",
+        "工作措施",
+        "具体措施",
+        "主要内容",
+        "任务",
+        "工作举措",
+        "主要举措",
+    ),
+    "lead": (
+        "牵头单位",
+        "责任单位",
+        "责任部门",
+        "牵头部门",
+        "主责单位",
+        "负责单位",
+        "责任处室",
+        "牵头处室",
+        "责任科室",
+        "牵头科室",
+        "主办单位",
+    ),
+    "co": ("配合单位", "协同单位", "参与单位", "配合部门", "协办单位", "协同部门", "配合处室", "配合科室", "参与部门"),
+    "due": (
+        "完成时限",
+        "时间节点",
+        "完成时间",
+        "时限",
+        "时间安排",
+        "进度安排",
+        "完成期限",
+        "时间要求",
+        "截止时间",
+        "完成时间节点",
+    ),
+    "indicator": (
+        "量化指标",
+        "目标值",
+        "预期目标",
+        "指标",
+        "目标任务",
+        "绩效指标",
+        "年度目标",
+        "量化目标",
+        "指标值",
+        "考核指标",
+    ),
 }
 _TITLE_SUFFIX = re.compile(r"(重点任务|主要任务|工作任务)?(任务)?(分解表|分工表|责任分解表|责任分工表|台账|清单)$")
 
@@ -102,8 +162,11 @@ def parse_sheets(sheets, preamble, warn):
         if plan is None:
             lines, hints = clean_lines("\n".join([preamble] + pre_lines), lambda n, m: None)
             for line in lines:
-                if title is None and re.search(r"(要点|计划|方案|任务|分解|清单|台账)", script_key(line.text)) \
-                        and len(line.text) <= 60:
+                if (
+                    title is None
+                    and re.search(r"(要点|计划|方案|任务|分解|清单|台账)", script_key(line.text))
+                    and len(line.text) <= 60
+                ):
                     title = line.text.strip()
             if title:
                 title = _TITLE_SUFFIX.sub("", title).strip() or title
@@ -119,7 +182,7 @@ def parse_sheets(sheets, preamble, warn):
                 known.add(tuple(path))
                 sections.append({"path": path, "title": title})
 
-        for row in rows[at + 1:]:
+        for row in rows[at + 1 :]:
             values = [c for c in row if c]
             if not values:
                 continue
@@ -158,8 +221,14 @@ def parse_sheets(sheets, preamble, warn):
             number = re.sub(r"^\((.+)\)$", r"\1", number.rstrip(".、 ")) or None
             owners = owner_parts(_cell(row, cols.get("lead"))) + owner_parts(_cell(row, cols.get("co")))
             owners = list(dict.fromkeys(owners))
-            task = build_task(path, number, task_text, plan["year"], owners=owners,
-                              extra_indicator_text=_cell(row, cols.get("indicator")))
+            task = build_task(
+                path,
+                number,
+                task_text,
+                plan["year"],
+                owners=owners,
+                extra_indicator_text=_cell(row, cols.get("indicator")),
+            )
             steps = _due_milestones(_cell(row, cols.get("due")), plan["year"], task["heading"])
             task["milestones"] = steps + [m for m in task["milestones"] if m["due"] not in {s["due"] for s in steps}]
             tasks.append(task)

@@ -148,6 +148,7 @@ def confirm_import(
 
         record_import(plan_import, result)
         from dashboards.jobs import rollup_snapshots  # the dashboard history gets the plan's row at once
+
         day, plan_ids = timezone.localdate().isoformat(), [result.plan.pk]
         from config.celery import enqueue  # not queued (Redis down): the nightly rollup writes the day
 

@@ -1,4 +1,5 @@
 """Invented plans and file builders shared by the parser tests (no text from the shared seeds)."""
+
 import io
 
 # A county plan with a cover letter, lost dots and brackets, context numbers and a deliverables list.
@@ -130,7 +131,7 @@ def xlsx_bytes(rows, merge_title=True, merge_sections=True):
         for c, value in enumerate(row, start=1):
             if value != "":
                 sheet.cell(r, c, value)
-        if len(row) == 1 and (merge_sections or r == 1 and merge_title):
+        if len(row) == 1 and (merge_sections or (r == 1 and merge_title)):
             sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
     out = io.BytesIO()
     book.save(out)
@@ -150,10 +151,12 @@ def pdf_bytes(lines, encrypt=False, text=True):
             y -= 18
     stream = "\n".join(content).encode("ascii")
     bf = "\n".join("<%04X> <%04X>" % (cid[ch], ord(ch)) for ch in chars if ord(ch) <= 0xFFFF)
-    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
-            "/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
-            "1 begincodespacerange <0000> <FFFF> endcodespacerange %d beginbfchar\n%s\nendbfchar endcmap "
-            "CMapName currentdict /CMap defineresource pop end end" % (len(chars), bf)).encode("ascii")
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
+        "/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+        "1 begincodespacerange <0000> <FFFF> endcodespacerange %d beginbfchar\n%s\nendbfchar endcmap "
+        "CMapName currentdict /CMap defineresource pop end end" % (len(chars), bf)
+    ).encode("ascii")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -171,8 +174,10 @@ def pdf_bytes(lines, encrypt=False, text=True):
     ]
     trailer_extra = b""
     if encrypt:
-        trailer_extra = (b" /Encrypt << /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <%s> /U <%s> >>"
-                         b" /ID [<%s> <%s>]" % (b"11" * 32, b"22" * 32, b"33" * 16, b"33" * 16))
+        trailer_extra = (
+            b" /Encrypt << /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <%s> /U <%s> >>"
+            b" /ID [<%s> <%s>]" % (b"11" * 32, b"22" * 32, b"33" * 16, b"33" * 16)
+        )
     return pdf_from_objects(objects, trailer_extra)
 
 
@@ -191,4 +196,3 @@ def pdf_from_objects(objects, trailer_extra=b""):
     trailer = b"trailer\n<< /Size %d /Root 1 0 R" % (len(objects) + 1) + trailer_extra
     out.write(trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)
     return out.getvalue()
-

@@ -1,4 +1,5 @@
 """Cleaning: pinyin annotations, '?' damage, site chrome, width folding, script kept, script_key."""
+
 from workplans.parsing import parse_bytes, script_key
 from workplans.parsing.cleaning import clean_lines, fold_width, strip_pinyin
 
@@ -36,8 +37,10 @@ def test_it_strips_question_marks_standing_for_lost_spaces():
 
 
 def test_it_drops_site_chrome_and_keeps_what_it_says_about_the_page():
-    lines, hints, _ = _clean("当前位置：首页 > 政务公开\n分享：\n关闭 打印\n扫码使用手机浏览本页\n字号：大 中 小\n"
-                             "发布日期：2022-04-02 浏览次数：88\n信息来源：某市卫生健康委\n一、正文标题\n")
+    lines, hints, _ = _clean(
+        "当前位置：首页 > 政务公开\n分享：\n关闭 打印\n扫码使用手机浏览本页\n字号：大 中 小\n"
+        "发布日期：2022-04-02 浏览次数：88\n信息来源：某市卫生健康委\n一、正文标题\n"
+    )
     assert lines == ["一、正文标题"]
     assert hints["published_on"].isoformat() == "2022-04-02"
     assert hints["source"] == "某市卫生健康委"
@@ -50,7 +53,9 @@ def test_it_keeps_content_lines_that_mention_scanning():
 
 def test_it_folds_full_width_digits_letters_and_brackets():
     assert fold_width("（一）１．ＡＢ") == "(一)1.AB"
-    doc = parse_bytes("２０２３年某县卫生工作要点\n一、服务\n１．推进ＡＩ辅助诊断。（县卫生健康局）\n".encode(), "w.txt")
+    doc = parse_bytes(
+        "２０２３年某县卫生工作要点\n一、服务\n１．推进ＡＩ辅助诊断。（县卫生健康局）\n".encode(), "w.txt"
+    )
     assert doc["tasks"][0]["number"] == "1"
     assert doc["tasks"][0]["heading"] == "推进AI辅助诊断"
 

@@ -1,4 +1,5 @@
 """The parse_plan management command prints the parse document and never needs the database."""
+
 import io
 import json
 import os
@@ -73,8 +74,15 @@ def test_it_exits_with_status_1_and_message_on_stderr(tmp_path):
     bad = tmp_path / "scan.pdf"
     bad.write_bytes(plans.pdf_bytes(["内容"], text=False))
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    result = subprocess.run([sys.executable, "manage.py", "parse_plan", str(bad)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, encoding="utf-8", timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "parse_plan", str(bad)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "文字层" in result.stderr
     assert result.stdout == ""

@@ -3,6 +3,7 @@
 Anything else (a KeyError from python-docx, a BadZipFile, a UnicodeDecodeError, a RecursionError…)
 would be a server error in the import view, so it fails here.
 """
+
 import io
 import zipfile
 
@@ -17,23 +18,67 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 EXTENSIONS = (".txt", ".html", ".docx", ".xlsx", ".csv", ".pdf")
 
 # Text built from what plans are made of: Han characters, numbering, brackets, digits, units.
-PLAN_CHARS = st.sampled_from(list("一二三四五六七八九十百第部分、(（）)).。．.:：;；,，%‰/万个家名人年月日底前季度"
-                                  "达到控制在以上以内不少于分别和及牵头市县卫生健康委局中心“”《》?\n \t0123456789"))
-PLAN_TEXT = st.lists(st.one_of(PLAN_CHARS, st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
-                               st.characters()), max_size=400).map("".join)
+PLAN_CHARS = st.sampled_from(
+    list(
+        "一二三四五六七八九十百第部分、(（）)).。．.:：;；,，%‰/万个家名人年月日底前季度"
+        "达到控制在以上以内不少于分别和及牵头市县卫生健康委局中心“”《》?\n \t0123456789"
+    )
+)
+PLAN_TEXT = st.lists(
+    st.one_of(PLAN_CHARS, st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), st.characters()), max_size=400
+).map("".join)
 # Plan-shaped text: numbered lines whose bodies mix words, numbers, dates and owner notes.
-WORDS = st.sampled_from(["到", "年底", "年末", "月底前", "季度末", "上半年", "达到", "控制在", "以内", "以上", "分别",
-                         "不少于", "新增", "建成", "年", "月", "日", "%", "‰", "个", "家", "1/10万", "“十四五”末",
-                         "、", "和", "。", "，", "；", "(市卫生健康委)", "（县财政局、县卫健局", "牵头", "率", "数"])
+WORDS = st.sampled_from(
+    [
+        "到",
+        "年底",
+        "年末",
+        "月底前",
+        "季度末",
+        "上半年",
+        "达到",
+        "控制在",
+        "以内",
+        "以上",
+        "分别",
+        "不少于",
+        "新增",
+        "建成",
+        "年",
+        "月",
+        "日",
+        "%",
+        "‰",
+        "个",
+        "家",
+        "1/10万",
+        "“十四五”末",
+        "、",
+        "和",
+        "。",
+        "，",
+        "；",
+        "(市卫生健康委)",
+        "（县财政局、县卫健局",
+        "牵头",
+        "率",
+        "数",
+    ]
+)
 TOKENS = st.one_of(PLAN_CHARS, WORDS, st.from_regex(r"\d{1,4}(\.\d{1,2})?", fullmatch=True))
 BODY = st.lists(TOKENS, max_size=40).map("".join)
 LABELS = st.sampled_from(["", "一、", "二、", "（一）", "(二)", "1.", "2、", "3．", "12", "第一部分", "第二部分："])
 PLAN_LINES = st.lists(st.tuples(LABELS, BODY).map("".join), max_size=15).map(
-    lambda lines: "\n".join(["2023年某市卫生健康工作要点"] + lines))
+    lambda lines: "\n".join(["2023年某市卫生健康工作要点"] + lines)
+)
 CSV_ROWS = st.lists(st.lists(BODY, min_size=1, max_size=6).map(",".join), max_size=10).map(
-    lambda rows: "\n".join(["序号,重点任务,牵头单位,完成时限,量化指标,类别"] + rows))
-ANY_TEXT = st.one_of(st.text(max_size=400), PLAN_TEXT,
-                     st.text(alphabet=st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF), max_size=300))
+    lambda rows: "\n".join(["序号,重点任务,牵头单位,完成时限,量化指标,类别"] + rows)
+)
+ANY_TEXT = st.one_of(
+    st.text(max_size=400),
+    PLAN_TEXT,
+    st.text(alphabet=st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF), max_size=300),
+)
 ENCODINGS = st.sampled_from(["utf-8", "gb18030", "big5", "utf-16", "latin-1"])
 
 
@@ -91,8 +136,18 @@ def _real_files():
 
 
 REAL = _real_files()
-MAGIC = st.sampled_from([b"%PDF-1.4\n", b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0", b"\xef\xbb\xbf",
-                         b"\xff\xfe", b"<!DOCTYPE html><html>", b"<?xml version='1.0'?>"])
+MAGIC = st.sampled_from(
+    [
+        b"%PDF-1.4\n",
+        b"PK\x03\x04",
+        b"PK\x05\x06",
+        b"\xd0\xcf\x11\xe0",
+        b"\xef\xbb\xbf",
+        b"\xff\xfe",
+        b"<!DOCTYPE html><html>",
+        b"<?xml version='1.0'?>",
+    ]
+)
 
 
 @SETTINGS
@@ -107,7 +162,7 @@ def test_damaged_real_files_yield_a_document_or_a_parse_error(ext, name_ext, dat
     raw = bytearray(REAL[ext])
     how = data.draw(st.sampled_from(["flip", "cut", "splice"]))
     if how == "cut":
-        raw = raw[:data.draw(st.integers(0, len(raw)))]
+        raw = raw[: data.draw(st.integers(0, len(raw)))]
     elif how == "flip":
         for _ in range(data.draw(st.integers(1, 8))):
             at = data.draw(st.integers(0, len(raw) - 1))
@@ -119,13 +174,25 @@ def test_damaged_real_files_yield_a_document_or_a_parse_error(ext, name_ext, dat
 
 
 @SETTINGS
-@given(entries=st.dictionaries(st.sampled_from(["word/document.xml", "xl/workbook.xml", "[Content_Types].xml",
-                                                "_rels/.rels", "xl/worksheets/sheet1.xml", "word/numbering.xml",
-                                                "docProps/core.xml"]),
-                               st.one_of(st.binary(max_size=200),
-                                         PLAN_TEXT.map(lambda t: t.encode("utf-8", "replace"))),
-                               min_size=1, max_size=5),
-       ext=st.sampled_from([".docx", ".xlsx"]))
+@given(
+    entries=st.dictionaries(
+        st.sampled_from(
+            [
+                "word/document.xml",
+                "xl/workbook.xml",
+                "[Content_Types].xml",
+                "_rels/.rels",
+                "xl/worksheets/sheet1.xml",
+                "word/numbering.xml",
+                "docProps/core.xml",
+            ]
+        ),
+        st.one_of(st.binary(max_size=200), PLAN_TEXT.map(lambda t: t.encode("utf-8", "replace"))),
+        min_size=1,
+        max_size=5,
+    ),
+    ext=st.sampled_from([".docx", ".xlsx"]),
+)
 def test_zips_with_office_part_names_and_junk_contents_yield_a_parse_error_or_a_document(entries, ext):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -145,10 +212,13 @@ def test_real_office_packages_with_one_part_replaced_yield_a_parse_error_or_a_do
     if how == "junk":
         replacement = data.draw(st.binary(max_size=300))
     elif how == "cut":
-        replacement = original[:data.draw(st.integers(0, len(original)))]
+        replacement = original[: data.draw(st.integers(0, len(original)))]
     else:
-        replacement = original.replace(b"<w:t>", ("<w:t>" + data.draw(PLAN_TEXT)).encode("utf-8", "replace"), 1) \
-            if b"<w:t>" in original else original + data.draw(st.binary(max_size=50))
+        replacement = (
+            original.replace(b"<w:t>", ("<w:t>" + data.draw(PLAN_TEXT)).encode("utf-8", "replace"), 1)
+            if b"<w:t>" in original
+            else original + data.draw(st.binary(max_size=50))
+        )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in names:

@@ -1,4 +1,5 @@
 """Readers: encodings detected, HTML sniffed, docx/xlsx/csv/PDF read, bad files refused in Chinese."""
+
 import csv
 import io
 
@@ -68,7 +69,9 @@ def test_it_reads_word_automatic_numbering():
     document.save(out)
     doc = parse_bytes(out.getvalue(), "numbered.docx")
     assert [(t["number"], t["heading"]) for t in doc["tasks"]] == [
-        ("1", "推进紧密型医共体建设"), ("2", "加强基层人才队伍建设")]
+        ("1", "推进紧密型医共体建设"),
+        ("2", "加强基层人才队伍建设"),
+    ]
 
 
 def test_it_reads_a_breakdown_table_inside_docx():
@@ -82,8 +85,7 @@ def test_it_reads_a_breakdown_table_inside_docx():
 def test_it_reads_xlsx_with_header_below_a_merged_title_and_section_rows():
     doc = parse_bytes(plans.xlsx_bytes(plans.BREAKDOWN_ROWS), "breakdown.xlsx")
     assert doc["plan"]["year"] == 2023
-    assert doc["sections"] == [{"path": ["一"], "title": "提升基层服务能力"},
-                               {"path": ["二"], "title": "加强公共卫生"}]
+    assert doc["sections"] == [{"path": ["一"], "title": "提升基层服务能力"}, {"path": ["二"], "title": "加强公共卫生"}]
     first, second, third = doc["tasks"]
     assert first["section"] == ["一"] and third["section"] == ["二"]
     assert first["milestones"][0]["due"] == "2023-10-31"
@@ -119,13 +121,16 @@ def test_it_reads_csv_in_gb18030():
     buf = io.StringIO()
     csv.writer(buf).writerows(plans.BREAKDOWN_ROWS)
     doc = parse_bytes(buf.getvalue().encode("gb18030"), "breakdown.csv")
-    assert [t["heading"] for t in doc["tasks"]] == ["推进乡镇卫生院提标扩能", "做实家庭医生签约服务",
-                                                    "完善疾病预防控制体系"]
+    assert [t["heading"] for t in doc["tasks"]] == [
+        "推进乡镇卫生院提标扩能",
+        "做实家庭医生签约服务",
+        "完善疾病预防控制体系",
+    ]
 
 
 def test_it_refuses_a_spreadsheet_without_a_task_column():
     with pytest.raises(ParseError, match="任务"):
-        parse_bytes("姓名,电话\n张三,123\n".encode("utf-8"), "people.csv")
+        parse_bytes("姓名,电话\n张三,123\n".encode(), "people.csv")
 
 
 def test_it_reads_a_pdf_text_layer():

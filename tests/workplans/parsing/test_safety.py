@@ -3,6 +3,7 @@
 Every bad file is built here; the bombs stay small on disk by lowering the limits through
 ``parse_bytes(..., limits=Limits(...))``, plus one check of each real default limit.
 """
+
 import io
 import re
 import struct
@@ -11,8 +12,7 @@ import zlib
 
 import pytest
 
-from workplans.parsing import DEFAULT_MAX_BYTES, Limits, ParseError, parse_bytes, parse_file
-from workplans.parsing import safety
+from workplans.parsing import DEFAULT_MAX_BYTES, Limits, ParseError, parse_bytes, parse_file, safety
 from workplans.parsing.readers import html_to_text
 
 from . import plans
@@ -43,8 +43,11 @@ def package(entries, compression=zipfile.ZIP_DEFLATED):
 
 
 def docx_entries(data=None):
-    source = zipfile.ZipFile(io.BytesIO(data or plans.docx_bytes(["2023年某县卫生健康工作要点", "一、医疗",
-                                                                  "1.推进医共体建设。（县卫生健康局）"])))
+    source = zipfile.ZipFile(
+        io.BytesIO(
+            data or plans.docx_bytes(["2023年某县卫生健康工作要点", "一、医疗", "1.推进医共体建设。（县卫生健康局）"])
+        )
+    )
     return [(name, source.read(name)) for name in source.namelist()]
 
 
@@ -56,7 +59,7 @@ def patch_entry(data, name, **fields):
     for sig, flag_at, size_at, name_at in ((b"PK\x03\x04", 6, 22, 30), (b"PK\x01\x02", 8, 24, 46)):
         pos = raw.find(sig)
         while pos >= 0:
-            if raw[pos + name_at:pos + name_at + len(encoded)] == encoded:
+            if raw[pos + name_at : pos + name_at + len(encoded)] == encoded:
                 if "flag_bits" in fields:
                     struct.pack_into("<H", raw, pos + flag_at, fields["flag_bits"])
                 if "file_size" in fields:
@@ -66,6 +69,7 @@ def patch_entry(data, name, **fields):
 
 
 # -- size ----------------------------------------------------------------------------------------
+
 
 def test_an_empty_file_is_refused():
     refused(b"", "plan.txt", "文件为空")
@@ -92,6 +96,7 @@ def test_the_default_size_limit_is_20_mb_and_applies_to_files_on_disk(tmp_path):
 
 
 # -- junk and wrong extensions -------------------------------------------------------------------
+
 
 def test_0xff_junk_is_refused():
     refused(b"\xff" * 4096, "plan.txt", "无法识别")
@@ -141,6 +146,7 @@ def test_a_corrupt_zip_is_refused():
 
 # -- encrypted files -----------------------------------------------------------------------------
 
+
 def test_an_encrypted_pdf_is_refused():
     refused(plans.pdf_bytes(["内容"], encrypt=True), "secret.pdf", "加密")
 
@@ -152,8 +158,14 @@ def test_an_encrypted_zip_entry_is_refused():
 
 def test_a_password_protected_office_file_is_refused_as_encrypted():
     # Office saves an encrypted .docx/.xlsx as an OLE compound file with these two streams.
-    data = safety.CFB_MAGIC + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 64 \
-        + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512
+    data = (
+        safety.CFB_MAGIC
+        + b"\x00" * 504
+        + "EncryptionInfo".encode("utf-16-le")
+        + b"\x00" * 64
+        + "EncryptedPackage".encode("utf-16-le")
+        + b"\x00" * 512
+    )
     refused(data, "plan.docx", "文件已加密", "密码")
 
 
@@ -162,6 +174,7 @@ def test_an_old_office_file_is_refused_with_a_save_as_hint():
 
 
 # -- corrupt PDFs --------------------------------------------------------------------------------
+
 
 def test_a_truncated_pdf_is_refused():
     data = plans.pdf_bytes(plans.PAREN_TASK_PLAN.splitlines())
@@ -181,6 +194,7 @@ def test_a_pdf_without_a_text_layer_is_refused():
 
 
 # -- zip bombs and hostile archives --------------------------------------------------------------
+
 
 def test_a_zip_bomb_entry_is_refused_on_its_compression_ratio():
     entries = docx_entries() + [("word/media/image1.png", b"\x00" * (4 * 1024 * 1024))]
@@ -214,8 +228,7 @@ def test_too_many_entries_are_refused():
     refused(package(entries), "plan.docx", "文件过多")
 
 
-@pytest.mark.parametrize("name", ["../evil.xml", "word/../../evil.xml", "/etc/evil.xml", "C:/evil.xml",
-                                  "..\\evil.xml"])
+@pytest.mark.parametrize("name", ["../evil.xml", "word/../../evil.xml", "/etc/evil.xml", "C:/evil.xml", "..\\evil.xml"])
 def test_entries_escaping_the_archive_are_refused(name):
     refused(package(docx_entries() + [(name, b"<x/>")]), "plan.docx", "路径异常")
 
@@ -229,14 +242,14 @@ def test_overlapping_entries_are_refused():
     big = max(infos, key=lambda i: i.compress_size)
     copies = []
     for i in range(len(data) // max(1, big.compress_size) + 2):  # enough to exceed the file size
-        entry = bytearray(data[start:start + 46 + name_len])  # the first entry's record, no extras
+        entry = bytearray(data[start : start + 46 + name_len])  # the first entry's record, no extras
         struct.pack_into("<HH", entry, 30, 0, 0)
         struct.pack_into("<I", entry, 42, big.header_offset)
         struct.pack_into("<I", entry, 20, big.compress_size)
         struct.pack_into("<I", entry, 24, big.file_size)
         struct.pack_into("<I", entry, 16, big.CRC)
         struct.pack_into("<H", entry, 10, big.compress_type)
-        entry[46:46 + name_len] = ("%0*d" % (name_len, i)).encode()[:name_len]
+        entry[46 : 46 + name_len] = ("%0*d" % (name_len, i)).encode()[:name_len]
         copies.append(bytes(entry))
     eocd = bytearray(data[end:])
     count = struct.unpack_from("<H", eocd, 10)[0] + len(copies)
@@ -270,8 +283,9 @@ def replaced(entries, name, content):
 
 
 def test_billion_laughs_in_a_docx_part_is_refused():
-    message = refused(package(replaced(docx_entries(), "word/document.xml", BILLION_LAUGHS)), "plan.docx",
-                      "DOCTYPE", "实体")
+    message = refused(
+        package(replaced(docx_entries(), "word/document.xml", BILLION_LAUGHS)), "plan.docx", "DOCTYPE", "实体"
+    )
     assert "word/document.xml" in message
 
 
@@ -313,11 +327,16 @@ def test_a_real_docx_passes_the_archive_checks():
 
 # -- PDF bombs -----------------------------------------------------------------------------------
 
+
 def pdf_with_stream(payload):
     """A PDF whose page content is one Flate stream (pdfminer would inflate it in full)."""
     stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(payload) + payload + b"\nendstream"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>", stream]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        stream,
+    ]
     return plans.pdf_from_objects(objects)
 
 
@@ -348,6 +367,7 @@ def test_a_pdf_with_a_text_layer_passes_the_pdf_check():
 
 
 # -- spreadsheets and Word tables that would explode in the readers ------------------------------
+
 
 def test_a_spreadsheet_with_a_far_away_cell_is_refused_as_too_large():
     import openpyxl
@@ -389,8 +409,14 @@ def test_word_table_merges_read_as_python_docx_reads_them():
     document = docx.Document()
     document.add_paragraph("2023年某县卫生健康工作要点任务分解表")
     table = document.add_table(rows=4, cols=4)
-    for r, row in enumerate([["序号", "重点任务", "牵头单位", "完成时限"], ["1", "推进医共体建设", "县卫生健康局", "6月底前"],
-                             ["2", "推进家庭医生签约", "", "9月底前"], ["3", "完善疾控体系", "县疾控中心", ""]]):
+    for r, row in enumerate(
+        [
+            ["序号", "重点任务", "牵头单位", "完成时限"],
+            ["1", "推进医共体建设", "县卫生健康局", "6月底前"],
+            ["2", "推进家庭医生签约", "", "9月底前"],
+            ["3", "完善疾控体系", "县疾控中心", ""],
+        ]
+    ):
         for c, value in enumerate(row):
             table.cell(r, c).text = value
     table.cell(1, 2).merge(table.cell(2, 2))  # vertical merge
@@ -416,10 +442,13 @@ def test_word_table_merges_read_as_python_docx_reads_them():
 
 # -- HTML ----------------------------------------------------------------------------------------
 
+
 def test_html_entities_declared_in_a_doctype_are_not_expanded_and_external_ones_not_loaded():
-    page = ('<!DOCTYPE html [<!ENTITY a "AAAAAAAAAA"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-            "<html><body><p>一、医疗</p><p>1.推进&c;工作。&xxe;</p></body></html>")
+    page = (
+        '<!DOCTYPE html [<!ENTITY a "AAAAAAAAAA"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        "<html><body><p>一、医疗</p><p>1.推进&c;工作。&xxe;</p></body></html>"
+    )
     text = html_to_text(page)
     assert "AAAAAAAAAA" not in text and "root:" not in text
     assert "&c;" in text  # left as written
@@ -433,15 +462,16 @@ def test_deeply_nested_html_is_read_without_recursion():
 
 # -- no plan in the text -------------------------------------------------------------------------
 
+
 def test_a_text_without_plan_structure_is_refused():
-    text = "这是一段会议纪要。大家讨论了明年的工作，会后整理成文。\n请各单位认真阅读。\n".encode("utf-8")
+    text = "这是一段会议纪要。大家讨论了明年的工作，会后整理成文。\n请各单位认真阅读。\n".encode()
     refused(text, "notes.txt", "未能识别出工作要点的结构")
     doc = parse_bytes(text, "notes.txt", require_structure=False)  # on request: empty, with a warning
     assert doc["tasks"] == [] and any("没有识别出任何工作任务" in w for w in doc["warnings"])
 
 
 def test_a_breakdown_table_with_no_task_rows_is_refused_when_structure_is_required():
-    refused("序号,重点任务,牵头单位\n".encode("utf-8"), "plan.csv", "任务分解表", require_structure=True)
+    refused("序号,重点任务,牵头单位\n".encode(), "plan.csv", "任务分解表", require_structure=True)
 
 
 def test_a_plan_passes_when_structure_is_required():
@@ -450,13 +480,14 @@ def test_a_plan_passes_when_structure_is_required():
 
 # -- inputs that used to escape as other exceptions ----------------------------------------------
 
+
 def test_a_year_out_of_range_in_a_target_is_no_crash():
-    doc = parse_bytes("2023年某市卫生工作要点\n一、医疗\n1.到0000年底床位达到5张。\n".encode("utf-8"), "a.txt")
+    doc = parse_bytes("2023年某市卫生工作要点\n一、医疗\n1.到0000年底床位达到5张。\n".encode(), "a.txt")
     assert doc["tasks"][0]["indicators"][0]["due"] is None
 
 
 def test_a_month_out_of_range_in_a_due_column_is_no_crash():
-    data = "序号,重点任务,牵头单位,完成时限\n1,推进工作,县卫生健康局,2023年13月\n".encode("utf-8")
+    data = "序号,重点任务,牵头单位,完成时限\n1,推进工作,县卫生健康局,2023年13月\n".encode()
     assert parse_bytes(data, "plan.csv")["tasks"][0]["milestones"] == []
 
 
@@ -478,15 +509,16 @@ def test_word_numbering_with_odd_values_is_no_crash():
     numbering = numbering.replace(b'w:val="decimal"', b'w:val="chineseCounting"')
     doc = parse_bytes(package(replaced(entries, "word/numbering.xml", numbering)), "n.docx")
     # 二百五十 in Word's Chinese counting is item 250
-    assert [(t["number"], t["heading"], t["owners"]) for t in doc["tasks"]] == [("250", "推进医共体建设", ["县卫生健康局"])]
+    assert [(t["number"], t["heading"], t["owners"]) for t in doc["tasks"]] == [
+        ("250", "推进医共体建设", ["县卫生健康局"])
+    ]
 
 
 # -- the boundary --------------------------------------------------------------------------------
 
+
 def test_the_boundary_wraps_library_errors_but_not_our_own_bugs():
-    with pytest.raises(ParseError, match="读不了"):
-        with safety.reader_boundary("读不了"):
-            zipfile.ZipFile(io.BytesIO(b"junk"))
-    with pytest.raises(TypeError):
-        with safety.reader_boundary("读不了"):
-            safety._size(None)  # a bug in the package's own code stays a bug
+    with pytest.raises(ParseError, match="读不了"), safety.reader_boundary("读不了"):
+        zipfile.ZipFile(io.BytesIO(b"junk"))
+    with pytest.raises(TypeError), safety.reader_boundary("读不了"):
+        safety._size(None)  # a bug in the package's own code stays a bug

@@ -1,4 +1,5 @@
 """Structure: metadata, cover letters, sections to any depth, tasks at the lowest level, headings."""
+
 import pytest
 
 from workplans.parsing import ParseError, parse_bytes
@@ -12,8 +13,13 @@ def _parse(text, name="plan.txt"):
 
 def test_it_reads_plan_metadata_through_a_cover_letter():
     plan = _parse(plans.COVER_PLAN)["plan"]
-    assert plan == {"title": "2023年云溪市卫生健康工作要点", "year": 2023, "issuer": "云溪市卫生健康委员会",
-                    "doc_number": "云卫发〔2023〕7号", "issued_on": "2023-02-14"}
+    assert plan == {
+        "title": "2023年云溪市卫生健康工作要点",
+        "year": 2023,
+        "issuer": "云溪市卫生健康委员会",
+        "doc_number": "云卫发〔2023〕7号",
+        "issued_on": "2023-02-14",
+    }
 
 
 def test_it_does_not_turn_the_cover_letter_into_tasks_or_sections():
@@ -52,9 +58,14 @@ def test_it_builds_sections_to_any_depth_with_ascii_labels():
 def test_it_puts_tasks_at_the_lowest_numbered_level():
     doc = _parse(plans.PARTS_PLAN)
     keys = [(tuple(t["section"]), t["number"]) for t in doc["tasks"]]
-    assert keys == [(("第一部分", "(一)"), "1"), (("第一部分", "(一)"), "2"),
-                    (("第二部分", "一", "(二)"), "1"), (("第二部分", "一", "(二)"), "2"),
-                    (("第二部分", "二", "(一)"), "1"), (("第二部分", "二", "(一)"), "2")]
+    assert keys == [
+        (("第一部分", "(一)"), "1"),
+        (("第一部分", "(一)"), "2"),
+        (("第二部分", "一", "(二)"), "1"),
+        (("第二部分", "一", "(二)"), "2"),
+        (("第二部分", "二", "(一)"), "1"),
+        (("第二部分", "二", "(一)"), "2"),
+    ]
 
 
 def test_it_keeps_sub_items_inside_their_task():
@@ -124,7 +135,7 @@ def test_it_refuses_a_text_with_no_plan_in_it():
 
 
 def test_it_can_return_an_empty_document_with_a_warning_instead():
-    doc = parse_bytes("这是一段没有任何编号的说明文字。\n".encode("utf-8"), "plan.txt", require_structure=False)
+    doc = parse_bytes("这是一段没有任何编号的说明文字。\n".encode(), "plan.txt", require_structure=False)
     assert doc["tasks"] == [] and doc["warnings"]
 
 

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true", help="导入后直接设为“执行中”（默认为草稿）")
         parser.add_argument("--create-agencies", action="store_true", help="为对应不上的责任单位名称新建单位")
         parser.add_argument(
-            "--update-existing", action="store_true",
+            "--update-existing",
+            action="store_true",
             help="已有同标题同年度的计划时，作为其新版本更新（先列出差异，保留未变任务的进展）",
         )
 
@@ -73,7 +74,9 @@ class Command(BaseCommand):
                 if match.candidates:
                     hint = "（可能是：" + "、".join(a.name for a in match.candidates) + "）"
                 lines.append(f"  - {match.name}{hint}")
-            lines.append("请在管理后台为单位添加别名后重试，或使用 --create-agencies 新建这些单位，或通过网页导入逐个对应。")
+            lines.append(
+                "请在管理后台为单位添加别名后重试，或使用 --create-agencies 新建这些单位，或通过网页导入逐个对应。"
+            )
             raise CommandError("\n".join(lines))
 
         target = None
@@ -107,8 +110,12 @@ class Command(BaseCommand):
                         EventType.IMPORT,
                         obj=result.plan,
                         username=f"manage.py ({getpass.getuser()})",
-                        detail={"via": "manage.py import_plan", "file": path.name, "sha256": sha256,
-                                "plan_status": result.plan.status},
+                        detail={
+                            "via": "manage.py import_plan",
+                            "file": path.name,
+                            "sha256": sha256,
+                            "plan_status": result.plan.status,
+                        },
                     )
         except services.ImportRefused as refused:
             lines = ["文档有以下问题，未导入（可通过网页导入在预览中修改）："]

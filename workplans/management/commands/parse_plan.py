@@ -1,4 +1,5 @@
 """`manage.py parse_plan FILE`: print a plan file's parse document; never touches the database."""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,12 +12,20 @@ def summary(doc):
     plan = doc["plan"]
     out = [
         "标题：%s" % (plan.get("title") or "（未识别）"),
-        "年度：%s  发文单位：%s  文号：%s  日期：%s" % (
-            plan.get("year") or "-", plan.get("issuer") or "-", plan.get("doc_number") or "-",
-            plan.get("issued_on") or "-"),
-        "章节 %d 个，任务 %d 项，指标 %d 个，节点 %d 个" % (
-            len(doc["sections"]), len(doc["tasks"]), sum(len(t["indicators"]) for t in doc["tasks"]),
-            sum(len(t["milestones"]) for t in doc["tasks"])),
+        "年度：%s  发文单位：%s  文号：%s  日期：%s"
+        % (
+            plan.get("year") or "-",
+            plan.get("issuer") or "-",
+            plan.get("doc_number") or "-",
+            plan.get("issued_on") or "-",
+        ),
+        "章节 %d 个，任务 %d 项，指标 %d 个，节点 %d 个"
+        % (
+            len(doc["sections"]),
+            len(doc["tasks"]),
+            sum(len(t["indicators"]) for t in doc["tasks"]),
+            sum(len(t["milestones"]) for t in doc["tasks"]),
+        ),
         "",
     ]
     titles = {tuple(s["path"]): s["title"] for s in doc["sections"]}
@@ -33,8 +42,10 @@ def summary(doc):
         for m in task["milestones"]:
             out.append("%s    节点 %s：%s" % (indent, m["due"] or "?", m["text"]))
         for i in task["indicators"]:
-            out.append("%s    指标 %s %s %s%s%s" % (indent, i["name"], i["comparator"], i["target"], i["unit"],
-                                                  "（%s）" % i["due"] if i["due"] else ""))
+            out.append(
+                "%s    指标 %s %s %s%s%s"
+                % (indent, i["name"], i["comparator"], i["target"], i["unit"], "（%s）" % i["due"] if i["due"] else "")
+            )
     if doc["warnings"]:
         out.append("")
         out.append("提示：")
