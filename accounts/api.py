@@ -12,8 +12,10 @@ from rest_framework import mixins
 from accounts.choices import AgencyLevel
 from accounts.models import Agency
 from accounts.serializers import AgencySerializer
+from accounts.services import scope_agency_ids
 from api.filters import IdFilter
 from api.viewsets import ScopedViewSet
+from core.text import to_simplified
 
 
 class AgencyFilterSet(django_filters.FilterSet):
@@ -28,8 +30,6 @@ class AgencyFilterSet(django_filters.FilterSet):
         fields = ["q", "parent", "level", "is_active", "in_scope"]
 
     def filter_search(self, queryset, name, value):
-        from workplans.parsing.cleaning import to_simplified
-
         terms = {value.strip(), to_simplified(value.strip())}
         match = Q()
         for term in terms:
@@ -37,8 +37,6 @@ class AgencyFilterSet(django_filters.FilterSet):
         return queryset.filter(pk__in=Agency.objects.filter(match).values("pk"))
 
     def filter_in_scope(self, queryset, name, value):
-        from tasks.services import scope_agency_ids
-
         scope = scope_agency_ids(self.request.user)
         if scope is None:
             return queryset if value else queryset.none()

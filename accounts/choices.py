@@ -1,22 +1,8 @@
-"""Roles (and the separation of the three administrators) and agency levels."""
+"""Agency levels, and how an owner name found in a plan was matched to an agency. (The
+roles are core.roles: every layer speaks of them.)"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-
-class Role(models.TextChoices):
-    STAFF = "staff", _("经办人")
-    LEADER = "leader", _("领导")
-    # The three administrators of 等保 2.0's separation of duties (三员分立): the system
-    # admin runs the platform, the security admin grants roles and unlocks accounts, the
-    # audit admin reads the trail. No person holds two of them (User's constraints).
-    ADMIN = "admin", _("系统管理员")
-    SECURITY = "security", _("安全管理员")
-    AUDITOR = "auditor", _("审计管理员")
-
-
-# The roles of the separation of duties: each needs the person behind the account.
-ADMIN_ROLES = (Role.ADMIN, Role.SECURITY, Role.AUDITOR)
 
 
 class AgencyLevel(models.TextChoices):
@@ -26,3 +12,15 @@ class AgencyLevel(models.TextChoices):
     DEPARTMENT = "department", _("处室")
     DISTRICT = "district", _("区县级")
     INSTITUTION = "institution", _("直属单位")
+
+
+class MatchMethod(models.TextChoices):
+    """How an owner name from a plan was matched to an agency."""
+
+    NAME = "name", _("全称一致")
+    SHORT_NAME = "short_name", _("简称一致")
+    ALIAS = "alias", _("别名一致")
+    SCRIPT = "script", _("繁简/全半角转换后一致")
+    SHORT_FORM = "short_form", _("简称推断")
+    AMBIGUOUS = "ambiguous", _("多个单位可能，需人工选择")
+    NONE = "none", _("未匹配")

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import ADMIN_ROLES, Role
+from core.roles import ADMIN_ROLES, Role
 
 
 class LoginForm(AuthenticationForm):

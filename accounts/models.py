@@ -3,13 +3,15 @@ administrator roles, the person behind the account."""
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import ADMIN_ROLES, AgencyLevel, Role
-from accounts.history import audit_history
+from accounts.choices import AgencyLevel
+from audit.history import audit_history
+from core.roles import ADMIN_ROLES, Role
 
 
 class Agency(models.Model):
@@ -63,8 +65,6 @@ class Agency(models.Model):
         return parent is not None and self.pk is not None and parent.pk in self.descendant_ids()
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.would_cycle(self.parent):
             raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
 
@@ -167,23 +167,3 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
-
-    @property
-    def is_staff_member(self) -> bool:
-        return self.role == Role.STAFF
-
-    @property
-    def is_leader(self) -> bool:
-        return self.role == Role.LEADER
-
-    @property
-    def is_platform_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    @property
-    def is_auditor(self) -> bool:
-        return self.role == Role.AUDITOR
-
-    @property
-    def is_security_admin(self) -> bool:
-        return self.role == Role.SECURITY

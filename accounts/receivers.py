@@ -1,14 +1,11 @@
-"""Signal receivers that put logins, failures, lockouts and logouts in the audit trail, and
-stamp the model history with the client address."""
+"""Signal receivers that put logins, failures, lockouts and logouts in the audit trail."""
 
 import axes.signals  # noqa: F401  (connects axes' receivers before ours; see on_login_failed)
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
-from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
 
 from accounts.models import User
-from accounts.services import client_ip, record_login_event
+from accounts.services import record_login_event
 from audit.choices import EventType
 
 
@@ -35,10 +32,3 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     record_login_event(request, EventType.LOGIN_FAILED, user=user, username=username)
     if getattr(request, "axes_locked_out", False):
         record_login_event(request, EventType.LOCKOUT, user=user, username=username)
-
-
-@receiver(pre_create_historical_record, dispatch_uid="accounts_history_address")
-def stamp_history_address(sender, history_instance, **kwargs):
-    request = getattr(HistoricalRecords.context, "request", None)
-    if hasattr(history_instance, "ip_address"):
-        history_instance.ip_address = client_ip(request)

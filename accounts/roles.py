@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
-from accounts.choices import ADMIN_ROLES, Role
 from accounts.models import User
+from core.roles import ADMIN_ROLES, Role
 
 
 def is_last_active_security_admin(user: User, *, lock: bool = False) -> bool:

@@ -1,44 +1,54 @@
-"""Account rules shared by views, signal receivers and jobs: the client address, and
-login events in the audit trail."""
+"""Account rules shared by views, signal receivers, jobs and the other apps: whose work a
+user reads (the agency scope), and login events in the audit trail."""
 
-from axes.helpers import get_client_ip_address
-
-from accounts.models import User
-
-
-def client_ip(request) -> str | None:
-    """The client's address as django-axes sees it (REMOTE_ADDR unless proxies are trusted).
-
-    One resolver for lockout, the login log and the audit trail, so a forged
-    X-Forwarded-For can neither dodge a lockout nor falsify a log line.
-    """
-    if request is None:
-        return None
-    return get_client_ip_address(request)
-
+from audit.choices import EventType, Outcome
+from audit.services import record
+from core.roles import Role
 
 # What each login event counts as in the audit trail's outcome column.
-_LOGIN_OUTCOMES = {
-    "login": "success",
-    "login_failed": "failure",
-    "lockout": "denied",
-    "login_refused": "denied",
-    "logout": "success",
+LOGIN_OUTCOMES = {
+    EventType.LOGIN: Outcome.SUCCESS,
+    EventType.LOGIN_FAILED: Outcome.FAILURE,
+    EventType.LOCKOUT: Outcome.DENIED,
+    EventType.LOGIN_REFUSED: Outcome.DENIED,
+    EventType.LOGOUT: Outcome.SUCCESS,
 }
 
 
-def record_login_event(request, event_type: str, *, user: User | None = None, username: str = "") -> None:
+def scope_agency_ids(user) -> set[int] | None:
+    """The agencies whose work `user` reads: staff their own agency's, leaders their agency's
+    and every agency's below it; None for admins (everything); empty for everyone else (the
+    security and audit admins read no work data).
+
+    Every visibility rule (tasks, plans, indicators, exports, digests) starts from this.
+    The answer is kept on the user object for the rest of the request: a leader's agency
+    tree is read once however many querysets ask."""
+    key = (user.role, user.agency_id)
+    cached = getattr(user, "_agency_scope", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if user.role == Role.ADMIN:
+        scope = None
+    elif user.role == Role.STAFF and user.agency_id:
+        scope = {user.agency_id}
+    elif user.role == Role.LEADER and user.agency_id:
+        scope = user.agency.descendant_ids()
+    else:
+        scope = set()
+    user._agency_scope = (key, scope)
+    return scope
+
+
+def record_login_event(request, event_type: str, *, user=None, username: str = "") -> None:
     """One login, failure, lockout, refusal or logout, as an event in the audit trail. A
     username typed at a failed login is the visitor's input: the audit trail keeps it
     escaped and capped (audit.services.record)."""
-    from audit.services import record
-
     user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
     known = user if user is not None and user.pk else None
     username = (username or (user.get_username() if user is not None else ""))[:150]
     record(
         event_type,
-        outcome=_LOGIN_OUTCOMES[event_type],
+        outcome=LOGIN_OUTCOMES[event_type],
         request=request,
         user=known,
         username=username,

@@ -3,6 +3,8 @@ admin's pages: users and their roles, lockouts and unlocking."""
 
 import logging
 
+from axes.models import AccessAttempt
+from axes.utils import reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -19,10 +21,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import roles
-from accounts.choices import Role
 from accounts.forms import LoginForm, RoleChangeForm, UnlockForm
 from accounts.models import User
-from accounts.permissions import role_required
+from audit.choices import EventType
+from audit.services import record
+from core.permissions import role_required
+from core.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -130,8 +134,6 @@ def user_role(request, pk):
 def _lockouts():
     """Current lockouts: failure counts at the limit within the cool-off (django-axes
     counts per login name and, separately, per address)."""
-    from axes.models import AccessAttempt
-
     since = timezone.now() - settings.AXES_COOLOFF_TIME
     return AccessAttempt.objects.filter(
         failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
@@ -151,8 +153,6 @@ def lockout_list(request):
 @require_POST
 def unlock(request):
     """Clear django-axes' failure records for a login name or an address."""
-    from axes.utils import reset
-
     form = UnlockForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("__all__", []) + form.errors.get("ip_address", []):
@@ -176,11 +176,6 @@ def unlock(request):
 def _record_unlock(request, username: str, ip_address: str | None, cleared: int) -> None:
     """An unlock is an administrative act on someone's account: into the audit trail."""
     logger.info("unlock by %s: username=%r ip=%r cleared=%d", request.user.username, username, ip_address, cleared)
-    try:
-        from audit.choices import EventType
-        from audit.services import record
-    except ImportError:  # the audit app is optional for this page
-        return
     user = User.objects.filter(username=username).first() if username else None
     record(
         EventType.ADMIN_ACTION,

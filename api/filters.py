@@ -26,21 +26,6 @@ class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
 
-class YearField(forms.IntegerField):
-    def __init__(self, *args, **kwargs):
-        from workplans.models import MAX_YEAR, MIN_YEAR
-
-        kwargs.setdefault("min_value", MIN_YEAR)
-        kwargs.setdefault("max_value", MAX_YEAR)
-        super().__init__(*args, **kwargs)
-
-
-class YearFilter(django_filters.NumberFilter):
-    """A plan year (2000–2100)."""
-
-    field_class = YearField
-
-
 class _InRange:
     def clean(self, value):
         value = super().clean(value)

@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import audit_history
+from audit.history import audit_history
+from core.roles import Role
 
 TOKEN_PREFIX = "wpt_"
 # The part of a token shown in lists (its first characters), so a user can tell theirs apart.
@@ -21,6 +22,14 @@ TOUCH_EVERY = datetime.timedelta(minutes=1)
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ApiTokenQuerySet":
+        """A user's own tokens; the system admin's view takes in everyone's."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        return self if user.role == Role.ADMIN else self.filter(user=user)
 
 
 class ApiToken(models.Model):
@@ -45,6 +54,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
+    objects = ApiTokenQuerySet.as_manager()
     # Creation and revocation are in the audit trail; use (last_used_at) is written with
     # update() and stays out of it.
     history = audit_history(verbose_name=_("API 令牌变更记录"))

@@ -10,12 +10,12 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.choices import Role
 from api.authentication import SessionAuthentication
 from api.filters import IdFilter
 from api.models import ApiToken
 from api.serializers import ApiTokenCreateSerializer, ApiTokenSerializer, IssuedApiTokenSerializer
 from api.viewsets import ScopedViewSet
+from core.roles import Role
 
 
 class ApiTokenFilterSet(filters.FilterSet):
@@ -36,11 +36,6 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     filterset_class = ApiTokenFilterSet
     ordering_fields = ["created_at", "last_used_at", "name", "id"]
     ordering = ["-created_at", "-id"]
-
-    def restrict(self, queryset):
-        if self.request.user.role == Role.ADMIN:
-            return queryset
-        return queryset.filter(user=self.request.user)
 
     @extend_schema(
         request=ApiTokenCreateSerializer,

@@ -1,24 +1,21 @@
 """The one base of every API viewset: who may use the endpoint (the access policy,
-accounts/policy.py, by URL name, role and method), what they may see
-(restrict(), applied to every queryset, so another agency's object is simply not there and
-answers 404), what they may change on an object (check_write(), 403 only for an object they
-can see), and the Idempotency-Key handling of POST.
+accounts/policy.py, by URL name, role and method, through DEFAULT_PERMISSION_CLASSES),
+what they may see (restrict(), applied to every queryset, so another agency's object is
+simply not there and answers 404), what they may change on an object (check_write(), 403
+only for an object they can see), and the Idempotency-Key handling of POST.
 
-A viewset declares queryset, serializer_class, filterset_class, ordering_fields and its
-restrict(); the rules themselves live in the apps' services (tasks.services.task_access)."""
+A viewset declares queryset, serializer_class, filterset_class and ordering_fields; what a
+user may see is the model's own rule, `Model.objects.visible_to(user)`, which restrict()
+applies unless the viewset says otherwise."""
 
 from functools import cached_property
 
-from django.db.models import QuerySet, Value
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import exceptions, viewsets
 
-from accounts.choices import Role
-from accounts.policy import PolicyPermission
 from api import idempotency
 from api.filters import MAX_ID
-from tasks.models import Task
-from tasks.services import scope_agency_ids, visible_tasks
 
 
 class IdempotentMixin:
@@ -50,8 +47,6 @@ class IdempotentMixin:
 
 
 class ScopedViewSet(IdempotentMixin, viewsets.GenericViewSet):
-    # Who may use the endpoint at all: the policy's rule for this URL name and method.
-    permission_classes = [PolicyPermission]
     # Any id in the path reaches the view, which answers a JSON 404 for one that is not a
     # whole number in range (not Django's HTML page from an unmatched URL).
     lookup_value_regex = "[^/]+"
@@ -63,8 +58,8 @@ class ScopedViewSet(IdempotentMixin, viewsets.GenericViewSet):
         return self.restrict(queryset)
 
     def restrict(self, queryset: QuerySet) -> QuerySet:
-        """`queryset` cut down to what the signed-in user may see."""
-        raise NotImplementedError
+        """`queryset` cut down to what the signed-in user may see: the model's rule."""
+        return queryset.visible_to(self.request.user)
 
     def get_object(self):
         raw = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
@@ -80,28 +75,6 @@ class ScopedViewSet(IdempotentMixin, viewsets.GenericViewSet):
     @cached_property
     def today(self):
         return timezone.localdate()
-
-    @cached_property
-    def scope(self) -> set[int] | None:
-        """The agencies whose work the user reads (None: all, for admins)."""
-        return scope_agency_ids(self.request.user)
-
-    def visible_tasks(self, tasks: QuerySet[Task] | None = None) -> QuerySet[Task]:
-        """The tasks (of `tasks`) the user may open, with `is_lead`, by the task pages' rule
-        (tasks.services.visible_tasks), except that admins also see drafts: the task page of
-        a draft is theirs too."""
-        if self.request.user.role == Role.ADMIN:
-            tasks = Task.objects.all() if tasks is None else tasks
-            return tasks.annotate(is_lead=Value(False))
-        return visible_tasks(self.request.user, scope=self.scope, tasks=tasks)
-
-    def visible_plan_ids(self) -> QuerySet:
-        """A subquery of the plans the user may see: those with a task they may open."""
-        from workplans.models import Plan
-
-        if self.request.user.role == Role.ADMIN:
-            return Plan.objects.values("pk")
-        return self.visible_tasks().values("plan_id")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

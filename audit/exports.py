@@ -7,10 +7,11 @@ import json
 import tempfile
 
 from django.utils import timezone
+from openpyxl import Workbook
 
-from accounts.choices import Role
 from audit.choices import EventType, Outcome
-from dashboards.exports import FORMULA_LEADS, _Cells, clean_text
+from core.roles import role_label
+from core.spreadsheets import Cells, csv_cell
 
 HEADERS = [
     "时间",
@@ -36,7 +37,7 @@ def row_of(event) -> list[str]:
         str(Outcome(event.outcome).label) if event.outcome in Outcome.values else event.outcome,
         "" if event.user_id is None else str(event.user_id),
         event.username,
-        str(dict(Role.choices).get(event.user_role, event.user_role)),
+        role_label(event.user_role),
         event.ip_address or "",
         event.request_id,
         event.object_type,
@@ -44,11 +45,6 @@ def row_of(event) -> list[str]:
         event.object_repr,
         json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
     ]
-
-
-def neutralised(text: str) -> str:
-    """A CSV cell Excel will not run: a leading =, +, -, @, tab or CR gets a quote before it."""
-    return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
 def csv_chunks(events):
@@ -60,17 +56,15 @@ def csv_chunks(events):
     for event in events.iterator(chunk_size=CHUNK):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([neutralised(clean_text(cell)) for cell in row_of(event)])
+        writer.writerow([csv_cell(cell) for cell in row_of(event)])
         yield buffer.getvalue()
 
 
 def xlsx_file(events):
     """The workbook in a temporary file (write-only mode: memory stays flat)."""
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("审计事件")
-    cells = _Cells(sheet)
+    cells = Cells(sheet)
     for column, width in zip("ABCDEFGHIJKL", [20, 12, 6, 8, 16, 10, 16, 34, 22, 10, 30, 80], strict=True):
         sheet.column_dimensions[column].width = width
     sheet.append([cells.header(h) for h in HEADERS])

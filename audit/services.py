@@ -12,10 +12,12 @@ import logging
 import uuid
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 
 from audit.choices import EventType, Outcome
 from audit.models import AuditEvent
+from core.net import client_ip
 
 logger = logging.getLogger("audit")
 
@@ -160,8 +162,6 @@ def record(
     and the change it records rolls back with the transaction (every unsafe request runs
     in one, see audit.middleware.AtomicUnsafeRequestsMiddleware). `user`, the address and
     the request id default to the current request's."""
-    from accounts.services import client_ip
-
     request = request if request is not None else current_request()
     if user is None and request is not None:
         candidate = getattr(request, "user", None)
@@ -276,15 +276,13 @@ def record_history(history_instance) -> AuditEvent | None:
     """One event for one simple-history record: 新增/修改/删除, or 角色变更 / 权限变更 when
     a user's role or rights changed. A change record that changed nothing but bookkeeping
     (a login touching last_login) writes nothing."""
-    from accounts.models import User
-
     model = history_instance.instance_type
     kind = history_instance.history_type
     changes = history_changes(history_instance)
     if kind == "~" and not changes:
         return None
     event_type = {"+": EventType.CREATE, "~": EventType.UPDATE, "-": EventType.DELETE}[kind]
-    if model is User and kind == "~":
+    if model is get_user_model() and kind == "~":
         if "role" in changes:
             event_type = EventType.ROLE_CHANGE
         elif PERMISSION_FIELDS & changes.keys():
@@ -311,52 +309,3 @@ def _repr_of(history_instance) -> str:
         return str(history_instance.instance)
     except Exception:  # a related row the repr needs may already be gone (a deletion)
         return f"{history_instance.instance_type._meta.verbose_name} #{history_instance.pk}"
-
-
-# --- Call sites' helpers ------------------------------------------------------------------
-
-
-def record_import(plan_import, result) -> AuditEvent:
-    """The 导入 event of a confirmed plan import (written in its transaction)."""
-    return record(
-        EventType.IMPORT,
-        obj=result.plan,
-        detail={
-            "plan_import": plan_import.pk,
-            "file": plan_import.original_name,
-            "sha256": plan_import.sha256,
-            "duplicate": bool(getattr(result, "duplicate", False)),
-            "counts": dict(getattr(result, "counts", {}) or {}),
-            "plan_status": result.plan.status,
-        },
-    )
-
-
-def record_evidence_download(attachment) -> AuditEvent:
-    """The 导出 event of an evidence file handed out from a task page."""
-    return record(
-        EventType.EXPORT,
-        obj=attachment,
-        detail={
-            "kind": "evidence",
-            "task": attachment.task_id,
-            "file": attachment.original_name,
-            "size": attachment.size,
-            "sha256": attachment.sha256,
-        },
-    )
-
-
-def record_export(export, *, filename: str = "") -> AuditEvent:
-    """The 导出 event of a file handed out (ledger, bulletin)."""
-    return record(
-        EventType.EXPORT,
-        obj=export,
-        detail={
-            "kind": export.kind,
-            "year": export.year,
-            "plan": export.plan_id,
-            "rows": export.total_rows,
-            "file": filename or export.filename,
-        },
-    )

@@ -7,13 +7,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from accounts.choices import Role
-from accounts.permissions import role_required
 from audit import exports
 from audit.choices import EventType, ExportFormat
 from audit.forms import EventFilterForm, ExportForm
 from audit.models import AuditEvent
 from audit.services import record
+from core.permissions import role_required
+from core.roles import Role, role_label
 
 
 def _filtered(request):
@@ -31,9 +31,8 @@ def _filtered(request):
 def events(request):
     form, found = _filtered(request)
     page = Paginator(found, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    roles = dict(Role.choices)
     for event in page:
-        event.role_label = roles.get(event.user_role, event.user_role)
+        event.role_label = role_label(event.user_role)
     return render(
         request,
         "audit/events.html",

@@ -21,7 +21,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from config.security import wants_json
+from core.net import wants_json
 
 logger = logging.getLogger(__name__)
 

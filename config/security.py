@@ -14,23 +14,9 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
+from core.net import client_address, wants_json
+
 logger = logging.getLogger(__name__)
-
-
-def wants_json(request) -> bool:
-    """The API and scripts asking for JSON get JSON errors; a person's browser gets a page."""
-    if request.path.startswith("/api/") and not request.path.startswith(("/api/docs/", "/api/redoc/", "/api/tokens/")):
-        return True
-    accept = request.headers.get("Accept", "")
-    return "application/json" in accept and "text/html" not in accept
-
-
-def client_address(request) -> str:
-    """The client's address as the login lockout sees it (django-axes, honouring
-    TRUSTED_PROXY_COUNT), so a forged X-Forwarded-For cannot dodge the rate limit either."""
-    from accounts.services import client_ip
-
-    return client_ip(request) or request.META.get("REMOTE_ADDR") or "unknown"
 
 
 class SecurityHeadersMiddleware:

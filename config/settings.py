@@ -66,14 +66,19 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "csp",
+    # The project's apps, bottom layer first (docs/architecture.md).
+    "core",
+    "audit",
+    "api",
     "accounts",
     "workplans",
     "tasks",
     "indicators",
+    "imports",
     "dashboards",
     "notifications",
-    "api",
-    "audit",
+    "workbench",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -362,7 +367,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Queueing a job from a request (config.celery.enqueue) gives up after about a second when
+# Queueing a job from a request (core.jobs.enqueue) gives up after about a second when
 # Redis is down instead of retrying for ever: the change is saved, the job is logged as not
 # queued, and a beat sweep or the page's "稍后重试" state takes over.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
@@ -510,7 +515,7 @@ RATE_LIMITS = {
             "post:username": env_str("RATE_LIMIT_LOGIN_USERNAME", "30/5m"),
         },
     },
-    "workplans:import_upload": {
+    "imports:upload": {
         "methods": ["POST"],
         "rates": {"user": env_str("RATE_LIMIT_IMPORT", "20/h")},
     },
@@ -527,7 +532,7 @@ RATE_LIMITS = {
     },
 }
 RATELIMIT_FAIL_OPEN = True
-RATELIMIT_IP_META_KEY = "config.security.client_address"
+RATELIMIT_IP_META_KEY = "core.net.client_address"
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

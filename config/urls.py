@@ -1,22 +1,25 @@
-"""URL configuration."""
+"""URL configuration: every app's pages, the API (config.api) and the Django admin."""
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
+from config import api
 
-admin.site.site_header = "卫生健康工作要点督办平台 · 管理后台"
-admin.site.site_title = "督办平台管理后台"
-admin.site.index_title = "数据管理"
+admin.site.site_header = _("卫生健康工作要点督办平台 · 管理后台")
+admin.site.site_title = _("督办平台管理后台")
+admin.site.index_title = _("数据管理")
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("plans/", include("workplans.urls")),
-    path("tasks/", include("tasks.urls")),
+    path("plans/imports/", include("imports.urls")),
+    path("tasks/", include("workbench.urls")),
     path("dashboard/", include("dashboards.urls")),
-    path("api/", include("api.urls")),
+    path("api/", include((api.urlpatterns, "api"))),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

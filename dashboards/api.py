@@ -7,9 +7,10 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.services import scope_agency_ids
 from api.viewsets import ScopedViewSet
 from dashboards.serializers import OverviewSerializer
-from dashboards.views import cached_overview
+from dashboards.services import cached_overview
 from workplans.models import MAX_YEAR, MIN_YEAR
 
 
@@ -39,5 +40,5 @@ class DashboardViewSet(ScopedViewSet):
         year = query.validated_data.get("year", self.today.year)
         # Tasks outside the scope never enter the figures: a plan id of someone else's plan
         # gives empty figures, as on the page.
-        data = cached_overview(self.scope, year, self.today, query.validated_data.get("plan"))
+        data = cached_overview(scope_agency_ids(request.user), year, self.today, query.validated_data.get("plan"))
         return Response(OverviewSerializer(data, context={"year": year}).data)

@@ -7,15 +7,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.choices import Role
-from accounts.permissions import role_required
-from audit.services import record_export
-from dashboards.exports import CONTENT_TYPES, ExportRefused, may_see, request_export
+from audit.choices import EventType
+from audit.services import record
+from core.jobs import progress_payload
+from core.permissions import role_required
+from core.roles import OVERSIGHT_ROLES
+from dashboards.exports.base import CONTENT_TYPES, EXTENSIONS, ExportRefused
+from dashboards.exports.requests import request_export
 from dashboards.models import Export, ExportKind, ExportStatus
-
-EXPORT_ROLES = (Role.LEADER, Role.ADMIN)
 
 
 def _requested(request, kind: str):
@@ -29,14 +31,14 @@ def _requested(request, kind: str):
     return response
 
 
-@role_required(*EXPORT_ROLES)
+@role_required(*OVERSIGHT_ROLES)
 @require_POST
 def export_ledger(request):
     """POST plan (optional id) and year (optional): the 督办台账 of the user's scope."""
     return _requested(request, ExportKind.LEDGER)
 
 
-@role_required(*EXPORT_ROLES)
+@role_required(*OVERSIGHT_ROLES)
 @require_POST
 def export_bulletin(request):
     """POST year and plan (optional): the 进展通报 of the user's scope."""
@@ -46,7 +48,7 @@ def export_bulletin(request):
 def _own_export(request, pk, *fields) -> Export:
     queryset = Export.objects.select_related("plan") if not fields else Export.objects.only(*fields)
     export = get_object_or_404(queryset, pk=pk)
-    if not may_see(request.user, export):
+    if not Export.objects.visible_to(request.user).filter(pk=export.pk).exists():
         raise PermissionDenied
     return export
 
@@ -57,7 +59,7 @@ def _download_url(export: Export) -> str | None:
     return None
 
 
-@role_required(*EXPORT_ROLES)
+@role_required(*OVERSIGHT_ROLES)
 @require_safe
 def export_status(request, pk):
     export = _own_export(request, pk)
@@ -68,25 +70,25 @@ def export_status(request, pk):
     )
 
 
-@role_required(*EXPORT_ROLES)
+@role_required(*OVERSIGHT_ROLES)
 @require_safe
 def export_progress(request, pk):
     """What the status page polls: status, percent, rows, the link once done, the error."""
     export = _own_export(request, pk, "pk", "requested_by_id", "status", "done_rows", "total_rows", "file", "error")
     return JsonResponse(
-        {
-            "status": export.status,
-            "status_label": str(export.get_status_display()),
-            "percent": export.percent,
-            "done_rows": export.done_rows,
-            "total_rows": export.total_rows,
-            "download_url": _download_url(export),
-            "error": export.error,
-        }
+        progress_payload(
+            status=export.status,
+            status_label=export.get_status_display(),
+            percent=export.percent,
+            error=export.error,
+            next_url=_download_url(export),
+            done_rows=export.done_rows,
+            total_rows=export.total_rows,
+        )
     )
 
 
-@role_required(*EXPORT_ROLES)
+@role_required(*OVERSIGHT_ROLES)
 @require_safe
 def export_download(request, pk):
     export = _own_export(request, pk)
@@ -97,12 +99,27 @@ def export_download(request, pk):
     try:
         handle = export.file.open("rb")
     except (FileNotFoundError, OSError):
-        raise Http404("导出文件已不存在，请重新导出。") from None
+        raise Http404(_("导出文件已不存在，请重新导出。")) from None
     filename = export.filename or export.file.name.rsplit("/", 1)[-1]
     record_export(export, filename=filename)  # 导出: recorded before the file leaves
     response = FileResponse(handle, content_type=CONTENT_TYPES[export.kind])
-    fallback = f"{export.kind}-{export.year}.{'xlsx' if export.kind == ExportKind.LEDGER else 'docx'}"
+    fallback = f"{export.kind}-{export.year}.{EXTENSIONS[export.kind]}"
     response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def record_export(export: Export, *, filename: str = ""):
+    """The 导出 event of a file handed out (ledger, bulletin)."""
+    return record(
+        EventType.EXPORT,
+        obj=export,
+        detail={
+            "kind": export.kind,
+            "year": export.year,
+            "plan": export.plan_id,
+            "rows": export.total_rows,
+            "file": filename or export.filename,
+        },
+    )

@@ -5,13 +5,14 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from dashboards.exports.runner import run_export
+from dashboards.rollup import rollup_day
+
 
 @shared_task(acks_late=True)
 def rollup_snapshots(day: str | None = None, plan_ids: list[int] | None = None) -> int:
     """Write the snapshots of `day` (ISO date; default yesterday, the last full day) for
     every active plan, or only `plan_ids`. Safe to run twice: a day's rows are replaced."""
-    from dashboards.rollup import rollup_day
-
     when = datetime.date.fromisoformat(day) if day else timezone.localdate() - datetime.timedelta(days=1)
     return rollup_day(when, plan_ids=plan_ids)
 
@@ -19,6 +20,4 @@ def rollup_snapshots(day: str | None = None, plan_ids: list[int] | None = None) 
 @shared_task(acks_late=True)
 def build_export(export_id: int) -> None:
     """Generate one requested ledger or bulletin; the page polls its progress."""
-    from dashboards.exports import run_export
-
     run_export(export_id)

@@ -35,13 +35,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.lookups import Exact
 
-from dashboards.models import Snapshot, SnapshotScope
-from indicators.models import Indicator, Reading
-from indicators.services import attained
+from dashboards.models import Snapshot, SnapshotScope, TrendPoint
+from indicators.models import Indicator
+from indicators.services import attained, with_latest_reading
 from tasks.choices import TaskStatus
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
@@ -86,15 +86,9 @@ def mean_percent(percent_sum, tasks: int) -> Decimal:
     return (Decimal(percent_sum or 0) / tasks).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def with_latest_value(indicators: QuerySet[Indicator], day: datetime.date) -> QuerySet[Indicator]:
-    """Each indicator with `latest_value`: its latest reading with as_of <= day (None if none)."""
-    latest = Reading.objects.filter(indicator=OuterRef("pk"), as_of__lte=day).order_by("-as_of", "-id")
-    return indicators.annotate(latest_value=Subquery(latest.values("value")[:1]))
-
-
 def _indicator_outcomes(indicators: QuerySet[Indicator], day: datetime.date, *fields: str):
     """(task_id, *fields, met) for each indicator: met is True, False or None (unreported)."""
-    rows = with_latest_value(indicators, day).values_list("task_id", *fields, "comparator", "target", "latest_value")
+    rows = with_latest_reading(indicators, day).values_list("task_id", *fields, "comparator", "target", "latest_value")
     for task_id, *rest, comparator, target, value in rows.order_by():
         yield task_id, *rest, attained(comparator, target, value)
 
@@ -230,11 +224,6 @@ def rollup_day(day: datetime.date, *, plan_ids: Iterable[int] | None = None) -> 
 def write_trend_points(day: datetime.date) -> int:
     """Replace the day's trend points with the sums of all its snapshot rows (whatever plans
     this run covered): per plan year and agency, and per plan year for all plans."""
-    from django.db import connection
-    from django.db.models import F, Sum
-
-    from dashboards.models import SnapshotScope, TrendPoint
-
     if connection.vendor == "postgresql":
         # Runs over different plans may finish the same day at once; they take turns here.
         with connection.cursor() as cursor:

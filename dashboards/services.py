@@ -4,31 +4,36 @@ and the trend read from the rollup snapshots. A fixed number of queries whatever
 
 import dataclasses
 import datetime
+import hashlib
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from dashboards.models import TrendPoint
 from dashboards.rollup import mean_percent, task_aggregates
-from indicators.choices import Comparator
 from indicators.models import Indicator, Reading
+from indicators.services import attained, attained_q, with_latest_reading
 from tasks.choices import TaskStatus
-from tasks.models import Task, TaskOwner
-from workplans.choices import PlanStatus
+from tasks.models import Task
+from workplans.models import Plan
 
 INDICATOR_ROWS = 100  # the indicator table shows the ones that miss first, then the rest
 
 
 def scoped_tasks(agency_ids: set[int] | None, year: int, plan_id: int | None = None) -> QuerySet[Task]:
     """Tasks of the published plans of `year` (or of one plan) owned, as lead or co-owner, by
-    an agency in `agency_ids` (None: every task). The overview and the exports count these."""
-    tasks = Task.objects.filter(plan__year=year).exclude(plan__status=PlanStatus.DRAFT)
+    an agency in `agency_ids` (None: every task): the visibility rule's parts
+    (Task.objects.published, owned_by) over a scope, so that every leader of one scope
+    shares one cached overview. The overview and the exports count these."""
+    tasks = Task.objects.published().filter(plan__year=year)
     if plan_id is not None:
         tasks = tasks.filter(plan_id=plan_id)
     if agency_ids is not None:
-        tasks = tasks.filter(Exists(TaskOwner.objects.filter(task=OuterRef("pk"), agency_id__in=agency_ids)))
+        tasks = tasks.owned_by(agency_ids)
     return tasks
 
 
@@ -177,23 +182,11 @@ def overview(
     )
 
 
-def latest_value() -> Subquery:
-    latest = Reading.objects.filter(indicator=OuterRef("pk")).order_by("-as_of", "-id")
-    return Subquery(latest.values("value")[:1])
-
-
-MET = (
-    Q(comparator=Comparator.AT_LEAST, latest__gte=F("target"))
-    | Q(comparator=Comparator.AT_MOST, latest__lte=F("target"))
-    | Q(comparator=Comparator.EQUAL, latest=F("target"))
-)
-
-
 def _attainment_counts(tasks: QuerySet[Task]) -> tuple[int, int, int]:
-    indicators = Indicator.objects.filter(task__in=tasks.values("pk")).annotate(latest=latest_value())
+    indicators = with_latest_reading(Indicator.objects.filter(task__in=tasks.values("pk")))
     counts = indicators.aggregate(
-        met=Count("id", filter=MET),
-        reported=Count("id", filter=Q(latest__isnull=False)),
+        met=Count("id", filter=attained_q()),
+        reported=Count("id", filter=Q(latest_value__isnull=False)),
         total=Count("id"),
     )
     met = counts["met"]
@@ -201,15 +194,12 @@ def _attainment_counts(tasks: QuerySet[Task]) -> tuple[int, int, int]:
 
 
 def _indicator_rows(tasks: QuerySet[Task], year: int) -> list[IndicatorRow]:
-    from indicators.services import attained
-
     indicators = list(
-        Indicator.objects.filter(task__in=tasks.values("pk"))
-        .annotate(latest=latest_value(), has_reading=Exists(Reading.objects.filter(indicator=OuterRef("pk"))))
+        with_latest_reading(Indicator.objects.filter(task__in=tasks.values("pk")))
         .select_related("task", "plan")
         .order_by("plan_id", "task__order", "order", "id")[: INDICATOR_ROWS * 2]
     )
-    rows = [IndicatorRow(i, attained(i.comparator, i.target, i.latest), []) for i in indicators]
+    rows = [IndicatorRow(i, attained(i.comparator, i.target, i.latest_value), []) for i in indicators]
     # Misses first, then the unreported, then those met: what a leader has to act on.
     rank = {False: 0, None: 1, True: 2}
     rows.sort(key=lambda r: rank[r.met])
@@ -244,9 +234,21 @@ def _trend(agency_ids: set[int] | None, year: int) -> list[dict]:
 
 def scoped_years(agency_ids: set[int] | None) -> list[int]:
     """The years of the published plans a scope has tasks in, newest first."""
-    from workplans.models import Plan
-
-    plans = Plan.objects.exclude(status=PlanStatus.DRAFT)
+    plans = Plan.objects.published()
     if agency_ids is not None:
-        plans = plans.filter(tasks__task_owners__agency_id__in=agency_ids)
+        plans = plans.with_tasks_owned_by(agency_ids)
     return list(plans.order_by("-year").values_list("year", flat=True).distinct())
+
+
+def cached_overview(scope: set[int] | None, year: int, today, plan_id: int | None):
+    """overview() for a scope, shared by every leader of that scope for a few minutes:
+    at a city's scale (hundreds of plans, tens of thousands of tasks) the live figures
+    take about a second to add up, and a leader's morning look need not redo it."""
+    scope_key = "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()[:24]
+    key = f"dashboard:overview:{scope_key}:{year}:{plan_id or ''}:{today.isoformat()}"
+    data = cache.get(key)
+    if data is None:
+        data = overview(scope, year, today, plan_id=plan_id)
+        data.computed_at = timezone.now()
+        cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
+    return data

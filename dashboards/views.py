@@ -1,39 +1,21 @@
 """Leader pages: the overview of the agencies a leader oversees (admins: everything), with
 rollups by plan, section and agency that drill down to the tasks behind each figure."""
 
-import hashlib
-
-from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from accounts.choices import Role
-from accounts.permissions import role_required
+from accounts.services import scope_agency_ids
+from core.permissions import role_required
+from core.roles import OVERSIGHT_ROLES
 from dashboards.models import Export
-from dashboards.services import overview, scoped_years
+from dashboards.services import cached_overview, scoped_years
 from tasks.choices import TaskStatus
-from tasks.services import scope_agency_ids
 
 RECENT_EXPORTS = 5
 PLAN_ROWS = 30  # the plans most in need of attention; the task list has the rest
-
-
-def cached_overview(scope: set[int] | None, year: int, today, plan_id: int | None):
-    """overview() for a scope, shared by every leader of that scope for a few minutes:
-    at a city's scale (hundreds of plans, tens of thousands of tasks) the live figures
-    take about a second to add up, and a leader's morning look need not redo it."""
-    scope_key = "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()[:24]
-    key = f"dashboard:overview:{scope_key}:{year}:{plan_id or ''}:{today.isoformat()}"
-    data = cache.get(key)
-    if data is None:
-        data = overview(scope, year, today, plan_id=plan_id)
-        data.computed_at = timezone.now()
-        cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
-    return data
 
 
 def _chart_data(data, task_list_url: str) -> dict:
@@ -83,7 +65,7 @@ def _chart_data(data, task_list_url: str) -> dict:
     }
 
 
-@role_required(Role.LEADER, Role.ADMIN)
+@role_required(*OVERSIGHT_ROLES)
 @require_safe
 def overview_page(request):
     scope = scope_agency_ids(request.user)

@@ -6,8 +6,25 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import audit_history
+from audit.history import audit_history
 from indicators.choices import Comparator
+from tasks.models import Task
+from workplans.models import Plan
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "IndicatorQuerySet":
+        """An indicator is seen with its task; one of the whole plan (no task) with its plan."""
+        return self.filter(
+            Q(task__in=Task.objects.visible_to(user).values("pk"))
+            | Q(task__isnull=True, plan__in=Plan.objects.visible_to(user).values("pk"))
+        )
+
+
+class ReadingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ReadingQuerySet":
+        """A reading is seen with its indicator."""
+        return self.filter(indicator__in=Indicator.objects.visible_to(user).values("pk"))
 
 
 class Indicator(models.Model):
@@ -30,6 +47,7 @@ class Indicator(models.Model):
     baseline = models.DecimalField(_("基线值"), max_digits=14, decimal_places=4, null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
+    objects = IndicatorQuerySet.as_manager()
     history = audit_history(verbose_name=_("指标变更记录"))
 
     class Meta:
@@ -74,6 +92,7 @@ class Reading(models.Model):
     )
     created_at = models.DateTimeField(_("填报时间"), default=timezone.now)
 
+    objects = ReadingQuerySet.as_manager()
     history = audit_history(verbose_name=_("指标值变更记录"))
 
     class Meta:

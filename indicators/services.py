@@ -1,12 +1,13 @@
 """Indicator rules shared by pages, jobs and the API: checking a reported value, the latest
-reading of each indicator, and whether a target is met (direction-aware)."""
+reading of each indicator, whether a target is met (direction-aware), and how a value with
+its unit reads."""
 
 import datetime
 import decimal
 import re
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from indicators.choices import Comparator
@@ -18,10 +19,6 @@ MAX_DECIMAL_PLACES = 4
 PERCENT_UNITS = {"%", "％", "百分比"}
 # Indicators whose value may fall below zero: changes and growth rates.
 SIGNED_NAME = re.compile(r"增长|增幅|增速|变化|变动|涨幅|降幅")
-
-
-def _fmt(value: decimal.Decimal) -> str:
-    return f"{value.normalize():f}"
 
 
 def check_reading(
@@ -82,18 +79,27 @@ def _as_date(raw) -> datetime.date | None:
         return None
 
 
-def with_latest_reading(indicators: QuerySet[Indicator]) -> QuerySet[Indicator]:
-    """Each indicator with its latest reading's value and date, in the same query."""
-    latest = Reading.objects.filter(indicator=OuterRef("pk")).order_by("-as_of", "-id")
+def with_latest_reading(indicators: QuerySet[Indicator], day: datetime.date | None = None) -> QuerySet[Indicator]:
+    """Each indicator with its latest reading's `latest_value` and `latest_as_of` (None when
+    nothing is reported), in the same query: the greatest (as_of, id), counting only readings
+    as of `day` or before when a day is given (the nightly rollup of a past day)."""
+    latest = Reading.objects.filter(indicator=OuterRef("pk"))
+    if day is not None:
+        latest = latest.filter(as_of__lte=day)
+    latest = latest.order_by("-as_of", "-id")
     return indicators.annotate(
         latest_value=Subquery(latest.values("value")[:1]),
         latest_as_of=Subquery(latest.values("as_of")[:1]),
     )
 
 
+# --- Attainment: one rule, in Python for one value and in SQL for counting -----------------
+
+
 def attained(comparator: str, target: decimal.Decimal, value: decimal.Decimal | None) -> bool | None:
     """Whether `value` meets the target: at least it for >=, at most it for <= (a death rate
-    of 6.8 meets "<= 7"), equal to it for =. None when nothing has been reported."""
+    of 6.8 meets "<= 7"), equal to it for =. None when nothing has been reported.
+    `attained_q` is the same rule for the database; the tests hold the two together."""
     if value is None:
         return None
     if comparator == Comparator.AT_MOST:
@@ -103,5 +109,46 @@ def attained(comparator: str, target: decimal.Decimal, value: decimal.Decimal | 
     return value >= target
 
 
+def attained_q(value: str = "latest_value") -> Q:
+    """`attained` as a condition on an indicator queryset annotated with `value` (by default
+    with_latest_reading's): true where the target is met. An unreported indicator (NULL)
+    matches neither this nor its negation's reported part, as attained() gives None."""
+    return (
+        Q(comparator=Comparator.AT_LEAST, **{f"{value}__gte": F("target")})
+        | Q(comparator=Comparator.AT_MOST, **{f"{value}__lte": F("target")})
+        | Q(comparator=Comparator.EQUAL, **{value: F("target")})
+    )
+
+
+def missed_q(value: str = "latest_value") -> Q:
+    """Reported and not attained: what a leader has to act on."""
+    return Q(**{f"{value}__isnull": False}) & ~attained_q(value)
+
+
+# --- How a value reads ----------------------------------------------------------------------
+
+
+def plain_number(value) -> str:
+    """3.0900 → "3.09", 100.0000 → "100" (never "1E+2"); empty for None."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{decimal.Decimal(value).normalize():f}"
+    except (decimal.InvalidOperation, TypeError, ValueError):
+        return str(value)
+
+
+def with_unit(value, unit: str) -> str:
+    """A value with its unit as people write it: "95%", "30分钟", and a rate whose unit starts
+    with its base ("1/10万", "1/万") as "8/10万", never glued into "81/10万". The one
+    formatting rule of values for pages, exports and messages."""
+    number = plain_number(value)
+    unit = unit or ""
+    if unit.startswith("1/") and number:
+        return f"{number}{unit[1:]}"
+    return f"{number}{unit}"
+
+
 def target_text(indicator: Indicator) -> str:
-    return f"{indicator.get_comparator_display()} {_fmt(indicator.target)}{indicator.unit}"
+    """The target as a sentence's object: "不低于 95%", "不高于 8/10万"."""
+    return f"{indicator.get_comparator_display()} {with_unit(indicator.target, indicator.unit)}"

@@ -34,9 +34,6 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     ordering_fields = ["created_at", "read_at", "id"]
     ordering = ["-created_at", "-id"]
 
-    def restrict(self, queryset):
-        return queryset.filter(recipient=self.request.user)
-
     def _marked(self, count: int) -> Response:
         return Response({"marked": count, "unread": services.unread_count(self.request.user)})
 

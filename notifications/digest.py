@@ -7,14 +7,15 @@ import datetime
 
 from django.db.models import Count
 
-from dashboards.services import MET, latest_value
+from accounts.services import scope_agency_ids
 from indicators.models import Indicator
-from indicators.services import target_text
+from indicators.services import missed_q, target_text, with_latest_reading, with_unit
 from notifications.choices import Channel, Rule
+from notifications.models import Delivery
 from tasks.choices import TaskStatus
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
-from tasks.services import owed_this_cycle_q, scope_agency_ids, tasks_owned_by
+from tasks.services import owed_this_cycle_q
 
 LISTED = 10  # items listed under each heading; the counts cover all
 
@@ -27,8 +28,6 @@ def _task_items(tasks) -> list[dict]:
 
 
 def _previous_at_risk(leader, day: datetime.date) -> set[int] | None:
-    from notifications.models import Delivery
-
     previous = (
         Delivery.objects.filter(rule=Rule.LEADER_DIGEST, object_id=leader.pk, channel=Channel.INBOX, due_on__lt=day)
         .order_by("-due_on")
@@ -40,7 +39,7 @@ def _previous_at_risk(leader, day: datetime.date) -> set[int] | None:
 
 def leader_digest(leader, day: datetime.date) -> dict:
     agency_ids = scope_agency_ids(leader)
-    tasks = tasks_owned_by(agency_ids) if agency_ids is not None else Task.objects.all()
+    tasks = Task.objects.visible_to(leader).active()
     open_tasks = tasks.exclude(status=TaskStatus.DONE)
 
     overdue = open_tasks.filter(due_on__lt=day).order_by("due_on", "id")
@@ -55,10 +54,8 @@ def leader_digest(leader, day: datetime.date) -> dict:
     newly = Task.objects.filter(pk__in=new_ids[:LISTED]).order_by("due_on", "id")
 
     missed = (
-        Indicator.objects.filter(task__in=tasks.values("pk"))
-        .annotate(latest=latest_value())
-        .filter(latest__isnull=False)
-        .exclude(MET)
+        with_latest_reading(Indicator.objects.filter(task__in=tasks.values("pk")))
+        .filter(missed_q())
         .order_by("plan_id", "order", "id")
     )
     missed_items = [
@@ -66,7 +63,7 @@ def leader_digest(leader, day: datetime.date) -> dict:
             "id": i.pk,
             "task_id": i.task_id,
             "name": i.name,
-            "latest": f"{i.latest.normalize():f}",
+            "latest": with_unit(i.latest_value, i.unit),
             "target": target_text(i),
         }
         for i in missed[:LISTED]

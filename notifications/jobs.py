@@ -2,7 +2,7 @@
 `dispatch_deliveries` every minute (config/settings.py); both are cheap when there is
 nothing new, and both may run twice or at once (two beats, a redelivered message): the delivery rows'
 unique keys and the claim make every reminder go out once. What they queue goes through
-config.celery.enqueue: with Redis down nothing is lost, the next sweep finds the rows."""
+core.jobs.enqueue: with Redis down nothing is lost, the next sweep finds the rows."""
 
 import datetime
 
@@ -10,15 +10,16 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from config.celery import enqueue
+from core.jobs import enqueue
+from notifications.delivery import recover_stale_claims, send_batch, sendable_batches
+from notifications.rules import digests_due, scan
+from notifications.rules import write_digest as write
 
 
 @shared_task(acks_late=True)
 def scan_reminders(day: str | None = None) -> int:
     """Write the delivery rows for `day` (ISO date; default today in Asia/Shanghai), then
     queue what is due to go out. Returns how many rows were new."""
-    from notifications.rules import digests_due, scan
-
     when = datetime.date.fromisoformat(day) if day else timezone.localdate()
     created = scan(when)
     for leader_id in digests_due(when):
@@ -30,8 +31,6 @@ def scan_reminders(day: str | None = None) -> int:
 @shared_task(acks_late=True)
 def write_digest(leader_id: int, day: str) -> int:
     """One leader's weekly digest for `day`; queues its sending."""
-    from notifications.rules import write_digest as write
-
     created = write(leader_id, datetime.date.fromisoformat(day))
     if created:
         transaction.on_commit(lambda: enqueue(dispatch_deliveries))
@@ -42,8 +41,6 @@ def write_digest(leader_id: int, day: str) -> int:
 def dispatch_deliveries() -> int:
     """Queue a send job per batch of due deliveries, after putting back rows abandoned by
     a dead worker. Returns the number of batches queued."""
-    from notifications.delivery import recover_stale_claims, sendable_batches
-
     now = timezone.now()
     recover_stale_claims(now)
     batches = sendable_batches(now)
@@ -54,6 +51,4 @@ def dispatch_deliveries() -> int:
 
 @shared_task(acks_late=True)
 def send_deliveries(ids: list[int]) -> dict[str, int]:
-    from notifications.delivery import send_batch
-
     return send_batch(ids)

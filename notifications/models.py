@@ -10,13 +10,15 @@ before anything is sent and carries the outcome.
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import audit_history
+from audit.history import audit_history
 from notifications.choices import ROBOT_CHANNELS, Channel, DeliveryState, Rule
+from notifications.webhooks import validate_webhook_url
 
 
 def default_quiet_start() -> datetime.time:
@@ -91,10 +93,6 @@ class Robot(models.Model):
         return f"{self.name}（{self.get_kind_display()}）"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from notifications.webhooks import validate_webhook_url
-
         if self.webhook_url and self.kind:
             try:
                 validate_webhook_url(self.kind, self.webhook_url)
@@ -185,6 +183,12 @@ class Delivery(models.Model):
         return f"{self.get_rule_display()} · {self.get_channel_display()} · {self.recipient or self.robot}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "NotificationQuerySet":
+        """An inbox item is its recipient's alone."""
+        return self.filter(recipient=user) if user.is_authenticated else self.none()
+
+
 class Notification(models.Model):
     """An item in a user's in-app inbox."""
 
@@ -210,6 +214,8 @@ class Notification(models.Model):
     payload = models.JSONField(_("附加数据"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("站内消息")

@@ -29,12 +29,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.choices import Role
 from accounts.models import User
+from core.roles import Role
 from notifications.choices import ROBOT_CHANNELS, Channel, Rule
+from notifications.digest import leader_digest
 from notifications.models import Delivery, Preference, Robot
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Milestone, Task, TaskOwner
+from tasks.services import owed_this_cycle_q
 from workplans.choices import PlanStatus
 from workplans.cycles import cycle_for
 from workplans.models import Plan
@@ -160,8 +162,6 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
 
 
 def _report_occurrences(day: datetime.date) -> list[Occurrence]:
-    from tasks.services import owed_this_cycle_q
-
     days_before = set(policy()["report_days_before"])
     due_plans: dict[int, datetime.date] = {}
     for plan_id, cycle_kind, due_day in Plan.objects.filter(status=PlanStatus.ACTIVE).values_list(
@@ -217,8 +217,6 @@ def digests_due(day: datetime.date) -> list[int]:
 def write_digest(leader_id: int, day: datetime.date, now: datetime.datetime | None = None) -> int:
     """Compute one leader's digest for `day` and write its delivery rows (once: a second
     run finds them there). Returns how many rows were new."""
-    from notifications.digest import leader_digest
-
     leader = User.objects.filter(pk=leader_id, role=Role.LEADER, is_active=True).first()
     if leader is None:
         return 0

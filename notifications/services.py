@@ -7,7 +7,7 @@ from notifications.models import Notification, Preference
 
 
 def inbox(user) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
+    return Notification.objects.visible_to(user)
 
 
 def unread_count(user) -> int:

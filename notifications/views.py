@@ -10,11 +10,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.choices import Role
-from accounts.permissions import role_required
-from config.celery import enqueue
+from core.jobs import enqueue
+from core.permissions import role_required
+from core.roles import Role
 from notifications.choices import RESENDABLE_STATES, Channel, DeliveryState, Rule
 from notifications.forms import PreferenceForm
+from notifications.jobs import send_deliveries
 from notifications.models import Delivery, Robot
 from notifications.services import inbox as inbox_of
 from notifications.services import mark_read, preference_for
@@ -126,8 +127,6 @@ def retry_delivery(request, pk):
     Delivery.objects.filter(pk=delivery.pk, state__in=RESENDABLE_STATES).update(
         state=DeliveryState.PENDING, attempts=0, not_before=timezone.now(), last_error=note[:2000]
     )
-    from notifications.jobs import send_deliveries
-
     # Not queued (Redis down): the row is pending and due, so the next dispatch sweep sends it.
     transaction.on_commit(lambda: enqueue(send_deliveries, [delivery.pk]))
     messages.success(request, _("已重新排队发送。"))

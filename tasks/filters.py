@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency
+from core.text import script_key
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
 from tasks.services import owed_this_cycle_q, reported_this_cycle_q
-from workplans.models import Plan
-from workplans.parsing.cleaning import script_key
+from workplans.models import Plan, Section
 
 MAX_DUE_WITHIN_DAYS = 366
 
@@ -121,8 +121,6 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def filter_section(self, queryset, name, value):
         # The section and every section below it.
-        from workplans.models import Section
-
         parents, ids = {int(value)}, {int(value)}
         pairs = list(Section.objects.filter(plan__sections=int(value)).values_list("id", "parent_id"))
         while parents:

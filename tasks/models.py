@@ -7,14 +7,48 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import audit_history
+from accounts.services import scope_agency_ids
+from audit.history import audit_history
+from core.text import script_key
 from tasks.choices import OwnerRole, TaskStatus
+from workplans.choices import PlanStatus
 
 PERCENT_RANGE = Q(percent__gte=0) & Q(percent__lte=100)
+
+
+class TaskQuerySet(models.QuerySet):
+    """Who sees which task, written once: pages, the API, exports, dashboards and digests
+    all start from visible_to() or from the two rules it is made of."""
+
+    def owned_by(self, agency_ids) -> "TaskQuerySet":
+        """Tasks any of `agency_ids` owns as lead or co-owner, each once, with `is_lead`:
+        whether one of them leads it."""
+        ownership = TaskOwner.objects.filter(task=OuterRef("pk"), agency_id__in=agency_ids)
+        return self.filter(Exists(ownership)).annotate(is_lead=Exists(ownership.filter(role=OwnerRole.LEAD)))
+
+    def published(self) -> "TaskQuerySet":
+        """Tasks of published plans (active or archived): a draft is not out yet."""
+        return self.exclude(plan__status=PlanStatus.DRAFT)
+
+    def active(self) -> "TaskQuerySet":
+        """Tasks of the plans being run now: what is reported on and reminded of."""
+        return self.filter(plan__status=PlanStatus.ACTIVE)
+
+    def visible_to(self, user) -> "TaskQuerySet":
+        """The tasks `user` may open, with `is_lead`. Admins: every task, drafts included (a
+        draft plan is theirs to check before it goes out), `is_lead` False. Staff and
+        leaders: the published tasks owned by an agency in their scope
+        (accounts.services.scope_agency_ids). Everyone else: none."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        scope = scope_agency_ids(user)
+        if scope is None:
+            return self.annotate(is_lead=Value(False))
+        return self.published().owned_by(scope)
 
 
 class Task(models.Model):
@@ -50,6 +84,7 @@ class Task(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
+    objects = TaskQuerySet.as_manager()
     history = audit_history(
         verbose_name=_("任务变更记录"), m2m_fields=[responsible_users], excluded_fields=["search_text"]
     )
@@ -96,8 +131,6 @@ class Task(models.Model):
 
     @staticmethod
     def make_search_text(heading: str, text: str) -> str:
-        from workplans.parsing.cleaning import script_key
-
         return script_key(f"{heading}\n{text}")
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
@@ -175,13 +208,17 @@ class Milestone(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    """Refuses bulk changes: the rows of a log are added, never changed or removed."""
+    """Refuses bulk changes: the rows of a log are added, never changed or removed. A row
+    is seen by whoever may open its task."""
 
     def update(self, **kwargs):
         raise ValidationError(self.model.change_refused())
 
     def delete(self):
         raise ValidationError(self.model.delete_refused())
+
+    def visible_to(self, user):
+        return self.filter(task__in=Task.objects.visible_to(user).values("pk"))
 
 
 class AppendOnlyModel(models.Model):

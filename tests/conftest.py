@@ -11,7 +11,8 @@ import os
 
 import pytest
 
-from accounts.choices import AgencyLevel, Role
+from accounts.choices import AgencyLevel
+from core.roles import Role
 
 PASSWORD = "Qz7!rT9#kLm2"
 
@@ -62,8 +63,8 @@ def outside_agency(db):
 def make_user(username, role, agency=None, **extra):
     """A user with PASSWORD; an administrator account gets a person of its own
     (person_id) unless one is given."""
-    from accounts.choices import ADMIN_ROLES
     from accounts.models import User
+    from core.roles import ADMIN_ROLES
 
     if role in ADMIN_ROLES:
         extra.setdefault("person_id", f"P-{username}")

@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import policy
-from accounts.choices import Role
+from core.roles import Role
 from tests.conftest import make_task
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_the_three_administrators_share_no_page_of_another():
     for name in ("accounts:user_list", "accounts:user_role", "accounts:lockout_list", "accounts:unlock"):
         assert users_of(name) == {Role.SECURITY}, name
     for name in NAMED:
-        if name.startswith(("admin:", "workplans:")) and name != "admin:login":
+        if name.startswith(("admin:", "workplans:", "imports:")) and name != "admin:login":
             assert users_of(name) <= {Role.ADMIN}, name
         if name.endswith("history") and name.startswith("admin:"):
             assert users_of(name) == set(), name
@@ -169,10 +169,10 @@ def people(staff_a, leader, admin_user, security_admin, auditor):
 def world(settings, tmp_path, people, plan, section, agency_a, agency_b, staff_b):
     from api.models import ApiToken
     from dashboards.models import Export
+    from imports.models import PlanImport
     from indicators.models import Indicator, Reading
     from notifications.models import Delivery, Notification
     from tasks.models import Attachment, Milestone, ProgressUpdate
-    from workplans.models import PlanImport
 
     settings.MEDIA_ROOT = tmp_path
     staff_a = people[Role.STAFF]
@@ -212,7 +212,7 @@ def world(settings, tmp_path, people, plan, section, agency_a, agency_b, staff_b
     token = ApiToken.issue(staff_a, "同步", created_by=staff_a)[0]
     return {
         "pk": {
-            "workplans": plan_import.pk,
+            "imports": plan_import.pk,
             "tasks": task.pk,
             "attachment": attachment.pk,
             "dashboards": export.pk,

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts.choices import Role
 from accounts.models import Agency, User
+from core.roles import Role
 from indicators.models import Indicator, Reading
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Task, TaskOwner

@@ -1,10 +1,10 @@
-"""Admin for plans, their sections and the imports that brought them in."""
+"""Admin for plans and their sections."""
 
 from django.contrib import admin
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
-from workplans.models import Plan, PlanImport, Section
+from workplans.models import Plan, Section
 
 
 class SectionInline(admin.TabularInline):
@@ -45,38 +45,3 @@ class SectionAdmin(SimpleHistoryAdmin):
     search_fields = ["label", "title", "plan__title"]
     autocomplete_fields = ["plan", "parent"]
     list_select_related = ["plan", "parent"]
-
-
-@admin.register(PlanImport)
-class PlanImportAdmin(admin.ModelAdmin):
-    """Read-only: imports move through the import pages and the parse job, not by hand."""
-
-    list_display = ["original_name", "status", "progress", "created_by", "created_at", "plan", "replaces"]
-    list_filter = ["status", "created_at"]
-    search_fields = ["original_name", "sha256"]
-    list_select_related = ["created_by", "plan", "replaces"]
-    date_hierarchy = "created_at"
-    readonly_fields = [
-        "file",
-        "original_name",
-        "sha256",
-        "size",
-        "status",
-        "progress",
-        "error",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "plan",
-        "replaces",
-        "document",
-        "edited_document",
-        "owner_mapping",
-    ]
-    fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,15 +1,15 @@
 """/api/v1/plans/ and /api/v1/sections/ (read-only): the plans a user has tasks in (admins:
-every plan, drafts included) and their section trees."""
+every plan, drafts included: Plan.objects.visible_to) and their section trees."""
 
 import django_filters
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins
 
-from api.filters import IdFilter, YearFilter
+from accounts.models import Agency
+from api.filters import IdFilter
 from api.viewsets import ScopedViewSet
-from tasks.models import TaskOwner
 from workplans.choices import PlanStatus, ReportingCycle
+from workplans.filters import YearFilter
 from workplans.models import Plan, Section
 from workplans.serializers import PlanSerializer, SectionSerializer
 
@@ -29,14 +29,11 @@ class PlanFilterSet(django_filters.FilterSet):
         model = Plan
         fields = ["year", "status", "reporting_cycle", "issuer_id", "issuer", "agency_id", "agency", "title"]
 
-    def _owned_by(self, queryset, **agency):
-        return queryset.filter(Exists(TaskOwner.objects.filter(task__plan=OuterRef("pk"), **agency)))
-
     def filter_agency_id(self, queryset, name, value):
-        return self._owned_by(queryset, agency_id=value)
+        return queryset.with_tasks_owned_by([value])
 
     def filter_agency(self, queryset, name, value):
-        return self._owned_by(queryset, agency__name=value)
+        return queryset.with_tasks_owned_by(Agency.objects.filter(name=value).values("pk"))
 
 
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -45,9 +42,6 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     filterset_class = PlanFilterSet
     ordering_fields = ["year", "title", "created_at", "updated_at", "id"]
     ordering = ["-year", "title", "id"]
-
-    def restrict(self, queryset):
-        return queryset.filter(pk__in=self.visible_plan_ids())
 
 
 class SectionFilterSet(django_filters.FilterSet):
@@ -67,6 +61,3 @@ class SectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     filterset_class = SectionFilterSet
     ordering_fields = ["plan", "order", "id"]
     ordering = ["plan", "order", "id"]
-
-    def restrict(self, queryset):
-        return queryset.filter(plan_id__in=self.visible_plan_ids())

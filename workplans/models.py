@@ -1,17 +1,14 @@
-"""Annual plans, their section tree, and the uploads that import them."""
+"""Annual plans and their section tree."""
 
 import datetime
-import uuid
-from pathlib import PurePath
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import audit_history
-from workplans.choices import ImportStatus, PlanStatus, ReportingCycle
+from accounts.services import scope_agency_ids
+from audit.history import audit_history
+from workplans.choices import PlanStatus, ReportingCycle
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -19,6 +16,29 @@ MAX_YEAR = 2100
 
 def plan_source_path(plan: "Plan", filename: str) -> str:
     return f"plans/{plan.year}/{filename}"
+
+
+class PlanQuerySet(models.QuerySet):
+    def published(self) -> "PlanQuerySet":
+        """Active or archived: a draft is not out yet."""
+        return self.exclude(status=PlanStatus.DRAFT)
+
+    def with_tasks_owned_by(self, agency_ids) -> "PlanQuerySet":
+        """Plans in which one of `agency_ids` owns a task (lead or co-owner). Read through the
+        reverse relations (tasks, their owners): the plans app sits below the tasks app."""
+        owning = Plan.objects.filter(tasks__task_owners__agency_id__in=agency_ids).values("pk")
+        return self.filter(pk__in=owning)
+
+    def visible_to(self, user) -> "PlanQuerySet":
+        """The plans `user` sees: admins every plan, drafts included; staff and leaders the
+        published plans in which an agency of their scope owns a task. The same rule as
+        Task.objects.visible_to, seen from the plan (the tests hold the two together)."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        scope = scope_agency_ids(user)
+        if scope is None:
+            return self
+        return self.published().with_tasks_owned_by(scope)
 
 
 class Plan(models.Model):
@@ -48,6 +68,7 @@ class Plan(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = PlanQuerySet.as_manager()
     history = audit_history(verbose_name=_("计划变更记录"))
 
     class Meta:
@@ -81,6 +102,12 @@ class Plan(models.Model):
         return datetime.date(self.year, 12, 31)
 
 
+class SectionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "SectionQuerySet":
+        """A section is seen with its plan."""
+        return self.filter(plan__in=Plan.objects.visible_to(user).values("pk"))
+
+
 class Section(models.Model):
     plan = models.ForeignKey(Plan, verbose_name=_("工作计划"), on_delete=models.CASCADE, related_name="sections")
     parent = models.ForeignKey(
@@ -90,6 +117,7 @@ class Section(models.Model):
     title = models.CharField(_("标题"), max_length=300, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
 
+    objects = SectionQuerySet.as_manager()
     history = audit_history(verbose_name=_("部分变更记录"))
 
     class Meta:
@@ -110,79 +138,3 @@ class Section(models.Model):
 
     def __str__(self):
         return f"{self.label} {self.title}".strip()
-
-
-def import_upload_path(plan_import: "PlanImport", filename: str) -> str:
-    # A random stored name: the original one (kept in its own field) may be anything.
-    suffix = PurePath(filename).suffix.lower()[:10]
-    return f"imports/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{suffix}"
-
-
-class PlanImport(models.Model):
-    """One uploaded plan file on its way in: queued, parsed by a job, previewed and edited
-    by an admin, then confirmed into a Plan (or failed with a Chinese message)."""
-
-    file = models.FileField(_("上传文件"), upload_to=import_upload_path)
-    original_name = models.CharField(_("原始文件名"), max_length=255)
-    sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64)
-    size = models.PositiveBigIntegerField(_("文件大小(字节)"), default=0)
-    status = models.CharField(_("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(_("解析进度"), default=0, help_text=_("0–100"))
-    document = models.JSONField(_("解析结果"), null=True, blank=True, help_text=_("解析器输出的原始文档"))
-    edited_document = models.JSONField(
-        _("修改后的文档"), null=True, blank=True, help_text=_("管理员在预览中修改后的文档；未修改时为空")
-    )
-    owner_mapping = models.JSONField(
-        _("责任单位对应"), default=dict, blank=True, help_text=_("计划中的单位名称 → 单位编号，或 create 表示新建")
-    )
-    error = models.TextField(_("错误信息"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="plan_imports",
-    )
-    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-    plan = models.ForeignKey(
-        Plan,
-        verbose_name=_("导入结果"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="imports",
-    )
-    replaces = models.ForeignKey(
-        Plan,
-        verbose_name=_("替换的计划"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="replacement_imports",
-        help_text=_("作为新版本更新的已有计划"),
-    )
-
-    class Meta:
-        verbose_name = _("计划导入")
-        verbose_name_plural = _("计划导入")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            # The upload page looks for an earlier, still open import of the same bytes.
-            models.Index(fields=["sha256", "status"], name="planimport_sha256_status_idx"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(progress__gte=0) & Q(progress__lte=100), name="planimport_progress_0_100"
-            ),
-            models.CheckConstraint(condition=Q(status__in=ImportStatus.values), name="planimport_status_valid"),
-        ]
-
-    def __str__(self):
-        return f"{self.original_name} ({self.get_status_display()})"
-
-    @property
-    def current_document(self) -> dict | None:
-        """What the preview shows and the import writes: the admin's edit, else the parse."""
-        return self.edited_document if self.edited_document is not None else self.document

@@ -1,8 +1,8 @@
-"""Composite same-plan references (see config/integrity.py)."""
+"""Composite same-plan references (see core/integrity.py)."""
 
 from django.db import migrations
 
-from config.integrity import SamePlanReference
+from core.integrity import SamePlanReference
 
 
 class Migration(migrations.Migration):

@@ -1,8 +1,9 @@
 """Template filters for indicator values: decimals without trailing zeros or exponents."""
 
-import decimal
-
 from django import template
+from django.utils.html import format_html
+
+from indicators.services import plain_number, with_unit
 
 register = template.Library()
 
@@ -10,20 +11,19 @@ register = template.Library()
 @register.filter
 def plain(value):
     """3.0900 → "3.09", 100.0000 → "100" (never "1E+2"); empty for None."""
-    if value is None or value == "":
-        return ""
-    try:
-        return f"{decimal.Decimal(value).normalize():f}"
-    except (decimal.InvalidOperation, TypeError, ValueError):
-        return str(value)
+    return plain_number(value)
+
+
+@register.filter(name="with_unit")
+def with_unit_filter(value, unit):
+    """{{ indicator.target|with_unit:indicator.unit }} → "95%", "8/10万" (indicators.services.with_unit)."""
+    return with_unit(value, unit)
 
 
 @register.simple_tag
 def sparkline(points, width=120, height=28):
     """An inline SVG polyline of (date, value) points: a reading trend at a glance, drawn
     on the server so it needs no script."""
-    from django.utils.html import format_html
-
     values = [float(value) for _day, value in points]
     if len(values) < 2:
         return ""

@@ -1,4 +1,5 @@
-/* Plan import status page: poll the progress endpoint, move the bar, go on when parsed. */
+/* Plan import status page: poll the progress endpoint, move the bar, go on when parsed.
+   Every message comes from the page's data attributes, translated by Django. */
 (function () {
   "use strict";
   var box = document.getElementById("import-status");
@@ -14,8 +15,8 @@
 
   function show(data) {
     label.textContent = data.status_label;
-    bar.value = data.progress;
-    text.textContent = data.progress + "%";
+    bar.value = data.percent;
+    text.textContent = data.percent + "%";
     if (data.next) {
       window.location.assign(data.next);
       return false;
@@ -23,7 +24,7 @@
     if (data.status === "failed") {
       bar.parentNode.hidden = true;
       hint.hidden = true;
-      error.textContent = data.error || "解析失败。";
+      error.textContent = data.error || box.getAttribute("data-failed");
       error.hidden = false;
       retry.hidden = false;
       return false;
@@ -35,11 +36,11 @@
     delay: delay,
     onData: show,
     onGone: function (status) {
-      error.textContent = "无法读取导入状态（" + status + "），请刷新页面或重新登录。";
+      error.textContent = box.getAttribute("data-gone").replace("%(status)s", status);
       error.hidden = false;
     },
     onGiveUp: function () {
-      error.textContent = "暂时无法连接服务器，请稍后刷新页面。";
+      error.textContent = box.getAttribute("data-unreachable");
       error.hidden = false;
     }
   });

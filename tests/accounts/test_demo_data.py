@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
-from accounts.choices import Role
-from accounts.demo import load_credentials
 from accounts.models import Agency, User
+from core.roles import Role
+from demo.loader import load_credentials
 from tasks.models import Task
 from workplans.models import Plan
 

@@ -5,8 +5,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from accounts.choices import Role
 from accounts.models import User
+from core.roles import Role
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -259,7 +259,7 @@ def test_the_security_admin_writes_no_work_data(client, security_admin, task, pl
     attempts = [
         client.post(reverse("tasks:task_report", args=[task.pk]), {"status": "in_progress", "percent": 50}),
         client.post(reverse("tasks:task_responsible", args=[task.pk]), {"users": []}),
-        client.post(reverse("workplans:import_upload"), {}),
+        client.post(reverse("imports:upload"), {}),
         client.post(reverse("admin:workplans_plan_change", args=[plan.pk]), {"title": "改"}),
         client.post(reverse("admin:accounts_agency_change", args=[agency_a.pk]), {"name": "改"}),
         client.post(

@@ -19,7 +19,7 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.choices import Role
+from core.roles import Role
 from tests.conftest import make_task, make_user
 
 TODAY = datetime.date(2026, 11, 24)

@@ -7,10 +7,11 @@ import pytest
 from accounts.api import AgencyFilterSet
 from api.pagination import PagePagination
 from api.tokens import ApiTokenFilterSet
-from api.urls import router
+from config.api import router
 from indicators.api import IndicatorFilterSet, ReadingFilterSet
 from notifications.api import NotificationFilterSet
-from tasks.api import ProgressUpdateFilterSet, TaskApiFilterSet
+from tasks.api import TaskApiFilterSet
+from workbench.api import ProgressUpdateFilterSet
 from workplans.api import PlanFilterSet, SectionFilterSet
 
 # filterset: ({model field: the filters that filter by it}, {fields nobody filters by})

@@ -101,20 +101,20 @@ def test_a_request_still_running_makes_its_twin_wait(api, world, staff):
 
 
 def test_a_server_error_releases_the_key_so_the_retry_runs(api, world, staff, monkeypatch):
-    import tasks.api
+    import workbench.api
 
     task = world["tasks"]["task_ab"]
-    real = tasks.api.report_progress
+    real = workbench.api.report_progress
 
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(tasks.api, "report_progress", broken)
+    monkeypatch.setattr(workbench.api, "report_progress", broken)
     api.raise_request_exception = False
     response = post(api, {"task": task.pk, "note": "重试"}, "retry-me")
     assert response.status_code == 500
     assert not IdempotencyKey.objects.filter(key="retry-me").exists()
-    monkeypatch.setattr(tasks.api, "report_progress", real)
+    monkeypatch.setattr(workbench.api, "report_progress", real)
     response = post(api, {"task": task.pk, "note": "重试"}, "retry-me")
     assert response.status_code == 201 and "Idempotent-Replayed" not in response
 

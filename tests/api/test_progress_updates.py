@@ -94,15 +94,15 @@ def test_a_weak_or_any_etag_matches(api, world, task):
 def test_a_change_saved_between_the_check_and_the_lock_is_still_caught(api, world, task, monkeypatch):
     """The If-Match is compared when the request arrives; report_progress compares again
     under the task's row lock, so an update landing in between still answers 412."""
-    import tasks.api
+    import workbench.api
 
-    real = tasks.api.report_progress
+    real = workbench.api.report_progress
 
     def colleague_first(*args, **kwargs):
         ProgressUpdate(task=task, author=world["users"]["staff_lead"], status="lagging", percent=35).save()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tasks.api, "report_progress", colleague_first)
+    monkeypatch.setattr(workbench.api, "report_progress", colleague_first)
     as_user(api, world["users"]["staff_lead"])
     response = post(api, {"task": task.pk, "status": "in_progress", "percent": 60}, etag(task))
     assert response.status_code == 412
@@ -135,12 +135,21 @@ def test_finishing_fills_in_100_percent_and_asks_for_a_note(api, world, task):
     assert response.status_code == 201 and response.json()["percent"] == 100
 
 
+def test_done_is_100_percent_whatever_percent_comes_with_it(api, world, task):
+    """The page's form and the API share one rule (workbench.services.report_progress):
+    已完成 is recorded at 100 %."""
+    as_user(api, world["users"]["staff_lead"])
+    response = post(api, {"task": task.pk, "status": "done", "percent": 90, "note": "好了"}, etag(task))
+    assert response.status_code == 201, response.json()
+    assert (response.json()["status"], response.json()["percent"]) == ("done", 100)
+    assert state(task)[:2] == ("done", 100)
+
+
 @pytest.mark.parametrize(
     "data, field, message",
     [
         ({"status": "not_started"}, "status", "任务状态不能从“进行中”改为“未开始”。"),
         ({"percent": 101}, "percent", None),
-        ({"status": "done", "percent": 90, "note": "好了"}, "percent", "任务标记为已完成时，完成百分比应为 100%。"),
         ({"status": "teleported"}, "status", None),
         ({"note": "x" * 2001}, "note", None),
         ({"milestones": ["first"]}, "milestones", None),

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 
-from accounts.choices import Role
 from accounts.models import AgencyAlias
 from audit.choices import EventType
 from audit.models import AuditEvent
+from core.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +181,7 @@ def test_no_evidence_file_leaves_when_its_download_cannot_be_recorded(client, st
     def refuse(*args, **kwargs):
         raise DatabaseError("audit store down")
 
-    monkeypatch.setattr("tasks.views.record_evidence_download", refuse)
+    monkeypatch.setattr("workbench.views.record_evidence_download", refuse)
     client.raise_request_exception = False
     # when the file is asked for, then it does not leave
     response = client.get(f"/tasks/attachments/{attachment.pk}/")

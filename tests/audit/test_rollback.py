@@ -11,10 +11,11 @@ from django.db import DatabaseError
 
 from accounts.models import Agency, AgencyAlias
 from audit.models import AuditEvent
+from imports.choices import ImportStatus
+from imports.models import PlanImport
 from tasks.models import ProgressUpdate, Task
-from tests.workplans.test_import_pages import full_mapping, preview_post, preview_url, upload
-from workplans.choices import ImportStatus
-from workplans.models import Plan, PlanImport
+from tests.imports.test_pages import full_mapping, preview_post, preview_url, upload
+from workplans.models import Plan
 
 pytestmark = pytest.mark.django_db
 

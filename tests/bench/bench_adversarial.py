@@ -3,7 +3,7 @@
 usage: .venv/bin/python tests/bench/bench_adversarial.py [--size BYTES]
 
 Prints one line per input: the outcome (tasks found, or the ParseError) and the seconds taken.
-Not a test: tests/workplans/parsing/test_safety.py checks the same inputs for correctness only.
+Not a test: tests.imports.parsing/test_safety.py checks the same inputs for correctness only.
 """
 
 import os
@@ -93,7 +93,7 @@ def adversarial_inputs(size=200_000):
 
 def main(argv):
     sys.path.insert(0, ROOT)
-    from workplans.parsing import ParseError, parse_bytes
+    from imports.parsing import ParseError, parse_bytes
 
     size = int(argv[argv.index("--size") + 1]) if "--size" in argv else 200_000
     total = 0.0

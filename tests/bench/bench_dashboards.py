@@ -709,7 +709,7 @@ def measure_rollup(args, today: datetime.date) -> dict:
 def measure_exports(args, user, year: int) -> dict:
     from django.core.files.storage import default_storage
 
-    from dashboards.exports import run_export
+    from dashboards.exports.runner import run_export
     from dashboards.models import Export, ExportKind
 
     print(f"\n== exports for {user.username} (leader of {user.agency.name}), {year}, all plans ({load_note()})")

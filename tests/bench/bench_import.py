@@ -145,7 +145,7 @@ def main():
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)
     try:
-        from workplans import services
+        from imports import services
 
         make_agencies()
         doc = build_document(args.tasks)

@@ -180,8 +180,9 @@ def build_world(params: dict) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from accounts.choices import AgencyLevel, Role
+    from accounts.choices import AgencyLevel
     from accounts.models import Agency, User
+    from core.roles import Role
     from indicators.models import Indicator
     from tasks.choices import OwnerRole
     from tasks.models import Milestone, Task, TaskOwner
@@ -288,8 +289,8 @@ class World:
 
 
 def load_world(year: int) -> World:
-    from accounts.choices import Role
     from accounts.models import User
+    from core.roles import Role
     from tasks.choices import OwnerRole
     from tasks.models import TaskOwner
     from workplans.models import Plan

@@ -34,7 +34,7 @@ def _timed(func, *args):
 def parse_seeds(out_dir):
     """Write one prediction per seed into out_dir; returns [(gold, pred, seconds)]."""
     sys.path.insert(0, ROOT)
-    from workplans.parsing import parse_file
+    from imports.parsing import parse_file
 
     done = []
     for name in sorted(os.listdir(SEEDS)):

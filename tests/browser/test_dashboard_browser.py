@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.choices import Role
+from core.roles import Role
 from dashboards.models import Snapshot, SnapshotScope
 from dashboards.rollup import write_trend_points
 from indicators.models import Indicator, Reading

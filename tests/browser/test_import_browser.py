@@ -7,10 +7,11 @@ from unittest import mock
 import pytest
 from docx import Document
 
+from imports import jobs
+from imports.models import PlanImport
 from tasks.choices import OwnerRole
 from tasks.models import Task, TaskOwner
-from workplans import jobs
-from workplans.models import Plan, PlanImport
+from workplans.models import Plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +53,7 @@ def test_an_admin_imports_a_word_plan_and_corrects_an_owner(
     page.wait_for_url("**/plans/imports/new/")
 
     # when they upload the Word file (the worker is held back, so the status page waits)
-    with mock.patch("workplans.services.flow.queue_parse", autospec=True):
+    with mock.patch("imports.services.flow.queue_parse", autospec=True):
         page.get_by_label("计划文件").set_input_files(
             {
                 "name": "2026年工作要点.docx",

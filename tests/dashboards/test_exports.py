@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from docx.oxml.ns import qn
 
-from accounts.choices import Role
-from dashboards import exports
+from core.roles import Role
+from core.spreadsheets import Cells
+from dashboards.exports import ledger, runner
 from dashboards.models import Export, ExportKind, ExportStatus
 from indicators.choices import Comparator
 from indicators.models import Indicator, Reading
@@ -311,7 +312,7 @@ def test_it_writes_formula_like_text_as_text(client, leader_a, world, staff_a, d
 
 def test_it_forces_text_on_every_text_cell():
     sheet = openpyxl.Workbook(write_only=True).create_sheet("x")
-    cells = exports._Cells(sheet)
+    cells = Cells(sheet)
     for text in ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "普通文字"]:
         cell = cells.value(text)
         assert (cell.data_type, cell.value) == ("s", text)
@@ -530,7 +531,7 @@ def test_the_progress_json(client, leaders_export, leader, world):
         "percent": 100,
         "done_rows": 4,
         "total_rows": 4,
-        "download_url": reverse("dashboards:export_download", args=[leaders_export.pk]),
+        "next": reverse("dashboards:export_download", args=[leaders_export.pk]),
         "error": "",
     }
     waiting = Export.objects.create(
@@ -542,7 +543,7 @@ def test_the_progress_json(client, leaders_export, leader, world):
         status=ExportStatus.RUNNING,
     )
     data = client.get(reverse("dashboards:export_progress", args=[waiting.pk])).json()
-    assert (data["status"], data["percent"], data["done_rows"], data["total_rows"], data["download_url"]) == (
+    assert (data["status"], data["percent"], data["done_rows"], data["total_rows"], data["next"]) == (
         "running",
         25,
         2,
@@ -612,25 +613,25 @@ def test_the_download_is_an_attachment_with_its_chinese_name(
 def test_a_job_run_twice_builds_once(leader, world, monkeypatch):
     export = Export.objects.create(kind=ExportKind.LEDGER, requested_by=leader, year=world["year"])
     calls = []
-    real = exports.build_ledger
-    monkeypatch.setattr(exports, "build_ledger", lambda *args: calls.append(1) or real(*args))
-    assert exports.run_export(export.pk) == "done"
+    real = runner.BUILDERS[ExportKind.LEDGER]
+    monkeypatch.setitem(runner.BUILDERS, ExportKind.LEDGER, lambda *args: calls.append(1) or real(*args))
+    assert runner.run_export(export.pk) == "done"
     export.refresh_from_db()
     stored, finished = export.file.name, export.finished_at
-    assert exports.run_export(export.pk) == "skipped"
+    assert runner.run_export(export.pk) == "skipped"
     export.refresh_from_db()
     assert calls == [1] and (export.file.name, export.finished_at) == (stored, finished)
-    assert exports.run_export(987654) == "skipped"  # gone: nothing to do
+    assert runner.run_export(987654) == "skipped"  # gone: nothing to do
 
 
 def test_a_running_export_is_not_taken_over(leader, world):
     export = Export.objects.create(
         kind=ExportKind.LEDGER, requested_by=leader, year=world["year"], status=ExportStatus.RUNNING
     )
-    assert exports.run_export(export.pk) == "skipped"
+    assert runner.run_export(export.pk) == "skipped"
     # ... unless its worker is long gone.
     Export.objects.filter(pk=export.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
-    assert exports.run_export(export.pk) == "done"
+    assert runner.run_export(export.pk) == "done"
 
 
 def test_a_failure_marks_the_export_failed_in_chinese(
@@ -639,15 +640,15 @@ def test_a_failure_marks_the_export_failed_in_chinese(
     def broken(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(exports, "build_ledger", broken)
+    monkeypatch.setitem(runner.BUILDERS, ExportKind.LEDGER, broken)
     client.force_login(leader)
     request(client, django_capture_on_commit_callbacks, "export_ledger", year=str(world["year"]))
     export = Export.objects.get()
     assert export.status == ExportStatus.FAILED and not export.file
-    assert export.error == exports.FAILED_UNEXPECTEDLY and export.error.startswith("导出失败：")
+    assert export.error == runner.failed_unexpectedly() and export.error.startswith("导出失败：")
     assert "boom" in caplog.text  # the trace is logged, not shown
     data = client.get(reverse("dashboards:export_progress", args=[export.pk])).json()
-    assert (data["status"], data["error"], data["download_url"]) == ("failed", export.error, None)
+    assert (data["status"], data["error"], data["next"]) == ("failed", export.error, None)
     page = client.get(reverse("dashboards:export_status", args=[export.pk])).content.decode()
     assert export.error in page
 
@@ -656,23 +657,23 @@ def test_a_requester_who_lost_the_role_gets_a_failed_export(leader, world):
     export = Export.objects.create(kind=ExportKind.BULLETIN, requested_by=leader, year=world["year"])
     leader.role = Role.STAFF
     leader.save()
-    assert exports.run_export(export.pk) == "failed"
+    assert runner.run_export(export.pk) == "failed"
     export.refresh_from_db()
     assert export.error == "导出失败：申请人已无导出权限。"
 
 
 def test_progress_is_written_after_every_chunk(leader, world, monkeypatch):
-    monkeypatch.setattr(exports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(ledger, "CHUNK_ROWS", 2)
     seen = []
-    real = exports._progress_writer
+    real = runner._progress_writer
 
     def spy(export_id):
         write = real(export_id)
         return lambda done, total: seen.append((done, total)) or write(done, total)
 
-    monkeypatch.setattr(exports, "_progress_writer", spy)
+    monkeypatch.setattr(runner, "_progress_writer", spy)
     export = Export.objects.create(kind=ExportKind.LEDGER, requested_by=leader, year=world["year"])
-    assert exports.run_export(export.pk) == "done"
+    assert runner.run_export(export.pk) == "done"
     assert seen == [(0, 4), (2, 4), (4, 4)]
     rows, _book = ledger_rows(Export.objects.get(pk=export.pk))
     assert len(rows) == 4
@@ -724,7 +725,7 @@ def test_the_queries_do_not_grow_with_the_tasks(leader, commission, agency_a, st
         many_tasks(plan, agency_a, staff_a, size)
         export = Export.objects.create(kind=kind, requested_by=leader, plan=plan, year=plan.year)
         with CaptureQueriesContext(connection) as queries:
-            assert exports.run_export(export.pk) == "done"
+            assert runner.run_export(export.pk) == "done"
         counts[size] = len(queries)
         if kind == ExportKind.LEDGER:
             rows, _book = ledger_rows(Export.objects.get(pk=export.pk))

@@ -56,8 +56,8 @@ def work(plan, section, agency_a, agency_b, outside_agency, staff_a, staff_b):
 
 
 def test_it_sums_the_leaders_scope(work, leader, today):
+    from accounts.services import scope_agency_ids
     from dashboards.services import overview
-    from tasks.services import scope_agency_ids
 
     data = overview(scope_agency_ids(leader), 2026, today)
     # the outside agency's task is not the leader's
@@ -72,8 +72,8 @@ def test_it_sums_the_leaders_scope(work, leader, today):
 
 
 def test_it_rolls_up_per_agency_counting_shared_tasks_for_each_owner(work, leader, today, agency_a, agency_b):
+    from accounts.services import scope_agency_ids
     from dashboards.services import overview
-    from tasks.services import scope_agency_ids
 
     rows = {row.key: row for row in overview(scope_agency_ids(leader), 2026, today).agencies}
     assert (rows[agency_a.pk].tasks, rows[agency_a.pk].overdue) == (2, 1)
@@ -153,10 +153,10 @@ def test_it_runs_a_bounded_number_of_queries(
 
 
 def test_the_trend_reads_the_snapshots(work, leader, today, plan, agency_a):
+    from accounts.services import scope_agency_ids
     from dashboards.models import Snapshot
     from dashboards.rollup import write_trend_points
     from dashboards.services import overview
-    from tasks.services import scope_agency_ids
 
     for day, percent, done in [(datetime.date(2026, 9, 30), "40.00", 0), (datetime.date(2026, 10, 31), "60.00", 1)]:
         Snapshot.objects.create(
@@ -178,8 +178,8 @@ def test_the_trend_reads_the_snapshots(work, leader, today, plan, agency_a):
 
 def test_the_same_tasks_figure_matches_the_task_list(client, work, leader):
     # The overdue tile and the list it links to must agree.
+    from accounts.services import scope_agency_ids
     from dashboards.services import overview
-    from tasks.services import scope_agency_ids
 
     client.force_login(leader)
     overdue = overview(scope_agency_ids(leader), 2026, timezone.localdate()).total.overdue
@@ -188,8 +188,8 @@ def test_the_same_tasks_figure_matches_the_task_list(client, work, leader):
 
 
 def test_leaders_of_a_branch_see_only_their_branch(client, work, agency_a):
+    from accounts.services import scope_agency_ids
     from dashboards.services import overview
-    from tasks.services import scope_agency_ids
 
     branch_leader = make_user("leader_a", "leader", agency_a)
     data = overview(scope_agency_ids(branch_leader), 2026, timezone.localdate())

@@ -23,8 +23,9 @@ from django.contrib.sessions.models import Session  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts.choices import AgencyLevel, Role  # noqa: E402
+from accounts.choices import AgencyLevel  # noqa: E402
 from accounts.models import Agency, User  # noqa: E402
+from core.roles import Role
 from dashboards.models import Export, Snapshot  # noqa: E402
 from notifications.choices import Channel  # noqa: E402
 from notifications.models import Delivery, Notification, Preference, Robot  # noqa: E402

@@ -18,8 +18,8 @@ from django.core import checks
 from django.core.handlers.exception import convert_exception_to_response
 from django.db import InterfaceError, OperationalError
 
-from config.checks import redis_maxmemory_policy
 from config.outages import DatabaseOutageMiddleware, DatabaseOutageViewMiddleware
+from core.checks import redis_maxmemory_policy
 from notifications.choices import Channel, DeliveryState
 from notifications.delivery import recover_stale_claims, send_batch
 from notifications.jobs import scan_reminders
@@ -41,7 +41,7 @@ UNREACHABLE_REDIS = """
 import json, time, django
 django.setup()
 from django.core.cache import cache
-from config.celery import enqueue
+from core.jobs import enqueue
 from notifications.jobs import dispatch_deliveries
 started = time.monotonic()
 cache.set("k", "v")
@@ -189,7 +189,7 @@ def test_the_live_redis_does_not_evict(settings):
 @pytest.mark.parametrize("production, level", [(True, checks.Warning), (False, checks.Info)])
 def test_the_check_warns_about_an_evicting_redis(settings, production, level):
     settings.REDIS_URL, settings.PRODUCTION = "redis://redis.internal:6379/0", production
-    with mock.patch("config.checks._maxmemory_policy", autospec=True, return_value="allkeys-lru"):
+    with mock.patch("core.checks._maxmemory_policy", autospec=True, return_value="allkeys-lru"):
         found = redis_maxmemory_policy()
     assert [type(m) for m in found] == [level]
     assert "allkeys-lru" in found[0].msg and "noeviction" in found[0].hint
@@ -198,7 +198,7 @@ def test_the_check_warns_about_an_evicting_redis(settings, production, level):
 @pytest.mark.parametrize("policy", ["noeviction", None])  # None: CONFIG is disabled (managed Redis)
 def test_the_check_is_quiet_when_redis_does_not_evict_or_will_not_say(settings, policy):
     settings.REDIS_URL, settings.PRODUCTION = "redis://redis.internal:6379/0", True
-    with mock.patch("config.checks._maxmemory_policy", autospec=True, return_value=policy):
+    with mock.patch("core.checks._maxmemory_policy", autospec=True, return_value=policy):
         assert redis_maxmemory_policy() == []
 
 

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from accounts.choices import Role
+from core.roles import Role
 from notifications.choices import Channel, Rule
 from notifications.jobs import scan_reminders
 from notifications.models import Delivery
 from tasks.choices import TaskStatus
 from tasks.models import Milestone, Task
-from tasks.services import report_progress
 from tests.conftest import make_task, make_user
+from workbench.services import report_progress
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = datetime.date

@@ -10,15 +10,15 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.choices import Role
+from core.roles import Role
 from notifications.choices import Channel, DeliveryState, Rule
 from notifications.delivery import claim, send_batch
 from notifications.jobs import dispatch_deliveries, scan_reminders
 from notifications.models import Delivery, Notification, Preference, Robot
 from tasks.choices import TaskStatus
 from tasks.models import Task
-from tasks.services import report_progress
 from tests.conftest import make_task, make_user
+from workbench.services import report_progress
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = datetime.date

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
-from accounts.choices import Role
+from core.roles import Role
 from notifications.choices import Channel, DeliveryState
 from notifications.delivery import send_batch, sendable_batches
 from notifications.models import Delivery, Notification

@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.choices import Role
+from core.roles import Role
 from indicators.models import Indicator, Reading
 from notifications.choices import Channel, Rule
 from notifications.jobs import scan_reminders
@@ -143,7 +143,7 @@ def test_leaders_get_a_weekly_digest_of_their_agencies(leader, digest_world, dja
     digest = Notification.objects.get(recipient=leader, rule=Rule.LEADER_DIGEST)
     assert digest.title == "每周督办摘要（2026-04-20）：逾期1项，新增风险2项"
     assert "1 逾期的任务（2026-03-31）" in digest.body
-    assert "预约诊疗率：58.5（不低于 65%）" in digest.body
+    assert "预约诊疗率：58.5%（不低于 65%）" in digest.body
     assert "本期未报送的单位：2个" in digest.body
     assert digest.link == "/dashboard/"
     # What the next digest compares with stays on the inbox row, not in every copy.

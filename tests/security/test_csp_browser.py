@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.choices import Role
+from core.roles import Role
 from indicators.models import Indicator
 from tasks.models import ProgressUpdate
 from tests.conftest import PASSWORD, make_task, make_user

@@ -17,11 +17,12 @@ from PIL import Image
 
 from accounts.models import Agency
 from dashboards.models import Export, ExportStatus
+from imports.choices import ImportStatus
+from imports.forms import mapping_field_name
+from imports.models import PlanImport
 from tasks.models import Attachment, ProgressUpdate, Task
-from tests.workplans.parsing import plans
-from workplans.choices import ImportStatus
-from workplans.forms import mapping_field_name
-from workplans.models import Plan, PlanImport, Section
+from tests.imports.parsing import plans
+from workplans.models import Plan, Section
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,7 @@ def chinese(message: str) -> bool:
 
 def upload_plan(client, capture, name, data):
     with capture(execute=True):
-        return client.post(reverse("workplans:import_upload"), {"file": SimpleUploadedFile(name, data)})
+        return client.post(reverse("imports:upload"), {"file": SimpleUploadedFile(name, data)})
 
 
 def import_refusal(client, response) -> str:
@@ -114,7 +115,7 @@ def import_refusal(client, response) -> str:
     assert response.status_code == 302, response.status_code
     plan_import = PlanImport.objects.get()
     assert plan_import.status == ImportStatus.FAILED
-    page = client.get(reverse("workplans:import_status", args=[plan_import.pk]))
+    page = client.get(reverse("imports:status", args=[plan_import.pk]))
     assert plan_import.error in page.content.decode()
     return plan_import.error
 
@@ -153,7 +154,7 @@ def test_the_plan_import_takes_one_file_at_a_time(client, admin_user, django_cap
     files = [SimpleUploadedFile("一.docx", docx()), SimpleUploadedFile("二.docx", docx())]
     # when they upload them in one request
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("workplans:import_upload"), {"file": files})
+        response = client.post(reverse("imports:upload"), {"file": files})
     # then neither is imported, and the page says to pick one
     assert response.status_code == 400
     assert "一次只能导入一个计划文件" in response.content.decode()
@@ -166,7 +167,7 @@ def test_too_many_files_in_one_request_are_refused_before_any_view(client, admin
     files = [SimpleUploadedFile(f"{n}.docx", docx()) for n in range(4)]
     # when they are sent to the plan import and to a task's report
     client.force_login(admin_user)
-    plan_response = client.post(reverse("workplans:import_upload"), {"file": files})
+    plan_response = client.post(reverse("imports:upload"), {"file": files})
     client.force_login(staff_a)
     report_response = client.post(
         reverse("tasks:task_report", args=[task.pk]),
@@ -254,7 +255,7 @@ def test_a_saved_web_page_is_imported_as_text_and_shown_escaped(
     assert response.status_code == 302 and plan_import.status == ImportStatus.PARSED, plan_import.error
 
     # when they open the preview
-    preview = client.get(reverse("workplans:import_preview", args=[plan_import.pk]))
+    preview = client.get(reverse("imports:preview", args=[plan_import.pk]))
     body = preview.content.decode()
     # then the tasks are there as text, the literal tag text escaped, and no markup came through
     assert preview.status_code == 200 and "推进城市医疗集团建设" in body
@@ -272,7 +273,7 @@ def test_a_saved_web_page_is_imported_as_text_and_shown_escaped(
         "action": "confirm",
         mapping_field_name("医政医管处"): str(agency_a.pk),
     }
-    done = client.post(reverse("workplans:import_preview", args=[plan_import.pk]), data)
+    done = client.post(reverse("imports:preview", args=[plan_import.pk]), data)
     assert done.status_code == 302, re.findall(r'class="[^"]*(?:error|warn)[^"]*">([^<]+)<', done.content.decode())
     # then the stored text holds none of the page's real tags, only the literal text it showed
     tasks = list(Task.objects.order_by("number"))

@@ -20,7 +20,7 @@ def limits(settings):
     # Hourly windows: a fixed window rolling over in the middle of a test would reset its count.
     settings.RATE_LIMITS = {
         "accounts:login": {"methods": ["POST"], "rates": {"ip": "3/h", "post:username": "2/h"}},
-        "workplans:import_upload": {"methods": ["POST"], "rates": {"user": "2/h"}},
+        "imports:upload": {"methods": ["POST"], "rates": {"user": "2/h"}},
         "dashboards:export_ledger": {"methods": ["POST"], "rates": {"user": "2/h"}},
         "dashboards:export_bulletin": {"methods": ["POST"], "rates": {"user": "2/h"}},
         "audit:export": {"rates": {"user": "2/h"}},
@@ -78,7 +78,7 @@ def test_viewing_the_login_page_is_not_counted(client, db):
 def test_it_limits_plan_uploads_per_user(client, admin_user, commission):
     # given an admin who sent two uploads (here, without a file: refused by the form, but counted)
     client.force_login(admin_user)
-    url = reverse("workplans:import_upload")
+    url = reverse("imports:upload")
     for _ in range(2):
         assert client.post(url, {}).status_code == 400
     # when they send a third

@@ -16,13 +16,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
+from core.roles import Role
 from indicators.models import Indicator, Reading
 from tasks.choices import TaskStatus
-from tasks.evidence import check_evidence_file
 from tasks.models import Attachment, Milestone, ProgressUpdate, Task
-from tasks.services import EvidenceInput, report_progress
 from tests.conftest import make_task, make_user
+from workbench.evidence import check_evidence_file
+from workbench.services import EvidenceInput, report_progress
 from workplans.choices import PlanStatus
 from workplans.models import Plan
 

@@ -5,9 +5,9 @@ rules as the users page apply, and the change is in the user's history."""
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.choices import Role
 from accounts.models import User
 from accounts.roles import change_role
+from core.roles import Role
 
 
 class Command(BaseCommand):

@@ -1,0 +1,28 @@
+"""Model history for the audit trail: django-simple-history records, each stamped with the
+client address. Apps give their audited models `history = audit_history(...)`; every
+record then becomes an audit event (audit.receivers)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.net import client_ip
+
+
+class HistoryWithAddress(models.Model):
+    ip_address = models.GenericIPAddressField(_("地址"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def audit_history(**kwargs) -> HistoricalRecords:
+    """HistoricalRecords for an audited model: who, when, from where, before and after."""
+    return HistoricalRecords(bases=[HistoryWithAddress], **kwargs)
+
+
+def stamp_address(sender, history_instance, **kwargs):
+    """pre_create_historical_record: the address of the request that made the change."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    if hasattr(history_instance, "ip_address"):
+        history_instance.ip_address = client_ip(request)

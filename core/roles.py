@@ -1,0 +1,34 @@
+"""The platform's roles and the groups of them the access policy and the pages speak of.
+
+Every layer names roles (the audit trail records the role a user acted in, the policy
+grants URLs by role), so the vocabulary sits at the bottom; accounts gives roles to users
+and accounts.policy decides what each may do.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("经办人")
+    LEADER = "leader", _("领导")
+    # The three administrators of 等保 2.0's separation of duties (三员分立): the system
+    # admin runs the platform, the security admin grants roles and unlocks accounts, the
+    # audit admin reads the trail. No person holds two of them (User's constraints).
+    ADMIN = "admin", _("系统管理员")
+    SECURITY = "security", _("安全管理员")
+    AUDITOR = "auditor", _("审计管理员")
+
+
+ALL_ROLES: tuple[str, ...] = tuple(Role.values)
+# The roles of the separation of duties: each needs the person behind the account.
+ADMIN_ROLES = (Role.ADMIN, Role.SECURITY, Role.AUDITOR)
+# Who works on tasks: reads them, reports on them (staff), oversees them (leaders, admins).
+WORK_ROLES = (Role.STAFF, Role.LEADER, Role.ADMIN)
+# Who watches the figures and takes the ledger and bulletin away: leaders and the system admin.
+OVERSIGHT_ROLES = (Role.LEADER, Role.ADMIN)
+
+
+def role_label(value: str) -> str:
+    """The role's name in the current language; an unknown value as it is (an old row)."""
+    return str(Role(value).label) if value in Role.values else value

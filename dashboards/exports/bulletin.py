@@ -1,0 +1,327 @@
+"""The progress bulletin (进展通报): the figures of the requester's scope, the overdue tasks and
+the indicators, as a .docx that prints on A4."""
+
+import datetime
+import decimal
+import tempfile
+from collections.abc import Callable
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.lookups import Exact
+from django.utils import timezone
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from lxml import etree
+
+from core.spreadsheets import clean_text
+from dashboards.exports.base import (
+    CHUNK_ROWS,
+    Built,
+    download_name,
+    indicators_queryset,
+    latest_note,
+    met_label,
+    owners_text,
+    scope_of,
+    value_text,
+)
+from dashboards.models import Export
+from dashboards.rollup import task_aggregates
+from dashboards.services import scoped_tasks
+from indicators.models import Indicator
+from indicators.services import attained, target_text
+from tasks.choices import TaskStatus
+from tasks.models import Task, TaskOwner
+from tasks.risk import Risk, risk_annotation
+from workplans.models import Plan
+
+
+def _one_place(value: decimal.Decimal) -> decimal.Decimal:
+    return value.quantize(decimal.Decimal("0.1"), rounding=decimal.ROUND_HALF_UP)
+
+
+def bulletin_figures(tasks: QuerySet[Task], indicators: list[Indicator], today: datetime.date) -> dict:
+    """The overview of a bulletin, from the tasks in scope (one query) and their indicators.
+
+    The definitions are the dashboard's and the rollup's (dashboards.rollup.task_aggregates),
+    plus the red count."""
+    row = tasks.aggregate(
+        **task_aggregates(today), red=Count("pk", filter=Exact(risk_annotation(today), Risk.RED.value))
+    )
+    met = [attained(i.comparator, i.target, i.latest_value) for i in indicators]
+    report_due = row["report_due"]
+    mean = _one_place(decimal.Decimal(row["percent_sum"] or 0) / row["tasks"]) if row["tasks"] else decimal.Decimal(0)
+    rate = _one_place(decimal.Decimal(100 * row["reported"]) / report_due) if report_due else None
+    return {
+        "tasks": row["tasks"],
+        "by_status": [(str(label), row[value]) for value, label in TaskStatus.choices],
+        "mean_percent": mean,
+        "overdue": row["overdue"],
+        "red": row["red"],
+        "amber": row["at_risk"],
+        "indicators": len(indicators),
+        "indicators_met": sum(1 for m in met if m is True),
+        "indicators_missed": sum(1 for m in met if m is False),
+        "indicators_unreported": sum(1 for m in met if m is None),
+        "reported": row["reported"],
+        "report_due": report_due,
+        "report_rate": rate,
+    }
+
+
+def bulletin_indicators(scope: set[int] | None, year: int, plan_id: int | None) -> list[Indicator]:
+    """Indicators of the tasks in scope; for admins also the plan-wide ones (no task)."""
+    tasks = scoped_tasks(scope, year, plan_id)
+    condition = Q(task__in=tasks.values("pk"))
+    if scope is None:
+        plans = Plan.objects.published().filter(year=year)
+        if plan_id is not None:
+            plans = plans.filter(pk=plan_id)
+        condition |= Q(task__isnull=True, plan__in=plans.values("pk"))
+    return list(
+        indicators_queryset()
+        .filter(condition)
+        .select_related("plan")
+        .order_by(
+            "plan__year", "plan__title", "plan_id", F("task__order").asc(nulls_last=True), "task_id", "order", "id"
+        )
+    )
+
+
+def overdue_tasks(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[Task]:
+    return (
+        tasks.filter(due_on__lt=today)
+        .exclude(status=TaskStatus.DONE)
+        .select_related("plan")
+        .defer("text", "search_text")
+        .annotate(latest_note=latest_note())
+        .prefetch_related(
+            Prefetch("task_owners", queryset=TaskOwner.objects.select_related("agency").order_by("role", "order", "id"))
+        )
+        .order_by("due_on", "plan__title", "plan_id", "order", "id")
+    )
+
+
+def _cn_date(day: datetime.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _set_fonts(style_or_run, name: str, size_pt: float | None = None, bold: bool | None = None) -> None:
+    from docx.shared import Pt
+
+    font = style_or_run.font
+    font.name = name
+    if size_pt is not None:
+        font.size = Pt(size_pt)
+    if bold is not None:
+        font.bold = bold
+    rpr = style_or_run.element.get_or_add_rPr()
+    fonts = rpr.get_or_add_rFonts()
+    for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attribute), None)
+    for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attribute), name)
+
+
+class _Doc:
+    """A python-docx document set up for printing: A4, CJK fonts, black headings, page numbers."""
+
+    BODY_FONT = "宋体"
+    HEADING_FONT = "黑体"
+
+    def __init__(self):
+        from docx.shared import Mm
+
+        self.document = Document()
+        section = self.document.sections[0]
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin = section.bottom_margin = Mm(25)
+        section.left_margin = section.right_margin = Mm(22)
+        styles = self.document.styles
+        _set_fonts(styles["Normal"], self.BODY_FONT, 12)
+        for name, size in (("Title", 20), ("Heading 1", 15), ("Heading 2", 13)):
+            _set_fonts(styles[name], self.HEADING_FONT, size, bold=name != "Title")
+            styles[name].font.color.rgb = RGBColor(0, 0, 0)
+        _set_fonts(styles["Table Grid"], self.BODY_FONT, 10.5)
+        self._page_numbers(section)
+
+    def _page_numbers(self, section) -> None:
+        from docx.oxml import OxmlElement
+
+        paragraph = section.footer.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.add_run("第 ")
+        field = OxmlElement("w:fldSimple")
+        field.set(qn("w:instr"), "PAGE")
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = "1"
+        run.append(text)
+        field.append(run)
+        paragraph._p.append(field)
+        paragraph.add_run(" 页")
+
+    def paragraph(self, text: str = "", *, style=None, align=None, size=None, bold=None):
+        paragraph = self.document.add_paragraph(style=style)
+        if align is not None:
+            paragraph.alignment = align
+        if text:
+            run = paragraph.add_run(clean_text(text))
+            if size is not None:
+                run.font.size = Pt(size)
+            if bold is not None:
+                run.bold = bold
+        return paragraph
+
+    def table(self, headers: list[str], widths_mm: list[float], rows, progress: Callable[[], None] | None = None):
+        """A grid table of fixed column widths whose header row repeats on every printed page;
+        `rows` are lists of text. The body rows are written as XML directly: python-docx's
+        add_row and cell.text walk the whole table each time, slow past a few hundred rows."""
+        from docx.oxml.ns import qn
+
+        table = self.document.add_table(rows=1, cols=len(headers))
+        table.style = self.document.styles["Table Grid"]
+        table.autofit = False
+        twips = [str(Mm(width).twips) for width in widths_mm]
+        for column, width in zip(table.columns, widths_mm, strict=True):
+            column.width = Mm(width)
+        header = table.rows[0]
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        header._tr.get_or_add_trPr().append(repeat)
+        for cell, title, width in zip(header.cells, headers, widths_mm, strict=True):
+            cell.width = Mm(width)
+            cell.paragraphs[0].add_run(title).bold = True
+
+        tbl = table._tbl
+        sub = etree.SubElement
+        names = {name: qn(f"w:{name}") for name in ("tr", "tc", "tcPr", "tcW", "p", "r", "t", "br", "w", "type")}
+        preserve = "{http://www.w3.org/XML/1998/namespace}space"
+        for values in rows:
+            tr = sub(tbl, names["tr"])
+            for value, width in zip(values, twips, strict=True):
+                tc = sub(tr, names["tc"])
+                tc_width = sub(sub(tc, names["tcPr"]), names["tcW"])
+                tc_width.set(names["w"], width)
+                tc_width.set(names["type"], "dxa")
+                run = sub(sub(tc, names["p"]), names["r"])
+                for n, line in enumerate(clean_text(value).split("\n")):
+                    if n:
+                        sub(run, names["br"])
+                    text = sub(run, names["t"])
+                    text.text = line
+                    text.set(preserve, "preserve")
+            if progress is not None:
+                progress()
+        return table
+
+
+def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Built:
+    scope, scope_short, described = scope_of(export)
+    today = timezone.localdate()
+    tasks = scoped_tasks(scope, export.year, export.plan_id)
+    indicators = bulletin_indicators(scope, export.year, export.plan_id)
+    figures = bulletin_figures(tasks, indicators, today)
+    overdue = list(overdue_tasks(tasks, today))
+    total = 1 + len(overdue) + len(indicators)
+    state = {"done": 1}
+    progress(1, total)
+
+    def step() -> None:
+        state["done"] += 1
+        if state["done"] % CHUNK_ROWS == 0:
+            progress(state["done"], total)
+
+    doc = _Doc()
+    title = f"{today.year}年{today.month}月工作要点推进情况通报"
+    doc.paragraph(title, style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    doc.paragraph(f"（{export.year}年度 · {described}）", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
+    user = export.requested_by
+    issuer = user.agency.name if user.agency_id else ""
+    if not issuer and export.plan_id and export.plan.issuer_id:
+        issuer = export.plan.issuer.name
+    doc.paragraph(f"{issuer}　　{_cn_date(today)}".strip(), align=WD_ALIGN_PARAGRAPH.RIGHT)
+
+    doc.paragraph("一、总体情况", style="Heading 1")
+    doc.paragraph(_summary(figures, today))
+    rate = f"{figures['report_rate']}%" if figures["report_rate"] is not None else "—"
+    figure_rows = [
+        ["任务总数", f"{figures['tasks']}项"],
+        *[[label, f"{n}项"] for label, n in figures["by_status"]],
+        ["平均完成进度", f"{figures['mean_percent']}%"],
+        ["逾期未完成", f"{figures['overdue']}项"],
+        ["风险（红）", f"{figures['red']}项"],
+        ["预警（黄）", f"{figures['amber']}项"],
+        ["量化指标", f"{figures['indicators']}项"],
+        ["指标已达标", f"{figures['indicators_met']}项"],
+        ["指标未达标", f"{figures['indicators_missed']}项"],
+        ["指标未填报", f"{figures['indicators_unreported']}项"],
+        ["本期应报送", f"{figures['report_due']}项"],
+        ["本期已报送", f"{figures['reported']}项"],
+        ["本期报送率", rate],
+    ]
+    doc.table(["项目", "数值"], [60, 40], figure_rows)
+
+    doc.paragraph(f"二、逾期未完成任务（{len(overdue)}项）", style="Heading 1")
+    if overdue:
+        doc.table(
+            ["序号", "任务", "牵头单位", "完成时限", "逾期天数", "进度", "最新进展"],
+            [11, 45, 24, 21, 14, 12, 39],
+            (
+                [
+                    str(n),
+                    str(task),
+                    owners_text((o.role, o.agency.name) for o in task.task_owners.all())[0],
+                    f"{task.due_on:%Y-%m-%d}",
+                    str((today - task.due_on).days),
+                    f"{task.percent}%",
+                    clean_text(task.latest_note or "", 500),
+                ]
+                for n, task in enumerate(overdue, start=1)
+            ),
+            step,
+        )
+    else:
+        doc.paragraph("截至目前，无逾期未完成任务。")
+
+    doc.paragraph(f"三、量化指标完成情况（{len(indicators)}项）", style="Heading 1")
+    if indicators:
+        doc.table(
+            ["指标", "目标", "最新值", "日期", "达标情况"],
+            [62, 34, 30, 24, 16],
+            (
+                [
+                    indicator.name,
+                    target_text(indicator),
+                    value_text(indicator),
+                    f"{indicator.latest_as_of:%Y-%m-%d}" if indicator.latest_as_of else "—",
+                    met_label(attained(indicator.comparator, indicator.target, indicator.latest_value)),
+                ]
+                for indicator in indicators
+            ),
+            step,
+        )
+    else:
+        doc.paragraph("暂无量化指标。")
+    progress(total, total)
+
+    handle = tempfile.TemporaryFile()
+    doc.document.save(handle)
+    return Built(handle, download_name(title, scope_short, today, "docx"), figures["tasks"])
+
+
+def _summary(figures: dict, today: datetime.date) -> str:
+    statuses = "、".join(f"{label}{n}项" for label, n in figures["by_status"])
+    text = (
+        f"截至{_cn_date(today)}，纳入督办的工作任务共{figures['tasks']}项，其中{statuses}；"
+        f"平均完成进度{figures['mean_percent']}%。逾期未完成{figures['overdue']}项，"
+        f"风险（红）{figures['red']}项，预警（黄）{figures['amber']}项。"
+        f"量化指标共{figures['indicators']}项，已达标{figures['indicators_met']}项，"
+        f"未达标{figures['indicators_missed']}项，未填报{figures['indicators_unreported']}项。"
+    )
+    if figures["report_rate"] is not None:
+        text += f"本期应报送{figures['report_due']}项，已报送{figures['reported']}项，报送率{figures['report_rate']}%。"
+    return text

@@ -1,0 +1,211 @@
+"""The supervision ledger (督办台账): one row per task of the requester's scope, as an .xlsx
+that prints on A4 landscape with its header repeated."""
+
+import datetime
+import tempfile
+from collections.abc import Callable
+
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from core.spreadsheets import Cells
+from dashboards.exports.base import (
+    CHUNK_ROWS,
+    Built,
+    download_name,
+    indicators_queryset,
+    latest_note,
+    met_label,
+    owners_text,
+    scope_of,
+    section_paths,
+    value_text,
+)
+from dashboards.models import Export
+from dashboards.services import scoped_tasks
+from indicators.models import Indicator
+from indicators.services import attained, target_text
+from tasks.choices import TaskStatus
+from tasks.models import Milestone, Task, TaskOwner
+from tasks.risk import task_risk
+
+LEDGER_COLUMNS = [
+    ("计划", 24),
+    ("部分", 20),
+    ("序号", 6),
+    ("任务", 40),
+    ("牵头单位", 16),
+    ("配合单位", 22),
+    ("责任人", 12),
+    ("状态", 8),
+    ("完成百分比", 10),
+    ("风险", 22),
+    ("完成时限", 12),
+    ("是否逾期", 8),
+    ("最近更新", 17),
+    ("最新进展说明", 50),
+    ("时间节点", 44),
+    ("量化指标", 44),
+]
+
+
+def ledger_tasks(scope: set[int] | None, year: int, plan_id: int | None) -> QuerySet[Task]:
+    """The ledger's tasks in plan order (plan, section, order), without their related rows."""
+    return scoped_tasks(scope, year, plan_id).order_by(
+        "plan__year", "plan__title", "plan_id", F("section__order").asc(nulls_first=True), "section_id", "order", "id"
+    )
+
+
+def _ledger_chunk(ids: list[int]) -> list[Task]:
+    """One chunk of tasks with everything a row shows, in five queries whatever the chunk's
+    size. The related rows are read as plain values and grouped here: Django's prefetch
+    builds a queryset per task, which costs more than the queries themselves at this size."""
+    tasks = list(
+        Task.objects.filter(pk__in=ids)
+        .select_related("plan")
+        .only(
+            "id",
+            "plan_id",
+            "section_id",
+            "number",
+            "heading",
+            "due_on",
+            "status",
+            "percent",
+            "last_progress_at",
+            "plan__title",
+            "plan__year",
+        )
+        .annotate(latest_note=latest_note())
+    )
+    owners: dict[int, list[tuple[str, str]]] = {}
+    for task_id, role, name in (
+        TaskOwner.objects.filter(task_id__in=ids).order_by("order", "id").values_list("task_id", "role", "agency__name")
+    ):
+        owners.setdefault(task_id, []).append((role, name))
+    responsible: dict[int, list[str]] = {}
+    for task_id, full_name, username in (
+        Task.responsible_users.through.objects.filter(task_id__in=ids)
+        .order_by("user__full_name", "user__username")
+        .values_list("task_id", "user__full_name", "user__username")
+    ):
+        responsible.setdefault(task_id, []).append(full_name or username)
+    milestones: dict[int, list[str]] = {}
+    for task_id, due_on, text, done_on in (
+        Milestone.objects.filter(task_id__in=ids)
+        .order_by("due_on", "order", "id")
+        .values_list("task_id", "due_on", "text", "done_on")
+    ):
+        milestones.setdefault(task_id, []).append(f"{due_on:%Y-%m-%d} {text}（{'已完成' if done_on else '未完成'}）")
+    indicators: dict[int, list[Indicator]] = {}
+    for item in indicators_queryset().filter(task_id__in=ids):
+        indicators.setdefault(item.task_id, []).append(item)
+    for task in tasks:
+        task.owner_rows = owners.get(task.pk, [])
+        task.responsible_names = responsible.get(task.pk, [])
+        task.milestone_lines = milestones.get(task.pk, [])
+        task.indicator_list = indicators.get(task.pk, [])
+    return tasks
+
+
+def _indicator_line(indicator: Indicator) -> str:
+    met = attained(indicator.comparator, indicator.target, indicator.latest_value)
+    if indicator.latest_value is None:
+        return f"{indicator.name} {target_text(indicator)} —（未填报）"
+    reading = f"{value_text(indicator)}（{indicator.latest_as_of:%Y-%m-%d}，{met_label(met)}）"
+    return f"{indicator.name} {target_text(indicator)} {reading}"
+
+
+def _risk_text(task: Task, today: datetime.date) -> str:
+    mark, reason = task_risk(task, today)
+    return f"{mark.label}（{reason}）" if reason else str(mark.label)
+
+
+def ledger_row(task: Task, sections: dict[int, str], today: datetime.date) -> list:
+    """The ledger's values for one task, in LEDGER_COLUMNS order (strings, ints, dates)."""
+    lead, co = owners_text(task.owner_rows)
+    last = None
+    if task.last_progress_at:
+        last = timezone.localtime(task.last_progress_at).replace(tzinfo=None, microsecond=0)
+    return [
+        task.plan.title,
+        sections.get(task.section_id, ""),
+        task.number,
+        task.heading,
+        lead,
+        co,
+        "、".join(task.responsible_names),
+        str(TaskStatus(task.status).label),
+        task.percent,
+        _risk_text(task, today),
+        task.due_on,
+        "是" if task.is_overdue(today) else "否",
+        last,
+        task.latest_note or "",
+        "\n".join(task.milestone_lines),
+        "\n".join(_indicator_line(i) for i in task.indicator_list),
+    ]
+
+
+def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
+
+    scope, scope_short, described = scope_of(export)
+    today = timezone.localdate()
+    started = timezone.localtime()
+    rows = list(ledger_tasks(scope, export.year, export.plan_id).values_list("id", "plan_id"))
+    total = len(rows)
+    progress(0, total)
+    sections = section_paths({plan_id for _id, plan_id in rows})
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("督办台账")
+    cells = Cells(sheet)
+    for index, (_title, width) in enumerate(LEDGER_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    last_column = get_column_letter(len(LEDGER_COLUMNS))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{last_column}{total + 1}"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.append([cells.header(title) for title, _width in LEDGER_COLUMNS])
+
+    done = 0
+    for start in range(0, total, CHUNK_ROWS):
+        ids = [task_id for task_id, _plan in rows[start : start + CHUNK_ROWS]]
+        by_id = {task.pk: task for task in _ledger_chunk(ids)}
+        for task_id in ids:
+            task = by_id.get(task_id)
+            if task is None:  # deleted since the list was read
+                continue
+            sheet.append([cells.value(v) for v in ledger_row(task, sections, today)])
+            done += 1
+        progress(done, total)
+
+    notes = book.create_sheet("说明")
+    notes.column_dimensions["A"].width = 14
+    notes.column_dimensions["B"].width = 70
+    user = export.requested_by
+    requester = user.full_name or user.username
+    if user.agency_id:
+        requester = f"{requester}（{user.agency.name}）"
+    explained = [
+        ("导出时间", f"{started:%Y-%m-%d %H:%M}"),
+        ("申请人", requester),
+        ("范围", described),
+        ("年度", f"{export.year}年"),
+        ("任务数", done),
+        ("说明", "每行一项任务；牵头或配合单位在范围内的任务均列出。风险按平台统一口径计算（截至导出当日）。"),
+    ]
+    for label, value in explained:
+        notes.append([cells.header(label), cells.value(value)])
+
+    handle = tempfile.TemporaryFile()
+    book.save(handle)
+    stem = f"{export.plan.title}督办台账" if export.plan_id else f"{export.year}年督办台账"
+    return Built(handle, download_name(stem, scope_short, today, "xlsx"), done)

@@ -1,0 +1,32 @@
+"""Load the demo agencies, users and plan (idempotent) and print the demo logins."""
+
+import logging
+
+from django.core.management.base import BaseCommand
+
+from core.roles import Role
+from demo.loader import USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（单位、各角色演示账户、一份演示工作计划），可重复运行。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, help="演示计划的年度（默认今年）")
+
+    def handle(self, *args, year=None, **options):
+        # The demo's own writes are still recorded in the audit trail, but their log lines
+        # (one per event, on the console) would bury the logins printed below.
+        audit_log = logging.getLogger("audit")
+        level = audit_log.level
+        audit_log.setLevel(logging.WARNING)
+        try:
+            creds = load_demo(year)
+        finally:
+            audit_log.setLevel(level)
+        roles = dict(Role.choices)
+        width = max(len(label) for label in roles.values())
+        self.stdout.write(self.style.SUCCESS("演示数据已就绪。演示账户（仅用于本机演示）："))
+        for username, full_name, role, agency in USERS:
+            label = f"{roles[role]:<{width}}"
+            self.stdout.write(f"  {label} {username:<14} 密码: {creds[username]}   ({full_name}, {agency})")

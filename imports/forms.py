@@ -1,0 +1,297 @@
+"""Forms of the plan import: upload, plan details, owner mapping, one task with its rows."""
+
+import hashlib
+import re
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.forms import formset_factory
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from imports.services import ALLOWED_EXTENSIONS, CREATE_AGENCY, DOC_NUMBER_MAX, TITLE_MAX
+from imports.services.common import SECTION_TITLE_MAX
+from indicators.choices import Comparator
+from workplans.models import MAX_YEAR, MIN_YEAR, Plan
+
+
+def upload_max_bytes() -> int:
+    return settings.PLAN_UPLOAD_MAX_BYTES
+
+
+class PlanUploadForm(forms.Form):
+    file = forms.FileField(
+        label="计划文件",
+        help_text="支持 txt、htm/html、docx、pdf（含文字层）、xlsx、csv。",
+        error_messages={
+            "required": "请选择要导入的计划文件。",
+            "empty": "上传的文件是空的。",
+            "invalid": "没有收到文件，请重新选择。",
+        },
+    )
+    replaces = forms.ModelChoiceField(
+        label="作为以下计划的新版本（可选）",
+        queryset=Plan.objects.order_by("-year", "title"),
+        required=False,
+        empty_label="— 作为新计划导入 —",
+        help_text="选择后，确认前会先列出与该计划相比新增、删除和修改的任务。",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ",".join("." + ext for ext in ALLOWED_EXTENSIONS)
+
+    def clean_file(self):
+        # The field keeps the last of several files: refuse rather than import one silently.
+        if hasattr(self.files, "getlist") and len(self.files.getlist(self.add_prefix("file"))) > 1:
+            raise forms.ValidationError("一次只能导入一个计划文件，请只选择一个文件。")
+        upload = self.cleaned_data["file"]
+        name = upload.name or ""
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if ext not in ALLOWED_EXTENSIONS:
+            raise forms.ValidationError(
+                "不支持“%(ext)s”格式的文件，请上传 txt、htm、html、docx、pdf、xlsx 或 csv 文件。",
+                params={"ext": ext or "无扩展名"},
+            )
+        limit = upload_max_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                "文件过大（%(size).1f MB），上限为 %(limit).0f MB。",
+                params={"size": upload.size / 1048576, "limit": limit / 1048576},
+            )
+        if upload.size == 0:
+            raise forms.ValidationError("上传的文件是空的。")
+        return upload
+
+
+class PlanMetaForm(forms.Form):
+    title = forms.CharField(label="标题", max_length=TITLE_MAX, error_messages={"required": "计划标题不能为空。"})
+    year = forms.IntegerField(
+        label="年度",
+        min_value=MIN_YEAR,
+        max_value=MAX_YEAR,
+        error_messages={"required": "请填写计划年度。", "invalid": "年度应为四位数字。"},
+    )
+    issuer = forms.CharField(
+        label="印发单位",
+        max_length=100,
+        required=False,
+        help_text="按名称、简称或别名自动对应到单位；对应不上时导入后可在管理后台指定。",
+    )
+    doc_number = forms.CharField(label="文号", max_length=DOC_NUMBER_MAX, required=False)
+    issued_on = forms.DateField(
+        label="印发日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写有效日期，如 2026-02-18。"},
+    )
+    activate = forms.BooleanField(label="确认后立即启用（状态为“执行中”，各单位即可填报）", required=False)
+
+    @classmethod
+    def initial_from(cls, plan_meta: dict) -> dict:
+        return {k: plan_meta.get(k) for k in ("title", "year", "issuer", "doc_number", "issued_on")}
+
+    def plan_meta(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "title": data["title"].strip(),
+            "year": data["year"],
+            "issuer": data["issuer"].strip() or None,
+            "doc_number": data["doc_number"].strip() or None,
+            "issued_on": data["issued_on"].isoformat() if data["issued_on"] else None,
+        }
+
+
+class SectionTitlesForm(forms.Form):
+    """The title of every section of the parse, editable in the preview (labels stay: they
+    are what tasks and re-imports refer to)."""
+
+    prefix = "section"
+
+    def __init__(self, *args, sections, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sections = sections
+        for index, section in enumerate(sections):
+            self.fields[str(index)] = forms.CharField(
+                label=" / ".join(section["path"]),
+                max_length=SECTION_TITLE_MAX,
+                required=False,
+                initial=section.get("title") or "",
+                # The task list sits outside the preview <form>; the attribute binds it.
+                widget=forms.TextInput(attrs={"form": "preview-form", "class": "section-title"}),
+                error_messages={"max_length": f"部分标题不能超过 {SECTION_TITLE_MAX} 个字。"},
+            )
+
+    def field_for(self, path):
+        for index, section in enumerate(self.sections):
+            if tuple(section["path"]) == tuple(path):
+                return self[str(index)]
+        return None
+
+    def edited_sections(self) -> list[dict]:
+        """The sections with the posted titles; a title not posted at all stays as it was."""
+        return [
+            dict(section, title=self.cleaned_data[str(i)].strip()) if self.add_prefix(str(i)) in self.data else section
+            for i, section in enumerate(self.sections)
+        ]
+
+
+def mapping_field_name(owner_name: str) -> str:
+    """A field name stable across page loads, whatever the owner name contains."""
+    return "map-" + hashlib.sha1(owner_name.encode("utf-8")).hexdigest()[:12]
+
+
+class OwnerMappingForm(forms.Form):
+    """One select per owner name: an existing agency, 新建单位, or (not yet) nothing."""
+
+    def __init__(self, *args, names, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = list(names)
+        choices = [("", "— 请选择 —"), (CREATE_AGENCY, "新建单位")] + [(str(a.pk), a.name) for a in agencies]
+        for name in self.names:
+            self.fields[mapping_field_name(name)] = forms.ChoiceField(
+                label=name,
+                choices=choices,
+                required=False,
+                error_messages={"invalid_choice": "所选单位不存在，请重新选择。"},
+            )
+        # Rendered once for all rows: hundreds of agencies times dozens of names would be
+        # slow through the widget templates.
+        self._options = format_html_join(
+            "",
+            '<option value="{}">{}</option>',
+            (
+                (str(a.pk), f"{a.name}（{a.short_name}）" if a.short_name and a.short_name != a.name else a.name)
+                for a in agencies
+            ),
+        )
+
+    def mapping(self) -> dict:
+        out = {}
+        for name in self.names:
+            value = self.cleaned_data.get(mapping_field_name(name)) or None
+            out[name] = value if value in (None, CREATE_AGENCY) else int(value)
+        return out
+
+    def select_html(self, name: str, value, *, invalid: bool = False):
+        field = mapping_field_name(name)
+        value = "" if value is None else str(value)
+        options = str(self._options)
+        if value and value != CREATE_AGENCY:
+            options = options.replace(f'value="{value}"', f'value="{value}" selected', 1)
+        head = format_html(
+            '<option value=""{}>— 请选择 —</option><option value="{}"{}>新建单位</option>',
+            mark_safe(" selected") if not value else "",
+            CREATE_AGENCY,
+            mark_safe(" selected") if value == CREATE_AGENCY else "",
+        )
+        return format_html(
+            '<select name="{}" id="id_{}" aria-label="“{}”对应的单位"{}>{}{}</select>',
+            field,
+            field,
+            name,
+            mark_safe(' aria-invalid="true"') if invalid else "",
+            head,
+            mark_safe(options),
+        )
+
+
+_OWNER_SPLIT = re.compile(r"[、,，;；\n]+")
+
+
+class TaskEditForm(forms.Form):
+    section = forms.TypedChoiceField(label="所属部分", coerce=int)
+    number = forms.CharField(label="序号", max_length=20, required=False, help_text="无编号的事项留空。")
+    heading = forms.CharField(label="任务摘要", max_length=500, error_messages={"required": "任务摘要不能为空。"})
+    text = forms.CharField(label="任务全文", required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    owners = forms.CharField(
+        label="责任单位",
+        required=False,
+        max_length=1000,
+        help_text="多个单位用“、”分隔，第一个为牵头单位，其余为配合单位。",
+    )
+    delete = forms.BooleanField(label="删除此任务（不导入）", required=False)
+
+    def __init__(self, *args, section_paths, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section_paths = section_paths
+        self.fields["section"].choices = [
+            (i, " / ".join(path) + (f"  {title}" if title else "") if path else "（不属于任何部分）")
+            for i, (path, title) in enumerate(section_paths)
+        ]
+
+    def clean_owners(self):
+        names = []
+        for part in _OWNER_SPLIT.split(self.cleaned_data["owners"]):
+            part = part.strip()
+            if part and part not in names:
+                if len(part) > 100:
+                    raise forms.ValidationError("单位名称“%(name)s…”过长。", params={"name": part[:20]})
+                names.append(part)
+        return names
+
+
+class MilestoneForm(forms.Form):
+    due = forms.DateField(
+        label="节点日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写节点日期。", "invalid": "请填写有效日期。"},
+    )
+    text = forms.CharField(label="节点内容", max_length=500, error_messages={"required": "请填写节点内容。"})
+
+
+class IndicatorForm(forms.Form):
+    name = forms.CharField(label="指标名称", max_length=200, error_messages={"required": "请填写指标名称。"})
+    # The initial value matters: an untouched blank row posts it, and only a value equal to
+    # the initial one lets the formset see that row as unchanged (and skip it).
+    comparator = forms.ChoiceField(label="比较方式", choices=Comparator.choices, initial=Comparator.AT_LEAST)
+    target = forms.DecimalField(
+        label="目标值",
+        max_digits=14,
+        decimal_places=4,
+        error_messages={
+            "required": "请填写目标值。",
+            "invalid": "目标值应为数字。",
+            "max_digits": "目标值位数过多。",
+            "max_decimal_places": "目标值最多保留4位小数。",
+            "max_whole_digits": "目标值过大。",
+        },
+    )
+    unit = forms.CharField(label="单位", max_length=20, required=False)
+    due = forms.DateField(
+        label="目标日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写有效日期。"},
+    )
+
+
+MilestoneFormSet = formset_factory(MilestoneForm, extra=1, can_delete=True)
+IndicatorFormSet = formset_factory(IndicatorForm, extra=1, can_delete=True)
+
+
+def _json_number(value: Decimal):
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def rows_from(formset, kind: str) -> list[dict]:
+    """The rows a milestone or indicator formset keeps, in the document's shape."""
+    rows = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None)
+        if not data or data.get("DELETE"):
+            continue
+        if kind == "milestones":
+            rows.append({"due": data["due"].isoformat(), "text": data["text"].strip()})
+        else:
+            rows.append(
+                {
+                    "name": data["name"].strip(),
+                    "comparator": data["comparator"],
+                    "target": _json_number(data["target"]),
+                    "unit": data["unit"].strip(),
+                    "due": data["due"].isoformat() if data["due"] else None,
+                }
+            )
+    return rows

@@ -1,0 +1,57 @@
+"""Plan import rules shared by the pages, the parse job and `manage.py import_plan`.
+
+One module per concern (matching, document, diff, importer, flow); the names callers use
+are re-exported here.
+
+- `AgencyMatcher`: owner names as a plan writes them -> agencies (name, short name, alias,
+  the other script, 委/委员会 and the city name dropped), never a guess between two.
+- `normalise_document` / `check_document`: the parse document (spec/import-format.md) made
+  safe to write, and every problem that blocks the import, in Chinese, before any write.
+- `diff_plan`: what a new version of an imported plan would change, task by task, matched
+  by section path + number.
+- `import_document`: one transaction that writes a new plan or applies a new version to an
+  existing one (keeping every task, milestone and indicator that carries reported data).
+- `start_import` / `confirm_import`: the upload and the confirmation of the web flow.
+
+Decisions (see also the report in the commit):
+- A new plan is written as 草稿 (draft) unless the caller asks for 执行中: staff only see
+  active plans, so an import does not reach their 我的任务 before an admin has looked at it.
+  A re-import keeps the plan's status.
+- Two tasks with the same number in the same section are an error listed before anything is
+  written (the admin renumbers one in the preview): the number is the task's identity for
+  re-imports, so silently inventing one would break the next version's matching.
+"""
+
+from accounts.matching import AgencyMatch, AgencyMatcher  # noqa: F401
+from imports.services.common import (  # noqa: F401
+    AGENCY_NAME_MAX,
+    CHANGE_REASON_NEW,
+    CHANGE_REASON_UPDATE,
+    CREATE_AGENCY,
+    DOC_NUMBER_MAX,
+    TITLE_MAX,
+)
+from imports.services.diff import PlanDiff, TaskChange, diff_plan  # noqa: F401
+from imports.services.document import (  # noqa: F401
+    ImportRefused,
+    Problem,
+    check_document,
+    check_mapping,
+    normalise_document,
+    owner_names,
+    parse_target,
+    task_key,
+    task_place,
+)
+from imports.services.flow import (  # noqa: F401
+    ALLOWED_EXTENSIONS,
+    UploadOutcome,
+    confirm_import,
+    effective_mapping,
+    file_sha256,
+    queue_parse,
+    save_edits,
+    start_import,
+    target_plan,
+)
+from imports.services.importer import ImportResult, _Writer, import_document, section_rows  # noqa: F401

@@ -1,0 +1,211 @@
+"""What a new version of an imported plan would change, task by task."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef
+
+from accounts.matching import AgencyMatcher
+from imports.services.common import CREATE_AGENCY, MILESTONE_TEXT_MAX
+from imports.services.document import _date_or_none, parse_target, task_key
+from indicators.models import Reading
+from tasks.choices import OwnerRole
+from tasks.models import Milestone, ProgressUpdate, Task
+from workplans.models import Plan, Section
+
+
+@dataclass
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class TaskChange:
+    task: Task
+    index: int
+    changes: list[FieldChange]
+
+
+@dataclass
+class PlanDiff:
+    plan: Plan
+    plan_changes: list[FieldChange] = field(default_factory=list)
+    added: list[int] = field(default_factory=list)  # indexes into the document's tasks
+    removed: list[Task] = field(default_factory=list)  # each with .has_reports
+    changed: list[TaskChange] = field(default_factory=list)
+    unchanged: list[tuple[Task, int]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.plan_changes or self.added or self.removed or self.changed)
+
+    @property
+    def kept_removed(self) -> list[Task]:
+        """Tasks gone from the new version that carry reported data and so stay."""
+        return [t for t in self.removed if t.has_reports]
+
+
+def _section_paths(sections) -> dict[int, tuple[str, ...]]:
+    by_id = {s.pk: s for s in sections}
+    paths: dict[int, tuple[str, ...]] = {}
+
+    def path_of(section):
+        if section.pk not in paths:
+            parent = by_id.get(section.parent_id)
+            paths[section.pk] = (path_of(parent) if parent else ()) + (section.label,)
+        return paths[section.pk]
+
+    for section in sections:
+        path_of(section)
+    return paths
+
+
+def _load_plan_state(plan: Plan):
+    """The plan's sections and tasks with owners, milestones and indicators, in 5 queries."""
+    sections = list(Section.objects.filter(plan=plan).order_by("order", "id"))
+    tasks = list(
+        Task.objects.filter(plan=plan)
+        .annotate(
+            has_progress=Exists(ProgressUpdate.objects.filter(task=OuterRef("pk"))),
+            has_readings=Exists(Reading.objects.filter(indicator__task=OuterRef("pk"))),
+            has_done_milestone=Exists(Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=False)),
+        )
+        .prefetch_related("task_owners__agency", "milestones", "indicators")
+        .order_by("order", "id")
+    )
+    for task in tasks:
+        task.has_reports = task.has_progress or task.has_readings or task.has_done_milestone
+    return sections, tasks
+
+
+def _owners_of(task: Task) -> list[int]:
+    owners = sorted(task.task_owners.all(), key=lambda o: (o.role != OwnerRole.LEAD, o.order, o.pk))
+    return [o.agency_id for o in owners]
+
+
+def _milestones_of(task: Task) -> list[tuple[str, str]]:
+    return [(m.due_on.isoformat(), m.text) for m in sorted(task.milestones.all(), key=lambda m: (m.order, m.pk))]
+
+
+def _indicator_tuple(name, comparator, target: Decimal, unit, due) -> tuple:
+    return (name, comparator, f"{target.normalize():f}", unit, due or "")
+
+
+def _indicators_of(task: Task) -> list[tuple]:
+    return [
+        _indicator_tuple(i.name, i.comparator, i.target, i.unit, i.due_on.isoformat() if i.due_on else "")
+        for i in sorted(task.indicators.all(), key=lambda i: (i.order, i.pk))
+    ]
+
+
+def _doc_milestones(task: dict, year_end: datetime.date) -> list[tuple[str, str]]:
+    return [
+        ((_date_or_none(m["due"]) or year_end).isoformat(), m["text"][:MILESTONE_TEXT_MAX]) for m in task["milestones"]
+    ]
+
+
+def _doc_indicators(task: dict) -> list[tuple]:
+    return [
+        _indicator_tuple(i["name"], i["comparator"], parse_target(i["target"]), i["unit"], i["due"] or "")
+        for i in task["indicators"]
+    ]
+
+
+def _owner_ids(task: dict, mapping: dict) -> list:
+    """The task's owners as agency ids (or CREATE_AGENCY markers), first is the lead,
+    each agency once (two names of one agency in one item count once)."""
+    out = []
+    for name in task["owners"]:
+        value = mapping.get(name)
+        try:
+            marker = int(value) if value not in (None, "", CREATE_AGENCY) else (CREATE_AGENCY, name)
+        except (TypeError, ValueError):
+            marker = (CREATE_AGENCY, name)  # not a usable choice (yet): shown as the name itself
+        if marker not in out:
+            out.append(marker)
+    return out
+
+
+def _describe_owner_ids(ids, matcher: AgencyMatcher) -> str:
+    labels = []
+    for value in ids:
+        if isinstance(value, tuple):
+            labels.append(f"{value[1]}（新建）")
+        else:
+            agency = matcher.by_id.get(value)
+            labels.append(agency.name if agency else str(value))
+    return "、".join(labels) or "（无）"
+
+
+def diff_plan(plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, state=None) -> PlanDiff:
+    """What applying `doc` (normalised, checked) to `plan` would change."""
+    sections, tasks = state or _load_plan_state(plan)
+    paths = _section_paths(sections)
+    year_end = datetime.date(doc["plan"]["year"], 12, 31)
+    diff = PlanDiff(plan=plan)
+
+    new_meta = doc["plan"]
+    issuer = matcher.match(new_meta["issuer"]).agency if new_meta["issuer"] else None
+    for label, old, new in (
+        ("标题", plan.title, new_meta["title"]),
+        ("年度", str(plan.year), str(new_meta["year"])),
+        ("文号", plan.doc_number, new_meta["doc_number"] or ""),
+        ("印发日期", plan.issued_on.isoformat() if plan.issued_on else "", new_meta["issued_on"] or ""),
+    ):
+        # A version that does not state a 文号 or date (a task spreadsheet) keeps the plan's.
+        if new and old != new:
+            diff.plan_changes.append(FieldChange(label, old or "—", new or "—"))
+    if issuer is not None and issuer.pk != plan.issuer_id:
+        diff.plan_changes.append(FieldChange("印发单位", str(plan.issuer or "—"), issuer.name))
+
+    existing: dict[tuple, list[Task]] = defaultdict(list)
+    for task in tasks:
+        existing[task_key(paths.get(task.section_id, ()), task.number, task.heading)].append(task)
+    for index, new in enumerate(doc["tasks"]):
+        key = task_key(new["section"], new["number"], new["heading"])
+        if not existing.get(key):
+            diff.added.append(index)
+            continue
+        task = existing[key].pop(0)
+        changes = []
+        if task.heading != new["heading"]:
+            changes.append(FieldChange("任务摘要", task.heading, new["heading"]))
+        if task.text != new["text"]:
+            changes.append(FieldChange("任务全文", task.text, new["text"]))
+        old_owners, new_owners = _owners_of(task), _owner_ids(new, mapping)
+        if old_owners != new_owners:
+            changes.append(
+                FieldChange(
+                    "责任单位", _describe_owner_ids(old_owners, matcher), _describe_owner_ids(new_owners, matcher)
+                )
+            )
+        old_ms, new_ms = _milestones_of(task), _doc_milestones(new, year_end)
+        if old_ms != new_ms:
+            changes.append(
+                FieldChange(
+                    "时间节点",
+                    "；".join(f"{d} {t}" for d, t in old_ms) or "（无）",
+                    "；".join(f"{d} {t}" for d, t in new_ms) or "（无）",
+                )
+            )
+        old_ind, new_ind = _indicators_of(task), _doc_indicators(new)
+        if old_ind != new_ind:
+            changes.append(
+                FieldChange(
+                    "量化指标",
+                    "；".join(f"{n}{c}{t}{u}" for n, c, t, u, _d in old_ind) or "（无）",
+                    "；".join(f"{n}{c}{t}{u}" for n, c, t, u, _d in new_ind) or "（无）",
+                )
+            )
+        if changes:
+            diff.changed.append(TaskChange(task, index, changes))
+        else:
+            diff.unchanged.append((task, index))
+    diff.removed = [task for left in existing.values() for task in left]
+    return diff

@@ -1,0 +1,453 @@
+"""One transaction that writes a new plan or applies a new version to an existing one."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from accounts.choices import MatchMethod
+from accounts.matching import AgencyMatcher
+from accounts.models import Agency, AgencyAlias
+from imports.parsing import script_key
+from imports.services.common import CHANGE_REASON_NEW, CHANGE_REASON_UPDATE, CREATE_AGENCY, MILESTONE_TEXT_MAX
+from imports.services.diff import PlanDiff, _load_plan_state, _section_paths, diff_plan
+from imports.services.document import (
+    ImportRefused,
+    _date_or_none,
+    check_document,
+    check_mapping,
+    normalise_document,
+    owner_names,
+    parse_target,
+)
+from indicators.models import Indicator, Reading
+from tasks.choices import OwnerRole
+from tasks.models import Milestone, Task, TaskOwner
+from workplans.choices import PlanStatus
+from workplans.models import Plan, Section
+
+
+@dataclass
+class ImportResult:
+    plan: Plan
+    created: bool = False
+    duplicate: bool = False
+    message: str = ""
+    diff: PlanDiff | None = None
+    counts: dict = field(default_factory=dict)
+
+
+def _duplicate_result(existing: Plan) -> ImportResult:
+    return ImportResult(
+        plan=existing,
+        duplicate=True,
+        message=(
+            f"该文件已于{timezone.localtime(existing.created_at):%Y-%m-%d %H:%M}导入为计划“{existing.title}”"
+            f"（{existing.year}年），未重复导入。"
+        ),
+    )
+
+
+class _Writer:
+    """Bulk writes with their audit records: one user, one address, one reason, one time."""
+
+    def __init__(self, user, ip_address, reason):
+        self.user = user if getattr(user, "pk", None) else None
+        self.attrs = {"ip_address": ip_address}
+        self.reason = reason
+        self.now = timezone.now()
+
+    def create(self, model, objs):
+        if not objs:
+            return []
+        return bulk_create_with_history(
+            objs,
+            model,
+            default_user=self.user,
+            default_change_reason=self.reason,
+            default_date=self.now,
+            custom_historical_attrs=self.attrs,
+        )
+
+    def update(self, model, objs, fields):
+        if objs:
+            bulk_update_with_history(
+                objs,
+                model,
+                fields,
+                default_user=self.user,
+                default_change_reason=self.reason,
+                default_date=self.now,
+                custom_historical_attrs=self.attrs,
+            )
+
+    def save(self, obj, **kwargs):
+        obj._history_user = self.user
+        obj._change_reason = self.reason
+        obj.save(**kwargs)
+
+
+def _resolve_agencies(doc, mapping, matcher: AgencyMatcher, writer: _Writer, learn_aliases: bool) -> dict[str, int]:
+    """Owner name -> agency id, creating the agencies marked CREATE_AGENCY (one per name
+    after script folding; the other spellings become its aliases)."""
+    resolved: dict[str, int] = {}
+    to_create: dict[str, list[str]] = {}
+    for name in owner_names(doc):
+        value = mapping.get(name)
+        if value == CREATE_AGENCY:
+            match = matcher.match(name)
+            if match.method == MatchMethod.NAME:
+                resolved[name] = match.agency.pk  # already there under exactly this name
+            else:
+                to_create.setdefault(script_key(name), []).append(name)
+        else:
+            resolved[name] = int(value)
+    if to_create:
+        new_agencies = writer.create(Agency, [Agency(name=names[0]) for names in to_create.values()])
+        aliases = []
+        for agency, names in zip(new_agencies, to_create.values(), strict=True):
+            for name in names:
+                resolved[name] = agency.pk
+            aliases += [AgencyAlias(agency_id=agency.pk, name=n) for n in names[1:] if not matcher.knows_exactly(n)]
+        AgencyAlias.objects.bulk_create(aliases)
+    if learn_aliases:
+        # A name the matcher could not place, mapped by hand to an existing agency, becomes
+        # that agency's alias, so the next plan that writes it the same way matches.
+        learned = [
+            AgencyAlias(agency_id=resolved[name], name=name)
+            for name in owner_names(doc)
+            if mapping.get(name) != CREATE_AGENCY
+            and not matcher.match(name).matched
+            and not matcher.knows_exactly(name)
+        ]
+        AgencyAlias.objects.bulk_create(learned, ignore_conflicts=True)
+    return resolved
+
+
+def section_rows(doc) -> list[tuple[tuple[str, ...], str]]:
+    """Every section path the document needs, parents first, in document order."""
+    titles: dict[tuple[str, ...], str] = {}
+    for section in doc["sections"]:
+        path = tuple(section["path"])
+        for depth in range(1, len(path)):
+            titles.setdefault(path[:depth], "")
+        if not titles.get(path):
+            titles[path] = section["title"]
+    for task in doc["tasks"]:
+        path = tuple(task["section"])
+        for depth in range(1, len(path) + 1):
+            titles.setdefault(path[:depth], "")
+    return list(titles.items())
+
+
+def _write_sections(plan, doc, existing: dict[tuple, Section], writer: _Writer) -> dict[tuple, Section]:
+    """Create the sections `existing` lacks (level by level, so parents have ids) and update
+    titles and order of the others; returns path -> Section for every path of `doc`."""
+    rows = section_rows(doc)
+    by_path = dict(existing)
+    changed = []
+    for depth in range(1, max((len(p) for p, _t in rows), default=0) + 1):
+        new_paths, new = [], []
+        for order, (path, title) in enumerate(rows):
+            if len(path) != depth:
+                continue
+            section = by_path.get(path)
+            if section is None:
+                new_paths.append(path)
+                new.append(Section(plan=plan, parent=by_path.get(path[:-1]), label=path[-1], title=title, order=order))
+            elif section.title != title or section.order != order:
+                section.title, section.order = title, order
+                changed.append(section)
+        by_path.update(zip(new_paths, writer.create(Section, new), strict=True))
+    writer.update(Section, changed, ["title", "order"])
+    return by_path
+
+
+def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_end):
+    owners, seen = [], set()
+    for name in doc_task["owners"]:
+        agency_id = owner_ids[name]
+        if agency_id in seen:
+            continue
+        seen.add(agency_id)
+        owners.append(
+            TaskOwner(
+                task_id=task.pk,
+                agency_id=agency_id,
+                role=OwnerRole.LEAD if not owners else OwnerRole.CO_OWNER,
+                order=len(owners),
+            )
+        )
+    milestones = [
+        Milestone(
+            task_id=task.pk, due_on=_date_or_none(m["due"]) or year_end, text=m["text"][:MILESTONE_TEXT_MAX], order=i
+        )
+        for i, m in enumerate(doc_task["milestones"])
+    ]
+    indicators = [
+        Indicator(
+            plan_id=task.plan_id,
+            task_id=task.pk,
+            name=i["name"],
+            comparator=i["comparator"],
+            target=parse_target(i["target"]),
+            unit=i["unit"],
+            due_on=_date_or_none(i["due"]),
+            order=n,
+        )
+        for n, i in enumerate(doc_task["indicators"])
+    ]
+    return owners, milestones, indicators
+
+
+def _new_task(plan, sections, doc_task, order, year_end) -> Task:
+    return Task(
+        plan=plan,
+        section=sections.get(tuple(doc_task["section"])),
+        number=doc_task["number"] or "",
+        heading=doc_task["heading"],
+        text=doc_task["text"],
+        search_text=Task.make_search_text(doc_task["heading"], doc_task["text"]),
+        due_on=year_end,
+        order=order,
+    )
+
+
+def _write_new_plan(plan: Plan, doc: dict, owner_ids, writer: _Writer) -> dict:
+    year_end = plan.year_end
+    sections = _write_sections(plan, doc, {}, writer)
+    tasks = writer.create(Task, [_new_task(plan, sections, t, i, year_end) for i, t in enumerate(doc["tasks"])])
+    owners, milestones, indicators = [], [], []
+    for task, doc_task in zip(tasks, doc["tasks"], strict=True):
+        o, m, i = _task_children(task, doc_task, owner_ids, year_end)
+        owners += o
+        milestones += m
+        indicators += i
+    writer.create(TaskOwner, owners)
+    writer.create(Milestone, milestones)
+    writer.create(Indicator, indicators)
+    return {
+        "sections": len(sections),
+        "tasks": len(tasks),
+        "owners": len(owners),
+        "milestones": len(milestones),
+        "indicators": len(indicators),
+    }
+
+
+def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, writer: _Writer, old_year_end) -> dict:
+    """Apply `diff` to `plan`: unchanged tasks are not touched at all; changed ones keep
+    their row (and so their progress); removed ones go unless they carry reported data."""
+    sections_list, _tasks = state
+    paths = _section_paths(sections_list)
+    existing_sections = {paths[s.pk]: s for s in sections_list}
+    year_end = datetime.date(doc["plan"]["year"], 12, 31)
+    sections = _write_sections(plan, doc, existing_sections, writer)
+    counts = {
+        "added": len(diff.added),
+        "changed": len(diff.changed),
+        "unchanged": len(diff.unchanged),
+        "removed": 0,
+        "kept": 0,
+    }
+
+    # Order and due dates move with the document for every matched task, without an audit
+    # record for a pure renumbering of positions.
+    moved = []
+    for task, index in diff.unchanged:
+        due = year_end if task.due_on == old_year_end else task.due_on
+        if task.order != index or task.due_on != due:
+            task.order, task.due_on = index, due
+            moved.append(task)
+    if moved:
+        Task.objects.bulk_update(moved, ["order", "due_on"])
+
+    changed_tasks = []
+    drop_owners, drop_milestones, drop_indicators = [], [], []
+    new_owners, new_milestones, new_indicators, updated_indicators = [], [], [], []
+    reordered_milestones = []
+    for change in diff.changed:
+        task, doc_task = change.task, doc["tasks"][change.index]
+        task.heading, task.text, task.order = doc_task["heading"], doc_task["text"], change.index
+        task.search_text = Task.make_search_text(task.heading, task.text)
+        if task.due_on == old_year_end:
+            task.due_on = year_end
+        changed_tasks.append(task)
+        owners, milestones, indicators = _task_children(task, doc_task, owner_ids, year_end)
+        labels = {c.label for c in change.changes}
+        if "责任单位" in labels:
+            drop_owners += [o.pk for o in task.task_owners.all()]
+            new_owners += owners
+        if "时间节点" in labels:
+            # A milestone already marked done stays (with its date) when the new version
+            # still has it; the others are replaced.
+            kept = {(m.due_on, m.text): m for m in task.milestones.all()}
+            for milestone in milestones:
+                old = kept.pop((milestone.due_on, milestone.text), None)
+                if old is None:
+                    new_milestones.append(milestone)
+                elif old.order != milestone.order:
+                    old.order = milestone.order
+                    reordered_milestones.append(old)
+            drop_milestones += [m.pk for m in kept.values() if m.done_on is None]
+        if "量化指标" in labels:
+            old_by_name = {i.name: i for i in task.indicators.all()}
+            for indicator in indicators:
+                old = old_by_name.pop(indicator.name, None)
+                if old is None:
+                    new_indicators.append(indicator)
+                    continue
+                fields = ("comparator", "target", "unit", "due_on", "order")
+                if any(getattr(old, f) != getattr(indicator, f) for f in fields):
+                    for f in fields:
+                        setattr(old, f, getattr(indicator, f))
+                    updated_indicators.append(old)
+            drop_indicators += [i.pk for i in old_by_name.values()]
+
+    writer.update(Task, changed_tasks, ["heading", "text", "search_text", "order", "due_on"])
+    # Deleted through the ORM (not raw) so that simple-history records each deletion.
+    if drop_owners:
+        TaskOwner.objects.filter(pk__in=drop_owners).delete()
+    if drop_milestones:
+        Milestone.objects.filter(pk__in=drop_milestones).delete()
+    if drop_indicators:
+        # An indicator with readings is reported data: it stays.
+        Indicator.objects.filter(pk__in=drop_indicators).exclude(
+            Exists(Reading.objects.filter(indicator=OuterRef("pk")))
+        ).delete()
+
+    added = writer.create(Task, [_new_task(plan, sections, doc["tasks"][i], i, year_end) for i in diff.added])
+    for task, index in zip(added, diff.added, strict=True):
+        owners, milestones, indicators = _task_children(task, doc["tasks"][index], owner_ids, year_end)
+        new_owners += owners
+        new_milestones += milestones
+        new_indicators += indicators
+    writer.create(TaskOwner, new_owners)
+    writer.create(Milestone, new_milestones)
+    writer.update(Milestone, reordered_milestones, ["order"])
+    writer.update(Indicator, updated_indicators, ["comparator", "target", "unit", "due_on", "order"])
+    writer.create(Indicator, new_indicators)
+
+    gone = [t.pk for t in diff.removed if not t.has_reports]
+    if gone:
+        Task.objects.filter(pk__in=gone).delete()
+    counts["removed"], counts["kept"] = len(gone), len(diff.removed) - len(gone)
+
+    # Sections the new version no longer has go too, unless a kept task still sits in one.
+    wanted = {s.pk for s in sections.values()}
+    occupied = set(Task.objects.filter(plan=plan, section__isnull=False).values_list("section_id", flat=True))
+    by_id = {s.pk: s for s in sections_list}
+    for section_id in list(occupied):
+        parent = by_id.get(section_id)
+        while parent is not None and parent.parent_id is not None:
+            occupied.add(parent.parent_id)
+            parent = by_id.get(parent.parent_id)
+    stale = [s.pk for s in sections_list if s.pk not in wanted and s.pk not in occupied]
+    if stale:
+        Section.objects.filter(pk__in=stale).delete()
+    return counts
+
+
+def import_document(
+    doc: dict,
+    *,
+    mapping: dict,
+    created_by=None,
+    source_file=None,
+    sha256: str = "",
+    plan: Plan | None = None,
+    status: str | None = None,
+    year: int | None = None,
+    title: str | None = None,
+    ip_address: str | None = None,
+    matcher: AgencyMatcher | None = None,
+    learn_aliases: bool = True,
+) -> ImportResult:
+    """Write `doc` (the parse document, possibly edited) in one transaction.
+
+    `mapping` is {owner name: agency id or "create"} and must cover every owner name.
+    With `plan`, the document is applied to that plan as its new version (see
+    `diff_plan`); without, a new plan is written, 草稿 unless `status` says otherwise.
+    The same bytes (`sha256`) never make two plans: the existing plan comes back with a
+    message. `source_file` is a stored file name or a Django File. Raises ImportRefused
+    (nothing written) when the document or the mapping has problems.
+    """
+    if sha256 and (existing := Plan.objects.filter(source_sha256=sha256).first()) is not None:
+        return _duplicate_result(existing)
+    doc = normalise_document(doc, year=year, title=title)
+    matcher = matcher or AgencyMatcher.load()
+    mapping = {str(k): v for k, v in (mapping or {}).items()}
+    problems = check_document(doc) + check_mapping(doc, mapping, matcher)
+    if problems:
+        raise ImportRefused(problems)
+
+    writer = _Writer(created_by, ip_address, CHANGE_REASON_UPDATE if plan else CHANGE_REASON_NEW)
+    meta = doc["plan"]
+    stored_name = None
+    try:
+        with transaction.atomic():
+            owner_ids = _resolve_agencies(doc, mapping, matcher, writer, learn_aliases)
+            issuer = matcher.match(meta["issuer"]).agency if meta["issuer"] else None
+            if plan is None:
+                target = Plan(status=status or PlanStatus.DRAFT)
+                diff = state = old_year_end = None
+            else:
+                target = Plan.objects.select_for_update().get(pk=plan.pk)
+                state = _load_plan_state(target)
+                diff = diff_plan(target, doc, mapping, matcher, state=state)
+                old_year_end = target.year_end
+                if status:
+                    target.status = status
+            target.title, target.year = meta["title"], meta["year"]
+            # A new version that does not state them keeps the plan's 文号 and date.
+            if meta["doc_number"] or plan is None:
+                target.doc_number = meta["doc_number"] or ""
+            if meta["issued_on"] or plan is None:
+                target.issued_on = _date_or_none(meta["issued_on"])
+            if issuer is not None or plan is None:
+                target.issuer = issuer
+            target.source_sha256 = sha256 or (target.source_sha256 if plan else "")
+            if isinstance(source_file, str) and source_file:
+                target.source_file.name = source_file
+            elif source_file is not None:
+                target.source_file.save(source_file.name.rsplit("/", 1)[-1], source_file, save=False)
+                stored_name = target.source_file.name
+            writer.save(target)
+            if plan is None:
+                counts = _write_new_plan(target, doc, owner_ids, writer)
+            else:
+                counts = _apply_new_version(target, doc, owner_ids, diff, state, writer, old_year_end)
+    except IntegrityError:
+        if stored_name:
+            target.source_file.storage.delete(stored_name)
+        # Two confirmations of the same bytes at once: the other one won.
+        if sha256 and (existing := Plan.objects.filter(source_sha256=sha256).first()) is not None:
+            return _duplicate_result(existing)
+        raise
+    except BaseException:
+        if stored_name:
+            target.source_file.storage.delete(stored_name)
+        raise
+
+    if plan is None:
+        message = (
+            f"已导入计划“{target.title}”：{counts['sections']}个部分、{counts['tasks']}项任务、"
+            f"{counts['milestones']}个时间节点、{counts['indicators']}个量化指标（状态：{target.get_status_display()}）。"
+        )
+    else:
+        message = (
+            f"已更新计划“{target.title}”：新增{counts['added']}项、修改{counts['changed']}项、"
+            f"未变{counts['unchanged']}项、删除{counts['removed']}项任务"
+            + (
+                f"；{counts['kept']}项已有进展的任务在新版本中已删去，予以保留，请在管理后台处理"
+                if counts["kept"]
+                else ""
+            )
+            + "。"
+        )
+    return ImportResult(plan=target, created=plan is None, message=message, diff=diff, counts=counts)

@@ -1,0 +1,236 @@
+"""Writing a progress report: the one service behind the task page's form and the API.
+
+A report brings status and percent (the lead agency), a note, evidence files, milestones
+done and indicator readings together; it is checked against the task's version (no lost
+updates) and the task's rules (transitions, who may change what), and written in one
+transaction with its files, or not at all."""
+
+import dataclasses
+import datetime
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from indicators.models import Indicator, Reading
+from indicators.services import check_reading
+from tasks.choices import TaskStatus, can_transition
+from tasks.models import Attachment, Milestone, ProgressUpdate, Task
+from tasks.services import task_access
+from workbench.evidence import EvidenceKind
+
+# A finished task is a finished task: 已完成 is recorded at this percent (the database
+# refuses anything else, task_done_is_100_percent).
+DONE_PERCENT = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadingInput:
+    indicator_id: int
+    value: object  # Decimal, already checked by indicators.services.check_reading
+    as_of: datetime.date
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadingEntry:
+    """A reading as a person or a system sent it: nothing checked yet."""
+
+    indicator_id: int
+    value: object
+    as_of: object
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class EvidenceInput:
+    uploaded: object  # an UploadedFile
+    kind: EvidenceKind  # from workbench.evidence.check_evidence_files
+
+
+class StaleVersion(Exception):
+    """Someone else saved the task after the version this report was based on."""
+
+    def __init__(self, task: Task, updates_since: Sequence[ProgressUpdate]):
+        super().__init__(_("任务已被他人更新。"))
+        self.task = task
+        self.updates_since = list(updates_since)
+
+
+def report_progress(
+    task_id: int,
+    user,
+    *,
+    based_on_version: int,
+    status: str | None = None,
+    percent: int | None = None,
+    note: str = "",
+    evidence: Iterable[EvidenceInput] = (),
+    milestone_ids: Iterable[int] = (),
+    readings: Iterable[ReadingInput] = (),
+    submission_key: str = "",
+) -> ProgressUpdate:
+    """Record one progress report and everything that came with it, in one transaction. The
+    task page's form and the API both call this, so both follow the same rules.
+
+    `status`/`percent` None means "not changing them" (a co-owner's note): the update then
+    carries the task's state as it is when saved, so it can never undo someone else's
+    change and never conflicts. When they are given and the task moved on since
+    `based_on_version`, StaleVersion is raised (with what changed) unless they equal the
+    task's current state, in which case nothing would be lost. A report that marks the
+    task 已完成 is at 100 %, whatever percent came with it.
+    """
+    evidence, milestone_ids, readings = list(evidence), list(milestone_ids), list(readings)
+    if status == TaskStatus.DONE:
+        percent = DONE_PERCENT
+    written: list = []  # files put in storage, removed again if the transaction fails
+    try:
+        with transaction.atomic():
+            task = (
+                Task.objects.select_for_update(of=("self",))
+                .select_related("plan")
+                .prefetch_related("task_owners")
+                .get(pk=task_id)
+            )
+            access = task_access(user, task)
+            if submission_key:
+                # Checked under the task's lock: a form posted twice gets its first update back.
+                done = task.progress_updates.filter(submission_key=submission_key, author=user).first()
+                if done is not None:
+                    return done
+            changing_state = status is not None or percent is not None
+            if not access.can_report or ((changing_state or milestone_ids) and not access.can_change_status):
+                raise PermissionDenied(_("您无权修改此任务的状态或进度。"))
+            new_status = task.status if status is None else status
+            new_percent = task.percent if percent is None else percent
+            moved_on = based_on_version != task.version
+            if changing_state and moved_on and (new_status, new_percent) != (task.status, task.percent):
+                raise StaleVersion(task, updates_since(task, based_on_version))
+            _check_report(task, new_status, new_percent, note, evidence, milestone_ids, readings)
+            update = ProgressUpdate(
+                task=task,
+                author=user,
+                status=new_status,
+                percent=new_percent,
+                note=note.strip(),
+                based_on_version=based_on_version,
+                submission_key=submission_key,
+            )
+            update.save()
+            _save_evidence(update, user, evidence, written)
+            _mark_milestones(update, milestone_ids)
+            _save_readings(update, user, readings)
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+    return update
+
+
+MAX_CONFLICT_UPDATES = 20
+
+
+def updates_since(task: Task, version: int) -> list[ProgressUpdate]:
+    """The updates saved on top of `version`, oldest first: each one moved the version by one."""
+    count = min(max(task.version - version, 0), MAX_CONFLICT_UPDATES)
+    if not count:
+        return []
+    latest = task.progress_updates.select_related("author").order_by("-id")[:count]
+    return list(reversed(latest))
+
+
+def _check_report(task, status, percent, note, evidence, milestone_ids, readings):
+    errors = {}
+    if not can_transition(task.status, status):
+        errors["status"] = _("任务状态不能从“%(old)s”改为“%(new)s”。") % {
+            "old": TaskStatus(task.status).label,
+            "new": TaskStatus(status).label,
+        }
+    if status == TaskStatus.DONE and task.status != TaskStatus.DONE and not note.strip():
+        errors["note"] = _("标记为已完成时，请填写完成情况说明。")
+    if (status, percent) == (task.status, task.percent) and not (note.strip() or evidence or milestone_ids or readings):
+        errors["__all__"] = _("没有需要保存的内容：请修改状态或进度，或填写进展说明、上传材料、填报指标。")
+    if milestone_ids:
+        open_ids = set(
+            Milestone.objects.filter(task=task, pk__in=milestone_ids, done_on__isnull=True).values_list("pk", flat=True)
+        )
+        if open_ids != set(milestone_ids):
+            errors["milestones"] = _("所选时间节点不属于此任务或已完成。")
+    if readings:
+        own = set(task.indicators.filter(pk__in=[r.indicator_id for r in readings]).values_list("pk", flat=True))
+        if own != {r.indicator_id for r in readings}:
+            errors["readings"] = _("所填指标不属于此任务。")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_evidence(update: ProgressUpdate, user, evidence: list[EvidenceInput], written: list) -> None:
+    for item in evidence:
+        uploaded, kind = item.uploaded, item.kind
+        digest = hashlib.sha256()
+        uploaded.seek(0)
+        for chunk in uploaded.chunks():
+            digest.update(chunk)
+        uploaded.seek(0)
+        attachment = Attachment(
+            progress_update=update,
+            task_id=update.task_id,
+            original_name=uploaded.name[-255:],
+            kind=kind.key,
+            content_type=kind.content_type,
+            size=uploaded.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=user,
+            created_at=update.created_at,
+        )
+        attachment.file.save(uploaded.name, uploaded, save=False)
+        written.append((attachment.file.storage, attachment.file.name))
+        attachment.save()
+
+
+def _mark_milestones(update: ProgressUpdate, milestone_ids: list[int]) -> None:
+    today = timezone.localdate(update.created_at)
+    for milestone in Milestone.objects.filter(pk__in=milestone_ids).order_by("pk"):
+        milestone.done_on = today
+        milestone.done_by_update = update
+        milestone.save(update_fields=["done_on", "done_by_update"])
+
+
+def _save_readings(update: ProgressUpdate, user, readings: list[ReadingInput]) -> None:
+    for item in readings:
+        Reading(
+            plan_id=update.task.plan_id,
+            indicator_id=item.indicator_id,
+            value=item.value,
+            as_of=item.as_of,
+            note=item.note,
+            reporter=user,
+            progress_update=update,
+            created_at=update.created_at,
+        ).save()
+
+
+def check_readings(
+    indicators: dict[int, Indicator], entries: Iterable[ReadingEntry], *, today: datetime.date
+) -> tuple[list[ReadingInput], list[dict[str, list[str]]]]:
+    """Each entry checked against its indicator of the task (indicators.services.check_reading):
+    the readings to record, and for each entry its errors by field ("indicator", "value",
+    "as_of"; empty when the entry is fine). The form shows the errors by its fields, the API
+    by the entry's place in its list."""
+    readings, errors = [], []
+    for entry in entries:
+        indicator = indicators.get(entry.indicator_id)
+        if indicator is None:
+            errors.append({"indicator": [_("所填指标不属于此任务。")]})
+            continue
+        try:
+            value, as_of = check_reading(indicator, entry.value, entry.as_of, today=today)
+        except ValidationError as error:
+            errors.append(error.message_dict)
+            continue
+        errors.append({})
+        readings.append(ReadingInput(indicator.pk, value, as_of, entry.note))
+    return readings, errors

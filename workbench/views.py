@@ -1,0 +1,282 @@
+"""The task pages: 我的任务 (the task list), the task page with its progress report, 责任人,
+evidence downloads and the task's audit trail."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.models import Agency
+from accounts.services import scope_agency_ids
+from audit.choices import EventType
+from audit.services import record
+from core.permissions import role_required
+from core.roles import WORK_ROLES, Role
+from indicators.models import Indicator, Reading
+from indicators.services import attained, with_latest_reading
+from tasks.filters import TaskFilterSet
+from tasks.models import Attachment, Milestone, Task, TaskOwner
+from tasks.risk import task_risk
+from tasks.services import assignable_users, may_view_audit_trail, owed_this_cycle_q, task_access
+from workbench.forms import ProgressForm, ResponsibleForm
+from workbench.services import StaleVersion, report_progress
+from workbench.trail import task_audit_trail
+from workplans.cycles import current_cycle, is_reported
+from workplans.models import Plan
+
+TASKS_PER_PAGE = 30
+HISTORY_ON_PAGE = 20
+AUDIT_ON_PAGE = 30
+AUDIT_PER_PAGE = 50
+
+
+def _mark(task, today):
+    """Risk mark, its reason and this cycle's report, for a task with its plan loaded."""
+    task.risk, task.risk_reason = task_risk(task, today)
+    task.cycle = current_cycle(task.plan, today)
+    task.reported = is_reported(task.last_progress_at, task.cycle)
+    task.overdue = task.is_overdue(today)
+
+
+@role_required(*WORK_ROLES)
+@require_safe
+def my_tasks(request):
+    """我的任务: the tasks the user's agency owns (leaders: their agencies'; admins: all)."""
+    today = timezone.localdate()
+    scope = scope_agency_ids(request.user)
+    visible = Task.objects.visible_to(request.user)
+    # Active plans by default; a past year's (archived) plan when one is asked for, as the
+    # dashboards' drill-down does.
+    asks_for_plan = bool(request.GET.get("plan") or request.GET.get("year"))
+    base = visible if asks_for_plan else visible.active()
+    plans = Plan.objects.visible_to(request.user).order_by("-year", "title")
+    agencies = Agency.objects.all() if scope is None else Agency.objects.filter(pk__in=scope)
+    filters = TaskFilterSet(request.GET or None, queryset=base, plans=plans, agencies=agencies, today=today)
+    next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
+    # text and search_text are wide and the list shows neither.
+    tasks = (
+        filters.qs.select_related("plan", "section")
+        .defer("text", "search_text")
+        .annotate(
+            next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
+            next_milestone_text=Subquery(next_milestone.values("text")[:1]),
+        )
+    )
+    if not request.GET.get("sort"):
+        tasks = tasks.order_by("due_on", "plan_id", "order", "id")
+    page = Paginator(tasks, TASKS_PER_PAGE).get_page(request.GET.get("page"))
+    for task in page:
+        _mark(task, today)
+    owed = visible.filter(owed_this_cycle_q(today)).count()
+    return render(
+        request,
+        "tasks/my_tasks.html",
+        {
+            "page": page,
+            "filters": filters,
+            "owed": owed,
+            "today": today,
+            "scope_is_own": request.user.role == Role.STAFF,
+            # The full filter panel opens when a filter other than the search is in use.
+            "filters_open": bool(set(request.GET) - {"q", "page"}) or bool(filters.form.errors),
+        },
+    )
+
+
+def _load_task(request, pk):
+    task = get_object_or_404(
+        Task.objects.select_related("plan", "plan__issuer", "section").prefetch_related(
+            Prefetch("task_owners", queryset=TaskOwner.objects.select_related("agency").order_by("role", "order")),
+        ),
+        pk=pk,
+    )
+    return task, task_access(request.user, task)
+
+
+def _task_context(request, task, access, *, form=None, conflict=None, responsible_form=None):
+    today = timezone.localdate()
+    _mark(task, today)
+    milestones = list(task.milestones.order_by("due_on", "order", "id"))
+    task._prefetched_objects_cache["milestones"] = milestones
+    indicators = list(with_latest_reading(Indicator.objects.filter(task=task)).order_by("order", "id"))
+    for indicator in indicators:
+        indicator.met = attained(indicator.comparator, indicator.target, indicator.latest_value)
+    updates = list(_updates_with_details(task.progress_updates.order_by("-created_at", "-id"))[: HISTORY_ON_PAGE + 1])
+    responsible = list(task.responsible_users.order_by("full_name", "username"))
+    can_write = access.can_report or access.can_change_status
+    if form is None and can_write:
+        form = ProgressForm(task=task, access=access, indicators=indicators)
+    if responsible_form is None and access.can_assign:
+        responsible_form = ResponsibleForm(candidates=assignable_users(task), initial={"users": responsible})
+    audit, more_audit = task_audit_trail(task, limit=AUDIT_ON_PAGE)
+    return {
+        "task": task,
+        "access": access,
+        "owners": list(task.task_owners.all()),
+        "milestones": milestones,
+        "indicators": indicators,
+        "updates": updates[:HISTORY_ON_PAGE],
+        "more_updates": len(updates) > HISTORY_ON_PAGE,
+        "attachments": list(task.attachments.select_related("uploaded_by").order_by("-created_at", "-id")[:50]),
+        "responsible": responsible,
+        "form": form,
+        "responsible_form": responsible_form,
+        "conflict": conflict,
+        "audit": audit,
+        "more_audit": more_audit,
+        "today": today,
+    }
+
+
+@login_required
+@require_safe
+def task_detail(request, pk):
+    task, access = _load_task(request, pk)
+    if not access.can_view:
+        raise PermissionDenied
+    return render(request, "tasks/task_detail.html", _task_context(request, task, access))
+
+
+@login_required
+@require_POST
+def task_report(request, pk):
+    """Save a progress report. With HTMX the page's main panel is swapped in place; without
+    it the browser is redirected back to the task page."""
+    task, access = _load_task(request, pk)
+    if not (access.can_report or access.can_change_status):
+        raise PermissionDenied
+    indicators = list(with_latest_reading(Indicator.objects.filter(task=task)).order_by("order", "id"))
+    form = ProgressForm(request.POST, request.FILES, task=task, access=access, indicators=indicators)
+    if not access.can_change_status and ({"status", "percent", "milestones"} & set(request.POST)):
+        # A co-owner's form has no such fields; a request that sends them is refused
+        # outright rather than silently ignored.
+        raise PermissionDenied
+    status = 200
+    conflict = None
+    if form.is_valid():
+        try:
+            report_progress(task.pk, request.user, **form.report_kwargs())
+        except StaleVersion as stale:
+            conflict = stale
+            task, access = _load_task(request, pk)
+            # Keep what the user typed, on top of the current version, ready to re-apply.
+            data = request.POST.copy()
+            data["version"] = stale.task.version
+            form = ProgressForm(data, task=task, access=access, indicators=indicators)
+            form.is_valid()
+            status = 409
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(None if field not in form.fields else field, field_errors)
+            status = 400
+        else:
+            messages.success(request, _("进展已保存。"))
+            return redirect(reverse("tasks:task_detail", args=[task.pk]) + "#progress")
+    else:
+        status = 400
+    task, access = _load_task(request, pk)
+    context = _task_context(request, task, access, form=form, conflict=conflict)
+    return render(request, "tasks/task_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def task_responsible(request, pk):
+    task, access = _load_task(request, pk)
+    if not access.can_assign:
+        raise PermissionDenied
+    form = ResponsibleForm(request.POST, candidates=assignable_users(task))
+    if form.is_valid():
+        task.responsible_users.set(form.cleaned_data["users"])
+        messages.success(request, _("责任人已更新。"))
+        return redirect(reverse("tasks:task_detail", args=[task.pk]) + "#responsible")
+    context = _task_context(request, task, access, responsible_form=form)
+    return render(request, "tasks/task_detail.html", context, status=400)
+
+
+@login_required
+@require_safe
+def attachment_download(request, pk):
+    attachment = get_object_or_404(Attachment.objects.select_related("task"), pk=pk)
+    task, access = _load_task(request, attachment.task_id)
+    if not access.can_view:
+        raise PermissionDenied
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("文件不存在或已被移除。")) from None
+    # 导出: who took which evidence file, recorded before it leaves; no record, no file.
+    record_evidence_download(attachment)
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_safe
+def task_history(request, pk):
+    """The task's whole audit trail, page by page. Auditors may read it (and only it)."""
+    task, access = _load_task(request, pk)
+    if not may_view_audit_trail(request.user, task, access):
+        raise PermissionDenied
+    try:
+        page_number = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        page_number = 1
+    entries, more = task_audit_trail(task, limit=AUDIT_PER_PAGE, offset=(page_number - 1) * AUDIT_PER_PAGE)
+    return render(
+        request,
+        "tasks/task_history.html",
+        {
+            "task": task,
+            "access": access,
+            "entries": entries,
+            "page_number": page_number,
+            "has_next": more,
+            "has_previous": page_number > 1,
+        },
+    )
+
+
+@login_required
+@require_safe
+def task_updates(request, pk):
+    """Every progress update of the task, page by page."""
+    task, access = _load_task(request, pk)
+    if not access.can_view:
+        raise PermissionDenied
+    updates = _updates_with_details(task.progress_updates.order_by("-created_at", "-id"))
+    page = Paginator(updates, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "tasks/task_updates.html", {"task": task, "access": access, "page": page})
+
+
+def _updates_with_details(updates):
+    return updates.select_related("author", "author__agency").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
+        Prefetch("readings", queryset=Reading.objects.select_related("indicator").order_by("id")),
+        Prefetch("milestones_done", queryset=Milestone.objects.order_by("due_on")),
+    )
+
+
+def record_evidence_download(attachment: Attachment):
+    """The 导出 event of an evidence file handed out from a task page."""
+    return record(
+        EventType.EXPORT,
+        obj=attachment,
+        detail={
+            "kind": "evidence",
+            "task": attachment.task_id,
+            "file": attachment.original_name,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        },
+    )
