@@ -36,10 +36,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from notifications import robots
 from notifications.choices import Channel, DeliveryState, Rule
 from notifications.models import Delivery, Notification
+from notifications.robots import DeliveryError, PermanentError, TransientError
 from notifications.rules import for_display
-from notifications.webhooks import DeliveryError, PermanentError, TransientError, send_dingtalk, send_wecom
 from tasks.choices import TaskStatus
 from tasks.models import Milestone, Task
 from workplans.choices import PlanStatus
@@ -292,10 +293,7 @@ def _send_email(recipient, messages: list[Message]) -> None:
 def _send_robot(robot, messages: list[Message], mentions: list[str]) -> None:
     header = _("【督办提醒】")
     text = "\n\n".join(f"{header}{m.title}\n" + m.text for m in messages)
-    if robot.kind == Channel.WECOM:
-        send_wecom(robot.webhook_url, text, mentioned_mobiles=mentions)
-    else:
-        send_dingtalk(robot.webhook_url, text, secret=robot.secret, title=messages[0].title, at_mobiles=mentions)
+    robots.send(robot, text, title=messages[0].title, mentions=mentions)
 
 
 # --- A batch ---------------------------------------------------------------------------

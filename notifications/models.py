@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import audit_history
 from notifications.choices import ROBOT_CHANNELS, Channel, DeliveryState, Rule
-from notifications.webhooks import validate_webhook_url
+from notifications.robots import validate_webhook_url
 
 
 def default_quiet_start() -> datetime.time:

@@ -11,8 +11,7 @@ import requests
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from notifications import webhooks
-from notifications.webhooks import (
+from notifications.robots import (
     DeliveryError,
     PermanentError,
     TransientError,
@@ -23,6 +22,7 @@ from notifications.webhooks import (
     truncate_utf8,
     validate_webhook_url,
 )
+from notifications.robots import base as webhooks
 
 SECRET = "SEC1f0e2d3c4b5a69788796a5b4c3d2e1f0aa11bb22cc33dd44ee55ff66778899"
 MOBILE_A = "13800001111"
@@ -430,7 +430,7 @@ def test_an_errmsg_that_echoes_the_token_is_masked(webhook_server):
 def test_no_reason_or_log_line_holds_the_token_secret_or_signature(script, webhook_server, caplog):
     # given
     webhook_server.fail_next(**script)
-    caplog.set_level(logging.DEBUG, logger="notifications.webhooks")
+    caplog.set_level(logging.DEBUG, logger="notifications.robots")
 
     # when
     with pytest.raises(DeliveryError) as caught:
@@ -631,3 +631,14 @@ def test_the_fake_robot_wants_json_posts(webhook_server):
     assert answer.json()["errcode"] != 0
     assert requests.get(webhook_server.wecom_url, timeout=5).status_code == 405
     assert parse_qs(webhook_server.requests[0].raw_query)["key"] == [webhook_server.wecom_key]
+
+
+def test_every_robot_channel_has_its_transport_and_nothing_else_does():
+    """A robot is a channel of notifications.choices and a module of notifications.robots:
+    the delivery engine finds its transport by the channel's value, so the two lists agree."""
+    from notifications.choices import ROBOT_CHANNELS
+    from notifications.robots import TRANSPORTS
+
+    assert set(TRANSPORTS) == {channel.value for channel in ROBOT_CHANNELS}
+    for kind, transport in TRANSPORTS.items():
+        assert transport.kind == kind and transport.example.startswith("https://")
