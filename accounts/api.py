@@ -13,21 +13,22 @@ from accounts.choices import AgencyLevel
 from accounts.models import Agency
 from accounts.serializers import AgencySerializer
 from accounts.services import scope_agency_ids
-from api.filters import IdFilter
+from api.filters import IdFilter, NameFilter
 from api.viewsets import ScopedViewSet
 from core.text import to_simplified
 
 
 class AgencyFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="filter_search", max_length=100)
-    parent = IdFilter(field_name="parent_id", label=_("上级单位"))
+    parent_id = IdFilter(field_name="parent_id", label=_("上级单位（编号）"))
+    parent = NameFilter(field_name="parent__name", label=_("上级单位（全称）"))
     level = django_filters.MultipleChoiceFilter(choices=AgencyLevel.choices, distinct=False, label=_("层级"))
     is_active = django_filters.BooleanFilter(label=_("启用"))
     in_scope = django_filters.BooleanFilter(method="filter_in_scope", label=_("仅本人可见范围内的单位"))
 
     class Meta:
         model = Agency
-        fields = ["q", "parent", "level", "is_active", "in_scope"]
+        fields = []
 
     def filter_search(self, queryset, name, value):
         terms = {value.strip(), to_simplified(value.strip())}

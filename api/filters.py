@@ -62,3 +62,12 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
 def yes_no_choices():
     """The pages' 1/0 answers (是/否), as the task list's overdue and reported filters take them."""
     return [("1", _("是")), ("0", _("否"))]
+
+
+class NameFilter(django_filters.CharFilter):
+    """A related object by its name, title or login name, exactly as written: the partner of
+    an `x_id` filter. Every relation a list filters by has both (`plan_id` and `plan`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)

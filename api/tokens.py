@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.authentication import SessionAuthentication
-from api.filters import IdFilter
+from api.filters import IdFilter, NameFilter
 from api.models import ApiToken
 from api.serializers import ApiTokenCreateSerializer, ApiTokenSerializer, IssuedApiTokenSerializer
 from api.viewsets import ScopedViewSet
@@ -19,12 +19,13 @@ from core.roles import Role
 
 
 class ApiTokenFilterSet(filters.FilterSet):
-    user = IdFilter(field_name="user_id", label=gettext_lazy("用户"))
+    user_id = IdFilter(field_name="user_id", label=gettext_lazy("用户（编号）"))
+    user = NameFilter(field_name="user__username", label=gettext_lazy("用户（登录名）"))
     active = filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull", label=gettext_lazy("有效"))
 
     class Meta:
         model = ApiToken
-        fields = ["user", "active"]
+        fields = []
 
 
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

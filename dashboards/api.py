@@ -18,7 +18,7 @@ class OverviewQuerySerializer(serializers.Serializer):
     year = serializers.IntegerField(
         required=False, min_value=MIN_YEAR, max_value=MAX_YEAR, label=_("年度"), help_text=_("默认今年")
     )
-    plan = serializers.IntegerField(
+    plan_id = serializers.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, label=_("计划"), help_text=_("给出时按部分分解")
     )
 
@@ -40,5 +40,5 @@ class DashboardViewSet(ScopedViewSet):
         year = query.validated_data.get("year", self.today.year)
         # Tasks outside the scope never enter the figures: a plan id of someone else's plan
         # gives empty figures, as on the page.
-        data = cached_overview(scope_agency_ids(request.user), year, self.today, query.validated_data.get("plan"))
+        data = cached_overview(scope_agency_ids(request.user), year, self.today, query.validated_data.get("plan_id"))
         return Response(OverviewSerializer(data, context={"year": year}).data)

@@ -28,11 +28,11 @@ class RowSerializer(serializers.Serializer):
     )
 
     def get_tasks_query(self, row) -> str:
-        # The page's drill-down link (?plan=…&section=… or ?owner=<id>), for the API's task
-        # list: its owner is owner_id there, and the year and published plans are explicit.
+        # The page's drill-down link (?plan=…&section=… or ?owner=…, ids all), for the API's
+        # task list, where ids go by x_id; the year and the published plans are explicit.
         params = [("year", self.context["year"]), ("plan_status", "active"), ("plan_status", "archived")]
         params += [tuple(pair.split("=", 1)) for pair in row.link.lstrip("?").split("&") if "=" in pair]
-        return urlencode([("owner_id" if key == "owner" else key, value) for key, value in params])
+        return urlencode([(key if key in ("year", "plan_status") else f"{key}_id", value) for key, value in params])
 
 
 class IndicatorRowSerializer(serializers.Serializer):
@@ -44,7 +44,7 @@ class IndicatorRowSerializer(serializers.Serializer):
     target = serializers.DecimalField(source="indicator.target", max_digits=14, decimal_places=4, label=_("目标值"))
     unit = serializers.CharField(source="indicator.unit", label=_("单位"))
     latest_value = serializers.DecimalField(
-        source="indicator.latest", max_digits=14, decimal_places=4, allow_null=True, label=_("最新值")
+        source="indicator.latest_value", max_digits=14, decimal_places=4, allow_null=True, label=_("最新值")
     )
     met = serializers.BooleanField(allow_null=True, label=_("是否达标"))
 

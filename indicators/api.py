@@ -8,7 +8,7 @@ import django_filters
 from django.utils.translation import gettext_lazy
 from rest_framework import mixins
 
-from api.filters import DateFilter, IdFilter
+from api.filters import DateFilter, IdFilter, NameFilter
 from api.viewsets import ScopedViewSet
 from indicators.choices import Comparator
 from indicators.models import Indicator, Reading
@@ -18,8 +18,9 @@ from workplans.filters import YearFilter
 
 
 class IndicatorFilterSet(django_filters.FilterSet):
-    plan = IdFilter(field_name="plan_id", label=gettext_lazy("计划"))
-    task = IdFilter(field_name="task_id", label=gettext_lazy("任务"))
+    plan_id = IdFilter(field_name="plan_id", label=gettext_lazy("计划（编号）"))
+    plan = NameFilter(field_name="plan__title", label=gettext_lazy("计划（标题）"))
+    task_id = IdFilter(field_name="task_id", label=gettext_lazy("任务（编号）"))
     year = YearFilter(field_name="plan__year", label=gettext_lazy("年度"))
     comparator = django_filters.ChoiceFilter(choices=Comparator.choices, label=gettext_lazy("比较方式"))
     q = django_filters.CharFilter(
@@ -30,20 +31,23 @@ class IndicatorFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Indicator
-        fields = ["plan", "task", "year", "comparator", "q", "due_after", "due_before"]
+        fields = []
 
 
 class ReadingFilterSet(django_filters.FilterSet):
-    indicator = IdFilter(field_name="indicator_id", label=gettext_lazy("指标"))
-    task = IdFilter(field_name="indicator__task_id", label=gettext_lazy("任务"))
-    plan = IdFilter(field_name="plan_id", label=gettext_lazy("计划"))
-    reporter = IdFilter(field_name="reporter_id", label=gettext_lazy("填报人"))
+    indicator_id = IdFilter(field_name="indicator_id", label=gettext_lazy("指标（编号）"))
+    indicator = NameFilter(field_name="indicator__name", label=gettext_lazy("指标（名称）"))
+    task_id = IdFilter(field_name="indicator__task_id", label=gettext_lazy("任务（编号）"))
+    plan_id = IdFilter(field_name="plan_id", label=gettext_lazy("计划（编号）"))
+    plan = NameFilter(field_name="plan__title", label=gettext_lazy("计划（标题）"))
+    reporter_id = IdFilter(field_name="reporter_id", label=gettext_lazy("填报人（编号）"))
+    reporter = NameFilter(field_name="reporter__username", label=gettext_lazy("填报人（登录名）"))
     as_of_after = DateFilter(field_name="as_of", lookup_expr="gte", label=gettext_lazy("统计日期不早于"))
     as_of_before = DateFilter(field_name="as_of", lookup_expr="lte", label=gettext_lazy("统计日期不晚于"))
 
     class Meta:
         model = Reading
-        fields = ["indicator", "task", "plan", "reporter", "as_of_after", "as_of_before"]
+        fields = []
 
 
 class IndicatorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

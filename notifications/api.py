@@ -19,12 +19,12 @@ from notifications.serializers import MarkedReadSerializer, NotificationSerializ
 class NotificationFilterSet(django_filters.FilterSet):
     unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label=_("未读"))
     rule = django_filters.MultipleChoiceFilter(choices=Rule.choices, distinct=False, label=_("提醒规则"))
-    task = IdFilter(field_name="task_id", label=_("任务"))
+    task_id = IdFilter(field_name="task_id", label=_("任务（编号）"))
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("时间不早于"))
 
     class Meta:
         model = Notification
-        fields = ["unread", "rule", "task", "created_after"]
+        fields = []
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.matching import AgencyMatcher
 from accounts.models import User
-from api.filters import DateFilter, DateTimeFilter, IdFilter, yes_no_choices
+from api.filters import DateFilter, DateTimeFilter, IdFilter, NameFilter, yes_no_choices
 from api.viewsets import ScopedViewSet
 from tasks.choices import TaskStatus
 from tasks.filters import TaskFilterSet
@@ -22,6 +22,7 @@ from tasks.models import Milestone, Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
 from tasks.serializers import TaskSerializer, task_etag
 from workplans.choices import PlanStatus
+from workplans.models import Section
 
 # --- Filters ---------------------------------------------------------------------------
 
@@ -31,16 +32,18 @@ class TaskApiFilterSet(TaskFilterSet):
     overdue, due within, role, risk, reported this cycle) plus what systems ask for: owner
     by id or name, at risk, due range, changed since, plan status."""
 
-    plan = IdFilter(field_name="plan_id", label=gettext_lazy("计划"))
+    plan_id = IdFilter(field_name="plan_id", label=gettext_lazy("计划（编号）"))
+    plan = NameFilter(field_name="plan__title", label=gettext_lazy("计划（标题）"))
     # Columns of the task and its plan: a row never repeats, so no DISTINCT (which would make
     # the page's count and rows compare every column at 50,000 tasks).
     status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices, distinct=False, label=gettext_lazy("状态"))
     plan_status = django_filters.MultipleChoiceFilter(
         field_name="plan__status", choices=PlanStatus.choices, distinct=False, label=gettext_lazy("计划状态")
     )
-    section = IdFilter(method="filter_section", label=gettext_lazy("部分（含下级部分）"))
+    section_id = IdFilter(method="filter_section", label=gettext_lazy("部分（编号，含下级部分）"))
+    section = NameFilter(method="filter_section_label", label=gettext_lazy("部分（编号文字，如“一”，含下级部分）"))
     owner_id = IdFilter(method="filter_owner_id", label=gettext_lazy("责任单位（编号）"))
-    owner = django_filters.CharFilter(
+    owner = NameFilter(
         method="filter_owner_name", max_length=100, label=gettext_lazy("责任单位（全称、简称或别名，繁简均可）")
     )
     at_risk = django_filters.ChoiceFilter(
@@ -49,13 +52,19 @@ class TaskApiFilterSet(TaskFilterSet):
     due_after = DateFilter(field_name="due_on", lookup_expr="gte", label=gettext_lazy("完成时限不早于"))
     due_before = DateFilter(field_name="due_on", lookup_expr="lte", label=gettext_lazy("完成时限不晚于"))
     updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte", label=gettext_lazy("此时间后有变化"))
-    responsible = IdFilter(field_name="responsible_users", label=gettext_lazy("责任人（用户编号）"))
+    responsible_id = IdFilter(field_name="responsible_users", label=gettext_lazy("责任人（用户编号）"))
+    responsible = NameFilter(field_name="responsible_users__username", label=gettext_lazy("责任人（登录名）"))
     # Ordering is the API's `ordering` parameter, the same on every list.
     sort = None
 
     class Meta:
         model = Task
         fields = []
+
+    def filter_section_label(self, queryset, name, value):
+        # Sections with this label, each with every section below it, in the tasks' plans.
+        sections = Section.objects.filter(label=value.strip(), plan__in=queryset.values("plan_id"))
+        return queryset.filter(section_id__in=sections.with_descendants())
 
     def filter_owner_id(self, queryset, name, value):
         return queryset.filter(Exists(TaskOwner.objects.filter(task=OuterRef("pk"), agency_id=value)))

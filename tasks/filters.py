@@ -121,12 +121,7 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def filter_section(self, queryset, name, value):
         # The section and every section below it.
-        parents, ids = {int(value)}, {int(value)}
-        pairs = list(Section.objects.filter(plan__sections=int(value)).values_list("id", "parent_id"))
-        while parents:
-            parents = {pk for pk, parent in pairs if parent in parents} - ids
-            ids |= parents
-        return queryset.filter(section_id__in=ids)
+        return queryset.filter(section_id__in=Section.objects.filter(pk=int(value)).with_descendants())
 
     def filter_owner(self, queryset, name, value):
         return queryset.filter(Exists(TaskOwner.objects.filter(task=OuterRef("pk"), agency=value)))

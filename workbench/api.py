@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from api.etag import check_if_match
 from api.exceptions import PreconditionFailed
-from api.filters import DateTimeFilter, IdFilter
+from api.filters import DateTimeFilter, IdFilter, NameFilter
 from api.parsers import MultiPartParser
 from api.viewsets import ScopedViewSet
 from indicators.api import ReadingViewSet
@@ -52,17 +52,20 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 
 
 class ProgressUpdateFilterSet(django_filters.FilterSet):
-    task = IdFilter(field_name="task_id", label=gettext_lazy("任务"))
-    plan = IdFilter(field_name="task__plan_id", label=gettext_lazy("计划"))
-    author = IdFilter(field_name="author_id", label=gettext_lazy("填报人"))
-    agency = IdFilter(field_name="author__agency_id", label=gettext_lazy("填报人单位"))
+    task_id = IdFilter(field_name="task_id", label=gettext_lazy("任务（编号）"))
+    plan_id = IdFilter(field_name="task__plan_id", label=gettext_lazy("计划（编号）"))
+    plan = NameFilter(field_name="task__plan__title", label=gettext_lazy("计划（标题）"))
+    author_id = IdFilter(field_name="author_id", label=gettext_lazy("填报人（编号）"))
+    author = NameFilter(field_name="author__username", label=gettext_lazy("填报人（登录名）"))
+    agency_id = IdFilter(field_name="author__agency_id", label=gettext_lazy("填报人单位（编号）"))
+    agency = NameFilter(field_name="author__agency__name", label=gettext_lazy("填报人单位（全称）"))
     status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices, distinct=False, label=gettext_lazy("状态"))
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte", label=gettext_lazy("填报时间不早于"))
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lte", label=gettext_lazy("填报时间不晚于"))
 
     class Meta:
         model = ProgressUpdate
-        fields = ["task", "plan", "author", "agency", "status", "created_after", "created_before"]
+        fields = []
 
 
 # --- Writes: who may, and against which version ------------------------------------------

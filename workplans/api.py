@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins
 
 from accounts.models import Agency
-from api.filters import IdFilter
+from api.filters import IdFilter, NameFilter
 from api.viewsets import ScopedViewSet
 from workplans.choices import PlanStatus, ReportingCycle
 from workplans.filters import YearFilter
@@ -19,15 +19,15 @@ class PlanFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=PlanStatus.choices, distinct=False, label=_("状态"))
     reporting_cycle = django_filters.ChoiceFilter(choices=ReportingCycle.choices, label=_("报送周期"))
     issuer_id = IdFilter(field_name="issuer_id", label=_("印发单位（编号）"))
-    issuer = django_filters.CharFilter(field_name="issuer__name", label=_("印发单位（全称）"))
+    issuer = NameFilter(field_name="issuer__name", label=_("印发单位（全称）"))
     # The plans in which an agency owns a task (lead or co-owner).
     agency_id = IdFilter(method="filter_agency_id", label=_("责任单位（编号）"))
-    agency = django_filters.CharFilter(method="filter_agency", label=_("责任单位（全称）"), max_length=100)
+    agency = NameFilter(method="filter_agency", label=_("责任单位（全称）"))
     title = django_filters.CharFilter(lookup_expr="icontains", label=_("标题包含"), max_length=100)
 
     class Meta:
         model = Plan
-        fields = ["year", "status", "reporting_cycle", "issuer_id", "issuer", "agency_id", "agency", "title"]
+        fields = []
 
     def filter_agency_id(self, queryset, name, value):
         return queryset.with_tasks_owned_by([value])
@@ -45,14 +45,16 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
 
 class SectionFilterSet(django_filters.FilterSet):
-    plan = IdFilter(field_name="plan_id", label=_("计划"))
-    parent = IdFilter(field_name="parent_id", label=_("上级部分"))
+    plan_id = IdFilter(field_name="plan_id", label=_("计划（编号）"))
+    plan = NameFilter(field_name="plan__title", label=_("计划（标题）"))
+    parent_id = IdFilter(field_name="parent_id", label=_("上级部分（编号）"))
+    parent = NameFilter(field_name="parent__label", label=_("上级部分（编号文字，如“一”）"))
     top = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label=_("仅顶层部分"))
     year = YearFilter(field_name="plan__year", label=_("年度"))
 
     class Meta:
         model = Section
-        fields = ["plan", "parent", "top", "year"]
+        fields = []
 
 
 class SectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -26,7 +26,7 @@ def test_a_leader_gets_the_figures_of_their_agencies(api, world):
 def test_each_row_says_which_tasks_it_counts(api, world):
     """A row's tasks_query, given to the task list, lists exactly the tasks behind its figure."""
     as_user(api, world["users"]["leader"])
-    body = api.get(URL, {"year": 2026, "plan": world["plans"]["plan"].pk}).json()
+    body = api.get(URL, {"year": 2026, "plan_id": world["plans"]["plan"].pk}).json()
     for row in [*body["plans"], *body["agencies"]]:
         listed = ids(api.get(f"/api/v1/tasks/?{row['tasks_query']}&page_size=200"))
         assert len(listed) == row["tasks"], row
@@ -42,11 +42,11 @@ def test_staff_and_auditors_are_refused_and_a_plan_outside_the_scope_counts_noth
         as_user(api, world["users"][persona])
         assert api.get(URL).status_code == 403
     as_user(api, world["users"]["leader_outside"])
-    body = api.get(URL, {"year": 2026, "plan": world["plans"]["plan"].pk}).json()
+    body = api.get(URL, {"year": 2026, "plan_id": world["plans"]["plan"].pk}).json()
     assert body["total"]["tasks"] == 0 and body["plans"] == [] and body["sections"] == []
 
 
-@pytest.mark.parametrize("params", [{"year": 1999}, {"year": "今年"}, {"plan": 0}, {"plan": 2**64}])
+@pytest.mark.parametrize("params", [{"year": 1999}, {"year": "今年"}, {"plan_id": 0}, {"plan_id": 2**64}])
 def test_bad_parameters_are_400(api, world, params):
     as_user(api, world["users"]["admin"])
     response = api.get(URL, params)

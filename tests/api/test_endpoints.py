@@ -42,7 +42,8 @@ class TestAgencies(EndpointTests):
     visible = dict.fromkeys(EVERYONE_SEES, ALL_AGENCIES)
     ordering = "name"
     filters = [
-        ("staff_lead", lambda w: {"parent": w["agencies"]["commission"].pk}, {"agency_a", "agency_b"}),
+        ("staff_lead", lambda w: {"parent_id": w["agencies"]["commission"].pk}, {"agency_a", "agency_b"}),
+        ("staff_lead", lambda w: {"parent": w["agencies"]["commission"].name}, {"agency_a", "agency_b"}),
         ("staff_lead", {"q": "医政"}, {"agency_a"}),
         ("staff_lead", {"q": "醫政"}, {"agency_a"}),  # either script
         ("staff_lead", {"q": "卫生健康委"}, {"commission"}),  # the short name
@@ -99,8 +100,10 @@ class TestSections(EndpointTests):
         "admin": {"section", "subsection", "section_two", "section_out", "section_archived", "section_draft"},
     }
     filters = [
-        ("admin", lambda w: {"plan": w["plans"]["plan"].pk}, {"section", "subsection", "section_two"}),
-        ("admin", lambda w: {"parent": w["sections"]["section"].pk}, {"subsection"}),
+        ("admin", lambda w: {"plan_id": w["plans"]["plan"].pk}, {"section", "subsection", "section_two"}),
+        ("admin", lambda w: {"plan": w["plans"]["plan"].title}, {"section", "subsection", "section_two"}),
+        ("admin", lambda w: {"parent_id": w["sections"]["section"].pk}, {"subsection"}),
+        ("admin", lambda w: {"parent": w["sections"]["section"].label}, {"subsection"}),
         ("staff_co_owner", {"top": "true"}, {"section", "section_two"}),
         ("admin", {"year": 2024}, {"section_archived"}),
     ]
@@ -118,17 +121,24 @@ class TestTasks(EndpointTests):
         ("admin", {"q": "医疗"}, {"task_ab", "task_a", "task_archived", "task_draft"}),
         ("admin", {"q": "醫療 集團"}, {"task_ab"}),
         ("admin", {"q": "2个城市"}, {"task_ab"}),
-        ("admin", lambda w: {"plan": w["plans"]["plan"].pk}, {"task_ab", "task_a", "task_b"}),
+        ("admin", lambda w: {"plan_id": w["plans"]["plan"].pk}, {"task_ab", "task_a", "task_b"}),
+        ("admin", lambda w: {"plan": w["plans"]["plan"].title}, {"task_ab", "task_a", "task_b"}),
         ("admin", {"plan_status": "archived"}, {"task_archived"}),
         ("admin", {"year": 2026}, {"task_ab", "task_a", "task_b", "task_draft"}),
         # section: the section and those below it
-        ("admin", lambda w: {"section": w["sections"]["section"].pk}, {"task_ab", "task_a"}),
-        ("admin", lambda w: {"section": w["sections"]["subsection"].pk}, {"task_ab"}),
+        ("admin", lambda w: {"section_id": w["sections"]["section"].pk}, {"task_ab", "task_a"}),
+        ("admin", lambda w: {"section_id": w["sections"]["subsection"].pk}, {"task_ab"}),
+        (
+            "admin",
+            lambda w: {"plan_id": w["plans"]["plan"].pk, "section": w["sections"]["section"].label},
+            {"task_ab", "task_a"},
+        ),
         ("admin", lambda w: {"owner_id": w["agencies"]["agency_b"].pk}, {"task_ab", "task_b"}),
         ("admin", lambda w: {"owner": w["agencies"]["agency_b"].name}, {"task_ab", "task_b"}),
         ("admin", {"owner": "醫政醫管處"}, {"task_ab", "task_a", "task_archived", "task_draft"}),
         ("admin", {"owner": "没有这个单位"}, set()),
-        ("admin", lambda w: {"responsible": w["users"]["staff_lead"].pk}, {"task_ab"}),
+        ("admin", lambda w: {"responsible_id": w["users"]["staff_lead"].pk}, {"task_ab"}),
+        ("admin", lambda w: {"responsible": w["users"]["staff_lead"].username}, {"task_ab"}),
         ("staff_lead", {"role": "lead"}, {"task_ab", "task_a", "task_archived"}),
         ("staff_co_owner", {"role": "co_owner"}, {"task_ab"}),
         ("admin", {"status": "in_progress"}, {"task_ab", "task_b", "task_out"}),
@@ -193,8 +203,8 @@ class TestTasks(EndpointTests):
 
         as_user(api, world["users"]["admin"])
         for params in (
-            {"plan": "abc"},
-            {"plan": str(2**70)},
+            {"plan_id": "abc"},
+            {"plan_id": str(2**70)},
             {"overdue": "maybe"},
             {"status": "gone"},
             {"due_after": "0001-01-01"},
@@ -220,14 +230,17 @@ class TestProgressUpdates(EndpointTests):
     }
     ordering = "created_at"
     filters = [
-        ("admin", lambda w: {"task": w["tasks"]["task_ab"].pk}, {"update_ab"}),
-        ("admin", lambda w: {"plan": w["plans"]["plan"].pk}, {"update_ab", "update_b"}),
-        ("admin", lambda w: {"author": w["users"]["staff_lead"].pk}, {"update_ab", "update_archived"}),
-        ("admin", lambda w: {"agency": w["agencies"]["agency_b"].pk}, {"update_b"}),
+        ("admin", lambda w: {"task_id": w["tasks"]["task_ab"].pk}, {"update_ab"}),
+        ("admin", lambda w: {"plan_id": w["plans"]["plan"].pk}, {"update_ab", "update_b"}),
+        ("admin", lambda w: {"plan": w["plans"]["plan"].title}, {"update_ab", "update_b"}),
+        ("admin", lambda w: {"author_id": w["users"]["staff_lead"].pk}, {"update_ab", "update_archived"}),
+        ("admin", lambda w: {"author": w["users"]["staff_lead"].username}, {"update_ab", "update_archived"}),
+        ("admin", lambda w: {"agency_id": w["agencies"]["agency_b"].pk}, {"update_b"}),
+        ("admin", lambda w: {"agency": w["agencies"]["agency_b"].name}, {"update_b"}),
         ("admin", {"status": "done"}, {"update_archived"}),
         ("admin", {"created_after": "2026-01-01T00:00:00+08:00"}, {"update_ab", "update_b"}),
         ("admin", {"created_before": "2025-12-31T23:59:59+08:00"}, {"update_out", "update_archived"}),
-        ("staff_lead", lambda w: {"task": w["tasks"]["task_out"].pk}, set()),
+        ("staff_lead", lambda w: {"task_id": w["tasks"]["task_out"].pk}, set()),
     ]
     creates = [
         # a co-owner's note needs no If-Match
@@ -252,8 +265,9 @@ class TestIndicators(EndpointTests):
         "admin": {"ind_ab", "ind_b", "ind_out", "ind_plan", "ind_draft"},
     }
     filters = [
-        ("admin", lambda w: {"plan": w["plans"]["plan"].pk}, {"ind_ab", "ind_b", "ind_plan"}),
-        ("admin", lambda w: {"task": w["tasks"]["task_b"].pk}, {"ind_b"}),
+        ("admin", lambda w: {"plan_id": w["plans"]["plan"].pk}, {"ind_ab", "ind_b", "ind_plan"}),
+        ("admin", lambda w: {"plan": w["plans"]["plan"].title}, {"ind_ab", "ind_b", "ind_plan"}),
+        ("admin", lambda w: {"task_id": w["tasks"]["task_b"].pk}, {"ind_b"}),
         ("admin", {"year": 2025}, {"ind_out"}),
         ("admin", {"comparator": "<="}, set()),
         ("admin", {"q": "覆盖"}, {"ind_b"}),
@@ -287,13 +301,16 @@ class TestReadings(EndpointTests):
     }
     ordering = "as_of"
     filters = [
-        ("admin", lambda w: {"indicator": w["indicators"]["ind_b"].pk}, {"reading_b"}),
-        ("admin", lambda w: {"task": w["tasks"]["task_ab"].pk}, {"reading_ab"}),
-        ("admin", lambda w: {"plan": w["plans"]["plan_out"].pk}, {"reading_out"}),
-        ("admin", lambda w: {"reporter": w["users"]["staff_co_owner"].pk}, {"reading_b"}),
+        ("admin", lambda w: {"indicator_id": w["indicators"]["ind_b"].pk}, {"reading_b"}),
+        ("admin", lambda w: {"indicator": w["indicators"]["ind_b"].name}, {"reading_b"}),
+        ("admin", lambda w: {"task_id": w["tasks"]["task_ab"].pk}, {"reading_ab"}),
+        ("admin", lambda w: {"plan_id": w["plans"]["plan_out"].pk}, {"reading_out"}),
+        ("admin", lambda w: {"plan": w["plans"]["plan_out"].title}, {"reading_out"}),
+        ("admin", lambda w: {"reporter_id": w["users"]["staff_co_owner"].pk}, {"reading_b"}),
+        ("admin", lambda w: {"reporter": w["users"]["staff_co_owner"].username}, {"reading_b"}),
         ("admin", {"as_of_after": "2026-07-01"}, {"reading_ab", "reading_b"}),
         ("admin", {"as_of_after": "2026-01-01", "as_of_before": "2026-09-01"}, {"reading_ab", "reading_plan"}),
-        ("staff_lead", lambda w: {"indicator": w["indicators"]["ind_out"].pk}, set()),
+        ("staff_lead", lambda w: {"indicator_id": w["indicators"]["ind_out"].pk}, set()),
     ]
     creates = [
         (
@@ -352,7 +369,7 @@ class TestNotifications(EndpointTests):
         ("staff_lead", {"unread": "true"}, {"due_a"}),
         ("staff_lead", {"unread": "false"}, {"overdue_a"}),
         ("staff_lead", {"rule": "task_overdue"}, {"overdue_a"}),
-        ("staff_lead", lambda w: {"task": w["tasks"]["task_ab"].pk}, {"due_a"}),
+        ("staff_lead", lambda w: {"task_id": w["tasks"]["task_ab"].pk}, {"due_a"}),
         ("staff_co_owner", {"rule": "task_overdue"}, set()),
     ]
 
@@ -390,8 +407,9 @@ class TestTokens(EndpointTests):
     filters = [
         ("staff_lead", {"active": "false"}, {"token_a_old"}),
         ("staff_lead", {"active": "true"}, {"token_a"}),
-        ("admin", lambda w: {"user": w["users"]["staff_co_owner"].pk}, {"token_b"}),
-        ("staff_lead", lambda w: {"user": w["users"]["staff_co_owner"].pk}, set()),
+        ("admin", lambda w: {"user_id": w["users"]["staff_co_owner"].pk}, {"token_b"}),
+        ("admin", lambda w: {"user": w["users"]["staff_co_owner"].username}, {"token_b"}),
+        ("staff_lead", lambda w: {"user_id": w["users"]["staff_co_owner"].pk}, set()),
     ]
     creates = [
         ("staff_lead", lambda w: {"name": "新的同步任务"}, 201),
