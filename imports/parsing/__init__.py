@@ -71,7 +71,14 @@ def parse_bytes(data, filename, progress=None, max_bytes=DEFAULT_MAX_BYTES, limi
         warnings.append("line 1: 没有识别出任何工作任务，请检查文件内容或格式")
     doc["warnings"] = sorted(warnings, key=_line_of)
     _report(progress, 100)
-    return {"plan": doc["plan"], "sections": doc["sections"], "tasks": doc["tasks"], "warnings": doc["warnings"]}
+    return {
+        "plan": doc["plan"],
+        "sections": doc["sections"],
+        "tasks": doc["tasks"],
+        "warnings": doc["warnings"],
+        "dropped": doc.get("dropped", []),
+        "format": extracted.format,
+    }
 
 
 def _line_of(entry):

@@ -2,9 +2,11 @@
 
 import re
 
-from core.text import script_key
+from django.utils.translation import gettext as _
 
-from .numerals import find_date
+from core.text import script_key, to_simplified
+
+from .numerals import find_damaged_date, find_date
 
 # Full-width ASCII (digits, letters, parentheses, commas…) and the ideographic space fold to
 # ASCII so that labels like （一） and １． parse the same as (一) and 1.; 。 and 、 stay.
@@ -60,9 +62,72 @@ _CHROME = [
         r".*(icp备|公网安备|版权所有|copyright).*",
     )
 ]
-_PUBLISHED = re.compile(r"^(发布日期|发布时间|发文日期|成文日期|日期|时间)[:]")
-_SOURCE = re.compile(r"^(信息来源|来源|发布机构|发文机关|发布单位)[:](.*)$")
 _SITE_META = re.compile(r"(发布日期|发布时间|浏览次数|阅读次数|点击数|访问次数|来源)[:]")
+# Fields of a government portal's information table (政府信息公开), matched on the key form.
+# The value runs to the next label; a label may stand alone with its value on the next line.
+_PORTAL_FIELDS = {
+    "索引号": "index",
+    "发布机构": "issuer",
+    "发文机关": "issuer",
+    "发文机构": "issuer",
+    "发文单位": "issuer",
+    "发布单位": "issuer",
+    "信息来源": "source",
+    "来源": "source",
+    "文号": "doc_number",
+    "发文字号": "doc_number",
+    "成文日期": "written_on",
+    "成文时间": "written_on",
+    "发文日期": "written_on",
+    "印发日期": "written_on",
+    "发布日期": "published_on",
+    "发布时间": "published_on",
+    "公开日期": "published_on",
+    "公开时间": "published_on",
+    "生成日期": "published_on",
+    "主题分类": "other",
+    "体裁分类": "other",
+    "公文种类": "other",
+    "主题词": "other",
+    "关键词": "other",
+    "有效性": "other",
+    "是否有效": "other",
+    "信息类别": "other",
+    "公开方式": "other",
+    "公开范围": "other",
+    "名称": "other",
+    "标题": "other",
+    "作者": "other",
+    "日期": "date",
+    "时间": "date",
+}
+_PORTAL_LABEL = re.compile(
+    r"(?:^|(?<=\s))(%s)\s*[:：]?(?=\s|$)|(%s)\s*[:：]"
+    % ("|".join(sorted(_PORTAL_FIELDS, key=len, reverse=True)), "|".join(sorted(_PORTAL_FIELDS, key=len, reverse=True)))
+)
+# Page furniture of a printed plan copied as text: — 3 —, 第3页 共10页, 3/10.
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+
+
+def portal_fields(text):
+    """{field: value} for a line of a portal's information table, or {} when it is none.
+
+    Labels are matched with their spaces closed up (文  号: → 文号:), so this reads the key
+    form; the values are cut back out of it.
+    """
+    line = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]{1,3}\s*[:：])", "", text.strip())
+    simple = to_simplified(line)
+    if len(simple) != len(line):  # t2s changed the length: read the values in simplified script
+        line = simple
+    found = list(_PORTAL_LABEL.finditer(simple))
+    if not found or found[0].start() > 0:
+        return {}
+    fields = {}
+    for k, m in enumerate(found):
+        label = m.group(1) or m.group(2)
+        value = line[m.end() : found[k + 1].start() if k + 1 < len(found) else len(line)].strip(" :：\t")
+        fields.setdefault(_PORTAL_FIELDS[label], value)
+    return fields
 
 
 class Line:
@@ -87,15 +152,36 @@ def strip_pinyin(text):
     return text, n
 
 
+def _official(name):
+    """True for a 来源/发布机构 that names an agency rather than a website."""
+    key = script_key(name)
+    return bool(key) and not _WEBSITE.search(key) and bool(_AGENCY_END.search(key))
+
+
+_AGENCY_END = re.compile(r"(委员会|委|局|厅|办公室|办|政府|中心|院|部)$")
+_WEBSITE = re.compile(r"(网|网站|网络|互联网|转载|整理|范文|简历|文库|\.com|\.cn|www)")
+
+
 def clean_lines(text, warn):
-    """Split extracted text into cleaned lines, dropping site chrome.
+    """Split extracted text into cleaned lines, dropping site chrome and page furniture.
 
     ``warn(line_no, message)`` records a warning. Returns (lines, hints) where hints holds
-    what the site chrome said about the page (publication date, source agency).
+    what the page said about the document: its portal table (issuer, doc_number, written_on,
+    published_on), the 来源 line (source), whether the page is a government portal's
+    (official) or a copy site's (copy_site).
     """
-    hints = {"published_on": None, "source": None}
+    hints = {
+        "published_on": None,
+        "written_on": None,
+        "source": None,
+        "issuer": None,
+        "doc_number": None,
+        "official": False,
+        "copy_site": False,
+    }
     lines = []
     pinyin_lines = []
+    pending = None  # a portal label standing alone, its value on the next line
     for no, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         line = fold_width(raw)
         line, n = strip_pinyin(line)
@@ -107,32 +193,110 @@ def clean_lines(text, warn):
         if "?" in stripped and _HAN.search(stripped):
             inner = core.count("?")
             if inner:
-                warn(no, "有 %d 处字符丢失，显示为“?”，请核对原文" % inner)
+                warn(no, _("有 %(n)d 处字符丢失，显示为“?”，请核对原文") % {"n": inner})
         if "?" in stripped and not _HAN.search(core):
             core = ""
         line = re.sub(r"\s+", " ", core).strip()
         if not line:
             continue
+        if _PAGE_NUMBER.match(line):
+            continue
+        if pending is not None and len(line) <= 60 and "。" not in line:
+            _note_field(hints, pending, line, no, warn)
+            pending = None
+            continue
+        pending = None
         key = script_key(line)
-        if _SITE_META.search(key):
+        fields = portal_fields(line) if len(key) <= 200 and "。" not in key else {}
+        if fields:
+            for field, value in fields.items():
+                _note_field(hints, field, value, no, warn)
+            if len(fields) == 1 and not next(iter(fields.values())):
+                pending = next(iter(fields))
+            continue
+        if _SITE_META.search(key) and len(key) < 60 and "。" not in key:
             date = find_date(line)
             if date and not hints["published_on"] and re.search(r"(发布|发文|成文|日期)", key):
                 hints["published_on"] = date
-        m = _SOURCE.match(key)
-        if m:
-            src = re.sub(r"^\s*[:：]\s*", "", line.split(":", 1)[-1]).strip() if ":" in line else ""
-            src = re.split(r"\s{1,}(?:发布|浏览|作者|时间|日期)", src)[0].strip()
-            if src and not hints["source"]:
-                hints["source"] = src
-            continue
-        if _PUBLISHED.match(key) or (_SITE_META.search(key) and len(key) < 60 and "。" not in key):
             continue
         if len(key) <= 40 and "。" not in key and any(rx.match(key) for rx in _CHROME):
             continue
         lines.append(Line(no, line))
     if pinyin_lines:
         for no in pinyin_lines[:3]:
-            warn(no, "文字夹杂拼音注音（如“衛(wèi)”），已删除拼音")
+            warn(no, _("文字夹杂拼音注音（如“衛(wèi)”），已删除拼音"))
         if len(pinyin_lines) > 3:
-            warn(pinyin_lines[3], "从此行起另有 %d 行夹杂拼音注音，均已删除" % (len(pinyin_lines) - 3))
+            warn(pinyin_lines[3], _("从此行起另有 %(n)d 行夹杂拼音注音，均已删除") % {"n": len(pinyin_lines) - 3})
+    source = hints["issuer"] or hints["source"]
+    if source and not _official(source):
+        hints["copy_site"] = True
+    elif source or hints["written_on"] or hints["doc_number"]:
+        hints["official"] = True
     return lines, hints
+
+
+def _note_field(hints, field, value, line_no, warn):
+    value = re.split(r"\s+(?:发布|浏览|作者|时间|日期|發布|瀏覽)", value.strip())[0].strip()
+    if not value:
+        return
+    if field in ("published_on", "written_on", "date"):
+        date = find_date(value)
+        if date is None:
+            date = find_damaged_date(value)
+            if date is not None:
+                warn(
+                    line_no,
+                    _("日期“%(written)s”已按 %(date)s 读取（原文日期不完整），请核对") % {"written": value, "date": date},
+                )
+        if date is not None:
+            if field == "date":
+                field = "published_on"
+            if hints[field] is None:
+                hints[field] = date
+    elif field in ("issuer", "source", "doc_number") and hints[field] is None:
+        hints[field] = re.sub(r"\s+", "", value) if field == "doc_number" else value
+
+
+# A line that opens an item or a section: never the tail of the line before it.
+_OPENS = re.compile(
+    r"^\s*(第[一二三四五六七八九十百零〇两\d]+(部分|篇|章)|[一二三四五六七八九十]{1,3}\s*[、.]|\(\s*[一二三四五六七八九十\d]{1,3}\s*\)"
+    r"|\d{1,3}\s*[.、]|[①-⑳]|[一二三四五六七八九十]是)"
+)
+_ENDS = tuple("。；;：:！!？?)")
+
+
+def display_width(text):
+    """Columns the text takes on a page: Han and full-width forms count two."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+def wrap_width(widths):
+    """The page width lines were hard-wrapped at, or None when the text was not wrapped.
+
+    Wrapped text has many lines ending within a few columns of the same width (the edge of the
+    page); paragraphs written one per line do not.
+    """
+    long = sorted(w for w in widths if w >= 30)
+    if len(long) < 6:
+        return None
+    edge = long[min(len(long) - 1, int(len(long) * 0.9))]
+    near = sum(1 for w in long if edge - 6 <= w <= edge + 2)
+    return edge if near >= max(4, len(long) * 0.3) else None
+
+
+def join_hard_breaks(lines):
+    """Lines of one paragraph broken at the page edge (a PDF's text layer, a copy of one) joined
+    back, so that no heading, owner note or name is read in halves."""
+    widths = [display_width(line.text) for line in lines]
+    edge = wrap_width(widths)
+    if edge is None:
+        return list(lines)
+    out = []
+    full = False  # the previous physical line reached the page edge
+    for line, width in zip(lines, widths, strict=True):
+        if out and full and not out[-1].text.endswith(_ENDS) and not _OPENS.match(line.text):
+            out[-1] = Line(out[-1].no, out[-1].text + line.text)
+        else:
+            out.append(line)
+        full = width >= edge - 6
+    return out

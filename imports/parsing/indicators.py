@@ -5,6 +5,9 @@ import datetime
 import functools
 import re
 
+from . import confidence
+from .numerals import cn_to_int
+
 RATE_UNITS = ("%", "‰", "1/10万", "1/万", "个百分点")
 COUNT_UNITS = (
     "万人次",
@@ -71,17 +74,39 @@ _TRAD_UNITS = (
     "億元",
     "萬",
 )
-_UNIT_ALT = "|".join(
+# Units counted in, after a number: the base unit may carry 万/亿 before it (万人次, 亿元) and a
+# denominator after it (管/日, 人/万人, 张/千人, 元/人), written as the plan writes it.
+_EXTRA_UNITS = ("元", "管", "剂", "册", "人份", "公斤", "千克", "亩", "米", "平方公里")
+_DENOMINATORS = ("十万人", "万人", "千人", "百人", "人", "日", "天", "周", "月", "年", "床", "户", "次", "平方公里")
+_RATE_ALT = "|".join(
     sorted(
-        {re.escape(u) for u in RATE_UNITS + COUNT_UNITS + tuple(_TRAD_UNITS)}
-        | {r"/10万", r"/10萬", r"/十万", r"/十萬", r"1/10萬", r"/万", r"/萬", "％"},
+        {re.escape(u) for u in RATE_UNITS}
+        | {r"/10万", r"/10萬", r"/十万", r"/十萬", r"1/10萬", r"/万", r"/萬", "％", "個百分點"},
         key=len,
         reverse=True,
     )
 )
+_BASE_ALT = "|".join(
+    sorted(
+        {re.escape(u) for u in COUNT_UNITS + _TRAD_UNITS + _EXTRA_UNITS if u not in ("万", "萬")},
+        key=len,
+        reverse=True,
+    )
+)
+_DENOMINATOR_ALT = "|".join(sorted(_DENOMINATORS, key=len, reverse=True))
+_UNIT_ALT = r"%s|[万萬亿億]?(?:%s)(?:/(?:%s))?|[万萬亿億]" % (_RATE_ALT, _BASE_ALT, _DENOMINATOR_ALT)
 _NUM = r"\d+(?:\.\d+)?"
 _TOKEN = re.compile(r"(?P<num>%s)\s*(?P<unit>%s)?" % (_NUM, _UNIT_ALT))
+# A count in Chinese numerals (新建三处): read only right after a verb of building (below).
+_CN_COUNT = re.compile(
+    r"(?<=[建增设立造育办])(?P<num>[二三四五六七八九两][十百]?[一二三四五六七八九]?|十[一二三四五六七八九]?)"
+    r"(?P<unit>%s)(?![“\"])" % _BASE_ALT
+)
 
+# "指标：数值" (孕产妇死亡率：8/10万, a spreadsheet's 量化指标 column) reads as a target; the
+# colon is swapped for this mark before matching so that clauses are not split at it.
+NAMED = "\ue000"
+_NAMED_COLON = re.compile(r"(?<=[\u4e00-\u9fff])\s*[:：]\s*(?=[≥≤<>]?=?\s*\d)")
 _CMP_WORDS = (
     "达到",
     "達到",
@@ -121,8 +146,34 @@ _CMP_WORDS = (
     "穩定在",
     "维持在",
     "維持在",
+    "缩短到",
+    "缩短至",
+    "縮短到",
+    "縮短至",
+    "减少到",
+    "减少至",
+    "減少到",
+    "減少至",
+    "压缩到",
+    "压缩至",
+    "壓縮到",
+    "壓縮至",
+    "降到",
+    "不多于",
+    "不多於",
+    "不大于",
+    "不大於",
+    "不小于",
+    "不小於",
+    "≥",
+    "≤",
+    ">=",
+    "<=",
+    ">",
+    "<",
     "达",
     "達",
+    NAMED,
 )
 _CEILING = (
     "控制在",
@@ -139,13 +190,33 @@ _CEILING = (
     "降至",
     "下降到",
     "下降至",
+    "缩短到",
+    "缩短至",
+    "縮短到",
+    "縮短至",
+    "减少到",
+    "减少至",
+    "減少到",
+    "減少至",
+    "压缩到",
+    "压缩至",
+    "壓縮到",
+    "壓縮至",
+    "降到",
+    "不多于",
+    "不多於",
+    "不大于",
+    "不大於",
+    "≤",
+    "<=",
+    "<",
 )
 # Inside a 达到/控制在 construct durations and ages are targets too (平均住院日控制在8天以内).
-_CONSTRUCT_UNIT_ALT = _UNIT_ALT + "|个工作日|工作日|小时|分钟|天|岁|歲"
+_CONSTRUCT_UNIT_ALT = "个工作日|工作日|小时|分钟|" + _UNIT_ALT + "|天|岁|歲"
 _VALUE = r"%s\s*(?:%s)?" % (_NUM, _CONSTRUCT_UNIT_ALT)
 _VALUE_TOKEN = re.compile(r"(?P<num>%s)\s*(?P<unit>%s)?" % (_NUM, _CONSTRUCT_UNIT_ALT))
 _CONSTRUCT = re.compile(
-    r"(?P<fen>分别|分別|均|都)?(?:要|应|應|须|須)?(?P<cmp>%s)\s*(?P<vals>%s(?:\s*(?:、|和|及|,)\s*%s)*)"
+    r"(?P<fen>分别|分別|均|都|各)?(?:要|应|應|须|須)?(?P<cmp>%s)\s*(?P<vals>%s(?:\s*(?:、|和|及|,)\s*%s)*)"
     r"\s*(?P<post>以上|以内|以內|以下|左右)?" % ("|".join(sorted(_CMP_WORDS, key=len, reverse=True)), _VALUE, _VALUE)
 )
 
@@ -181,6 +252,8 @@ def _norm_unit(unit):
 
 
 def _number(text):
+    if not text[:1].isdigit():
+        return cn_to_int(text)
     value = float(text)
     return int(value) if value.is_integer() and "." not in text else value
 
@@ -226,8 +299,12 @@ def _context_number(text, start, end):
 
 def _clean_name(name):
     name = re.sub(r"以[^,;以]{1,8}?为单位|以[^,;以]{1,8}?為單位", "", name)
-    name = _DUE_FIVE.sub("", _DUE_YEAR.sub("", name)).replace("?", "")
+    name = _DUE_FIVE.sub("", _DUE_YEAR.sub("", name)).replace("?", "").replace(NAMED, "")
+    # what the item before left behind: its owner note, then this item's number
+    name = _LEFT_BEHIND.sub("", name.strip())
     name = re.sub(r"^(?:\(\d{1,2}\)|[①-⑳])", "", name.strip())
+    name = name.strip(" ≥≤<>=")
+    name = re.sub(r"(?<=[\u4e00-\u9fff])各$", "", name)
     name = name.strip(" ,,;;:、")
     prev = None
     while prev != name:
@@ -235,6 +312,9 @@ def _clean_name(name):
         name = _FILLER.sub("", name).strip(" ,,;;:、")
         name = re.sub(r"(?:分别|分別|均|都|要|应|應|须|須|将|將)+$", "", name).strip()
     return name
+
+
+_LEFT_BEHIND = re.compile(r"^(?:[^()]*\)|\([^()]{1,60}\))\s*(?:\d{1,3}\s*[.、](?=[\u4e00-\u9fff\d]))?")
 
 
 def _split_names(part, distribute):
@@ -314,10 +394,17 @@ def find_indicators(text):
     """Indicators (name, comparator, target, unit, due) stated in an item's text."""
     found = []
     flat = text.replace("\n", "")
+    if ":" in flat or "：" in flat:
+        flat = _NAMED_COLON.sub(NAMED, flat)
     for _, sentence in _split_outside(flat, "。"):
         due = None
-        for _, clause in _split_outside(sentence, ",;:"):
-            found.extend(_clause_indicators(clause, due))
+        source = sentence.replace(NAMED, "：").strip()
+        if len(source) > _SOURCE_MAX:
+            source = source[:_SOURCE_MAX] + "…"
+        for _, clause in _split_outside(sentence, ",;:，；："):
+            for ind in _clause_indicators(clause, due):
+                ind["source"] = source
+                found.append(ind)
             due = _due_from(clause, len(clause), due)
     _fill_units(found)
     out, seen = [], set()
@@ -325,8 +412,12 @@ def find_indicators(text):
         key = (ind["name"], ind["comparator"], ind["target"], ind["unit"], ind["due"])
         if key not in seen:
             seen.add(key)
+            ind["confidence"] = confidence.indicator_confidence(ind["rule"], ind["name"])
             out.append(ind)
     return out
+
+
+_SOURCE_MAX = 300  # the sentence an indicator came from, as the preview shows it
 
 
 def _clause_indicators(clause, carried_due):
@@ -350,6 +441,10 @@ def _clause_indicators(clause, carried_due):
             continue
         cmp_word = m.group("cmp")
         comparator = "<=" if cmp_word in _CEILING or m.group("post") in ("以内", "以內", "以下") else ">="
+        if cmp_word == NAMED:
+            rule = confidence.NAMED_VALUE
+        else:
+            rule = confidence.DISTRIBUTED if len(names) > 1 or len(vals) > 1 else confidence.CONSTRUCT
         due = _due_from(clause, m.start(), carried_due)
         if len(vals) == 1:
             pairs = [(n, vals[0]) for n in names]
@@ -368,6 +463,7 @@ def _clause_indicators(clause, carried_due):
                     "target": _number(num),
                     "unit": unit,
                     "due": due.isoformat() if due else None,
+                    "rule": rule,
                 }
             )
         consumed.append((prev_end, m.end()))
@@ -396,6 +492,9 @@ def _loose_targets(clause, consumed, mask, carried_due):
         return at >= 0 and consumed[at][0] <= pos < consumed[at][1]
 
     tokens = [t for t in _TOKEN.finditer(clause) if t.group("unit") and not in_construct(t.start())]
+    cn_counts = [t for t in _CN_COUNT.finditer(clause) if not in_construct(t.start())]
+    if cn_counts:
+        tokens = sorted(tokens + cn_counts, key=lambda t: t.start())
     verb_by = _prefix_match_end(_TARGET_VERB, clause)  # a verb stands before position p iff p >= verb_by
     accepted = []
     for tok in tokens:
@@ -416,12 +515,18 @@ def _loose_targets(clause, consumed, mask, carried_due):
     lead = _TARGET_VERB.search(clause)
     lead_verb = lead.group(0) if lead and not lead.group(0)[-1].isdigit() else ""
     names = {}
+    shared = {}  # token start -> names of the bare segments before it that share it (A、B各10家)
     accepted_starts = [t.start() for t in accepted]
+    bare: list[str] = []
     for seg_start, seg in _split_outside(clause, "、"):
         seg_end = seg_start + len(seg)
         toks = accepted[bisect.bisect_left(accepted_starts, seg_start) : bisect.bisect_left(accepted_starts, seg_end)]
         if not toks:
+            bare.append(seg)
             continue
+        if bare and clause[: toks[0].start()].endswith("各"):
+            shared[toks[0].start()] = [n for n in (_clean_name(b) for b in bare) if n]
+        bare = []
         tail = re.sub(r"^(以上|多)", "", clause[toks[-1].end() : seg_end])
         number_first = bool(_clean_name(tail))
         prefix = _last_verb(_clean_name(clause[seg_start : toks[0].start()])) or lead_verb
@@ -449,15 +554,22 @@ def _loose_targets(clause, consumed, mask, carried_due):
         comparator = "<=" if re.match(r"(以内|以內|以下)", clause[tok.end() : tok.end() + 2]) else ">="
         due = _due_from(clause, tok.start(), carried_due)
         name = _clean_name(names.get(tok.start(), "")) or names.get(tok.start(), "")
-        out.append(
-            {
-                "name": name,
-                "comparator": comparator,
-                "target": _number(tok.group("num")),
-                "unit": unit,
-                "due": due.isoformat() if due else None,
-            }
-        )
+        together = shared.get(tok.start(), [])
+        for each in [*together, name]:
+            out.append(
+                {
+                    "name": each,
+                    "comparator": comparator,
+                    "target": _number(tok.group("num")),
+                    "unit": unit,
+                    "due": due.isoformat() if due else None,
+                    "rule": confidence.DISTRIBUTED
+                    if together
+                    else confidence.RATE
+                    if unit in RATE_UNITS
+                    else confidence.COUNT,
+                }
+            )
     return out
 
 

@@ -58,18 +58,45 @@ _DATE_RE = re.compile(
 _ISO_RE = re.compile(r"(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})")
 
 
-def find_date(text):
+def _date_of(m: re.Match) -> datetime.date | None:
+    year, month, day = cn_to_int(m.group("y")), cn_to_int(m.group("m")), cn_to_int(m.group("d"))
+    if year is None or month is None or day is None:
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_date(text: str | None) -> datetime.date | None:
     """First full date in the text (2020年4月21日, 二〇二〇年四月二十一日, 2021-05-21) or None."""
     for rx in (_DATE_RE, _ISO_RE):
-        m = rx.search(text or "")
-        if m:
-            try:
-                return datetime.date(cn_to_int(m.group("y")), cn_to_int(m.group("m")), cn_to_int(m.group("d")))
-            except (TypeError, ValueError):
-                continue
+        for m in rx.finditer(text or ""):
+            date = _date_of(m)
+            if date is not None:
+                return date
     return None
 
 
+# A date whose 年 (or 日) was lost in a copy: 20223月23日, 2022年3月23. Only read where a whole
+# date is expected (a signature, a portal field), and only when the digits split one way.
+_DAMAGED_RE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年?\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号號]?(?!\d)"
+)
+
+
+def find_damaged_date(text: str | None) -> datetime.date | None:
+    """A full date with its 年 or 日 lost (20223月23日 -> 2022-03-23), or None."""
+    for m in _DAMAGED_RE.finditer(text or ""):
+        date = _date_of(m)
+        if date is not None:
+            return date
+    return None
+
+
+DAMAGED_DATE_ONLY_RE = re.compile(
+    r"^\s*(?:19|20)\d{2}\s*年?\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号號]?\s*(?:印发|印發)?\s*$"
+)
 DATE_ONLY_RE = re.compile(
     r"^\s*(?:(?:19|20)\d{2}|[零〇○一二三四五六七八九]{4})\s*年\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
     r"\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号號]\s*(?:印发|印發)?\s*$"

@@ -1,54 +1,56 @@
-"""From cleaned lines to the parse document: plan metadata, section tree, tasks and their fields."""
+"""From cleaned lines to the parse document: the section tree, tasks and their fields."""
 
-import collections
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Sequence
 
-from .cleaning import script_key
+from django.utils.translation import gettext as _
+
+from . import confidence
+from .cleaning import Line, join_hard_breaks, script_key
 from .indicators import find_indicators
+from .metadata import find_metadata, find_title, signature_lines, title_like
 from .milestones import find_milestones
-from .numerals import DATE_ONLY_RE, cn_to_int, find_date
-from .owners import AGENCY_SUFFIXES, heading_of, split_owner_note
+from .numerals import cn_to_int
+from .owners import Owner, announces_first_lead, heading_of, read_owner_note
+
+Warn = Callable[[int, str], None]
 
 _CN = "一二三四五六七八九十百零〇两"
 PART_RE = re.compile(r"^第([%s\d]+)(部分|篇|章)\s*[:、.]?\s*(.*)$" % _CN)
 CN_RE = re.compile(r"^([%s]{1,4})\s*[、.]\s*(.*)$" % _CN)
 PCN_RE = re.compile(r"^\(\s*([%s]{1,4})\s*\)\s*[、.]?\s*(.*)$" % _CN)
 AR_RE = re.compile(r"^(\d{1,3})\s*[.、](?!\d)\s*(.*)$")
+PAR_RE = re.compile(r"^\(\s*(\d{1,2})\s*\)\s*[、.]?\s*(.*)$")
 AR_LOST_RE = re.compile(r"^(\d{1,2})(?=[\u4e00-\u9fff“《])(.*)$")
 _NOT_AFTER_NUMBER = set(
     "个個家年月日号號岁歲届屆次人名万萬千百亿億张張条條所项項大批期轮輪类類级級部篇章天周週小分倍%‰"
 )
+# An item number glued to the end of the previous item (…工作。(市卫生健康委)2.推进…).
+_EMBEDDED_AR = re.compile(r"(?<=[。;；)])\s*(\d{1,3})\s*[.、](?![\d])(?=[\u4e00-\u9fff“《])")
 
-PART, CN, PCN, AR = 0, 1, 2, 3
+PART, CN, PCN, AR, PAR = 0, 1, 2, 3, 4
 
-_TITLE_WORDS = re.compile(r"(要点|计划|方案|安排|任务|意见|规划|工作重点|重点工作|实施细则|清单)")
-_NOTICE = re.compile(r"(?:关于|關於)?(?:印发|印發|转发|轉發|下发|下發)\s*[《<](.{1,200}?)[》>]\s*(?:的)?(?:通知|通告)")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[【(]\s*(?:19|20)\d{2}\s*[〕\]】)]\s*第?\s*\d{1,4}\s*[号號]")
 _DELIVERABLE = re.compile(r"(文件|档案|拟出台|拟制定|拟研究|制度清单|政策清单|成果清单)")
-_SIGN_NOISE = re.compile(r"^(抄送|抄报|附件|联系人|联系电话|(?:\S+)?办公室\s*\d{4}年.*印发)")
 _TERMINAL = tuple("。!?;)”》…」』")
+_EXCERPT = 30
 
 
-def _agency_line(text):
-    """An agency name standing alone on a line (a signature or a letterhead)."""
-    t = text.strip(" ?")
-    key = script_key(t)
-    if not 3 <= len(key) <= 30 or re.search(r"[\d。,:;、《》“”]", key):
-        return None
-    return t if key.endswith(AGENCY_SUFFIXES) else None
-
-
-def _label(text, expected_task=None):
+def _label(text: str, expected_task: set[int] | None = None) -> tuple[int, str, int, str] | None:
     """(kind, token, value, rest) for a numbered line, else None."""
     m = PART_RE.match(text)
     if m:
-        return PART, "第%s%s" % (m.group(1), m.group(2)), cn_to_int(m.group(1)), m.group(3).strip()
+        return PART, "第%s%s" % (m.group(1), m.group(2)), cn_to_int(m.group(1)) or 0, m.group(3).strip()
     m = PCN_RE.match(text)
     if m and cn_to_int(m.group(1)):
-        return PCN, "(%s)" % m.group(1), cn_to_int(m.group(1)), m.group(2).strip()
+        return PCN, "(%s)" % m.group(1), cn_to_int(m.group(1)) or 0, m.group(2).strip()
+    m = PAR_RE.match(text)
+    if m:
+        return PAR, m.group(1), int(m.group(1)), m.group(2).strip()
     m = CN_RE.match(text)
     if m and cn_to_int(m.group(1)):
-        return CN, m.group(1), cn_to_int(m.group(1)), m.group(2).strip()
+        return CN, m.group(1), cn_to_int(m.group(1)) or 0, m.group(2).strip()
     m = AR_RE.match(text)
     if m:
         return AR, m.group(1), int(m.group(1)), m.group(2).strip()
@@ -58,220 +60,328 @@ def _label(text, expected_task=None):
     return None
 
 
-def _title_like(text):
-    t = text.strip(" ?")
-    if not 6 <= len(t) <= 60 or "。" in t or t.endswith((":", ",")):
-        return False
-    key = script_key(t)
-    if "位置" in key or ">" in key or "|" in key or "《" in key or "》" in key:
-        return False
-    if _label(t) is not None:
-        return False
-    return bool(_TITLE_WORDS.search(key))
+class _Node:
+    """A numbered line and the unnumbered lines that follow it."""
 
+    __slots__ = ("kind", "last_line_no", "line_no", "parent", "parts", "rest", "role", "rule", "token", "value")
 
-def find_title(lines):
-    """(title, index of its line or None) among the lines before the plan's first heading."""
-    best = None
-    for i, line in enumerate(lines):
-        if _title_like(line.text):
-            best = i
-    if best is not None:
-        title = re.sub(r"(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff])", "", lines[best].text.strip(" ?"))
-        m = re.match(r"^(?:关于|關於)((?:19|20)\d{2}\s*年.+)$", title)
-        if m and not re.search(r"(通知|通告)$", title):
-            title = m.group(1)
-        return title, best
-    joined = "".join(l.text for l in lines)
-    m = _NOTICE.search(joined)
-    if m:
-        return m.group(1).strip(), None
-    return None, None
-
-
-def find_metadata(lines, title, hints):
-    """issuer, doc_number, issued_on from signature lines, letterheads and page hints."""
-    issuer = issued_on = doc_number = None
-    for i, line in enumerate(lines):
-        m = len(line.text) <= 120 and re.match(r"^(.{3,30}?)\s+(\S*\d{4}\s*年.+[日号號])$", line.text)
-        if m and _agency_line(m.group(1)) and DATE_ONLY_RE.match(m.group(2)):
-            issuer, issued_on = _agency_line(m.group(1)), find_date(m.group(2))
-            break
-        agency = _agency_line(line.text)
-        if agency and i + 1 < len(lines) and DATE_ONLY_RE.match(lines[i + 1].text):
-            issuer, issued_on = agency, find_date(lines[i + 1].text)
-            break
-    if issuer is None and hints.get("source") and _agency_line(hints["source"]):
-        issuer = hints["source"].strip()
-    if issuer is None and lines:
-        head = _agency_line(lines[0].text)
-        if head:
-            issuer = head
-    if issued_on is None:
-        issued_on = hints.get("published_on")
-    if issued_on is None:
-        for line in lines:
-            if DATE_ONLY_RE.match(line.text):
-                issued_on = find_date(line.text)
-                break
-    for line in lines[:60]:
-        m = _DOC_NUMBER.search(line.text)
-        if m:
-            doc_number = re.sub(r"\s+", "", m.group(0))
-            break
-    year = None
-    if title:
-        m = re.search(r"((?:19|20)\d{2})\s*年", title) or re.search(r"((?:19|20)\d{2})", title)
-        if m:
-            year = int(m.group(1))
-    if year is None and issued_on:
-        year = issued_on.year
-    if year is None:
-        years = collections.Counter(int(y) for l in lines[:80] for y in re.findall(r"((?:19|20)\d{2})年", l.text))
-        if years:
-            year = years.most_common(1)[0][0]
-    return {
-        "title": title,
-        "year": year,
-        "issuer": issuer,
-        "doc_number": doc_number,
-        "issued_on": issued_on.isoformat() if issued_on else None,
-    }
-
-
-def _signature_lines(lines):
-    skip = set()
-    for i, line in enumerate(lines):
-        if DATE_ONLY_RE.match(line.text):
-            skip.add(i)
-            if i and _agency_line(lines[i - 1].text):
-                skip.add(i - 1)
-        elif _SIGN_NOISE.match(script_key(line.text)):
-            skip.add(i)
-    return skip
-
-
-class _Task:
-    def __init__(self, section, number, text, line_no):
-        self.section = list(section)
-        self.number = number
-        self.parts = [text] if text else []
+    def __init__(self, kind: int, token: str, value: int, rest: str, line_no: int, parent: _Node | None, rule: str):
+        self.kind = kind
+        self.token = token
+        self.value = value
+        self.rest = rest
         self.line_no = line_no
         self.last_line_no = line_no
+        self.parent = parent
+        self.parts: list[Line] = []
+        self.role = ""  # "section", "task" or "merged" (a sub-item kept inside its task)
+        self.rule = rule
+
+    def path(self) -> list[str]:
+        chain, node = [], self
+        while node is not None:
+            chain.append(node.token)
+            node = node.parent
+        return chain[::-1]
+
+    def text(self) -> str:
+        return "\n".join([self.rest] + [p.text for p in self.parts]).strip("\n")
 
 
-def build_task(section, number, text, year, owners=None, extra_indicator_text=None, milestones=None):
-    """The spec's task dict for one item's text."""
-    body, found = split_owner_note(text)
-    if not found and "\n" in text:  # the owner note may close the first paragraph only
-        first, rest = text.split("\n", 1)
-        first_body, found = split_owner_note(first)
-        if found:
-            body = first_body + "\n" + rest
-    owners = list(owners or []) + [o for o in found if o not in (owners or [])]
-    inds = find_indicators(body)
-    if extra_indicator_text:
-        seen = {(i["target"], i["unit"]) for i in inds}
-        inds += [i for i in find_indicators(extra_indicator_text) if (i["target"], i["unit"]) not in seen]
-    steps = list(milestones or [])
-    steps += [m for m in find_milestones(body, year) if m not in steps]
-    return {
-        "section": list(section),
-        "number": number,
-        "heading": heading_of(body),
-        "text": body.strip(),
-        "owners": owners,
-        "milestones": steps,
-        "indicators": inds,
+def _excerpt(text: str) -> str:
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "…"
+
+
+class Dropped:
+    """Body lines that end up in no section and no task, each recorded with why."""
+
+    MESSAGES = {
+        "preamble": "这一段在第一个编号标题之前（引言），未导入任何任务：“%(text)s”",
+        "section_text": "这一段是章节的说明文字，不属于任何编号任务，未导入：“%(text)s”",
+        "after_signature": "这一段在落款之后，未导入：“%(text)s”",
+        "running_header": "页眉“%(text)s”在正文中重复出现，已删除",
+        "empty_item": "编号 %(text)s 下没有内容，已跳过",
     }
 
+    def __init__(self, warn: Warn):
+        self.warn = warn
+        self.entries: list[dict] = []
 
-def parse_lines(lines, hints, warn, progress=None):
-    """The parse document for a text-like plan (txt, HTML, docx paragraphs, PDF)."""
-    first_heading = next(
-        (i for i, l in enumerate(lines) if (lambda lab: lab is not None and lab[3])(_label(l.text))), len(lines)
-    )
-    title, title_at = find_title(lines[:first_heading])
-    plan = find_metadata(lines, title, hints)
-    body_start = title_at + 1 if title_at is not None else first_heading
-    body_start = min(body_start, first_heading)
-    body = lines[body_start:]
-    skip = {i - body_start for i in _signature_lines(lines) if i >= body_start}
+    def add(self, line: Line, reason: str, text: str | None = None) -> None:
+        shown = _excerpt(text if text is not None else line.text)
+        self.entries.append({"line": line.no, "reason": reason, "text": shown})
+        self.warn(line.no, _(self.MESSAGES[reason]) % {"text": shown})
 
+
+def _running_headers(body: Sequence[Line], title: str | None, dropped: Dropped) -> list[Line]:
+    """The body without copies of the title repeated on every printed page."""
+    if not title:
+        return list(body)
+    key = script_key(title)
+    kept = []
+    for line in body:
+        if len(line.text) <= 60 and script_key(line.text) == key:
+            dropped.add(line, "running_header")
+        else:
+            kept.append(line)
+    return kept
+
+
+def _heading_only(node: _Node) -> bool:
+    """A short title line with no sentence of its own (2.重点工作举措)."""
+    return not node.parts and len(node.rest) <= 30 and "。" not in node.rest and not node.rest.endswith((":", "："))
+
+
+def _task_level(body: Sequence[Line]) -> int | None:
     kinds = set()
     for line in body:
         lab = _label(line.text)
         if lab and lab[3]:
             kinds.add(lab[0])
-    task_level = AR if AR in kinds else PCN if PCN in kinds else CN if CN in kinds else None
-    if task_level is None:
-        warn(lines[0].no if lines else 1, "没有找到编号的工作任务（如“1.”“(一)”）")
+    for level in (AR, PCN, CN):
+        if level in kinds:
+            return level
+    return PAR if PAR in kinds else None
 
-    sections, tasks = [], []
-    stack = []  # [(level, token, value)]
-    current = None
+
+def _read_nodes(body: Sequence[Line], skip: set[int], task_level: int | None, dropped: Dropped) -> list[_Node]:
+    """Numbered lines as nodes under their parents, each with the lines that follow it."""
+    nodes: list[_Node] = []
+    stack: list[_Node] = []
+    current: _Node | None = None
+    after_signature = False
     last_number = 0
     section_task_count = 0
-
-    def close():
-        nonlocal current
-        if current is not None:
-            tasks.append(current)
-        current = None
-
-    for idx, line in enumerate(body):
-        if progress and idx % 50 == 0:
-            progress(40 + int(40 * idx / max(1, len(body))))
+    level = task_level if task_level is not None else 99
+    queue = list(enumerate(body))
+    queue.reverse()
+    while queue:
+        idx, line = queue.pop()
         if idx in skip:
-            close()
+            current, after_signature = None, True
             continue
+        if (current is not None and current.kind == AR) or AR_RE.match(line.text):
+            line, rest = _split_run_on(line, last_number)
+            if rest is not None:
+                queue.append((-1, rest))
         expected = {last_number + 1} | ({1} if section_task_count == 0 else set())
         lab = _label(line.text, expected)
-        if lab and lab[0] < (task_level if task_level is not None else 99) and lab[0] != AR:
-            level, token, value, rest = lab
-            siblings = [v for lv, _, v in stack if lv == level]
-            sequential = value == 1 or (siblings and value == siblings[-1] + 1) or not siblings
-            if sequential or (len(rest) <= 40 and "。" not in rest):
-                close()
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, token, value))
-                sections.append({"path": [t for _, t, _ in stack], "title": rest.rstrip("。:: ")})
+        if lab is not None and lab[0] == PAR and current is None and level != PAR:
+            lab = None  # a (1) list outside any item is text, not the start of a branch
+        if lab is not None and lab[0] < level and lab[0] != AR:
+            kind, token, value, rest_text = lab
+            siblings = [n.value for n in stack if n.kind == kind]
+            sequential = value == 1 or not siblings or value == siblings[-1] + 1
+            if sequential or (len(rest_text) <= 40 and "。" not in rest_text):
+                current = _push(nodes, stack, kind, token, value, rest_text, line, "section")
                 section_task_count = 0
+                after_signature = False
                 continue
-        if lab and lab[0] == task_level:
-            level, token, value, rest = lab
-            close()
-            if level == AR and value != last_number + 1 and value != 1 and tasks:
-                warn(line.no, "任务编号不连续：%s 之后是 %s" % (last_number, value))
-            number = token if level != PCN else token.strip("()")
-            current = _Task([t for _, t, _ in stack], number, rest, line.no)
-            last_number = value if level == AR else last_number
-            section_task_count += 1
+            lab = None
+        if lab is not None and (lab[0] >= level or lab[0] == PAR):
+            kind, token, value, rest_text = lab
+            if kind == AR:
+                rule = confidence.NUMBERED if AR_RE.match(line.text) else confidence.LOST_DOT
+                if idx < 0:
+                    rule = confidence.RUN_ON
+                if value not in (last_number + 1, 1) and nodes:
+                    dropped.warn(
+                        line.no, _("任务编号不连续：%(before)s 之后是 %(after)s") % {"before": last_number, "after": value}
+                    )
+                last_number = value
+                section_task_count += 1
+            elif kind == PAR:
+                rule = confidence.SUB_ITEM
+            else:
+                rule = confidence.PAREN_ITEM
+                section_task_count += 1
+            current = _push(nodes, stack, kind, token, value, rest_text, line, rule)
+            after_signature = False
             continue
         if current is not None:
-            current.parts.append(line.text)
+            current.parts.append(line)
             current.last_line_no = line.no
-            continue
-        if stack and _DELIVERABLE.search(script_key(sections[-1]["title"])) and not _title_like(line.text):
-            tasks.append(_Task([t for _, t, _ in stack], None, line.text, line.no))
-    close()
+        else:
+            dropped.add(line, "after_signature" if after_signature else "preamble")
+    return nodes
+
+
+def _push(nodes, stack, kind, token, value, rest, line, rule) -> _Node:
+    while stack and stack[-1].kind >= kind:
+        stack.pop()
+    node = _Node(kind, token, value, rest, line.no, stack[-1] if stack else None, rule)
+    stack.append(node)
+    nodes.append(node)
+    return node
+
+
+def _split_run_on(line: Line, last_number: int) -> tuple[Line, Line | None]:
+    """A line holding the next item too (…。(市卫生健康委)3.推进…) as two lines."""
+    own = AR_RE.match(line.text)
+    number = int(own.group(1)) if own else last_number
+    for m in _EMBEDDED_AR.finditer(line.text):
+        if int(m.group(1)) == number + 1:
+            return Line(line.no, line.text[: m.start()].rstrip()), Line(line.no, line.text[m.start() :].lstrip())
+    return line, None
+
+
+def _decide_roles(nodes: list[_Node], task_level: int | None) -> None:
+    """Each node is a section, a task, or a sub-item merged into its task.
+
+    Each branch's tasks are its own lowest numbered level: an item with (1) sub-items under a
+    bare title line is a section of them, and a (一) item carrying an owner note above the
+    level the other branches use is a task.
+    """
+    for i, node in enumerate(nodes):
+        following = nodes[i + 1] if i + 1 < len(nodes) else None
+        has_child = following is not None and following.parent is node
+        if node.kind == PAR:
+            parent = node.parent
+            if parent is None or parent.role == "section":
+                node.role = "task"
+            else:
+                node.role = "merged"
+        elif node.kind == PART:
+            node.role = "section"
+        elif task_level is not None and node.kind >= task_level:
+            subs = has_child and following is not None and following.kind == PAR
+            node.role = "section" if subs and _heading_only(node) else "task"
+        elif has_child:
+            node.role = "section"
+        elif read_owner_note(node.text())[1]:
+            node.role = "task"
+            node.rule = confidence.OWNED_HEADING
+        else:
+            node.role = "section"
+
+
+def _section_of(node: _Node) -> list[str]:
+    return node.parent.path() if node.parent is not None else []
+
+
+class TaskBuilder:
+    """Builds the spec's task dicts; remembers an owner rule announced with 下同 for later items."""
+
+    def __init__(self, year: int | None):
+        self.year = year
+        self.first_leads = False
+
+    def build(
+        self,
+        section: list[str],
+        number: str | None,
+        text: str,
+        rule: str,
+        owners: Sequence[Owner] = (),
+        extra_indicator_text: str | None = None,
+        milestones: Sequence[dict] = (),
+    ) -> dict:
+        body, found = read_owner_note(text)
+        if not found and "\n" in text:  # the owner note may close the first paragraph only
+            first, rest = text.split("\n", 1)
+            first_body, found = read_owner_note(first)
+            if found:
+                body = first_body + "\n" + rest
+        if found and announces_first_lead(text):
+            self.first_leads = True
+        if self.first_leads:
+            found = [o.announced() for o in found]
+        names = [o.name for o in owners]
+        read = list(owners) + [o for o in found if o.name not in names]
+        inds = find_indicators(body)
+        if extra_indicator_text:
+            seen = {(i["target"], i["unit"]) for i in inds}
+            inds += [
+                dict(i, rule=confidence.TABLE_COLUMN)
+                for i in find_indicators(extra_indicator_text)
+                if (i["target"], i["unit"]) not in seen
+            ]
+        steps = list(milestones)
+        steps += [m for m in find_milestones(body, self.year) if m not in steps]
+        heading = heading_of(body)
+        return {
+            "section": list(section),
+            "number": number,
+            "heading": heading,
+            "text": body.strip(),
+            "owners": [o.name for o in read],
+            "milestones": steps,
+            "indicators": inds,
+            "rule": rule,
+            "confidence": confidence.task_confidence(rule, heading),
+            "owner_details": [o.detail(lead=k == 0) for k, o in enumerate(read)],
+        }
+
+
+def parse_lines(
+    lines: Sequence[Line], hints: dict, warn: Warn, progress: Callable[[int], None] | None = None
+) -> dict:
+    """The parse document for a text-like plan (txt, HTML, docx paragraphs, PDF)."""
+    first_heading = next(
+        (i for i, line in enumerate(lines) if (lambda lab: lab is not None and lab[3])(_label(line.text))), len(lines)
+    )
+    title, title_at = find_title(lines[:first_heading])
+    plan = find_metadata(lines, title, hints, warn)
+    body_start = title_at + 1 if title_at is not None else first_heading
+    body_start = min(body_start, first_heading)
+    dropped = Dropped(warn)
+    cover = [line for line in lines[:body_start] if title_at is None or line is not lines[title_at]]
+    body = lines[body_start:]
+    body = join_hard_breaks(_running_headers(body, title, dropped))
+    skip = signature_lines(body)
+
+    task_level = _task_level(body)
+    if task_level is None:
+        warn(lines[0].no if lines else 1, _("没有找到编号的工作任务（如“1.”“(一)”）"))
+    if progress:
+        progress(50)
+    nodes = _read_nodes(body, skip, task_level, dropped)
+    _decide_roles(nodes, task_level)
+    if progress:
+        progress(60)
+
+    sections: list[dict] = []
+    pending: list[tuple[_Node, list[Line]]] = []  # tasks in order, with their merged sub-item lines
+    builder = TaskBuilder(plan["year"])
+    for node in nodes:
+        if node.role == "section":
+            sections.append({"path": node.path(), "title": node.rest.rstrip("。:： ")})
+            deliverables = bool(_DELIVERABLE.search(script_key(node.rest)))
+            for line in node.parts:
+                if deliverables and not title_like(line.text):
+                    leaf = _Node(AR, "", 0, line.text, line.no, node, confidence.DELIVERABLE)
+                    pending.append((leaf, []))
+                else:
+                    dropped.add(line, "section_text")
+        elif node.role == "task":
+            pending.append((node, []))
+        elif pending:  # a sub-item inside the task before it
+            pending[-1][1].append(Line(node.line_no, "(%s)%s" % (node.token, node.rest)))
+            pending[-1][1].extend(node.parts)
+            pending[-1][0].last_line_no = node.last_line_no
 
     out_tasks = []
-    for task in tasks:
-        text = "\n".join(p for p in task.parts if p)
+    for node, extra in pending:
+        text = "\n".join(p for p in [node.text()] + [line.text for line in extra] if p)
+        number = node.token.strip("()") or None
         if not text.strip():
-            warn(task.line_no, "编号 %s 下没有内容，已跳过" % task.number)
+            dropped.add(Line(node.line_no, ""), "empty_item", number or "")
             continue
-        built = build_task(task.section, task.number, text, plan["year"])
+        built = builder.build(_section_of(node), number, text, node.rule)
         if (re.search(r"\([^()]*$", text.rstrip("。 ")) and built["owners"]) or (
             re.search(r"^[^()]*\)", text.rsplit("。", 1)[-1]) and built["owners"]
         ):
-            warn(task.last_line_no, "责任单位的括号不完整，已按责任单位处理")
+            warn(node.last_line_no, _("责任单位的括号不完整，已按责任单位处理"))
         out_tasks.append(built)
-    if tasks:
-        last = tasks[-1]
-        tail = "\n".join(last.parts).rstrip()
+    if pending:
+        last, extra = pending[-1]
+        tail = (extra[-1].text if extra else last.text()).rstrip()
         if tail and not tail.endswith(_TERMINAL):
-            warn(last.last_line_no, "文档似乎在此处被截断（最后一项没有结束）")
-    return {"plan": plan, "sections": sections, "tasks": out_tasks}
+            warn(last.last_line_no, _("文档似乎在此处被截断（最后一项没有结束）"))
+    return {
+        "plan": plan,
+        "sections": sections,
+        "tasks": out_tasks,
+        "dropped": [{"line": line.no, "reason": "cover_letter", "text": _excerpt(line.text)} for line in cover]
+        + dropped.entries,
+    }

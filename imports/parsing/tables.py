@@ -5,8 +5,11 @@ import re
 from .cleaning import clean_lines, fold_width, script_key, strip_pinyin
 from .milestones import find_milestones
 from .numerals import cn_to_int, find_date, month_end
+from . import confidence
+from .metadata import find_metadata
+from .owners import TABLE_COLUMN, Owner, is_generic
 from .owners import _parts as owner_parts
-from .structure import CN_RE, PART_RE, PCN_RE, build_task, find_metadata
+from .structure import CN_RE, PART_RE, PCN_RE, TaskBuilder
 
 # Header names per column role, compared on the simplified, space-free form; longer names win.
 HEADERS = {
@@ -151,6 +154,7 @@ def parse_sheets(sheets, preamble, warn):
     tasks, sections = [], []
     known = set()  # section paths already listed
     plan = None
+    builder = TaskBuilder(None)
     for sheet in sheets:
         rows = [[strip_pinyin(fold_width(c or ""))[0].strip() for c in row] for row in sheet]
         at, cols = find_header(rows)
@@ -170,7 +174,8 @@ def parse_sheets(sheets, preamble, warn):
                     title = line.text.strip()
             if title:
                 title = _TITLE_SUFFIX.sub("", title).strip() or title
-            plan = find_metadata(lines, title, hints)
+            plan = find_metadata(lines, title, hints, warn)
+            builder = TaskBuilder(plan["year"])
         chain = []  # [(level, token)]
 
         def enter(level, token, title):
@@ -219,13 +224,13 @@ def parse_sheets(sheets, preamble, warn):
             if not number and m:
                 number, task_text = m.group(1), m.group(2)
             number = re.sub(r"^\((.+)\)$", r"\1", number.rstrip(".、 ")) or None
-            owners = owner_parts(_cell(row, cols.get("lead"))) + owner_parts(_cell(row, cols.get("co")))
-            owners = list(dict.fromkeys(owners))
-            task = build_task(
+            names = owner_parts(_cell(row, cols.get("lead"))) + owner_parts(_cell(row, cols.get("co")))
+            owners = [Owner(name, TABLE_COLUMN, is_generic(name)) for name in dict.fromkeys(names)]
+            task = builder.build(
                 path,
                 number,
                 task_text,
-                plan["year"],
+                confidence.TABLE_ROW,
                 owners=owners,
                 extra_indicator_text=_cell(row, cols.get("indicator")),
             )
@@ -234,4 +239,4 @@ def parse_sheets(sheets, preamble, warn):
             tasks.append(task)
     if plan is None:
         return None
-    return {"plan": plan, "sections": sections, "tasks": tasks}
+    return {"plan": plan, "sections": sections, "tasks": tasks, "dropped": []}

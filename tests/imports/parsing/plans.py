@@ -196,3 +196,26 @@ def pdf_from_objects(objects, trailer_extra=b""):
     trailer = b"trailer\n<< /Size %d /Root 1 0 R" % (len(objects) + 1) + trailer_extra
     out.write(trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)
     return out.getvalue()
+
+
+# The spec's keys, and the optional ones the parser adds for the preview (why each item was
+# read so, what was dropped, which reader): consumers that know only the spec ignore them.
+DOC_KEYS = {"plan", "sections", "tasks", "warnings"}
+DOC_EXTRA = {"dropped", "format"}
+TASK_KEYS = {"section", "number", "heading", "text", "owners", "milestones", "indicators"}
+TASK_EXTRA = {"rule", "confidence", "owner_details"}
+INDICATOR_KEYS = {"name", "comparator", "target", "unit", "due"}
+INDICATOR_EXTRA = {"rule", "confidence", "source"}
+
+
+def assert_spec_shape(doc):
+    """The document has every key of the spec, and nothing but the spec's and the optional ones."""
+    assert DOC_KEYS <= set(doc) <= DOC_KEYS | DOC_EXTRA
+    assert set(doc["plan"]) == {"title", "year", "issuer", "doc_number", "issued_on"}
+    assert isinstance(doc["sections"], list) and isinstance(doc["tasks"], list)
+    assert all(isinstance(w, str) for w in doc["warnings"])
+    for task in doc["tasks"]:
+        assert TASK_KEYS <= set(task) <= TASK_KEYS | TASK_EXTRA
+        assert [d["name"] for d in task.get("owner_details", [])] == task["owners"]
+        for ind in task["indicators"]:
+            assert INDICATOR_KEYS <= set(ind) <= INDICATOR_KEYS | INDICATOR_EXTRA

@@ -89,12 +89,7 @@ def _check(data, filename):
         message = str(exc)
         assert message and any("\u4e00" <= ch <= "\u9fff" for ch in message), message
         return None
-    assert set(doc) == {"plan", "sections", "tasks", "warnings"}
-    assert set(doc["plan"]) == {"title", "year", "issuer", "doc_number", "issued_on"}
-    assert isinstance(doc["sections"], list) and isinstance(doc["tasks"], list)
-    assert all(isinstance(w, str) for w in doc["warnings"])
-    for task in doc["tasks"]:
-        assert set(task) == {"section", "number", "heading", "text", "owners", "milestones", "indicators"}
+    plans.assert_spec_shape(doc)
     return doc
 
 
