@@ -260,7 +260,7 @@ def _note_field(hints, field, value, line_no, warn):
 # A line that opens an item or a section: never the tail of the line before it.
 _OPENS = re.compile(
     r"^\s*(第[一二三四五六七八九十百零〇两\d]+(部分|篇|章)|[一二三四五六七八九十]{1,3}\s*[、.]|\(\s*[一二三四五六七八九十\d]{1,3}\s*\)"
-    r"|\d{1,3}\s*[.、]|[①-⑳]|[一二三四五六七八九十]是)"
+    r"|\d{1,3}\s*[.、]|[①-⑳])"
 )
 _ENDS = tuple("。；;：:！!？?)")
 

@@ -86,14 +86,14 @@ def find_title(lines: Sequence[Line]) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _cited(text: str, start: int) -> bool:
-    """True when the 文号 at ``start`` belongs to a document the line cites."""
+def _cited(text: str, start: int, end: int) -> bool:
+    """True when the 文号 at ``text[start:end]`` belongs to a document the line cites."""
     before = text[:start]
     if before.count("《") > before.count("》"):
         return True
     if re.search(r"》\s*[(（〔]?\s*$", before):
         return True
-    clause = re.split(r"[。;；]", before)[-1]
+    clause = re.split(r"[。;；]", text[:end])[-1]
     return bool(_CITES.search(clause) or _ABBREVIATED.search(text[start:]))
 
 
@@ -103,7 +103,7 @@ def plan_doc_number(lines: Sequence[Line], hints: dict) -> str | None:
     loose = None
     for line in lines[:60]:
         for m in DOC_NUMBER.finditer(line.text):
-            if _cited(line.text, m.start()):
+            if _cited(line.text, m.start(), m.end()):
                 continue
             number = re.sub(r"\s+", "", m.group(0))
             rest = (line.text[: m.start()] + line.text[m.end() :]).strip(" ()（）")

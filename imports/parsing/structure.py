@@ -28,7 +28,8 @@ _NOT_AFTER_NUMBER = set(
     "个個家年月日号號岁歲届屆次人名万萬千百亿億张張条條所项項大批期轮輪类類级級部篇章天周週小分倍%‰"
 )
 # An item number glued to the end of the previous item (…工作。(市卫生健康委)2.推进…).
-_EMBEDDED_AR = re.compile(r"(?<=[。;；)])\s*(\d{1,3})\s*[.、](?![\d])(?=[\u4e00-\u9fff“《])")
+_EMBEDDED_AR = re.compile(r"(?<=[。;；)])\s*(\d{1,3})\s*[.、](?=[\u4e00-\u9fff“《]|\d+[\u4e00-\u9fff])")
+RUN_ON_RE = re.compile(r"^(\d{1,3})\s*[.、]\s*(.*)$")
 
 PART, CN, PCN, AR, PAR = 0, 1, 2, 3, 4
 
@@ -166,6 +167,9 @@ def _read_nodes(body: Sequence[Line], skip: set[int], task_level: int | None, dr
                 queue.append((-1, rest))
         expected = {last_number + 1} | ({1} if section_task_count == 0 else set())
         lab = _label(line.text, expected)
+        if idx < 0:  # the item split off a run-on line: its number is known to be one
+            m = RUN_ON_RE.match(line.text)
+            lab = (AR, m.group(1), int(m.group(1)), m.group(2).strip()) if m else lab
         if lab is not None and lab[0] == PAR and current is None and level != PAR:
             lab = None  # a (1) list outside any item is text, not the start of a branch
         if lab is not None and lab[0] < level and lab[0] != AR:
@@ -383,5 +387,5 @@ def parse_lines(
         "sections": sections,
         "tasks": out_tasks,
         "dropped": [{"line": line.no, "reason": "cover_letter", "text": _excerpt(line.text)} for line in cover]
-        + dropped.entries,
+        + sorted(dropped.entries, key=lambda entry: entry["line"]),
     }

@@ -219,3 +219,28 @@ def assert_spec_shape(doc):
         assert [d["name"] for d in task.get("owner_details", [])] == task["owners"]
         for ind in task["indicators"]:
             assert INDICATOR_KEYS <= set(ind) <= INDICATOR_KEYS | INDICATOR_EXTRA
+
+
+def hard_wrap(paragraphs, width=22):
+    """Paragraphs broken every ``width`` characters, as a PDF's text layer (or a copy of it) has them."""
+    return [p[i : i + width] for p in paragraphs for i in range(0, len(p), width)]
+
+
+# Items of a city plan whose PDF copy breaks lines at the page edge: inside names
+# (国家⏎卫生健康委), inside owner notes (按职责分⏎工负责, 市体育总⏎局牵头负责) and headings.
+WRAPPED_ITEMS = [
+    "1.推进县域医共体建设，完善县乡村三级医疗服务网络，提升基层首诊能力和县域就诊率。（国家卫生健康委、市医保局）",
+    "2.加强老年健康服务体系建设，推动医养结合机构提质增效。（市民政局、市卫生健康委按职责分工负责）",
+    "3.开展全民健身运动会系列赛事，办好群众性体育活动，扩大群众参与面和覆盖人群。（市体育总局牵头负责）",
+    "4.完善院前急救网络布局，新建急救站点6个，城区急救平均反应时间缩短至12分钟以内。（市卫生健康委）",
+    "5.深化公立医院薪酬制度改革，合理确定医务人员薪酬水平和内部分配办法。（市人社局、市卫生健康委）",
+]
+WRAPPED_TITLE = "青岚市2024年卫生健康工作要点"
+
+
+def wrapped_plan():
+    """WRAPPED_ITEMS hard-wrapped, with a page break inside item 4: a page number and the title
+    as a running header stand between its two halves."""
+    lines = [WRAPPED_TITLE, "一、医疗卫生服务"] + hard_wrap(WRAPPED_ITEMS)
+    cut = next(i for i, line in enumerate(lines) if line.startswith("4.")) + 1
+    return "\n".join(lines[:cut] + ["— 2 —", WRAPPED_TITLE] + lines[cut:]) + "\n"

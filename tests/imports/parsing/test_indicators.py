@@ -89,3 +89,69 @@ def test_it_dates_targets_with_an_explicit_due():
 )
 def test_it_ignores_numbers_that_only_describe_context(text):
     assert find_indicators(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, triple",
+    [
+        ("吸烟率降至20%。", ("<=", 20, "%")),
+        ("吸烟率降低到20%。", ("<=", 20, "%")),
+        ("吸烟率下降到20%。", ("<=", 20, "%")),
+        ("个人卫生支出占比不高于27%。", ("<=", 27, "%")),
+        ("平均住院日不超过8天。", ("<=", 8, "天")),
+        ("平均住院日缩短至8天。", ("<=", 8, "天")),
+        ("婴儿死亡率控制在5‰以下。", ("<=", 5, "‰")),
+        ("孕产妇死亡率≤8/10万。", ("<=", 8, "1/10万")),
+        ("健康素养水平提高到30%。", (">=", 30, "%")),
+        ("健康素养水平提升至30%。", (">=", 30, "%")),
+        ("规范管理率达65%。", (">=", 65, "%")),
+        ("规范管理率不低于65%。", (">=", 65, "%")),
+        ("规范管理率≥65%。", (">=", 65, "%")),
+    ],
+)
+def test_it_reads_the_published_comparator_words_and_glyphs(text, triple):
+    found = find_indicators(text)
+    assert _triples(text) == [triple]
+    assert not any(ch in found[0]["name"] for ch in "≤≥<>=")
+
+
+@pytest.mark.parametrize(
+    "text, target, unit",
+    [
+        ("新建6万管/日的核酸检测基地。", 6, "万管/日"),
+        ("每万人口全科医生数达到4人/万人。", 4, "人/万人"),
+        ("每千人口床位数达到6.5张/千人。", 6.5, "张/千人"),
+        ("人均基本公共卫生服务经费补助标准提高到94元。", 94, "元"),
+        ("筹集专项资金达到500万元。", 500, "万元"),
+        ("服务人次达1000万以上。", 1000, "万"),
+        ("健康城市发展指数达85。", 85, ""),
+        ("年内新建三处健康驿站。", 3, "处"),
+    ],
+)
+def test_it_keeps_units_as_written_compound_ones_included(text, target, unit):
+    found = find_indicators(text)
+    assert [(i["target"], i["unit"]) for i in found] == [(target, unit)]
+
+
+def test_a_value_shared_with_ge_goes_to_every_name_before_it():
+    found = find_indicators("建成健康餐厅、健康食堂各10家。")
+    assert [(i["name"], i["target"], i["unit"]) for i in found] == [("建成健康餐厅", 10, "家"), ("健康食堂", 10, "家")]
+
+
+def test_no_owner_note_or_item_number_is_left_inside_a_name():
+    found = find_indicators("重大慢病过早死亡率下降到15%。(省卫生健康委负责)4.70岁以下人群慢性呼吸系统疾病死亡率下降到9/10万。")
+    assert [i["name"] for i in found] == ["重大慢病过早死亡率", "70岁以下人群慢性呼吸系统疾病死亡率"]
+
+
+def test_each_indicator_keeps_the_sentence_it_came_from_and_why_it_was_read():
+    found = find_indicators("推进妇幼健康服务。孕产妇死亡率控制在8/10万以内，新增产科床位20张。")
+    assert [i["source"] for i in found] == ["孕产妇死亡率控制在8/10万以内，新增产科床位20张"] * 2
+    assert [(i["rule"], i["confidence"]) for i in found] == [("comparator", "high"), ("target_count", "low")]
+
+
+def test_a_named_value_reads_like_running_text():
+    found = find_indicators("签约率：75%；孕产妇死亡率：8/10万以下")
+    assert [(i["name"], i["comparator"], i["target"], i["unit"]) for i in found] == [
+        ("签约率", ">=", 75, "%"),
+        ("孕产妇死亡率", "<=", 8, "1/10万"),
+    ]
