@@ -10,9 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,10 +19,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import roles
+from accounts.filters import LockoutFilterSet, UserFilterSet
 from accounts.forms import LoginForm, RoleChangeForm, UnlockForm
 from accounts.models import User
 from audit.choices import EventType
 from audit.services import record
+from core.lists import listing
 from core.permissions import role_required
 from core.roles import Role
 
@@ -80,24 +80,9 @@ def healthz(request):
 @require_safe
 def user_list(request):
     """Every account with its role, person and agency; search and a role filter."""
-    users = User.objects.order_by("username")
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        users = users.filter(
-            Q(username__icontains=query)
-            | Q(full_name__icontains=query)
-            | Q(person_id__icontains=query)
-            | Q(agency__name__icontains=query)
-        )
-    role = request.GET.get("role", "")
-    if role in Role.values:
-        users = users.filter(role=role)
-    page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "accounts/user_list.html",
-        {"page": page, "q": query, "role": role, "roles": Role.choices},
-    )
+    found = listing(request, UserFilterSet, User.objects.order_by("username"), per_page=USERS_PER_PAGE)
+    context = {"page": found.page, "filters": found.filters}
+    return render(request, "accounts/user_list.html", context, status=400 if found.invalid else 200)
 
 
 @role_required(Role.SECURITY)
@@ -143,10 +128,11 @@ def _lockouts():
 @role_required(Role.SECURITY)
 @require_safe
 def lockout_list(request):
-    page = Paginator(_lockouts(), LOCKOUTS_PER_PAGE).get_page(request.GET.get("page"))
-    for attempt in page:
+    found = listing(request, LockoutFilterSet, _lockouts(), per_page=LOCKOUTS_PER_PAGE)
+    for attempt in found.page:
         attempt.locked_until = attempt.attempt_time + settings.AXES_COOLOFF_TIME
-    return render(request, "accounts/lockout_list.html", {"page": page, "form": UnlockForm()})
+    context = {"page": found.page, "filters": found.filters, "form": UnlockForm()}
+    return render(request, "accounts/lockout_list.html", context, status=400 if found.invalid else 200)
 
 
 @role_required(Role.SECURITY)

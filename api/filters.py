@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from api.models import ApiToken
+
 MAX_ID = 2**63 - 1
 EARLIEST = datetime.date(1900, 1, 1)
 LATEST = datetime.date(2200, 12, 31)
@@ -71,3 +73,13 @@ class NameFilter(django_filters.CharFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 200)
         super().__init__(*args, **kwargs)
+
+
+class ApiTokenPageFilterSet(django_filters.FilterSet):
+    """A user's token page: the ones still in use, or all."""
+
+    active = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull", label=_("有效"))
+
+    class Meta:
+        model = ApiToken
+        fields = []

@@ -8,8 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from api.filters import ApiTokenPageFilterSet
 from api.forms import ApiTokenForm
 from api.models import ApiToken
+from core.lists import listing
+
+TOKENS_PER_PAGE = 30
 
 
 @never_cache
@@ -29,7 +33,9 @@ def token_list(request):
         else:
             status = 400
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
-    return render(request, "api/tokens.html", {"form": form, "issued": issued, "tokens": tokens}, status=status)
+    found = listing(request, ApiTokenPageFilterSet, tokens, per_page=TOKENS_PER_PAGE)
+    context = {"form": form, "issued": issued, "page": found.page, "filters": found.filters}
+    return render(request, "api/tokens.html", context, status=status)
 
 
 @login_required

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,9 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from core.jobs import enqueue
+from core.lists import listing
 from core.permissions import role_required
 from core.roles import Role
-from notifications.choices import RESENDABLE_STATES, Channel, DeliveryState, Rule
+from notifications.choices import RESENDABLE_STATES, DeliveryState
+from notifications.filters import DeliveryFilterSet, InboxFilterSet
 from notifications.forms import PreferenceForm
 from notifications.jobs import send_deliveries
 from notifications.models import Delivery, Robot
@@ -21,19 +22,15 @@ from notifications.services import inbox as inbox_of
 from notifications.services import mark_read, preference_for
 
 PER_PAGE = 30
-# The delivery log's default filter: what an admin has to act on.
-NEEDS_ACTION = "action"
 
 
 @login_required
 @require_safe
 def inbox(request):
-    items = inbox_of(request.user).select_related("task")
-    unread_only = request.GET.get("unread") == "1"
-    if unread_only:
-        items = items.filter(read_at__isnull=True)
-    page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
+    found = listing(request, InboxFilterSet, inbox_of(request.user).select_related("task"), per_page=PER_PAGE)
+    unread_only = found.filters.form.is_valid() and found.filters.form.cleaned_data.get("unread") is True
+    context = {"page": found.page, "unread_only": unread_only}
+    return render(request, "notifications/inbox.html", context, status=400 if found.invalid else 200)
 
 
 @login_required
@@ -85,32 +82,10 @@ def preferences(request):
 def deliveries(request):
     """What went out and what did not. By default what needs an admin: failed deliveries
     and interrupted ones (may have arrived: check, then resend), with the reason."""
-    state = request.GET.get("state", NEEDS_ACTION)
     rows = Delivery.objects.select_related("recipient", "robot__agency")
-    if state == NEEDS_ACTION:
-        rows = rows.filter(state__in=RESENDABLE_STATES)
-    elif state in DeliveryState.values:
-        rows = rows.filter(state=state)
-    channel = request.GET.get("channel", "")
-    if channel in Channel.values:
-        rows = rows.filter(channel=channel)
-    rule = request.GET.get("rule", "")
-    if rule in Rule.values:
-        rows = rows.filter(rule=rule)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "notifications/deliveries.html",
-        {
-            "page": page,
-            "state": state,
-            "channel": channel,
-            "rule": rule,
-            "states": [(NEEDS_ACTION, _("待处理（发送失败或中断）")), *DeliveryState.choices],
-            "channels": Channel.choices,
-            "rules": Rule.choices,
-        },
-    )
+    found = listing(request, DeliveryFilterSet, rows, per_page=PER_PAGE)
+    context = {"page": found.page, "filters": found.filters}
+    return render(request, "notifications/deliveries.html", context, status=400 if found.invalid else 200)
 
 
 @role_required(Role.ADMIN)

@@ -17,6 +17,7 @@ from accounts.models import Agency
 from accounts.services import scope_agency_ids
 from audit.choices import EventType
 from audit.services import record
+from core.lists import listing
 from core.permissions import role_required
 from core.roles import WORK_ROLES, Role
 from indicators.models import Indicator, Reading
@@ -58,20 +59,22 @@ def my_tasks(request):
     base = visible if asks_for_plan else visible.active()
     plans = Plan.objects.visible_to(request.user).order_by("-year", "title")
     agencies = Agency.objects.all() if scope is None else Agency.objects.filter(pk__in=scope)
-    filters = TaskFilterSet(request.GET or None, queryset=base, plans=plans, agencies=agencies, today=today)
     next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
-    # text and search_text are wide and the list shows neither.
-    tasks = (
-        filters.qs.select_related("plan", "section")
+    # text and search_text are wide and the list shows neither; the sort filter, when used,
+    # replaces the default order by due date.
+    base = (
+        base.select_related("plan", "section")
         .defer("text", "search_text")
         .annotate(
             next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
             next_milestone_text=Subquery(next_milestone.values("text")[:1]),
         )
+        .order_by("due_on", "plan_id", "order", "id")
     )
-    if not request.GET.get("sort"):
-        tasks = tasks.order_by("due_on", "plan_id", "order", "id")
-    page = Paginator(tasks, TASKS_PER_PAGE).get_page(request.GET.get("page"))
+    found = listing(
+        request, TaskFilterSet, base, per_page=TASKS_PER_PAGE, plans=plans, agencies=agencies, today=today
+    )
+    filters, page = found.filters, found.page
     for task in page:
         _mark(task, today)
     owed = visible.filter(owed_this_cycle_q(today)).count()
@@ -85,8 +88,9 @@ def my_tasks(request):
             "today": today,
             "scope_is_own": request.user.role == Role.STAFF,
             # The full filter panel opens when a filter other than the search is in use.
-            "filters_open": bool(set(request.GET) - {"q", "page"}) or bool(filters.form.errors),
+            "filters_open": bool(set(request.GET) - {"q", "page"}) or found.invalid,
         },
+        status=400 if found.invalid else 200,
     )
 
 
