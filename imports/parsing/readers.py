@@ -1,4 +1,4 @@
-"""Readers: bytes of a txt/HTML/docx/PDF/xlsx/csv file to text lines or table rows."""
+"""Readers: bytes of a txt/HTML/docx/doc/wps/PDF/OFD/xlsx/csv file to text lines or table rows."""
 
 import csv
 import datetime
@@ -6,13 +6,20 @@ import io
 import os
 import re
 
+from django.utils.translation import gettext as _
+
 from core.uploads import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, check_size
-from core.uploads.office import open_zip, refuse_compound_file
+from core.uploads.office import open_zip
+from core.uploads.ofd import check_ofd, is_ofd
+from core.uploads.ole import check_word_binary
 from core.uploads.pdf import check_pdf
 from core.uploads.sniff import CFB_MAGIC
 from core.uploads.text import refuse_junk_text
 
+from . import legacy, ocr
 from .errors import ParseError
+from .layout import page_text, reflow_lines
+from .ofd import read_ofd_pages
 from .safety import reader_boundary, refusals_as_parse_errors
 
 _TAG = re.compile(
@@ -29,13 +36,14 @@ class Extracted:
     ``preamble`` holds text lines seen before a table (a docx title above its 任务分解表).
     """
 
-    def __init__(self, kind, text="", sheets=None, preamble="", encoding=None, fmt=None):
+    def __init__(self, kind, text="", sheets=None, preamble="", encoding=None, fmt=None, notes=None):
         self.kind = kind
         self.text = text
         self.sheets = sheets or []
         self.preamble = preamble
         self.encoding = encoding
         self.format = fmt
+        self.notes: list[str] = notes or []  # warnings about the whole file (OCR, running headers)
 
 
 def decode_text(data):
@@ -52,14 +60,14 @@ def decode_text(data):
         pass
     from charset_normalizer import from_bytes
 
-    with reader_boundary("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入"):
+    with reader_boundary(_("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入")):
         best = from_bytes(data).best()
     if best is None:
-        raise ParseError("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入")
+        raise ParseError(_("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入"))
     text = str(best)
     han = len(re.findall(r"[\u4e00-\u9fff]", text))
     if han < len(text.strip()) * 0.05:  # a Latin code page won: insist on the CJK candidates
-        with reader_boundary("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入"):
+        with reader_boundary(_("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入")):
             alt = from_bytes(data, cp_isolation=["gb18030", "big5", "big5hkscs", "cp950", "gbk", "utf_16"]).best()
         if alt is not None:
             best, text = alt, str(alt)
@@ -77,7 +85,7 @@ def looks_like_html(text):
 def html_to_text(text):
     """Visible text of an HTML page. lxml's HTML parser expands no DOCTYPE entities and loads
     nothing from the network or disk (checked in test_safety.py)."""
-    with reader_boundary("无法读取网页文件：HTML 结构已损坏"):
+    with reader_boundary(_("无法读取网页文件：HTML 结构已损坏")):
         return _html_to_text(text)
 
 
@@ -264,8 +272,10 @@ def read_docx(data, limits=DEFAULT_LIMITS):
 
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several types for broken packages
-        raise ParseError("无法读取 Word 文档：文件已损坏或不是 .docx 格式（%s）" % type(exc).__name__) from exc
-    with reader_boundary("无法读取 Word 文档：文件内容已损坏"):
+        raise ParseError(
+            _("无法读取 Word 文档：文件已损坏或不是 .docx 格式（%(error)s）") % {"error": type(exc).__name__}
+        ) from exc
+    with reader_boundary(_("无法读取 Word 文档：文件内容已损坏")):
         return _docx_content(document, limits)
 
 
@@ -320,7 +330,8 @@ def _table_rows(table, limits):
     return rows
 
 
-def read_pdf(data):
+def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
+    """(text, notes) of a PDF: its text layer, or what OCR reads on a scan."""
     from pdfminer.high_level import extract_text
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
@@ -328,54 +339,30 @@ def read_pdf(data):
     try:
         text = extract_text(io.BytesIO(data))
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise ParseError("PDF 文件已加密，无法读取，请提供未加密的文件") from exc
+        raise ParseError(_("PDF 文件已加密，无法读取，请提供未加密的文件")) from exc
     except PDFSyntaxError as exc:
-        raise ParseError("PDF 文件已损坏，无法读取") from exc
+        raise ParseError(_("PDF 文件已损坏，无法读取")) from exc
     except Exception as exc:  # pdfminer raises many types (and RecursionError) on broken files
         if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise ParseError("PDF 文件已加密，无法读取，请提供未加密的文件") from exc
-        raise ParseError("PDF 文件已损坏，无法读取（%s）" % type(exc).__name__) from exc
-    if not re.sub(r"\s", "", text):
-        raise ParseError("PDF 没有文字层（可能是扫描件），请提供带文字的 PDF 或 Word 文档")
-    return reflow(text.replace("\x0c", "\n"))
-
-
-_PAGE_NO = re.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|\d{1,3})\s*$")
-_LABEL_START = re.compile(
-    r"^\s*(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,3}\s*[.、．])"
-)
+            raise ParseError(_("PDF 文件已加密，无法读取，请提供未加密的文件")) from exc
+        raise ParseError(_("PDF 文件已损坏，无法读取（%(error)s）") % {"error": type(exc).__name__}) from exc
+    notes = []
+    if re.sub(r"\s", "", text):
+        pages = [page.split("\n") for page in text.split("\x0c")]
+    else:
+        with reader_boundary(_("PDF 文件已损坏，无法读取")):
+            pages = ocr.recognise(data, progress, ocr_time_limit)
+        if not any(line.strip() for page in pages for line in page):
+            raise ParseError(_("PDF 没有文字层（可能是扫描件），文字识别（OCR）也没有识别出任何文字，请提供带文字的 PDF 或 Word 文档"))
+        notes.append(_("这是扫描件，文字由 OCR 识别，可能有错字或漏字，请逐项核对"))
+    text, removed = page_text(pages)
+    notes += [_("页眉/页脚“%(text)s”在多页重复出现，已删除") % {"text": line} for line in removed]
+    return text, notes
 
 
 def reflow(text):
     """Join PDF lines that were wrapped by the page width back into paragraphs."""
-    raw = [l.rstrip() for l in text.split("\n")]
-    raw = [l for l in raw if not _PAGE_NO.match(l)]
-    widths = sorted(len(l.strip()) for l in raw if l.strip())
-    if not widths:
-        return ""
-    full = widths[int(len(widths) * 0.9)] if len(widths) > 3 else widths[-1]
-    out = []
-    prev_i = None  # index in ``out`` of the last non-empty line
-    for line in raw:
-        s = line.strip()
-        if not s:
-            out.append("")
-            continue
-        prev = out[prev_i] if prev_i is not None else ""
-        joinable = (
-            prev_i is not None
-            and prev_i >= len(out) - 2
-            and len(prev) >= full * 0.85
-            and not prev.endswith(("。", ":", ";", ")", "》", "”", "!", "?"))
-            and not _LABEL_START.match(s)
-        )
-        if joinable:
-            out[prev_i] = prev + s
-            del out[prev_i + 1 :]
-        else:
-            out.append(s)
-            prev_i = len(out) - 1
-    return "\n".join(out)
+    return reflow_lines(text.split("\n"))
 
 
 def _cell_text(value):
@@ -396,8 +383,10 @@ def read_xlsx(data, limits=DEFAULT_LIMITS):
 
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:
-        raise ParseError("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式（%s）" % type(exc).__name__) from exc
-    with reader_boundary("无法读取 Excel 文件：文件内容已损坏"):
+        raise ParseError(
+            _("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式（%(error)s）") % {"error": type(exc).__name__}
+        ) from exc
+    with reader_boundary(_("无法读取 Excel 文件：文件内容已损坏")):
         return [_sheet_grid(sheet, limits) for sheet in workbook.worksheets]
 
 
@@ -418,8 +407,8 @@ def _sheet_grid(sheet, limits):
     rows, cols = _used_area(sheet)
     if rows * cols > limits.max_cells:
         raise ParseError(
-            "表格过大（工作表“%s”有 %d 行 × %d 列），超过 %d 个单元格的上限，请删去无关内容后再导入"
-            % (sheet.title, rows, cols, limits.max_cells)
+            _("表格过大（工作表“%(sheet)s”有 %(rows)d 行 × %(cols)d 列），超过 %(limit)d 个单元格的上限，请删去无关内容后再导入")
+            % {"sheet": sheet.title, "rows": rows, "cols": cols, "limit": limits.max_cells}
         )
     if not rows or not cols:
         return []
@@ -447,10 +436,12 @@ def read_csv_text(text):
     try:
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
     except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte…
-        raise ParseError("无法读取 CSV 文件：格式错误（单元格内容过长或含有非法字符）") from exc
+        raise ParseError(_("无法读取 CSV 文件：格式错误（单元格内容过长或含有非法字符）")) from exc
 
 
-def read(data, filename, max_bytes=DEFAULT_MAX_BYTES, limits=DEFAULT_LIMITS):
+def read(
+    data, filename, max_bytes=DEFAULT_MAX_BYTES, limits=DEFAULT_LIMITS, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT
+):
     """Extract a file's content; raises ParseError for what cannot be read.
 
     The format is sniffed from the content (a PDF named .docx is read as a PDF, a .docx named .txt
@@ -458,43 +449,72 @@ def read(data, filename, max_bytes=DEFAULT_MAX_BYTES, limits=DEFAULT_LIMITS):
     refusal when the content is neither.
     """
     with refusals_as_parse_errors():
-        return _read(data, filename, max_bytes, limits)
+        return _read(data, filename, max_bytes, limits, progress, ocr_time_limit)
 
 
-def _read(data, filename, max_bytes, limits):
+def _read(data, filename, max_bytes, limits, progress, ocr_time_limit):
     check_size(data, max_bytes)
     ext = os.path.splitext(filename or "")[1].lower()
     if data.startswith(b"%PDF"):
         check_pdf(data, limits)
-        return Extracted("text", text=read_pdf(data), fmt="pdf")
+        text, notes = read_pdf(data, progress, ocr_time_limit)
+        return Extracted("text", text=text, fmt="pdf-ocr" if notes[:1] and "OCR" in notes[0] else "pdf", notes=notes)
     if data.startswith(CFB_MAGIC[:4]):
-        refuse_compound_file(data)
+        return _read_word_binary(data, limits)
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         archive = open_zip(data, limits)
         names = set(archive.namelist())
         if "word/document.xml" in names:
-            lines, tables, before = read_docx(data, limits)
-            if tables:
-                return Extracted("docx", text="\n".join(lines), sheets=tables, preamble="\n".join(before), fmt="docx")
-            return Extracted("text", text="\n".join(lines), fmt="docx")
+            return _docx_extracted(data, limits, "docx")
         if "xl/workbook.xml" in names:
             return Extracted("table", sheets=read_xlsx(data, limits), fmt="xlsx")
-        raise ParseError("无法识别的文件格式：这个压缩包不是 Word(.docx) 或 Excel(.xlsx) 文件")
-    if ext in (".docx", ".xlsx"):
-        raise ParseError("文件内容与扩展名 %s 不符：不是 Word/Excel 文件，文件可能已损坏或扩展名有误" % ext)
+        if is_ofd(names):
+            check_ofd(archive)
+            text, removed = page_text(read_ofd_pages(archive))
+            notes = [_("页眉/页脚“%(text)s”在多页重复出现，已删除") % {"text": line} for line in removed]
+            return Extracted("text", text=text, fmt="ofd", notes=notes)
+        raise ParseError(_("无法识别的文件格式：这个压缩包不是 Word(.docx)、Excel(.xlsx) 或 OFD 文件"))
+    if ext in (".docx", ".xlsx", ".ofd"):
+        raise ParseError(
+            _("文件内容与扩展名 %(ext)s 不符：不是 Word/Excel/OFD 文件，文件可能已损坏或扩展名有误") % {"ext": ext}
+        )
     if ext == ".pdf":
-        raise ParseError("文件内容与扩展名 .pdf 不符：不是 PDF 文件，文件可能已损坏或扩展名有误")
-    if ext in (".doc", ".xls", ".wps", ".et"):
-        raise ParseError("不支持 %s 格式，请另存为 .docx 或 .xlsx 后再导入" % ext)
+        raise ParseError(_("文件内容与扩展名 .pdf 不符：不是 PDF 文件，文件可能已损坏或扩展名有误"))
+    if ext in (".doc", ".wps"):
+        raise ParseError(
+            _("文件内容与扩展名 %(ext)s 不符：不是 Word/WPS 文档，文件可能已损坏或扩展名有误") % {"ext": ext}
+        )
+    if ext in (".xls", ".et"):
+        raise ParseError(_("不支持 %(ext)s 格式，请另存为 .xlsx 后再导入") % {"ext": ext})
     if data.count(b"\x00") > len(data) // 20 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ParseError("无法识别的文件格式（不是文本、网页、Word、PDF 或 Excel 文件）")
+        raise ParseError(_("无法识别的文件格式（不是文本、网页、Word、PDF、OFD 或 Excel 文件）"))
     text, encoding = decode_text(data)
     controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\r\n\t\x0c")
     if controls > len(text[:20000]) * 0.02:
-        raise ParseError("无法识别的文件格式（不是文本、网页、Word、PDF 或 Excel 文件）")
+        raise ParseError(_("无法识别的文件格式（不是文本、网页、Word、PDF、OFD 或 Excel 文件）"))
     refuse_junk_text(text, data)
     if looks_like_html(text):
         return Extracted("text", text=html_to_text(text), encoding=encoding, fmt="html")
     if ext in (".csv", ".tsv"):
         return Extracted("table", sheets=[read_csv_text(text)], encoding=encoding, fmt="csv")
     return Extracted("text", text=text, encoding=encoding, fmt="text")
+
+
+def _docx_extracted(data, limits, fmt):
+    lines, tables, before = read_docx(data, limits)
+    if tables:
+        return Extracted("docx", text="\n".join(lines), sheets=tables, preamble="\n".join(before), fmt=fmt)
+    return Extracted("text", text="\n".join(lines), fmt=fmt)
+
+
+def _read_word_binary(data, limits):
+    """A .doc/.wps: checked as a compound file, converted, then read like a .docx (or as text)."""
+    check_word_binary(data, limits)
+    kind, converted = legacy.convert(data)
+    if kind == "docx":
+        assert isinstance(converted, bytes)
+        open_zip(converted, limits)
+        return _docx_extracted(converted, limits, "doc")
+    assert isinstance(converted, str)
+    refuse_junk_text(converted)
+    return Extracted("text", text=converted, fmt="doc")

@@ -173,8 +173,8 @@ def test_a_password_protected_office_file_is_refused_as_encrypted():
     refused(data, "plan.docx", "文件已加密", "密码")
 
 
-def test_an_old_office_file_is_refused_with_a_save_as_hint():
-    refused(CFB_MAGIC + b"\x00" * 1024, "plan.doc", "旧版", ".docx")
+def test_a_damaged_old_office_file_is_refused_as_damaged():
+    refused(CFB_MAGIC + b"\x00" * 1024, "plan.doc", "旧版", "损坏")
 
 
 # -- corrupt PDFs --------------------------------------------------------------------------------
