@@ -102,6 +102,12 @@ class Robot(models.Model):
             raise ValidationError({"secret": _("只有钉钉机器人需要加签密钥。")})
 
 
+# What makes one reminder: which rule, about what, for which due date, how many days from it.
+# With who gets it (a user or a robot) and how (the channel), it is a delivery's unique key;
+# the scan, its rescans and the constraints below all read the fields from here.
+REMINDER_KEY = ("rule", "object_id", "due_on", "day_offset")
+
+
 class DeliveryQuerySet(models.QuerySet):
     def sendable(self, now: datetime.datetime | None = None):
         return self.filter(state=DeliveryState.PENDING, not_before__lte=now or timezone.now())
@@ -162,12 +168,12 @@ class Delivery(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["rule", "object_id", "due_on", "day_offset", "recipient", "channel"],
+                fields=[*REMINDER_KEY, "recipient", "channel"],
                 condition=Q(recipient__isnull=False),
                 name="delivery_once_per_user",
             ),
             models.UniqueConstraint(
-                fields=["rule", "object_id", "due_on", "day_offset", "robot", "channel"],
+                fields=[*REMINDER_KEY, "robot", "channel"],
                 condition=Q(robot__isnull=False),
                 name="delivery_once_per_robot",
             ),

@@ -33,7 +33,7 @@ from accounts.models import User
 from core.roles import Role
 from notifications.choices import ROBOT_CHANNELS, Channel, Rule
 from notifications.digest import leader_digest
-from notifications.models import Delivery, Preference, Robot
+from notifications.models import REMINDER_KEY, Delivery, Preference, Robot
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Milestone, Task, TaskOwner
 from tasks.services import owed_this_cycle_q
@@ -61,6 +61,11 @@ class Occurrence:
     task_id: int | None = None
     recipients: dict[int, dict] = dataclasses.field(default_factory=dict)
     urgent: bool = False
+
+    @property
+    def reminder(self) -> tuple:
+        """The values of REMINDER_KEY for this reminder, in its order."""
+        return tuple(getattr(self, field) for field in REMINDER_KEY)
 
 
 # --- The calendar of each rule ----------------------------------------------------------
@@ -269,13 +274,11 @@ def _written(found: list[Occurrence]) -> set[tuple]:
     condition = Q()
     for rule, ids in objects.items():
         condition |= Q(rule=rule, object_id__in=ids)
-    reminders = {(o.rule, o.object_id, o.due_on, o.day_offset) for o in found}
+    reminders = {occurrence.reminder for occurrence in found}
     rows = (
-        Delivery.objects.filter(condition)
-        .order_by()
-        .values_list("rule", "object_id", "due_on", "day_offset", "channel", "recipient_id", "robot_id")
+        Delivery.objects.filter(condition).order_by().values_list(*REMINDER_KEY, "channel", "recipient_id", "robot_id")
     )
-    return {row for row in rows if row[:4] in reminders}
+    return {row for row in rows if row[: len(REMINDER_KEY)] in reminders}
 
 
 def _rows(
@@ -294,12 +297,9 @@ def _rows(
     send_from = _send_time(day, now)
 
     for occurrence in found:
-        reminder = (occurrence.rule, occurrence.object_id, occurrence.due_on, occurrence.day_offset)
+        reminder = occurrence.reminder
         key = {
-            "rule": occurrence.rule,
-            "object_id": occurrence.object_id,
-            "due_on": occurrence.due_on,
-            "day_offset": occurrence.day_offset,
+            **dict(zip(REMINDER_KEY, reminder, strict=True)),
             "task_id": occurrence.task_id,
             "urgent": occurrence.urgent,
         }
