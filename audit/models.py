@@ -82,12 +82,6 @@ class AuditEvent(models.Model):
         when = timezone.localtime(self.occurred_at)
         return f"{when:%Y-%m-%d %H:%M:%S} {self.username} {self.get_event_type_display()}"
 
-    @property
-    def detail_text(self) -> str:
-        """The detail as one line of JSON, cut short for the search page."""
-        text = json.dumps(self.detail, ensure_ascii=False, sort_keys=True)
-        return text if len(text) <= 300 else text[:299] + "…"
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AuditTrailProtected(_("审计记录不能修改。"))
@@ -95,3 +89,9 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditTrailProtected(_("审计记录不能删除，只能在保存期满后由定期清理任务移除。"))
+
+    @property
+    def detail_text(self) -> str:
+        """The detail as one line of JSON, cut short for the search page."""
+        text = json.dumps(self.detail, ensure_ascii=False, sort_keys=True)
+        return text if len(text) <= 300 else text[:299] + "…"

@@ -261,7 +261,7 @@ def task_edit(request, pk, index):
     if not 0 <= index < len(doc["tasks"]):
         raise Http404("没有这项任务")
     task = doc["tasks"][index]
-    section_paths = [((), "")] + services.section_rows(doc)
+    section_paths = [((), ""), *services.section_rows(doc)]
     paths = [p for p, _t in section_paths]
     initial = {
         "section": paths.index(tuple(task["section"])),

@@ -43,7 +43,7 @@ def check_reading(
             "unit": indicator.unit or _("无"),
         }
     if value is not None:
-        sign, digits, exponent = value.as_tuple()
+        _sign, digits, exponent = value.as_tuple()
         places = -exponent if exponent < 0 else 0
         integer_digits = len(digits) - places
         if places > MAX_DECIMAL_PLACES and value != value.quantize(decimal.Decimal(1).scaleb(-MAX_DECIMAL_PLACES)):

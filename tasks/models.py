@@ -232,14 +232,6 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    @classmethod
-    def change_refused(cls) -> str:
-        return _("%(record)s只能新增，不能修改。") % {"record": cls.record_name}
-
-    @classmethod
-    def delete_refused(cls) -> str:
-        return _("%(record)s只能新增，不能删除。") % {"record": cls.record_name}
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ValidationError(self.change_refused())
@@ -247,6 +239,14 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(self.delete_refused())
+
+    @classmethod
+    def change_refused(cls) -> str:
+        return _("%(record)s只能新增，不能修改。") % {"record": cls.record_name}
+
+    @classmethod
+    def delete_refused(cls) -> str:
+        return _("%(record)s只能新增，不能删除。") % {"record": cls.record_name}
 
 
 class ProgressUpdate(AppendOnlyModel):

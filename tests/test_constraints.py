@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Agency, User
 from core.roles import Role
@@ -32,11 +32,9 @@ def constraint_columns(name) -> list[str]:
 
 def refused(name, write):
     """Run `write`; it must fail with an IntegrityError raised by constraint `name`."""
-    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():  # noqa: PT012 - the write, then its check
         write()
         # PostgreSQL checks deferred (composite) keys at commit; force it inside the block.
-        from django.db import connection
-
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -71,9 +71,7 @@ def my_tasks(request):
         )
         .order_by("due_on", "plan_id", "order", "id")
     )
-    found = listing(
-        request, TaskFilterSet, base, per_page=TASKS_PER_PAGE, plans=plans, agencies=agencies, today=today
-    )
+    found = listing(request, TaskFilterSet, base, per_page=TASKS_PER_PAGE, plans=plans, agencies=agencies, today=today)
     filters, page = found.filters, found.page
     for task in page:
         _mark(task, today)
@@ -209,7 +207,7 @@ def task_responsible(request, pk):
 @require_safe
 def attachment_download(request, pk):
     attachment = get_object_or_404(Attachment.objects.select_related("task"), pk=pk)
-    task, access = _load_task(request, attachment.task_id)
+    _task, access = _load_task(request, attachment.task_id)
     if not access.can_view:
         raise PermissionDenied
     try:

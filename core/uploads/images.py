@@ -68,10 +68,7 @@ def check_image(data: bytes, kind: str) -> None:
         raise invalid(kind) from None
     trailing = data[end:]
     if len(trailing) > _TRAILING_SLACK[kind] or b"<" in trailing:
-        if MARKUP.search(trailing):
-            content = _("网页代码")
-        else:
-            content = _("%(n)d 字节的其他数据") % {"n": len(trailing)}
+        content = _("网页代码") if MARKUP.search(trailing) else _("%(n)d 字节的其他数据") % {"n": len(trailing)}
         hint = _("如为手机拍摄的“动态照片”，请关闭动态照片或另存为普通照片后再上传。") if kind == "jpeg" else ""
         raise FileRefused(
             _("在%(what)s数据结束之后还附带了%(content)s（可能是伪装或隐藏的文件），已拒绝。%(hint)s")
@@ -102,7 +99,7 @@ def _pillow(data, kind, use):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(None) from None
-    except Exception:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, struct.error… on hostile bytes
+    except Exception:
         raise invalid(kind) from None
 
 

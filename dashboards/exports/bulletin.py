@@ -308,7 +308,7 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
         doc.paragraph("暂无量化指标。")
     progress(total, total)
 
-    handle = tempfile.TemporaryFile()
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who streams and closes it
     doc.document.save(handle)
     return Built(handle, download_name(title, scope_short, today, "docx"), figures["tasks"])
 

@@ -205,7 +205,7 @@ def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
     for label, value in explained:
         notes.append([cells.header(label), cells.value(value)])
 
-    handle = tempfile.TemporaryFile()
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who streams and closes it
     book.save(handle)
     stem = f"{export.plan.title}督办台账" if export.plan_id else f"{export.year}年督办台账"
     return Built(handle, download_name(stem, scope_short, today, "xlsx"), done)

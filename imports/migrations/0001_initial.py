@@ -1,9 +1,10 @@
 """PlanImport, moved here from the plans app with its table (workplans_planimport)."""
 
 import django.db.models.deletion
-import imports.models
 from django.conf import settings
 from django.db import migrations, models
+
+import imports.models
 
 
 class Migration(migrations.Migration):

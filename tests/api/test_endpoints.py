@@ -2,6 +2,8 @@
 403s of the permission rules, filters, ordering and pages, and create."""
 
 import datetime
+import functools
+import operator
 
 import pytest
 
@@ -214,7 +216,7 @@ class TestTasks(EndpointTests):
             response = api.get(self.url, params)
             assert response.status_code == 400, params
             assert response.json()["code"] == "invalid"
-            message = " ".join(sum(response.json()["errors"].values(), []))
+            message = " ".join(functools.reduce(operator.iadd, response.json()["errors"].values(), []))
             assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
 
 

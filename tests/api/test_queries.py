@@ -165,7 +165,7 @@ def test_a_list_runs_the_same_queries_for_5_and_50_rows(api, world, endpoint):
 
 
 def test_a_token_request_reads_the_token_and_user_in_one_query(api, world):
-    token, key = ApiToken.issue(world["users"]["staff_lead"], "同步", created_by=world["users"]["staff_lead"])
+    _token, key = ApiToken.issue(world["users"]["staff_lead"], "同步", created_by=world["users"]["staff_lead"])
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     fill_tasks(world, 0, 5)
     with CaptureQueriesContext(connection) as captured:

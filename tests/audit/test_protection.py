@@ -49,18 +49,20 @@ def _aged(days: int) -> AuditEvent:
 
 @postgres_only
 def test_the_database_refuses_an_update_by_raw_sql(event):
-    with pytest.raises(DatabaseError, match="cannot be changed"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE audit_auditevent SET username = 'x' WHERE id = %s", [event.pk])
+    with pytest.raises(DatabaseError, match="cannot be changed"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET username = 'x' WHERE id = %s", [event.pk])
     assert AuditEvent.objects.get().username == "leader"
 
 
 @postgres_only
 def test_the_database_refuses_deleting_a_row_younger_than_180_days(db):
     young = _aged(179)
-    with pytest.raises(DatabaseError, match="younger than 180 days"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [young.pk])
+    with (
+        pytest.raises(DatabaseError, match="younger than 180 days"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [young.pk])
     assert AuditEvent.objects.filter(pk=young.pk).exists()
 
 

@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 # Sets up the path, DJANGO_SETTINGS_MODULE and DEBUG=0 as that benchmark runs, and gives us its
 # generator, COPY helpers and request measuring.
-import bench_staff_pages as staff
+import bench_staff_pages as staff  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/workplans_bench_dash"
 DASHBOARD_TARGET_MS = 150.0
@@ -173,7 +173,7 @@ class Generator(staff.Generator):
         milestones, indicators = [], []
         milestone_id = indicator_id = 1
         indicator_tasks = []  # per indicator: (plan id, year, task id, lead, target)
-        for (task_id, plan_index, due, owners, year), n_indicators in zip(
+        for (task_id, plan_index, _due, owners, year), n_indicators in zip(
             self.task_info, self.indicator_counts(), strict=True
         ):
             plan_id = self.plan_info[plan_index][0]
@@ -668,7 +668,8 @@ def measure_rollup(args, today: datetime.date) -> dict:
         with connection.cursor() as cursor:
             cursor.execute(
                 """SELECT count(*), count(*) FILTER (WHERE scope = 'plan'),
-                                     count(*) FILTER (WHERE scope = 'section'), count(*) FILTER (WHERE scope = 'agency'),
+                                     count(*) FILTER (WHERE scope = 'section'),
+                                     count(*) FILTER (WHERE scope = 'agency'),
                                      md5(string_agg(concat_ws(',', scope, plan_id, section_id, agency_id, tasks,
                                          not_started, in_progress, done, lagging, on_hold, overdue, at_risk,
                                          mean_percent, indicators, indicators_met, indicators_missed, reported,

@@ -506,7 +506,7 @@ def run_day(args, label: str, day: datetime.date, server, timer) -> dict:
             )
         }
         rec = Recorder()
-        ids_batches = rec(lambda: (recover_stale_claims(now), sendable_batches(now))[1])
+        ids_batches = rec(lambda now=now: (recover_stale_claims(now), sendable_batches(now))[1])
         dispatches.append({"seconds": rec.seconds, "queries": rec.queries, "batches": len(ids_batches)})
 
         stats, seconds = send_all(args, ids_batches, now)

@@ -590,7 +590,7 @@ class Generator:
         self.task_info = []  # per task: (id, plan index, due date, owners [lead first], year)
         task_rows, owner_rows, responsible_rows = [], [], []
         task_id, owner_id, responsible_id = 1, 1, 1
-        for plan_index, (plan_id, year, status, created, subsections) in enumerate(self.plan_info):
+        for plan_index, (plan_id, year, _status, created, subsections) in enumerate(self.plan_info):
             numbers = dict.fromkeys(subsections, 0)
             traditional = plan_id % 9 == 0
             for order in range(per_plan[plan_index]):
@@ -654,7 +654,7 @@ class Generator:
         started = time.perf_counter()
         rng = self.rng
         updates = []  # (ts, task id, author, status, percent, note, status_before, percent_before, based_on_version)
-        for index, (task_id, plan_index, due, owners, year) in enumerate(self.task_info):
+        for index, (task_id, _plan_index, due, owners, year) in enumerate(self.task_info):
             k = self.update_counts[index]
             if not k:
                 continue
@@ -800,7 +800,7 @@ class Generator:
         milestones, indicators = [], []
         milestone_id = indicator_id = 1
         indicator_tasks = []  # per indicator: (plan id, year, task id, lead)
-        for task_id, plan_index, due, owners, year in self.task_info:
+        for task_id, plan_index, _due, owners, year in self.task_info:
             plan_id = self.plan_info[plan_index][0]
             updates = self.task_updates.get(task_id, [])
             stamps = [ts for _, ts, _ in updates]
@@ -855,7 +855,7 @@ class Generator:
         per_indicator = spread(self.n_readings, weights, rng)
         readings = []
         reading_id = 1
-        for (ind_id, *_), (plan_id, year, task_id, lead, target, comparator), count in zip(
+        for (ind_id, *_), (plan_id, year, task_id, lead, target, _comparator), count in zip(
             indicators, indicator_tasks, per_indicator, strict=True
         ):
             updates = self.task_updates.get(task_id, [])

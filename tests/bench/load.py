@@ -150,7 +150,7 @@ def ensure_database(config: dict) -> None:
 def world_params() -> dict:
     return {
         "version": GENERATOR_VERSION,
-        "year": datetime.date.today().year,
+        "year": datetime.datetime.now(tz=datetime.UTC).year,
         "departments": len(DEPARTMENTS),
         "staff": STAFF_PER_DEPARTMENT,
         "tasks": TASKS_PER_DEPARTMENT,
@@ -341,7 +341,7 @@ def start_processes(args, database_url: str, redis_url: str, run_dir: Path, queu
     if redis_url:
         env.update(REDIS_URL=redis_url, CELERY_TASK_DEFAULT_QUEUE=queue)
     port = free_port()
-    log = open(run_dir / "gunicorn.log", "w")
+    log = open(run_dir / "gunicorn.log", "w")  # noqa: SIM115 - the server writes to it until it stops
     venv_bin = ROOT / ".venv" / "bin"
     processes = [
         subprocess.Popen(
@@ -365,7 +365,7 @@ def start_processes(args, database_url: str, redis_url: str, run_dir: Path, queu
         )
     ]
     if redis_url:
-        worker_log = open(run_dir / "worker.log", "w")
+        worker_log = open(run_dir / "worker.log", "w")  # noqa: SIM115 - the worker writes to it until it stops
         processes.append(
             subprocess.Popen(
                 [
@@ -817,7 +817,7 @@ def check_lost_updates(stats: Stats, run_token: str, before, media_root: Path) -
 
 def percentile(values: list, share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(int(round(share * (len(ordered) - 1))), len(ordered) - 1)]
+    return ordered[min(round(share * (len(ordered) - 1)), len(ordered) - 1)]
 
 
 def report(stats: Stats, elapsed: float, check: dict) -> bool:

@@ -400,7 +400,7 @@ def test_an_admins_bulletin_of_a_plan_has_the_plan_wide_indicators(
         year=str(world["year"]),
     )
     document = docx.Document(Export.objects.get().file.path)
-    figures, overdue, indicators = document.tables
+    figures, _overdue, indicators = document.tables
     assert dict(table_rows(figures)[1:])["任务总数"] == "4项"
     assert [row[0] for row in table_rows(indicators)[1:]] == [
         "预约诊疗率",

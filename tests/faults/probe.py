@@ -25,7 +25,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.choices import AgencyLevel  # noqa: E402
 from accounts.models import Agency, User  # noqa: E402
-from core.roles import Role
+from core.roles import Role  # noqa: E402
 from dashboards.models import Export, Snapshot  # noqa: E402
 from notifications.choices import Channel  # noqa: E402
 from notifications.models import Delivery, Notification, Preference, Robot  # noqa: E402

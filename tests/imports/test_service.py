@@ -207,7 +207,7 @@ def test_it_refuses_duplicate_numbers_in_a_section_before_writing(agencies):
 
 
 @pytest.mark.parametrize(
-    ("path", "value", "words"),
+    "path, value, words",
     [
         (("plan", "title"), "", "标题不能为空"),
         (("plan", "year"), 1890, "年度无效"),

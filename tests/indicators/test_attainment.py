@@ -9,7 +9,7 @@ from indicators.services import attained
 
 
 @pytest.mark.parametrize(
-    ("comparator", "target", "value", "expected"),
+    "comparator, target, value, expected",
     [
         # 每千人口医师数达到 3.09: at least
         (">=", "3.09", "3.10", True),
@@ -35,7 +35,7 @@ def test_it_judges_attainment_by_direction(comparator, target, value, expected):
 
 
 @pytest.mark.parametrize(
-    ("comparator", "value", "expected"),
+    "comparator, value, expected",
     [(">=", "3.09", "met"), (">=", "3.08", "missed"), ("<=", "7", "met"), ("<=", "7.1", "missed"), ("=", None, None)],
 )
 def test_the_dashboard_counts_agree_with_the_rule(db, plan, staff_a, comparator, value, expected):

@@ -151,9 +151,11 @@ def test_leaders_get_a_weekly_digest_of_their_agencies(leader, digest_world, dja
     assert sorted(digest.delivery.payload["at_risk_ids"]) == sorted(Task.objects.values_list("pk", flat=True))
 
     # A week later the same tasks are no longer new.
-    with time_machine.travel(monday + datetime.timedelta(days=7), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            scan_reminders.delay()
+    with (
+        time_machine.travel(monday + datetime.timedelta(days=7), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        scan_reminders.delay()
     later = Notification.objects.filter(recipient=leader, rule=Rule.LEADER_DIGEST).order_by("-created_at").first()
     assert later.title == "每周督办摘要（2026-04-27）：逾期1项，新增风险0项"
     # Only on Mondays, and once.

@@ -568,7 +568,7 @@ def test_local_addresses_still_need_their_token_and_host(kind, url, code, produc
 
 
 def test_an_unknown_kind_is_a_programming_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown webhook kind 'feishu'"):
         validate_webhook_url("feishu", WECOM_URL)
 
 
@@ -581,9 +581,11 @@ def test_an_unknown_kind_is_a_programming_error():
     ],
 )
 def test_an_invalid_address_is_permanent_and_never_fetched(kind, url, production):
-    with mock.patch.object(webhooks.requests, "post", autospec=True) as post:
-        with pytest.raises(PermanentError) as caught:
-            (send_wecom if kind == "wecom" else send_dingtalk)(url, "提醒")
+    with (
+        mock.patch.object(webhooks.requests, "post", autospec=True) as post,
+        pytest.raises(PermanentError) as caught,
+    ):
+        (send_wecom if kind == "wecom" else send_dingtalk)(url, "提醒")
     post.assert_not_called()
     assert "机器人地址无效" in caught.value.reason
 

@@ -25,4 +25,4 @@ def clear_rate_limit_counts():
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     clear_rate_limit_counts()
-    yield
+    return

@@ -194,7 +194,7 @@ def refusal(name, data, **options):
 
 
 @pytest.mark.parametrize(
-    ("name", "build", "key", "content_type"),
+    "name, build, key, content_type",
     [
         pytest.param("报告.pdf", pdf, "pdf", "application/pdf", id="pdf"),
         pytest.param("报告.PDF", pdf, "pdf", "application/pdf", id="pdf-upper-case-extension"),
@@ -485,7 +485,7 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "build", "reasons", "code"), REFUSALS)
+@pytest.mark.parametrize("name, build, reasons, code", REFUSALS)
 def test_it_refuses_a_file_with_a_message_naming_it_and_the_reason(name, build, reasons, code):
     # given
     data = build()

@@ -116,7 +116,7 @@ def test_it_shows_mark_role_status_next_milestone_and_cycle_report(client, staff
 
 
 @pytest.mark.parametrize(
-    ("query", "expected"),
+    "query, expected",
     [
         ("overdue=1", {"醫療服務質量提升行動"}),
         ("due_within=14", {"年底前完成专科评估"}),
@@ -179,7 +179,13 @@ def test_a_plan_the_user_has_no_task_in_is_not_a_filter_choice(client, staff_a, 
 def test_unreported_filter_and_banner_show_what_is_owed_this_cycle(client, staff_a, tasks):
     # given one open task reported this month and one reported last month
     report(tasks["led"], staff_a, "in_progress", 50)
-    report(tasks["soon"], staff_a, "in_progress", 20, at=timezone.make_aware(datetime.datetime(2026, 10, 20, 10)))
+    report(
+        tasks["soon"],
+        staff_a,
+        "in_progress",
+        20,
+        at=datetime.datetime(2026, 10, 20, 10, tzinfo=timezone.get_current_timezone()),
+    )
     client.force_login(staff_a)
     # when
     response = client.get(f"{URL}?reported=0")
@@ -193,13 +199,15 @@ def test_a_quarterly_plan_counts_a_report_anywhere_in_the_quarter(client, staff_
     plan.reporting_cycle = "quarterly"
     plan.save()
     task = make_task(plan, None, "9", lead=agency_a, heading="季度报送的任务")
-    report(task, staff_a, "in_progress", 10, at=timezone.make_aware(datetime.datetime(2026, 10, 2, 10)))
+    report(
+        task, staff_a, "in_progress", 10, at=datetime.datetime(2026, 10, 2, 10, tzinfo=timezone.get_current_timezone())
+    )
     client.force_login(staff_a)
     assert set(headings(client.get(f"{URL}?reported=1"))) == {"季度报送的任务"}
 
 
 @pytest.mark.parametrize(
-    ("sort", "first"),
+    "sort, first",
     [("-due", "推进医疗集团建设"), ("percent", None), ("-percent", "已经完成的任务"), ("number", "推进医疗集团建设")],
 )
 def test_it_sorts(client, staff_a, tasks, sort, first):

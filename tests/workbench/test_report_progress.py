@@ -131,7 +131,7 @@ def test_the_evidence_downloads_with_its_name_and_the_type_found_by_content(clie
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "message"),
+    "name, content, message",
     [
         ("病毒.docx", b"MZ\x90\x00" + b"\x00" * 200, "不是"),
         ("网页.pdf", b"<html><script>alert(1)</script></html>", "不是"),
@@ -216,7 +216,7 @@ def test_the_form_only_offers_allowed_statuses():
 
 
 @pytest.mark.parametrize(
-    ("value", "as_of", "message"),
+    "value, as_of, message",
     [
         ("abc", "2026-11-20", "不是数字"),
         ("6.5张", "2026-11-20", "不是数字"),
@@ -326,7 +326,7 @@ def test_lead_staff_name_the_responsible_people(client, staff_a, task, agency_a,
     assert "张责任" in html
 
 
-@pytest.mark.parametrize(("updates", "readings"), [(2, 1), (80, 40)])
+@pytest.mark.parametrize("updates, readings", [(2, 1), (80, 40)])
 def test_the_task_page_runs_a_bounded_number_of_queries(
     client, django_assert_max_num_queries, staff_a, task, indicator, milestone, updates, readings
 ):

@@ -61,7 +61,7 @@ def test_an_archived_plan_is_read_only(client, staff_a, task, plan):
     assert 'name="note"' not in html
 
 
-@pytest.mark.parametrize(("updates", "second_page_rows"), [(2, False), (120, True)])
+@pytest.mark.parametrize("updates, second_page_rows", [(2, False), (120, True)])
 def test_the_history_pages_run_a_bounded_number_of_queries(
     client, django_assert_max_num_queries, staff_a, auditor, task, updates, second_page_rows
 ):

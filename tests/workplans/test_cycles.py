@@ -98,7 +98,7 @@ def test_it_defaults_to_the_local_date(monkeypatch):
     ],
 )
 def test_it_rejects_what_the_plan_does_not_allow(cycle, due_day):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"report_due_day must be 1–28|unknown reporting cycle"):
         cycle_for(cycle, due_day, D(2026, 1, 1))
 
 
