@@ -31,12 +31,14 @@ def page_text(pages: list[list[str]]) -> tuple[str, list[str]]:
     """(text, removed) for pages of lines: page numbers and running headers/footers removed
     (the first one kept, where it is the title), wrapped lines joined."""
     running = running_lines(pages)
+    full = _full_width([line for lines in pages for line in lines])
     removed: list[str] = []
     kept: list[str] = []
     first_seen: set[str] = set()
     for lines in pages:
+        page: list[str] = []
         for line in lines:
-            if _PAGE_NO.match(line):
+            if not line.strip() or _PAGE_NO.match(line):
                 continue
             key = script_key(line)
             if key in running:
@@ -45,17 +47,34 @@ def page_text(pages: list[list[str]]) -> tuple[str, list[str]]:
                         removed.append(line.strip())
                     continue
                 first_seen.add(key)
-            kept.append(line)
+            page.append(line.strip())
+        # a page that starts mid-sentence continues the last line of the page before
+        if (
+            kept
+            and page
+            and display_width(kept[-1]) >= full * 0.8
+            and not kept[-1].endswith(_ENDS)
+            and not _LABEL_START.match(page[0])
+        ):
+            kept[-1] += page.pop(0)
+        kept.extend(page)
     return reflow_lines(kept), removed
+
+
+def _full_width(lines: list[str]) -> int:
+    """The width of a full line: the 90th percentile of the line widths."""
+    widths = sorted(display_width(line.strip()) for line in lines if line.strip())
+    if not widths:
+        return 0
+    return widths[int(len(widths) * 0.9)] if len(widths) > 3 else widths[-1]
 
 
 def reflow_lines(raw: list[str]) -> str:
     """Join lines that were wrapped by the page width back into paragraphs."""
     raw = [line.rstrip() for line in raw]
-    widths = sorted(display_width(line.strip()) for line in raw if line.strip())
-    if not widths:
+    if not any(line.strip() for line in raw):
         return ""
-    full = widths[int(len(widths) * 0.9)] if len(widths) > 3 else widths[-1]
+    full = _full_width(raw)
     out: list[str] = []
     prev_i = None  # index in ``out`` of the last non-empty line
     prev_width = 0

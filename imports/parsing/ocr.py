@@ -21,7 +21,7 @@ MAX_PAGES = 60
 # Rendering resolution, lowered for big pages so that no page is rendered past this many pixels.
 DPI = 300
 MAX_PAGE_PIXELS = 12_000_000
-LANGUAGES = ("chi_sim", "chi_tra")
+LANGUAGES = ("chi_sim", "chi_tra")  # the first installed is used
 _HAN_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
@@ -85,7 +85,8 @@ def recognise(
         )
     tesseract, pdftoppm = which("tesseract"), which("pdftoppm")
     assert tesseract is not None and pdftoppm is not None
-    languages = "+".join(lang for lang in LANGUAGES if lang in _tessdata_languages(tesseract))
+    # one model: chi_sim+chi_tra together mixes the scripts within a line
+    languages = next(lang for lang in LANGUAGES if lang in _tessdata_languages(tesseract))
     deadline = time.monotonic() + time_limit
     pages = []
     with Workdir() as work:

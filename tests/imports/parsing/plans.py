@@ -244,3 +244,143 @@ def wrapped_plan():
     lines = [WRAPPED_TITLE, "一、医疗卫生服务"] + hard_wrap(WRAPPED_ITEMS)
     cut = next(i for i, line in enumerate(lines) if line.startswith("4.")) + 1
     return "\n".join(lines[:cut] + ["— 2 —", WRAPPED_TITLE] + lines[cut:]) + "\n"
+
+
+# One plan written out in every format the importer reads: each must give the same tasks and owners.
+# (The preamble is there for antiword, which refuses a Word file with very little text.)
+ROUND_TRIP = [
+    "2024年白沙县卫生健康工作要点",
+    *["为推进健康白沙建设，提高群众健康水平，现将本年度卫生健康工作要点印发如下，请各单位认真贯彻落实。"] * 5,
+    "一、医疗服务",
+    "1.推进县域医共体建设。（县卫生健康局、县医保局）",
+    "2.加强胸痛中心建设。（县人民医院）",
+    "二、公共卫生",
+    "3.做好疫苗接种工作。（县疾控中心）",
+    "4.开展爱国卫生运动。（县爱卫办、各乡镇）",
+]
+
+
+def ofd_bytes(lines, pages=None, extra_entries=(), content_override=None):
+    """An OFD package (GB/T 33190) whose pages hold ``lines`` as TextCode elements, one per line;
+    ``pages`` splits them (a list of line lists). ``extra_entries`` adds (name, bytes) entries."""
+    import zipfile
+
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    pages = pages or [list(lines)]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "OFD.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><ofd:OFD %s Version="1.0" DocType="OFD"><ofd:DocBody>'
+            "<ofd:DocInfo><ofd:DocID>test</ofd:DocID></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
+            "</ofd:DocBody></ofd:OFD>" % ns,
+        )
+        page_refs = "".join(
+            '<ofd:Page ID="%d" BaseLoc="Pages/Page_%d/Content.xml"/>' % (n + 10, n) for n in range(len(pages))
+        )
+        archive.writestr(
+            "Doc_0/Document.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><ofd:Document %s><ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID>'
+            '<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>'
+            "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData><ofd:Pages>%s</ofd:Pages></ofd:Document>"
+            % (ns, page_refs),
+        )
+        archive.writestr(
+            "Doc_0/PublicRes.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><ofd:Res %s BaseLoc="Res"><ofd:Fonts>'
+            '<ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>' % ns,
+        )
+        for n, page in enumerate(pages):
+            objects = "".join(
+                '<ofd:TextObject ID="%d" Boundary="20 %d 170 6" Font="2" Size="4.2">'
+                '<ofd:TextCode X="0" Y="4.2">%s</ofd:TextCode></ofd:TextObject>'
+                % (100 + k, 20 + 7 * k, line.replace("&", "&amp;").replace("<", "&lt;"))
+                for k, line in enumerate(page)
+            )
+            content = content_override or (
+                '<?xml version="1.0" encoding="UTF-8"?><ofd:Page %s><ofd:Content><ofd:Layer ID="3">%s</ofd:Layer>'
+                "</ofd:Content></ofd:Page>" % (ns, objects)
+            )
+            archive.writestr("Doc_0/Pages/Page_%d/Content.xml" % n, content)
+        for name, data in extra_entries:
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+
+
+def cjk_font():
+    import os
+
+    return next((path for path in CJK_FONTS if os.path.exists(path)), None)
+
+
+def scanned_pdf_bytes(lines, font_path, media_box=(595, 842)):
+    """A one-page PDF with no text layer: ``lines`` drawn into a 150 dpi greyscale image, as a scanner
+    makes it (JPEG inside /DCTDecode)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = 1240, 1754  # A4 at 150 dpi
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(font_path, 30)
+    y = 110
+    for line in hard_wrap(lines, 34):
+        draw.text((100, y), line, font=font, fill=0)
+        y += 52
+    jpeg = io.BytesIO()
+    image.save(jpeg, "JPEG", quality=60)
+    picture = jpeg.getvalue()
+    content = b"q %d 0 0 %d 0 0 cm /Im1 Do Q" % media_box
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /XObject << /Im1 5 0 R >> >> "
+        b"/Contents 4 0 R >>" % media_box,
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /DCTDecode /Length %d >>\nstream\n" % (width, height, len(picture)) + picture + b"\nendstream",
+    ]
+    return pdf_from_objects(objects)
+
+
+def libreoffice_convert(data, source_ext, target):
+    """``data`` converted by LibreOffice (``target`` as for --convert-to, e.g. "doc"), or None when
+    LibreOffice is not installed."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        return None
+    with tempfile.TemporaryDirectory() as work:
+        source = os.path.join(work, "plan" + source_ext)
+        with open(source, "wb") as handle:
+            handle.write(data)
+        subprocess.run(
+            [
+                office,
+                "--headless",
+                "--norestore",
+                "-env:UserInstallation=file://" + work + "/profile",
+                "--convert-to",
+                target,
+                "--outdir",
+                work,
+                source,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+            env={**os.environ, "HOME": work},
+        )
+        with open(os.path.join(work, "plan." + target.split(":")[0]), "rb") as handle:
+            return handle.read()
