@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv migrate demo worker beat bench load backup restore check messages clean
+.PHONY: run test venv migrate demo worker beat bench load backup restore check lint typecheck format messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the charts' ECharts comes from npm. Install Node.js and npm (Debian: apt-get install nodejs npm) and run make again." >&2; exit 1; }
@@ -41,6 +41,22 @@ test: venv
 check: venv
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
+
+# ruff (lint rules and formatting, pyproject [tool.ruff]) and import-linter (the layers of
+# docs/architecture.md, pyproject [tool.importlinter]); fails on any finding.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# mypy with django-stubs over the services, the jobs, core and the parser (pyproject [tool.mypy]).
+typecheck: venv
+	$(VENV)/bin/mypy
+
+# Rewrite the tree in the house format and apply ruff's safe fixes.
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 worker: venv
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

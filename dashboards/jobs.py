@@ -5,8 +5,10 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from dashboards.exports.runner import run_export
+from dashboards.exports.jobs import build_export
 from dashboards.rollup import rollup_day
+
+__all__ = ["build_export", "rollup_snapshots"]
 
 
 @shared_task(acks_late=True)
@@ -15,9 +17,3 @@ def rollup_snapshots(day: str | None = None, plan_ids: list[int] | None = None) 
     every active plan, or only `plan_ids`. Safe to run twice: a day's rows are replaced."""
     when = datetime.date.fromisoformat(day) if day else timezone.localdate() - datetime.timedelta(days=1)
     return rollup_day(when, plan_ids=plan_ids)
-
-
-@shared_task(acks_late=True)
-def build_export(export_id: int) -> None:
-    """Generate one requested ledger or bulletin; the page polls its progress."""
-    run_export(export_id)

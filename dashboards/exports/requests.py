@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.jobs import QUEUE_UNAVAILABLE, enqueue
 from dashboards.exports.base import STALE_CLAIM_AFTER, ExportRefused, export_scope
-from dashboards.jobs import build_export
+from dashboards.exports.jobs import build_export
 from dashboards.models import Export, ExportKind, ExportStatus
 from dashboards.services import scoped_tasks
 from workplans.models import MAX_YEAR, MIN_YEAR, Plan
