@@ -1,10 +1,12 @@
 """Text repair before structure: width folding, pinyin annotations, '?' damage, site chrome."""
 
 import re
+import unicodedata
 
 from django.utils.translation import gettext as _
 
-from core.text import script_key, to_simplified
+from core.text import script_key as _script_key
+from core.text import to_simplified
 
 from .numerals import find_damaged_date, find_date
 
@@ -130,6 +132,38 @@ def portal_fields(text):
     return fields
 
 
+# script_key goes through OpenCC, whose per-call cost is far above its per-character cost: keys
+# are remembered, and a document's lines get theirs from one conversion (prime_keys).
+_KEYS: dict[str, str] = {}
+_KEYS_MAX = 50_000
+
+
+def script_key(text):
+    """core.text.script_key, remembered."""
+    key = _KEYS.get(text)
+    if key is None:
+        key = _script_key(text)
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+        _KEYS[text] = key
+    return key
+
+
+def prime_keys(texts):
+    """script_key for many texts with one OpenCC call (same steps as core.text.script_key)."""
+    todo = [t for t in dict.fromkeys(texts) if t not in _KEYS and "\n" not in t]
+    if not todo:
+        return
+    folded = [re.sub(r"\s+", "", unicodedata.normalize("NFKC", t)) for t in todo]
+    simple = to_simplified("\n".join(folded)).split("\n")
+    if len(simple) != len(todo):
+        return
+    if len(_KEYS) + len(todo) >= _KEYS_MAX:
+        _KEYS.clear()
+    for text, key in zip(todo, simple, strict=True):
+        _KEYS[text] = key.lower()
+
+
 class Line:
     """One cleaned line of the document with its 1-based number in the extracted text."""
 
@@ -182,7 +216,9 @@ def clean_lines(text, warn):
     lines = []
     pinyin_lines = []
     pending = None  # a portal label standing alone, its value on the next line
-    for no, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    prime_keys(re.sub(r"\s+", " ", fold_width(raw)).strip() for raw in raw_lines if raw.strip())
+    for no, raw in enumerate(raw_lines, start=1):
         line = fold_width(raw)
         line, n = strip_pinyin(line)
         if n:
@@ -266,8 +302,8 @@ _ENDS = tuple("。；;：:！!？?)")
 
 
 def display_width(text):
-    """Columns the text takes on a page: Han and full-width forms count two."""
-    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+    """Columns the text takes on a page: Han and full-width forms (three bytes in UTF-8) count two."""
+    return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
 
 
 def wrap_width(widths):
@@ -291,6 +327,7 @@ def join_hard_breaks(lines):
     edge = wrap_width(widths)
     if edge is None:
         return list(lines)
+    prime_keys(line.text for line in lines)
     out = []
     full = False  # the previous physical line reached the page edge
     for line, width in zip(lines, widths, strict=True):

@@ -258,8 +258,18 @@ def _number(text):
     return int(value) if value.is_integer() and "." not in text else value
 
 
+_OPENERS = re.compile(r"[(“《\[【]")
+
+
 def _split_outside(text, seps):
     """Split on separator characters that stand outside brackets and quotes."""
+    if not _OPENERS.search(text):  # nothing to stand inside: a plain split, positions kept
+        parts, start = [], 0
+        for m in re.finditer("[%s]" % re.escape(seps), text):
+            parts.append((start, text[start : m.start()]))
+            start = m.end()
+        parts.append((start, text[start:]))
+        return parts
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         if ch in "(“《[【":
@@ -390,8 +400,14 @@ def _due_from(text, position, current):
     return due
 
 
+# A clause with no digit and no count in Chinese numerals states no target.
+_ANY_NUMBER = re.compile(r"\d|[建增设立造育办][二三四五六七八九两十]")
+
+
 def find_indicators(text):
     """Indicators (name, comparator, target, unit, due) stated in an item's text."""
+    if not _ANY_NUMBER.search(text):
+        return []
     found = []
     flat = text.replace("\n", "")
     if ":" in flat or "：" in flat:
@@ -402,6 +418,10 @@ def find_indicators(text):
         if len(source) > _SOURCE_MAX:
             source = source[:_SOURCE_MAX] + "…"
         for _, clause in _split_outside(sentence, ",;:，；："):
+            if not _ANY_NUMBER.search(clause):
+                if "五" in clause:  # 到“十四五”末 dates what follows
+                    due = _due_from(clause, len(clause), due)
+                continue
             for ind in _clause_indicators(clause, due):
                 ind["source"] = source
                 found.append(ind)

@@ -115,8 +115,10 @@ class Owner:
 
 def announces_first_lead(text: str) -> bool:
     """True when an owner note says the first-named leads, for this item and the ones after it."""
+    if "下同" not in text:  # the same characters in both scripts
+        return False
     key = script_key(text)
-    return "下同" in key and bool(re.search(r"(列第一位|排在第一位|排第一位|列在首位|列首位|第一位)", key))
+    return bool(re.search(r"(列第一位|排在第一位|排第一位|列在首位|列首位|第一位)", key))
 
 
 def is_generic(name: str) -> bool:
