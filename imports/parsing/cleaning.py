@@ -111,12 +111,18 @@ _PORTAL_LABEL = re.compile(
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
 
 
+# The first characters of the labels above, in both scripts: most lines are no table row.
+_PORTAL_START = re.compile(r"^\s*[索发發信来來文成印公生主体體关關有是名标標作日时時]")
+
+
 def portal_fields(text):
     """{field: value} for a line of a portal's information table, or {} when it is none.
 
     Labels are matched with their spaces closed up (文  号: → 文号:), so this reads the key
     form; the values are cut back out of it.
     """
+    if not _PORTAL_START.match(text):
+        return {}
     line = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]{1,3}\s*[:：])", "", text.strip())
     simple = to_simplified(line)
     if len(simple) != len(line):  # t2s changed the length: read the values in simplified script

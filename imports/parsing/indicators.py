@@ -261,11 +261,16 @@ def _number(text):
 _OPENERS = re.compile(r"[(“《\[【]")
 
 
+@functools.lru_cache(maxsize=16)
+def _separators(seps):
+    return re.compile("[%s]" % re.escape(seps))
+
+
 def _split_outside(text, seps):
     """Split on separator characters that stand outside brackets and quotes."""
     if not _OPENERS.search(text):  # nothing to stand inside: a plain split, positions kept
         parts, start = [], 0
-        for m in re.finditer("[%s]" % re.escape(seps), text):
+        for m in _separators(seps).finditer(text):
             parts.append((start, text[start : m.start()]))
             start = m.end()
         parts.append((start, text[start:]))
@@ -307,20 +312,30 @@ def _context_number(text, start, end):
     return False
 
 
+_PER_UNIT_NOTE = re.compile(r"以[^,;以]{1,8}?为单位|以[^,;以]{1,8}?為單位")
+_SUB_NUMBER = re.compile(r"^(?:\(\d{1,2}\)|[①-⑳])")
+_EACH_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])各$")
+_MODAL_TAIL = re.compile(r"(?:分别|分別|均|都|要|应|應|须|須|将|將)+$")
+_AND = re.compile(r"^(.+?)(?:和|及|与|與)(.+)$")
+_EXISTING = re.compile(r"(已|现有|現有|原有|共有)[^,;]{0,5}$")
+_MORE = re.compile(r"^(以上|多)")
+_BELOW = re.compile(r"(以内|以內|以下)")
+
+
 def _clean_name(name):
-    name = re.sub(r"以[^,;以]{1,8}?为单位|以[^,;以]{1,8}?為單位", "", name)
+    name = _PER_UNIT_NOTE.sub("", name)
     name = _DUE_FIVE.sub("", _DUE_YEAR.sub("", name)).replace("?", "").replace(NAMED, "")
     # what the item before left behind: its owner note, then this item's number
     name = _LEFT_BEHIND.sub("", name.strip())
-    name = re.sub(r"^(?:\(\d{1,2}\)|[①-⑳])", "", name.strip())
+    name = _SUB_NUMBER.sub("", name.strip())
     name = name.strip(" ≥≤<>=")
-    name = re.sub(r"(?<=[\u4e00-\u9fff])各$", "", name)
+    name = _EACH_TAIL.sub("", name)
     name = name.strip(" ,,;;:、")
     prev = None
     while prev != name:
         prev = name
         name = _FILLER.sub("", name).strip(" ,,;;:、")
-        name = re.sub(r"(?:分别|分別|均|都|要|应|應|须|須|将|將)+$", "", name).strip()
+        name = _MODAL_TAIL.sub("", name).strip()
     return name
 
 
@@ -352,7 +367,7 @@ def _split_names(part, distribute):
 def _split_and(piece, distribute):
     if _WHOLE_RATIO.search(piece):
         return [piece]
-    m = re.search(r"^(.+?)(?:和|及|与|與)(.+)$", piece)
+    m = _AND.search(piece)
     if not m:
         return [piece]
     left, right = m.group(1), m.group(2)
@@ -521,7 +536,7 @@ def _loose_targets(clause, consumed, mask, carried_due):
         unit = _norm_unit(tok.group("unit"))
         if mask[tok.start()] or _context_number(clause, tok.start(), tok.end()):
             continue
-        if re.search(r"(已|现有|現有|原有|共有)[^,;]{0,5}$", clause[max(0, tok.start() - 8) : tok.start()]):
+        if _EXISTING.search(clause, max(0, tok.start() - 8), tok.start()):
             continue  # what already exists is context, not a target
         if unit not in RATE_UNITS:
             later_numbers = tokens[-1].start() >= tok.end()  # tokens are in order
@@ -547,17 +562,17 @@ def _loose_targets(clause, consumed, mask, carried_due):
         if bare and clause[: toks[0].start()].endswith("各"):
             shared[toks[0].start()] = [n for n in (_clean_name(b) for b in bare) if n]
         bare = []
-        tail = re.sub(r"^(以上|多)", "", clause[toks[-1].end() : seg_end])
+        tail = _MORE.sub("", clause[toks[-1].end() : seg_end])
         number_first = bool(_clean_name(tail))
         prefix = _last_verb(_clean_name(clause[seg_start : toks[0].start()])) or lead_verb
         prev_end = seg_start
         for k, tok in enumerate(toks):
             if _norm_unit(tok.group("unit")) in RATE_UNITS:
                 before = _clean_name(clause[prev_end : tok.start()])
-                names[tok.start()] = before if before else _clean_name(re.sub(r"^(以上|多)", "", tail))
+                names[tok.start()] = before if before else _clean_name(_MORE.sub("", tail))
             elif number_first:
                 nxt = toks[k + 1].start() if k + 1 < len(toks) else seg_end
-                span = re.sub(r"^(以上|多)", "", clause[tok.end() : nxt])
+                span = _MORE.sub("", clause[tok.end() : nxt])
                 obj, next_prefix = span, ""
                 if k + 1 < len(toks):
                     cut = list(_CONNECTOR.finditer(span))
@@ -571,7 +586,7 @@ def _loose_targets(clause, consumed, mask, carried_due):
     out = []
     for tok in accepted:
         unit = _norm_unit(tok.group("unit"))
-        comparator = "<=" if re.match(r"(以内|以內|以下)", clause[tok.end() : tok.end() + 2]) else ">="
+        comparator = "<=" if _BELOW.match(clause, tok.end()) else ">="
         due = _due_from(clause, tok.start(), carried_due)
         name = _clean_name(names.get(tok.start(), "")) or names.get(tok.start(), "")
         together = shared.get(tok.start(), [])

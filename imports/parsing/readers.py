@@ -191,6 +191,7 @@ def _int_attr(value, default):
 
 def _docx_numbering(document):
     """A function paragraph -> label text for Word's automatic list numbering (1. / 一、 / (一))."""
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml.ns import qn
 
     try:
@@ -229,17 +230,33 @@ def _docx_numbering(document):
             return None
         return str(value)
 
+    by_style: dict[str | None, object] = {}
+
+    def style_num_pr(style_id):
+        """The numbering a paragraph style (List Number…) or the styles it is based on give, once per
+        style: python-docx's ``paragraph.style`` looks the style up among all styles each time."""
+        if style_id not in by_style:
+            style = document.styles.default(WD_STYLE_TYPE.PARAGRAPH) if style_id is None else None
+            if style is None:
+                try:
+                    style = document.styles.get_by_id(style_id, WD_STYLE_TYPE.PARAGRAPH)
+                except (KeyError, ValueError):
+                    style = None
+            found, hops = None, 0
+            while style is not None and hops < 32:  # basedOn chains may loop in hostile files
+                sppr = style.element.pPr
+                if sppr is not None and sppr.numPr is not None and sppr.numPr.numId is not None:
+                    found = sppr.numPr
+                    break
+                style, hops = style.base_style, hops + 1
+            by_style[style_id] = found
+        return by_style[style_id]
+
     def num_pr(paragraph):
         ppr = paragraph._p.pPr
         if ppr is not None and ppr.numPr is not None and ppr.numPr.numId is not None:
             return ppr.numPr
-        style = paragraph.style
-        while style is not None:  # numbering given by the paragraph style (List Number…)
-            sppr = style.element.pPr
-            if sppr is not None and sppr.numPr is not None and sppr.numPr.numId is not None:
-                return sppr.numPr
-            style = style.base_style
-        return None
+        return style_num_pr(paragraph._p.style)
 
     def label(paragraph):
         numpr = num_pr(paragraph)

@@ -93,6 +93,10 @@ def adversarial_inputs(size=200_000):
 
 def main(argv):
     sys.path.insert(0, ROOT)
+    from django.conf import settings
+
+    if not settings.configured:  # the parser's messages go through gettext: their source text will do
+        settings.configure(USE_I18N=False)
     from imports.parsing import ParseError, parse_bytes
 
     size = int(argv[argv.index("--size") + 1]) if "--size" in argv else 200_000
