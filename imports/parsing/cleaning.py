@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -12,7 +13,7 @@ from .numerals import find_damaged_date, find_date
 
 # Full-width ASCII (digits, letters, parentheses, commas…) and the ideographic space fold to
 # ASCII so that labels like （一） and １． parse the same as (一) and 1.; 。 and 、 stay.
-_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_WIDTH: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _WIDTH.update(
     {
         0x3000: 0x20,
@@ -36,7 +37,7 @@ def fold_width(text):
 
 # A tone-marked pinyin syllable in brackets right after a Han character: 衛(wèi)生 → 衛生.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_PINYIN_TONED = re.compile(r"(?<=[\u4e00-\u9fff])\(([a-zü]*[%s][a-zü]*)\)" % _TONED)
+_PINYIN_TONED = re.compile(rf"(?<=[\u4e00-\u9fff])\(([a-zü]*[{_TONED}][a-zü]*)\)")
 _PINYIN_PLAIN = re.compile(r"(?<=[\u4e00-\u9fff])\(([a-zü]{1,6})\)")
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -104,11 +105,14 @@ _PORTAL_FIELDS = {
     "时间": "date",
 }
 _PORTAL_LABEL = re.compile(
-    r"(?:^|(?<=\s))(%s)\s*[:：]?(?=\s|$)|(%s)\s*[:：]"
-    % ("|".join(sorted(_PORTAL_FIELDS, key=len, reverse=True)), "|".join(sorted(_PORTAL_FIELDS, key=len, reverse=True)))
+    r"(?:^|(?<=\s))({})\s*[:：]?(?=\s|$)|({})\s*[:：]".format(
+        "|".join(sorted(_PORTAL_FIELDS, key=len, reverse=True)), "|".join(sorted(_PORTAL_FIELDS, key=len, reverse=True))
+    )
 )
 # Page furniture of a printed plan copied as text: — 3 —, 第3页 共10页, 3/10.
-_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
 
 
 # The first characters of the labels above, in both scripts: most lines are no table row.
@@ -130,7 +134,7 @@ def portal_fields(text):
     found = list(_PORTAL_LABEL.finditer(simple))
     if not found or found[0].start() > 0:
         return {}
-    fields = {}
+    fields: dict[str, str] = {}
     for k, m in enumerate(found):
         label = m.group(1) or m.group(2)
         value = line[m.end() : found[k + 1].start() if k + 1 < len(found) else len(line)].strip(" :：\t")
@@ -210,7 +214,7 @@ def clean_lines(text, warn):
     published_on), the 来源 line (source), whether the page is a government portal's
     (official) or a copy site's (copy_site).
     """
-    hints = {
+    hints: dict[str, Any] = {
         "published_on": None,
         "written_on": None,
         "source": None,
@@ -288,7 +292,8 @@ def _note_field(hints, field, value, line_no, warn):
             if date is not None:
                 warn(
                     line_no,
-                    _("日期“%(written)s”已按 %(date)s 读取（原文日期不完整），请核对") % {"written": value, "date": date},
+                    _("日期“%(written)s”已按 %(date)s 读取（原文日期不完整），请核对")
+                    % {"written": value, "date": date},
                 )
         if date is not None:
             if field == "date":
@@ -334,7 +339,7 @@ def join_hard_breaks(lines):
     if edge is None:
         return list(lines)
     prime_keys(line.text for line in lines)
-    out = []
+    out: list[Line] = []
     full = False  # the previous physical line reached the page edge
     for line, width in zip(lines, widths, strict=True):
         if out and full and not out[-1].text.endswith(_ENDS) and not _OPENS.match(line.text):

@@ -94,13 +94,13 @@ _BASE_ALT = "|".join(
     )
 )
 _DENOMINATOR_ALT = "|".join(sorted(_DENOMINATORS, key=len, reverse=True))
-_UNIT_ALT = r"%s|[万萬亿億]?(?:%s)(?:/(?:%s))?|[万萬亿億]" % (_RATE_ALT, _BASE_ALT, _DENOMINATOR_ALT)
+_UNIT_ALT = rf"{_RATE_ALT}|[万萬亿億]?(?:{_BASE_ALT})(?:/(?:{_DENOMINATOR_ALT}))?|[万萬亿億]"
 _NUM = r"\d+(?:\.\d+)?"
-_TOKEN = re.compile(r"(?P<num>%s)\s*(?P<unit>%s)?" % (_NUM, _UNIT_ALT))
+_TOKEN = re.compile(rf"(?P<num>{_NUM})\s*(?P<unit>{_UNIT_ALT})?")
 # A count in Chinese numerals (新建三处): read only right after a verb of building (below).
 _CN_COUNT = re.compile(
     r"(?<=[建增设立造育办])(?P<num>[二三四五六七八九两][十百]?[一二三四五六七八九]?|十[一二三四五六七八九]?)"
-    r"(?P<unit>%s)(?![“\"])" % _BASE_ALT
+    rf"(?P<unit>{_BASE_ALT})(?![“\"])"
 )
 
 # "指标：数值" (孕产妇死亡率：8/10万, a spreadsheet's 量化指标 column) reads as a target; the
@@ -213,11 +213,13 @@ _CEILING = (
 )
 # Inside a 达到/控制在 construct durations and ages are targets too (平均住院日控制在8天以内).
 _CONSTRUCT_UNIT_ALT = "个工作日|工作日|小时|分钟|" + _UNIT_ALT + "|天|岁|歲"
-_VALUE = r"%s\s*(?:%s)?" % (_NUM, _CONSTRUCT_UNIT_ALT)
-_VALUE_TOKEN = re.compile(r"(?P<num>%s)\s*(?P<unit>%s)?" % (_NUM, _CONSTRUCT_UNIT_ALT))
+_VALUE = rf"{_NUM}\s*(?:{_CONSTRUCT_UNIT_ALT})?"
+_VALUE_TOKEN = re.compile(rf"(?P<num>{_NUM})\s*(?P<unit>{_CONSTRUCT_UNIT_ALT})?")
 _CONSTRUCT = re.compile(
-    r"(?P<fen>分别|分別|均|都|各)?(?:要|应|應|须|須)?(?P<cmp>%s)\s*(?P<vals>%s(?:\s*(?:、|和|及|,)\s*%s)*)"
-    r"\s*(?P<post>以上|以内|以內|以下|左右)?" % ("|".join(sorted(_CMP_WORDS, key=len, reverse=True)), _VALUE, _VALUE)
+    r"(?P<fen>分别|分別|均|都|各)?(?:要|应|應|须|須)?(?P<cmp>{})\s*(?P<vals>{}(?:\s*(?:、|和|及|,)\s*{})*)"
+    r"\s*(?P<post>以上|以内|以內|以下|左右)?".format(
+        "|".join(sorted(_CMP_WORDS, key=len, reverse=True)), _VALUE, _VALUE
+    )
 )
 
 # Verbs that make a count a target (新建1个…, 培训100名…); compared on the text as written.
@@ -263,7 +265,7 @@ _OPENERS = re.compile(r"[(“《\[【]")
 
 @functools.lru_cache(maxsize=16)
 def _separators(seps):
-    return re.compile("[%s]" % re.escape(seps))
+    return re.compile(f"[{re.escape(seps)}]")
 
 
 def _split_outside(text, seps):
@@ -307,9 +309,7 @@ def _context_number(text, start, end):
     after = text[end] if end < len(text) else ""
     if (before and before in "-—~～+.第前近约約/") or before.isdigit():
         return True
-    if (after and after in "-—~～+") or (after == "." and end + 1 < len(text) and text[end + 1].isdigit()):
-        return True
-    return False
+    return bool((after and after in "-—~～+") or (after == "." and end + 1 < len(text) and text[end + 1].isdigit()))
 
 
 _PER_UNIT_NOTE = re.compile(r"以[^,;以]{1,8}?为单位|以[^,;以]{1,8}?為單位")
@@ -484,7 +484,7 @@ def _clause_indicators(clause, carried_due):
         if len(vals) == 1:
             pairs = [(n, vals[0]) for n in names]
         elif len(names) == len(vals):
-            pairs = list(zip(names, vals))
+            pairs = list(zip(names, vals, strict=False))
         else:
             pairs = [(names[min(i, len(names) - 1)], v) for i, v in enumerate(vals)]
         units = {u for _, u in vals if u}
@@ -628,7 +628,7 @@ _FILL_SCAN = 300  # beyond this many targets in one item only exact names lend t
 
 def _fill_units(found):
     """Targets written without a unit take the unit the item gives the same measure elsewhere."""
-    exact = {}
+    exact: dict[str, str] = {}
     if len(found) > _FILL_SCAN:
         for ind in found:
             if ind["unit"]:
@@ -640,7 +640,7 @@ def _fill_units(found):
             if ind["name"] in exact:
                 ind["unit"] = exact[ind["name"]]
                 continue
-            others = ()
+            others: list[dict] = []
         else:
             others = found
         for other in others:

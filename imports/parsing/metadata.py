@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import datetime
 import re
 from collections.abc import Callable, Sequence
 
@@ -114,7 +115,7 @@ def plan_doc_number(lines: Sequence[Line], hints: dict) -> str | None:
     return hints.get("doc_number") or loose
 
 
-def _signature(lines: Sequence[Line], warn: Warn) -> tuple[str | None, object, set[int]]:
+def _signature(lines: Sequence[Line], warn: Warn) -> tuple[str | None, datetime.date | None, set[int]]:
     """(issuer, date, line indexes) of the signature block: an agency line, a stamp note, a date."""
     for i, line in enumerate(lines):
         m = len(line.text) <= 120 and re.match(r"^(.{3,30}?)\s+(\S*\d{4}\s*年?.+[日号號])$", line.text)
@@ -135,7 +136,7 @@ def _signature(lines: Sequence[Line], warn: Warn) -> tuple[str | None, object, s
     return None, None, set()
 
 
-def _date_line(text: str, line_no: int, warn: Warn | None):
+def _date_line(text: str, line_no: int, warn: Warn | None) -> datetime.date | None:
     if DATE_ONLY_RE.match(text):
         return find_date(text)
     if DAMAGED_DATE_ONLY_RE.match(text):

@@ -80,9 +80,7 @@ def find_date(text: str | None) -> datetime.date | None:
 
 # A date whose 年 (or 日) was lost in a copy: 20223月23日, 2022年3月23. Only read where a whole
 # date is expected (a signature, a portal field), and only when the digits split one way.
-_DAMAGED_RE = re.compile(
-    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年?\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号號]?(?!\d)"
-)
+_DAMAGED_RE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年?\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号號]?(?!\d)")
 
 
 def find_damaged_date(text: str | None) -> datetime.date | None:
@@ -94,9 +92,7 @@ def find_damaged_date(text: str | None) -> datetime.date | None:
     return None
 
 
-DAMAGED_DATE_ONLY_RE = re.compile(
-    r"^\s*(?:19|20)\d{2}\s*年?\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号號]?\s*(?:印发|印發)?\s*$"
-)
+DAMAGED_DATE_ONLY_RE = re.compile(r"^\s*(?:19|20)\d{2}\s*年?\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号號]?\s*(?:印发|印發)?\s*$")
 DATE_ONLY_RE = re.compile(
     r"^\s*(?:(?:19|20)\d{2}|[零〇○一二三四五六七八九]{4})\s*年\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
     r"\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号號]\s*(?:印发|印發)?\s*$"

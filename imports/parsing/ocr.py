@@ -22,7 +22,9 @@ MAX_PAGES = 60
 DPI = 300
 MAX_PAGE_PIXELS = 12_000_000
 LANGUAGES = ("chi_sim", "chi_tra")  # the first installed is used
-_HAN_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+_HAN_GAP = re.compile(
+    r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])"
+)
 
 
 def _tessdata_languages(tesseract: str) -> set[str]:
@@ -49,7 +51,9 @@ def missing() -> str | None:
 
 def refusal(what_is_missing: str) -> ParseError:
     return ParseError(
-        _("PDF 没有文字层（可能是扫描件），需要文字识别（OCR），但服务器未安装%(missing)s。请提供带文字的 PDF 或 Word 文档")
+        _(
+            "PDF 没有文字层（可能是扫描件），需要文字识别（OCR），但服务器未安装%(missing)s。请提供带文字的 PDF 或 Word 文档"
+        )
         % {"missing": what_is_missing}
     )
 
@@ -97,7 +101,20 @@ def recognise(
                 raise ParseError(_("PDF 第 %(page)d 页的页面尺寸异常，无法识别") % {"page": number})
             image = work.file("page-%d" % number)
             run(
-                [pdftoppm, "-r", str(dpi), "-f", str(number), "-l", str(number), "-gray", "-png", "-singlefile", source, image],
+                [
+                    pdftoppm,
+                    "-r",
+                    str(dpi),
+                    "-f",
+                    str(number),
+                    "-l",
+                    str(number),
+                    "-gray",
+                    "-png",
+                    "-singlefile",
+                    source,
+                    image,
+                ],
                 _remaining(deadline, time_limit),
                 work,
                 _("PDF 渲染"),

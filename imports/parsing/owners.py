@@ -61,7 +61,7 @@ _LABEL = re.compile(
 _CO_LABEL = r"(?:主要)?(?:配合|协作|協作|协同|協同|参与|參與|协办|協辦)(?:单位|單位|部门|部門|处室|處室|科室)"
 _OWNER_LABEL = re.compile(
     r"(?:(?P<lead>(?:牵头|牽頭|主责|主責)(?:责任|責任)?(?:单位|單位|部门|部門|处室|處室|科室)|(?:主要)?(?:责任|責任)(?:单位|單位|部门|部門|处室|處室|科室))"
-    r"|(?P<co>%s))\s*[:：]" % _CO_LABEL
+    rf"|(?P<co>{_CO_LABEL}))\s*[:：]"
 )
 # Another label after the owner lines ends them (完成时限:…, 工作目标:…).
 _OTHER_LABEL = re.compile(r"(?:^|\n|[;；。])\s*[\u4e00-\u9fff]{2,8}\s*[:：]")
@@ -71,7 +71,9 @@ _VERB_START = re.compile(
     r"健全|优化|规范|加快|做实|确保|实现|建设|制定|研究|支持|鼓励|引导|扩大|提高|巩固|发挥|坚持|统筹|落地)"
 )
 # Sentences in an owner note that explain how to read it (列第一位者为牵头单位……下同).
-_EXPLAINS = re.compile(r"(下同|列第一位|排在第一位|排第一位|列在首位|列首位|为牵头|牵头部门或单位|其他有关部门|按职责分工负责)")
+_EXPLAINS = re.compile(
+    r"(下同|列第一位|排在第一位|排第一位|列在首位|列首位|为牵头|牵头部门或单位|其他有关部门|按职责分工负责)"
+)
 # Owners that name no one agency (县政府有关部门, 各区, 有关直属单位): kept, flagged for mapping.
 _GENERIC = re.compile(
     r"^(各|有关|相关|其他|其它)|(有关|相关|各)(部门|单位|处室|科室|机构|成员单位)$|成员单位$|各[^、]{0,4}$|有关[^、]{0,6}(单位|部门)"

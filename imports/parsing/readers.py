@@ -9,8 +9,8 @@ import re
 from django.utils.translation import gettext as _
 
 from core.uploads import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, check_size
-from core.uploads.office import open_zip
 from core.uploads.ofd import check_ofd, is_ofd
+from core.uploads.office import open_zip
 from core.uploads.ole import check_word_binary
 from core.uploads.pdf import check_pdf
 from core.uploads.sniff import CFB_MAGIC
@@ -142,7 +142,7 @@ def _html_to_text(text):
         state = vars(tag)
         if state.get("_decomposed") or state.get("attrs") is None:
             continue
-        marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
+        marks = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "")
         if chrome.search(marks) and len(tag.get_text(strip=True)) < 300:
             tag.decompose()
     for br in soup.find_all("br"):
@@ -214,7 +214,7 @@ def _docx_numbering(document):
                 (text.get(qn("w:val")) or "") if text is not None else "%1.",
                 _int_attr(start.get(qn("w:val")) if start is not None else None, 1),
             )
-    counters = {}
+    counters: dict[tuple[str | None, str], int] = {}
     cn = "零一二三四五六七八九十"
 
     def render(value, fmt):
@@ -301,7 +301,9 @@ def _docx_content(document, limits):
     from docx.text.paragraph import Paragraph
 
     label = _docx_numbering(document)
-    lines, tables, before_table = [], [], []
+    lines: list[str] = []
+    tables: list[list[list[str]]] = []
+    before_table: list[str] = []
     for child in document.element.body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
         if tag == "p":
@@ -327,16 +329,15 @@ def _table_rows(table, limits):
     """
     from docx.table import _Cell
 
-    rows, above = [], {}
+    rows: list[list[str]] = []
+    above: dict[int, str] = {}
     for tr in table._tbl.tr_lst:
-        cells, here = [], {}
+        cells: list[str] = []
+        here: dict[int, str] = {}
         offset = tr.grid_before
         for tc in tr.tc_lst:
             span = max(1, min(tc.grid_span, limits.max_span))
-            if tc.vMerge == "continue":
-                value = above.get(offset, "")
-            else:
-                value = _Cell(tc, table).text.strip()
+            value = above.get(offset, "") if tc.vMerge == "continue" else _Cell(tc, table).text.strip()
             for k in range(span):
                 here[offset + k] = value
                 if not cells or value != cells[-1] or not value:
@@ -370,7 +371,11 @@ def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
         with reader_boundary(_("PDF 文件已损坏，无法读取")):
             pages = ocr.recognise(data, progress, ocr_time_limit)
         if not any(line.strip() for page in pages for line in page):
-            raise ParseError(_("PDF 没有文字层（可能是扫描件），文字识别（OCR）也没有识别出任何文字，请提供带文字的 PDF 或 Word 文档"))
+            raise ParseError(
+                _(
+                    "PDF 没有文字层（可能是扫描件），文字识别（OCR）也没有识别出任何文字，请提供带文字的 PDF 或 Word 文档"
+                )
+            )
         notes.append(_("这是扫描件，文字由 OCR 识别，可能有错字或漏字，请逐项核对"))
     text, removed = page_text(pages)
     notes += [_("页眉/页脚“%(text)s”在多页重复出现，已删除") % {"text": line} for line in removed]
@@ -424,7 +429,9 @@ def _sheet_grid(sheet, limits):
     rows, cols = _used_area(sheet)
     if rows * cols > limits.max_cells:
         raise ParseError(
-            _("表格过大（工作表“%(sheet)s”有 %(rows)d 行 × %(cols)d 列），超过 %(limit)d 个单元格的上限，请删去无关内容后再导入")
+            _(
+                "表格过大（工作表“%(sheet)s”有 %(rows)d 行 × %(cols)d 列），超过 %(limit)d 个单元格的上限，请删去无关内容后再导入"
+            )
             % {"sheet": sheet.title, "rows": rows, "cols": cols, "limit": limits.max_cells}
         )
     if not rows or not cols:

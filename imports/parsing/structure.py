@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import confidence
 from .cleaning import Line, join_hard_breaks, script_key
@@ -18,9 +19,9 @@ from .owners import Owner, announces_first_lead, heading_of, read_owner_note
 Warn = Callable[[int, str], None]
 
 _CN = "一二三四五六七八九十百零〇两"
-PART_RE = re.compile(r"^第([%s\d]+)(部分|篇|章)\s*[:、.]?\s*(.*)$" % _CN)
-CN_RE = re.compile(r"^([%s]{1,4})\s*[、.]\s*(.*)$" % _CN)
-PCN_RE = re.compile(r"^\(\s*([%s]{1,4})\s*\)\s*[、.]?\s*(.*)$" % _CN)
+PART_RE = re.compile(rf"^第([{_CN}\d]+)(部分|篇|章)\s*[:、.]?\s*(.*)$")
+CN_RE = re.compile(rf"^([{_CN}]{{1,4}})\s*[、.]\s*(.*)$")
+PCN_RE = re.compile(rf"^\(\s*([{_CN}]{{1,4}})\s*\)\s*[、.]?\s*(.*)$")
 AR_RE = re.compile(r"^(\d{1,3})\s*[.、](?!\d)\s*(.*)$")
 PAR_RE = re.compile(r"^\(\s*(\d{1,2})\s*\)\s*[、.]?\s*(.*)$")
 AR_LOST_RE = re.compile(r"^(\d{1,2})(?=[\u4e00-\u9fff“《])(.*)$")
@@ -42,10 +43,10 @@ def _label(text: str, expected_task: set[int] | None = None) -> tuple[int, str, 
     """(kind, token, value, rest) for a numbered line, else None."""
     m = PART_RE.match(text)
     if m:
-        return PART, "第%s%s" % (m.group(1), m.group(2)), cn_to_int(m.group(1)) or 0, m.group(3).strip()
+        return PART, f"第{m.group(1)}{m.group(2)}", cn_to_int(m.group(1)) or 0, m.group(3).strip()
     m = PCN_RE.match(text)
     if m and cn_to_int(m.group(1)):
-        return PCN, "(%s)" % m.group(1), cn_to_int(m.group(1)) or 0, m.group(2).strip()
+        return PCN, f"({m.group(1)})", cn_to_int(m.group(1)) or 0, m.group(2).strip()
     m = PAR_RE.match(text)
     if m:
         return PAR, m.group(1), int(m.group(1)), m.group(2).strip()
@@ -79,7 +80,8 @@ class _Node:
         self.rule = rule
 
     def path(self) -> list[str]:
-        chain, node = [], self
+        chain: list[str] = []
+        node: _Node | None = self
         while node is not None:
             chain.append(node.token)
             node = node.parent
@@ -97,11 +99,11 @@ class Dropped:
     """Body lines that end up in no section and no task, each recorded with why."""
 
     MESSAGES = {
-        "preamble": "这一段在第一个编号标题之前（引言），未导入任何任务：“%(text)s”",
-        "section_text": "这一段是章节的说明文字，不属于任何编号任务，未导入：“%(text)s”",
-        "after_signature": "这一段在落款之后，未导入：“%(text)s”",
-        "running_header": "页眉“%(text)s”在正文中重复出现，已删除",
-        "empty_item": "编号 %(text)s 下没有内容，已跳过",
+        "preamble": gettext_lazy("这一段在第一个编号标题之前（引言），未导入任何任务：“%(text)s”"),
+        "section_text": gettext_lazy("这一段是章节的说明文字，不属于任何编号任务，未导入：“%(text)s”"),
+        "after_signature": gettext_lazy("这一段在落款之后，未导入：“%(text)s”"),
+        "running_header": gettext_lazy("页眉“%(text)s”在正文中重复出现，已删除"),
+        "empty_item": gettext_lazy("编号 %(text)s 下没有内容，已跳过"),
     }
 
     def __init__(self, warn: Warn):
@@ -111,7 +113,7 @@ class Dropped:
     def add(self, line: Line, reason: str, text: str | None = None) -> None:
         shown = _excerpt(text if text is not None else line.text)
         self.entries.append({"line": line.no, "reason": reason, "text": shown})
-        self.warn(line.no, _(self.MESSAGES[reason]) % {"text": shown})
+        self.warn(line.no, str(self.MESSAGES[reason] % {"text": shown}))
 
 
 def _running_headers(body: Sequence[Line], title: str | None, dropped: Dropped) -> list[Line]:
@@ -190,7 +192,8 @@ def _read_nodes(body: Sequence[Line], skip: set[int], task_level: int | None, dr
                     rule = confidence.RUN_ON
                 if value not in (last_number + 1, 1) and nodes:
                     dropped.warn(
-                        line.no, _("任务编号不连续：%(before)s 之后是 %(after)s") % {"before": last_number, "after": value}
+                        line.no,
+                        _("任务编号不连续：%(before)s 之后是 %(after)s") % {"before": last_number, "after": value},
                     )
                 last_number = value
                 section_task_count += 1
@@ -317,9 +320,7 @@ class TaskBuilder:
         }
 
 
-def parse_lines(
-    lines: Sequence[Line], hints: dict, warn: Warn, progress: Callable[[int], None] | None = None
-) -> dict:
+def parse_lines(lines: Sequence[Line], hints: dict, warn: Warn, progress: Callable[[int], None] | None = None) -> dict:
     """The parse document for a text-like plan (txt, HTML, docx paragraphs, PDF)."""
     first_heading = next(
         (i for i, line in enumerate(lines) if (lambda lab: lab is not None and lab[3])(_label(line.text))), len(lines)
@@ -360,7 +361,7 @@ def parse_lines(
         elif node.role == "task":
             pending.append((node, []))
         elif pending:  # a sub-item inside the task before it
-            pending[-1][1].append(Line(node.line_no, "(%s)%s" % (node.token, node.rest)))
+            pending[-1][1].append(Line(node.line_no, f"({node.token}){node.rest}"))
             pending[-1][1].extend(node.parts)
             pending[-1][0].last_line_no = node.last_line_no
 

@@ -2,11 +2,11 @@
 
 import re
 
+from . import confidence
 from .cleaning import clean_lines, fold_width, script_key, strip_pinyin
+from .metadata import find_metadata
 from .milestones import find_milestones
 from .numerals import cn_to_int, find_date, month_end
-from . import confidence
-from .metadata import find_metadata
 from .owners import TABLE_COLUMN, Owner, is_generic
 from .owners import _parts as owner_parts
 from .structure import CN_RE, PART_RE, PCN_RE, TaskBuilder
@@ -138,12 +138,15 @@ def _due_milestones(cell, year, heading):
 
 
 def _section_label(text):
-    for rx, fmt in ((PART_RE, None), (PCN_RE, "(%s)"), (CN_RE, "%s")):
-        m = rx.match(text)
-        if m:
-            if rx is PART_RE:
-                return "第%s%s" % (m.group(1), m.group(2)), m.group(3).strip(), 0
-            return fmt % m.group(1), m.group(2).strip(), 1 if rx is CN_RE else 2
+    m = PART_RE.match(text)
+    if m:
+        return f"第{m.group(1)}{m.group(2)}", m.group(3).strip(), 0
+    m = PCN_RE.match(text)
+    if m:
+        return f"({m.group(1)})", m.group(2).strip(), 2
+    m = CN_RE.match(text)
+    if m:
+        return m.group(1), m.group(2).strip(), 1
     return None
 
 
@@ -164,7 +167,7 @@ def parse_sheets(sheets, preamble, warn):
             for value in dict.fromkeys(c for c in r if c):
                 pre_lines.append(value)
         if plan is None:
-            lines, hints = clean_lines("\n".join([preamble] + pre_lines), lambda n, m: None)
+            lines, hints = clean_lines("\n".join([preamble, *pre_lines]), lambda n, m: None)
             for line in lines:
                 if (
                     title is None
@@ -176,7 +179,7 @@ def parse_sheets(sheets, preamble, warn):
                 title = _TITLE_SUFFIX.sub("", title).strip() or title
             plan = find_metadata(lines, title, hints, warn)
             builder = TaskBuilder(plan["year"])
-        chain = []  # [(level, token)]
+        chain: list[tuple[int, str]] = []  # [(level, token)]
 
         def enter(level, token, title):
             while chain and chain[-1][0] >= level:

@@ -3,6 +3,7 @@ found with shutil.which, run in a private temporary directory with a time limit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -79,8 +80,6 @@ def run(args: Sequence[str], timeout: float, workdir: Workdir, what: str) -> byt
 
 
 def _stop(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     process.communicate()

@@ -68,7 +68,7 @@ def adversarial_inputs(size=200_000):
         + [(name + " (in an item)", item(text)) for name, text in singles]
         + [
             ("numbered lines", "".join("%d.推进第%d项工作。\n" % (i % 1000, i) for i in range(size // 12))),
-            ("section lines", "".join("(%s)重点\n" % "一二三四五六七八九十"[i % 10] for i in range(size // 5))),
+            ("section lines", "".join("({})重点\n".format("一二三四五六七八九十"[i % 10]) for i in range(size // 5))),
             ("blank lines", fill("\n")),
             ("lines of ?", fill("? ?\n")),
             (
@@ -108,11 +108,11 @@ def main(argv):
             doc = parse_bytes(text.encode("utf-8"), filename)
             outcome = "%d tasks, %d warnings" % (len(doc["tasks"]), len(doc["warnings"]))
         except ParseError as exc:
-            outcome = "ParseError: %s" % str(exc)[:40]
+            outcome = f"ParseError: {str(exc)[:40]}"
         seconds = time.perf_counter() - started
         total += seconds
         print("%-40s %8.3f s  %s" % (name, seconds, outcome))
-    print("total %.3f s" % total)
+    print(f"total {total:.3f} s")
     return 0
 
 

@@ -68,7 +68,7 @@ def build_document(n_tasks: int, year: int = 2026) -> dict:
     for part, title in zip(SECTIONS, ["深化改革", "提升能力", "强化保障"], strict=True):
         sections.append({"path": part, "title": title})
         for sub in SUBSECTIONS:
-            sections.append({"path": part + [sub], "title": f"{title}重点任务{sub}"})
+            sections.append({"path": [*part, sub], "title": f"{title}重点任务{sub}"})
     paths = [s["path"] for s in sections if len(s["path"]) == 2]
     tasks = []
     for n in range(n_tasks):
@@ -114,7 +114,10 @@ def build_document(n_tasks: int, year: int = 2026) -> dict:
 
 def plan_lines(n_tasks: int = 150, year: int = 2026) -> list[str]:
     """A plan of our own, about 40 KB: parts, sections, items with owners, dates and targets."""
-    lines = [f"{year}年{CITY}卫生健康工作要点", f"{year}年是全面推进健康{CITY[:2]}建设的关键一年，全市卫生健康系统要守正创新。"]
+    lines = [
+        f"{year}年{CITY}卫生健康工作要点",
+        f"{year}年是全面推进健康{CITY[:2]}建设的关键一年，全市卫生健康系统要守正创新。",
+    ]
     n = 0
     for p, part in enumerate(["深化改革", "提升能力", "强化保障"]):
         lines.append(f"第{'一二三'[p]}部分 {part}")

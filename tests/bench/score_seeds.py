@@ -73,7 +73,7 @@ def overall(output):
 
 def main(argv):
     if not pairs_available():
-        print("skipped: shared seeds, gold files or scorer not found under %s" % SHARED)
+        print(f"skipped: shared seeds, gold files or scorer not found under {SHARED}")
         return 0
     code, output, timings = run(argv)
     print(output.rstrip())

@@ -146,11 +146,11 @@ def pdf_bytes(lines, encrypt=False, text=True):
     if text:
         y = 800
         for line in lines:
-            hexes = "".join("%04X" % cid[ch] for ch in line)
+            hexes = "".join(f"{cid[ch]:04X}" for ch in line)
             content.append("BT /F1 12 Tf 40 %d Td <%s> Tj ET" % (y, hexes))
             y -= 18
     stream = "\n".join(content).encode("ascii")
-    bf = "\n".join("<%04X> <%04X>" % (cid[ch], ord(ch)) for ch in chars if ord(ch) <= 0xFFFF)
+    bf = "\n".join(f"<{cid[ch]:04X}> <{ord(ch):04X}>" for ch in chars if ord(ch) <= 0xFFFF)
     cmap = (
         "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
         "/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
@@ -241,9 +241,9 @@ WRAPPED_TITLE = "青岚市2024年卫生健康工作要点"
 def wrapped_plan():
     """WRAPPED_ITEMS hard-wrapped, with a page break inside item 4: a page number and the title
     as a running header stand between its two halves."""
-    lines = [WRAPPED_TITLE, "一、医疗卫生服务"] + hard_wrap(WRAPPED_ITEMS)
+    lines = [WRAPPED_TITLE, "一、医疗卫生服务", *hard_wrap(WRAPPED_ITEMS)]
     cut = next(i for i, line in enumerate(lines) if line.startswith("4.")) + 1
-    return "\n".join(lines[:cut] + ["— 2 —", WRAPPED_TITLE] + lines[cut:]) + "\n"
+    return "\n".join([*lines[:cut], "— 2 —", WRAPPED_TITLE, *lines[cut:]]) + "\n"
 
 
 # One plan written out in every format the importer reads: each must give the same tasks and owners.
@@ -271,24 +271,23 @@ def ofd_bytes(lines, pages=None, extra_entries=(), content_override=None):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "OFD.xml",
-            '<?xml version="1.0" encoding="UTF-8"?><ofd:OFD %s Version="1.0" DocType="OFD"><ofd:DocBody>'
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {ns} Version="1.0" DocType="OFD"><ofd:DocBody>'
             "<ofd:DocInfo><ofd:DocID>test</ofd:DocID></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
-            "</ofd:DocBody></ofd:OFD>" % ns,
+            "</ofd:DocBody></ofd:OFD>",
         )
         page_refs = "".join(
             '<ofd:Page ID="%d" BaseLoc="Pages/Page_%d/Content.xml"/>' % (n + 10, n) for n in range(len(pages))
         )
         archive.writestr(
             "Doc_0/Document.xml",
-            '<?xml version="1.0" encoding="UTF-8"?><ofd:Document %s><ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID>'
-            '<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>'
-            "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData><ofd:Pages>%s</ofd:Pages></ofd:Document>"
-            % (ns, page_refs),
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}><ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID>'
+            "<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
+            f"<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>",
         )
         archive.writestr(
             "Doc_0/PublicRes.xml",
-            '<?xml version="1.0" encoding="UTF-8"?><ofd:Res %s BaseLoc="Res"><ofd:Fonts>'
-            '<ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>' % ns,
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res {ns} BaseLoc="Res"><ofd:Fonts>'
+            '<ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>',
         )
         for n, page in enumerate(pages):
             objects = "".join(
@@ -298,8 +297,8 @@ def ofd_bytes(lines, pages=None, extra_entries=(), content_override=None):
                 for k, line in enumerate(page)
             )
             content = content_override or (
-                '<?xml version="1.0" encoding="UTF-8"?><ofd:Page %s><ofd:Content><ofd:Layer ID="3">%s</ofd:Layer>'
-                "</ofd:Content></ofd:Page>" % (ns, objects)
+                f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Content><ofd:Layer ID="3">{objects}</ofd:Layer>'
+                "</ofd:Content></ofd:Page>"
             )
             archive.writestr("Doc_0/Pages/Page_%d/Content.xml" % n, content)
         for name, data in extra_entries:

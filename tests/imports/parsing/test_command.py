@@ -24,7 +24,7 @@ def call():
         django.setup()
         from django.core.management import call_command
     except Exception as exc:  # the project settings are written elsewhere; test what we can
-        pytest.skip("Django project not importable: %s" % exc)
+        pytest.skip(f"Django project not importable: {exc}")
 
     def run(*args):
         out = io.StringIO()

@@ -30,7 +30,7 @@ def fixture(name):
 def needs(*programs):
     missing = [p for p in programs if shutil.which(p) is None]
     if missing:
-        pytest.skip("not installed: %s" % ", ".join(missing))
+        pytest.skip("not installed: {}".format(", ".join(missing)))
 
 
 def needs_ocr():

@@ -139,7 +139,9 @@ def test_a_value_shared_with_ge_goes_to_every_name_before_it():
 
 
 def test_no_owner_note_or_item_number_is_left_inside_a_name():
-    found = find_indicators("重大慢病过早死亡率下降到15%。(省卫生健康委负责)4.70岁以下人群慢性呼吸系统疾病死亡率下降到9/10万。")
+    found = find_indicators(
+        "重大慢病过早死亡率下降到15%。(省卫生健康委负责)4.70岁以下人群慢性呼吸系统疾病死亡率下降到9/10万。"
+    )
     assert [i["name"] for i in found] == ["重大慢病过早死亡率", "70岁以下人群慢性呼吸系统疾病死亡率"]
 
 

@@ -69,10 +69,10 @@ TOKENS = st.one_of(PLAN_CHARS, WORDS, st.from_regex(r"\d{1,4}(\.\d{1,2})?", full
 BODY = st.lists(TOKENS, max_size=40).map("".join)
 LABELS = st.sampled_from(["", "一、", "二、", "（一）", "(二)", "1.", "2、", "3．", "12", "第一部分", "第二部分："])
 PLAN_LINES = st.lists(st.tuples(LABELS, BODY).map("".join), max_size=15).map(
-    lambda lines: "\n".join(["2023年某市卫生健康工作要点"] + lines)
+    lambda lines: "\n".join(["2023年某市卫生健康工作要点", *lines])
 )
 CSV_ROWS = st.lists(st.lists(BODY, min_size=1, max_size=6).map(",".join), max_size=10).map(
-    lambda rows: "\n".join(["序号,重点任务,牵头单位,完成时限,量化指标,类别"] + rows)
+    lambda rows: "\n".join(["序号,重点任务,牵头单位,完成时限,量化指标,类别", *rows])
 )
 ANY_TEXT = st.one_of(
     st.text(max_size=400),
@@ -112,7 +112,7 @@ def test_breakdown_tables_with_arbitrary_cells_yield_a_document_or_a_parse_error
 
 
 @SETTINGS
-@given(data=st.binary(max_size=2000), ext=st.sampled_from(EXTENSIONS + ("", ".bin")))
+@given(data=st.binary(max_size=2000), ext=st.sampled_from((*EXTENSIONS, "", ".bin")))
 def test_any_bytes_yield_a_document_or_a_parse_error(data, ext):
     _check(data, "upload" + ext)
 

@@ -241,10 +241,7 @@ SAFEGUARDS = [
 
 @pytest.mark.parametrize("fmt", ["txt", "docx"])
 def test_numbered_items_with_owners_under_safeguards_stay_tasks(fmt):
-    if fmt == "docx":
-        doc = parse_bytes(plans.docx_bytes(SAFEGUARDS), "plan.docx")
-    else:
-        doc = _parse("\n".join(SAFEGUARDS))
+    doc = parse_bytes(plans.docx_bytes(SAFEGUARDS), "plan.docx") if fmt == "docx" else _parse("\n".join(SAFEGUARDS))
     kept = [t for t in doc["tasks"] if t["section"] == ["二"]]
     assert [(t["number"], t["heading"], t["owners"]) for t in kept] == [
         ("一", "加强组织领导", ["局办公室"]),

@@ -201,7 +201,7 @@ def test_a_pdf_without_a_text_layer_is_refused():
 
 
 def test_a_zip_bomb_entry_is_refused_on_its_compression_ratio():
-    entries = docx_entries() + [("word/media/image1.png", b"\x00" * (4 * 1024 * 1024))]
+    entries = [*docx_entries(), ("word/media/image1.png", b"\x00" * (4 * 1024 * 1024))]
     data = package(entries)
     assert len(data) < 64 * 1024  # ~1000:1
     message = refused(data, "plan.docx", "压缩比异常", limits=Limits(ratio_floor=1024 * 1024, max_ratio=100))
@@ -209,7 +209,7 @@ def test_a_zip_bomb_entry_is_refused_on_its_compression_ratio():
 
 
 def test_a_zip_bomb_is_refused_with_the_default_limits():
-    entries = docx_entries() + [("word/media/image1.png", b"\x00" * (40 * 1024 * 1024))]
+    entries = [*docx_entries(), ("word/media/image1.png", b"\x00" * (40 * 1024 * 1024))]
     refused(package(entries), "plan.docx", "压缩比异常")
 
 
@@ -220,7 +220,7 @@ def test_many_moderately_compressible_entries_are_refused_on_the_overall_ratio()
 
 
 def test_a_zip_that_declares_a_huge_entry_is_refused_before_anything_inflates_it():
-    data = package(docx_entries() + [("word/media/big.bin", b"x" * 1000)])
+    data = package([*docx_entries(), ("word/media/big.bin", b"x" * 1000)])
     data = patch_entry(data, "word/media/big.bin", file_size=150 * 1024 * 1024)
     refused(data, "plan.docx", "解压后过大")
 
@@ -234,7 +234,7 @@ def test_too_many_entries_are_refused():
 
 @pytest.mark.parametrize("name", ["../evil.xml", "word/../../evil.xml", "/etc/evil.xml", "C:/evil.xml", "..\\evil.xml"])
 def test_entries_escaping_the_archive_are_refused(name):
-    refused(package(docx_entries() + [(name, b"<x/>")]), "plan.docx", "路径异常")
+    refused(package([*docx_entries(), (name, b"<x/>")]), "plan.docx", "路径异常")
 
 
 def test_overlapping_entries_are_refused():

@@ -33,7 +33,7 @@ def _bench():
 def test_it_scores_the_shared_seeds_above_the_floor():
     bench = _bench()
     if not bench.pairs_available():
-        pytest.skip("shared seeds/gold/scorer not available at %s" % bench.SHARED)
+        pytest.skip(f"shared seeds/gold/scorer not available at {bench.SHARED}")
     code, output, _timings = bench.run(["--quiet"])
     assert code == 0, output
     figures = bench.overall(output)
