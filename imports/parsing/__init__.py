@@ -82,7 +82,7 @@ def parse_bytes(
     seen: set[str] = set()
 
     def warn(line_no: int, message: str) -> None:
-        entry = "line %d: %s" % (line_no, message)
+        entry = f"line {line_no}: {message}"
         if entry not in seen:
             seen.add(entry)
             warnings.append(entry)

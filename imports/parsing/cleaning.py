@@ -184,7 +184,7 @@ class Line:
         self.text = text
 
     def __repr__(self):
-        return "Line(%d, %r)" % (self.no, self.text)
+        return f"Line({self.no}, {self.text!r})"
 
 
 def strip_pinyin(text):

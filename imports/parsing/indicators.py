@@ -330,11 +330,11 @@ def _clean_name(name):
     name = _SUB_NUMBER.sub("", name.strip())
     name = name.strip(" ≥≤<>=")
     name = _EACH_TAIL.sub("", name)
-    name = name.strip(" ,,;;:、")
+    name = name.strip(" ,,;;:、")  # noqa: B005 - a set of characters
     prev = None
     while prev != name:
         prev = name
-        name = _FILLER.sub("", name).strip(" ,,;;:、")
+        name = _FILLER.sub("", name).strip(" ,,;;:、")  # noqa: B005 - a set of characters
         name = _MODAL_TAIL.sub("", name).strip()
     return name
 

@@ -61,7 +61,7 @@ def find_milestones(text, year):
         end = ends[at] if at < len(ends) else len(flat)
         step = _after(flat, m.end(), end, seps)
         if len(step) < 4:
-            step = flat[start : min(end, start + _STEP_MAX)].strip(" ,,")
+            step = flat[start : min(end, start + _STEP_MAX)].strip(" ,,")  # noqa: B005 - a set of characters
         item = {"due": due.isoformat() if due else None, "text": step[:_STEP_MAX]}
         if (item["due"], item["text"]) not in seen:
             seen.add((item["due"], item["text"]))

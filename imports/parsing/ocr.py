@@ -52,7 +52,8 @@ def missing() -> str | None:
 def refusal(what_is_missing: str) -> ParseError:
     return ParseError(
         _(
-            "PDF 没有文字层（可能是扫描件），需要文字识别（OCR），但服务器未安装%(missing)s。请提供带文字的 PDF 或 Word 文档"
+            "PDF 没有文字层（可能是扫描件），需要文字识别（OCR），但服务器未安装%(missing)s。"
+            "请提供带文字的 PDF 或 Word 文档"
         )
         % {"missing": what_is_missing}
     )
@@ -99,7 +100,7 @@ def recognise(
             dpi = _dpi(width, height)
             if dpi is None:
                 raise ParseError(_("PDF 第 %(page)d 页的页面尺寸异常，无法识别") % {"page": number})
-            image = work.file("page-%d" % number)
+            image = work.file(f"page-{number}")
             run(
                 [
                     pdftoppm,

@@ -373,7 +373,8 @@ def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
         if not any(line.strip() for page in pages for line in page):
             raise ParseError(
                 _(
-                    "PDF 没有文字层（可能是扫描件），文字识别（OCR）也没有识别出任何文字，请提供带文字的 PDF 或 Word 文档"
+                    "PDF 没有文字层（可能是扫描件），文字识别（OCR）也没有识别出任何文字，"
+                    "请提供带文字的 PDF 或 Word 文档"
                 )
             )
         notes.append(_("这是扫描件，文字由 OCR 识别，可能有错字或漏字，请逐项核对"))
@@ -430,7 +431,8 @@ def _sheet_grid(sheet, limits):
     if rows * cols > limits.max_cells:
         raise ParseError(
             _(
-                "表格过大（工作表“%(sheet)s”有 %(rows)d 行 × %(cols)d 列），超过 %(limit)d 个单元格的上限，请删去无关内容后再导入"
+                "表格过大（工作表“%(sheet)s”有 %(rows)d 行 × %(cols)d 列），超过 %(limit)d 个单元格的上限，"
+                "请删去无关内容后再导入"
             )
             % {"sheet": sheet.title, "rows": rows, "cols": cols, "limit": limits.max_cells}
         )

@@ -98,9 +98,9 @@ def _header_map(row):
         best = None
         for role, names in HEADERS.items():
             for name in names:
-                if key == name or (len(name) >= 2 and key.startswith(name)) or (len(name) >= 3 and name in key):
-                    if best is None or len(name) > len(best[1]):
-                        best = (role, name)
+                matches = key == name or (len(name) >= 2 and key.startswith(name)) or (len(name) >= 3 and name in key)
+                if matches and (best is None or len(name) > len(best[1])):
+                    best = (role, name)
         if best and best[0] not in found:
             found[best[0]] = col
     return found
@@ -181,7 +181,7 @@ def parse_sheets(sheets, preamble, warn):
             builder = TaskBuilder(plan["year"])
         chain: list[tuple[int, str]] = []  # [(level, token)]
 
-        def enter(level, token, title):
+        def enter(level, token, title, chain=chain):
             while chain and chain[-1][0] >= level:
                 chain.pop()
             chain.append((level, token))
@@ -217,9 +217,10 @@ def parse_sheets(sheets, preamble, warn):
             if section_cell:
                 label = _section_label(section_cell)
                 token, rest, depth = label if label else (section_cell, section_cell, 1)
-                if not chain or chain[-1] != (depth, token):
-                    if not any(lv == depth and t == token for lv, t in chain):
-                        enter(depth, token, rest)
+                if (not chain or chain[-1] != (depth, token)) and not any(
+                    lv == depth and t == token for lv, t in chain
+                ):
+                    enter(depth, token, rest)
             path = [t for _, t in chain]
             if not task_text:
                 continue

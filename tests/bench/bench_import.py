@@ -121,7 +121,7 @@ def plan_lines(n_tasks: int = 150, year: int = 2026) -> list[str]:
     n = 0
     for p, part in enumerate(["深化改革", "提升能力", "强化保障"]):
         lines.append(f"第{'一二三'[p]}部分 {part}")
-        for k, sub in enumerate(SUBSECTIONS):
+        for sub in SUBSECTIONS:
             lines.append(f"{sub}、{part}重点任务{sub}")
             for _ in range(n_tasks // 15):
                 n += 1

@@ -264,6 +264,7 @@ def ofd_bytes(lines, pages=None, extra_entries=(), content_override=None):
     """An OFD package (GB/T 33190) whose pages hold ``lines`` as TextCode elements, one per line;
     ``pages`` splits them (a list of line lists). ``extra_entries`` adds (name, bytes) entries."""
     import zipfile
+    from xml.sax.saxutils import escape
 
     ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
     pages = pages or [list(lines)]
@@ -276,13 +277,15 @@ def ofd_bytes(lines, pages=None, extra_entries=(), content_override=None):
             "</ofd:DocBody></ofd:OFD>",
         )
         page_refs = "".join(
-            '<ofd:Page ID="%d" BaseLoc="Pages/Page_%d/Content.xml"/>' % (n + 10, n) for n in range(len(pages))
+            f'<ofd:Page ID="{n + 10}" BaseLoc="Pages/Page_{n}/Content.xml"/>' for n in range(len(pages))
         )
         archive.writestr(
             "Doc_0/Document.xml",
-            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}><ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID>'
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}><ofd:CommonData>'
+            "<ofd:MaxUnitID>999</ofd:MaxUnitID>"
             "<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
-            f"<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>",
+            "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
+            f"<ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>",
         )
         archive.writestr(
             "Doc_0/PublicRes.xml",
@@ -291,16 +294,15 @@ def ofd_bytes(lines, pages=None, extra_entries=(), content_override=None):
         )
         for n, page in enumerate(pages):
             objects = "".join(
-                '<ofd:TextObject ID="%d" Boundary="20 %d 170 6" Font="2" Size="4.2">'
-                '<ofd:TextCode X="0" Y="4.2">%s</ofd:TextCode></ofd:TextObject>'
-                % (100 + k, 20 + 7 * k, line.replace("&", "&amp;").replace("<", "&lt;"))
+                f'<ofd:TextObject ID="{100 + k}" Boundary="20 {20 + 7 * k} 170 6" Font="2" Size="4.2">'
+                f'<ofd:TextCode X="0" Y="4.2">{escape(line)}</ofd:TextCode></ofd:TextObject>'
                 for k, line in enumerate(page)
             )
             content = content_override or (
-                f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Content><ofd:Layer ID="3">{objects}</ofd:Layer>'
-                "</ofd:Content></ofd:Page>"
+                f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Content>'
+                f'<ofd:Layer ID="3">{objects}</ofd:Layer></ofd:Content></ofd:Page>'
             )
-            archive.writestr("Doc_0/Pages/Page_%d/Content.xml" % n, content)
+            archive.writestr(f"Doc_0/Pages/Page_{n}/Content.xml", content)
         for name, data in extra_entries:
             archive.writestr(name, data)
     return out.getvalue()

@@ -272,7 +272,7 @@ def test_every_body_line_ends_up_in_a_section_a_task_or_a_warning_that_names_it(
         if line in ("青岚市卫生健康委员会", "2024年3月1日"):
             continue  # the signature: read into the plan's issuer and date
         words = re.sub(r"^(\(.\)|.、|\d\.)", "", line).replace("(市卫生健康委)", "")
-        named = any(w.startswith("line %d:" % no) and line[:10] in w for w in doc["warnings"])
+        named = any(w.startswith(f"line {no}:") and line[:10] in w for w in doc["warnings"])
         assert words in placed or named, line
 
 
