@@ -429,7 +429,7 @@ def find_indicators(text):
         flat = _NAMED_COLON.sub(NAMED, flat)
     for _, sentence in _split_outside(flat, "。"):
         due = None
-        source = sentence.replace(NAMED, "：").strip()
+        source = sentence.replace(NAMED, ":").strip()
         if len(source) > _SOURCE_MAX:
             source = source[:_SOURCE_MAX] + "…"
         for _, clause in _split_outside(sentence, ",;:，；："):
