@@ -131,9 +131,9 @@ def _split_names(note: str) -> list[str]:
     """Split an owner list on its separators, except inside brackets: 各县(市、区) is one name."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(note):
-        if ch in "(（[【":
+        if ch in "(（[【〔":
             depth += 1
-        elif ch in ")）]】" and depth:
+        elif ch in ")）]】〕" and depth:
             depth -= 1
         elif ch in _SPLIT_CHARS and depth == 0:
             parts.append(note[start:i])
@@ -145,7 +145,7 @@ def _split_names(note: str) -> list[str]:
 def _balanced(name: str) -> str:
     """Strip brackets around a name, but keep a bracketed part that belongs to it: 各县(市、区)."""
     name = name.strip(" .。:：")
-    while name and name[0] in "(（[【" and not _closes(name, 0):
+    while name and name[0] in "(（[【〔" and not _closes(name, 0):
         name = name[1:].strip()
     while name and name[-1] in ")）]】" and name.count(")") + name.count("）") > name.count("(") + name.count("（"):
         name = name[:-1].strip()
@@ -157,9 +157,9 @@ def _balanced(name: str) -> str:
 def _closes(text: str, at: int) -> int | None:
     depth = 0
     for i in range(at, len(text)):
-        if text[i] in "(（[【":
+        if text[i] in "(（[【〔":
             depth += 1
-        elif text[i] in ")）]】":
+        elif text[i] in ")）]】〕":
             depth -= 1
             if depth == 0:
                 return i

@@ -23,7 +23,7 @@ PART_RE = re.compile(rf"^第([{_CN}\d]+)(部分|篇|章)\s*[:、.]?\s*(.*)$")
 CN_RE = re.compile(rf"^([{_CN}]{{1,4}})\s*[、.]\s*(.*)$")
 PCN_RE = re.compile(rf"^\(\s*([{_CN}]{{1,4}})\s*\)\s*[、.]?\s*(.*)$")
 AR_RE = re.compile(r"^(\d{1,3})\s*[.、](?!\d)\s*(.*)$")
-PAR_RE = re.compile(r"^\(\s*(\d{1,2})\s*\)\s*[、.]?\s*(.*)$")
+PAR_RE = re.compile(r"^(?:\(\s*(\d{1,2})\s*\)|(\d{1,2})\))\s*[、.]?\s*(.*)$")
 AR_LOST_RE = re.compile(r"^(\d{1,2})(?=[\u4e00-\u9fff“《])(.*)$")
 _NOT_AFTER_NUMBER = set(
     "个個家年月日号號岁歲届屆次人名万萬千百亿億张張条條所项項大批期轮輪类類级級部篇章天周週小分倍%‰"
@@ -49,7 +49,8 @@ def _label(text: str, expected_task: set[int] | None = None) -> tuple[int, str, 
         return PCN, f"({m.group(1)})", cn_to_int(m.group(1)) or 0, m.group(2).strip()
     m = PAR_RE.match(text)
     if m:
-        return PAR, m.group(1), int(m.group(1)), m.group(2).strip()
+        number = m.group(1) or m.group(2)
+        return PAR, number, int(number), m.group(3).strip()
     m = CN_RE.match(text)
     if m and cn_to_int(m.group(1)):
         return CN, m.group(1), cn_to_int(m.group(1)) or 0, m.group(2).strip()

@@ -105,6 +105,8 @@ def test_generic_owners_are_kept_as_written_and_flagged_for_mapping():
 def test_a_generic_owner_with_brackets_inside_is_one_name():
     doc = _parse("2024年白沙县卫生工作要点\n一、医疗\n1.做好基层卫生人员培训。（各县（市、区）卫生健康局）\n")
     assert doc["tasks"][0]["owners"] == ["各县(市、区)卫生健康局"]
+    doc = _parse("2024年白沙县卫生工作要点\n一、医疗\n1.做好基层卫生人员培训。（省卫生健康委、各县〔市、区〕政府）\n")
+    assert doc["tasks"][0]["owners"] == ["省卫生健康委", "各县〔市、区〕政府"]
 
 
 # -- hard line breaks, running headers, pages that start mid-item --------------------------------
@@ -177,6 +179,12 @@ def test_its_sibling_without_sub_items_stays_a_task():
     task = _task(doc, "1", ["二", "(一)"])
     assert task["heading"] == "主要目标指标" and task["indicators"][0]["target"] == 65
     assert ["二", "(一)", "1"] not in [s["path"] for s in doc["sections"]]
+
+
+def test_sub_items_numbered_with_a_closing_bracket_only_read_the_same():
+    doc = _parse(UNEVEN.replace("（1）", "1）").replace("（2）", "2）"))
+    subs = [t for t in doc["tasks"] if t["section"] == ["二", "(一)", "2"]]
+    assert [t["number"] for t in subs] == ["1", "2"]
 
 
 def test_sub_items_inside_an_item_that_has_a_sentence_stay_in_it():
