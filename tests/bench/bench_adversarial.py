@@ -67,25 +67,24 @@ def adversarial_inputs(size=200_000):
         singles
         + [(name + " (in an item)", item(text)) for name, text in singles]
         + [
-            ("numbered lines", "".join("%d.推进第%d项工作。\n" % (i % 1000, i) for i in range(size // 12))),
+            ("numbered lines", "".join(f"{i % 1000}.推进第{i}项工作。\n" for i in range(size // 12))),
             ("section lines", "".join("({})重点\n".format("一二三四五六七八九十"[i % 10]) for i in range(size // 5))),
             ("blank lines", fill("\n")),
             ("lines of ?", fill("? ?\n")),
             (
                 "many short items with targets",
                 "".join(
-                    "%d.新增床位%d张，覆盖率达到%d%%。(市卫生健康委)\n" % (i % 999 + 1, i, i % 100)
-                    for i in range(size // 30)
+                    f"{i % 999 + 1}.新增床位{i}张，覆盖率达到{i % 100}%。(市卫生健康委)\n" for i in range(size // 30)
                 ),
             ),
             ("HTML nesting", fill("<div>")),
             ("HTML tags", "<html><body>" + fill("<p>1.推进</p>")),
             ("CSV one long field", '"' + fill("任务")),
-            ("CSV section rows", "序号,重点任务,牵头单位\n" + "".join("一、领域%d\n" % i for i in range(size // 8))),
+            ("CSV section rows", "序号,重点任务,牵头单位\n" + "".join(f"一、领域{i}\n" for i in range(size // 8))),
             (
                 "CSV task rows",
                 "序号,重点任务,牵头单位,完成时限\n"
-                + "".join("%d,推进工作%d,市卫生健康委,2023年13月\n" % (i, i) for i in range(size // 30)),
+                + "".join(f"{i},推进工作{i},市卫生健康委,2023年13月\n" for i in range(size // 30)),
             ),
         ]
     )
@@ -106,12 +105,12 @@ def main(argv):
         started = time.perf_counter()
         try:
             doc = parse_bytes(text.encode("utf-8"), filename)
-            outcome = "%d tasks, %d warnings" % (len(doc["tasks"]), len(doc["warnings"]))
+            outcome = f"{len(doc['tasks'])} tasks, {len(doc['warnings'])} warnings"
         except ParseError as exc:
             outcome = f"ParseError: {str(exc)[:40]}"
         seconds = time.perf_counter() - started
         total += seconds
-        print("%-40s %8.3f s  %s" % (name, seconds, outcome))
+        print(f"{name:40s} {seconds:8.3f} s  {outcome}")
     print(f"total {total:.3f} s")
     return 0
 

@@ -67,7 +67,7 @@ def run(extra_args=()):
 
 def overall(output):
     """The scorer's overall figures as a dict."""
-    line = next(l for l in output.splitlines() if l.startswith("overall "))
+    line = next(row for row in output.splitlines() if row.startswith("overall "))
     return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:] if "=" in kv and kv[0] != "F")}
 
 
@@ -80,7 +80,7 @@ def main(argv):
     print()
     for name, seconds in timings:
         size = os.path.getsize(os.path.join(SEEDS, os.path.splitext(name)[0] + ".txt")) / 1024
-        print("parse time %-32s %5.1f KB %7.1f ms (median of %d)" % (name, size, seconds * 1000, REPEATS))
+        print(f"parse time {name:32s} {size:5.1f} KB {seconds * 1000:7.1f} ms (median of {REPEATS})")
     print("parse time total %.1f ms" % (sum(s for _, s in timings) * 1000))
     return code
 

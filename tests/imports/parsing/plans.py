@@ -147,15 +147,15 @@ def pdf_bytes(lines, encrypt=False, text=True):
         y = 800
         for line in lines:
             hexes = "".join(f"{cid[ch]:04X}" for ch in line)
-            content.append("BT /F1 12 Tf 40 %d Td <%s> Tj ET" % (y, hexes))
+            content.append(f"BT /F1 12 Tf 40 {y} Td <{hexes}> Tj ET")
             y -= 18
     stream = "\n".join(content).encode("ascii")
     bf = "\n".join(f"<{cid[ch]:04X}> <{ord(ch):04X}>" for ch in chars if ord(ch) <= 0xFFFF)
     cmap = (
         "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
         "/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
-        "1 begincodespacerange <0000> <FFFF> endcodespacerange %d beginbfchar\n%s\nendbfchar endcmap "
-        "CMapName currentdict /CMap defineresource pop end end" % (len(chars), bf)
+        f"1 begincodespacerange <0000> <FFFF> endcodespacerange {len(chars)} beginbfchar\n{bf}\nendbfchar endcmap "
+        "CMapName currentdict /CMap defineresource pop end end"
     ).encode("ascii")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",

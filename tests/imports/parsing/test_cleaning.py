@@ -9,7 +9,7 @@ from . import plans
 def _clean(text):
     warnings = []
     lines, hints = clean_lines(text, lambda no, msg: warnings.append((no, msg)))
-    return [l.text for l in lines], hints, warnings
+    return [line.text for line in lines], hints, warnings
 
 
 def test_it_removes_pinyin_after_characters_and_warns_with_the_line():

@@ -214,7 +214,7 @@ def test_a_zip_bomb_is_refused_with_the_default_limits():
 
 
 def test_many_moderately_compressible_entries_are_refused_on_the_overall_ratio():
-    entries = docx_entries() + [("word/media/i%d.bin" % i, (b"\x00" * 900 + b"x") * 600) for i in range(40)]
+    entries = docx_entries() + [(f"word/media/i{i}.bin", (b"\x00" * 900 + b"x") * 600) for i in range(40)]
     limits = Limits(ratio_floor=1024 * 1024, max_ratio=1000, max_total_ratio=50)
     refused(package(entries), "plan.docx", "压缩比异常", "整体", limits=limits)
 
@@ -226,9 +226,9 @@ def test_a_zip_that_declares_a_huge_entry_is_refused_before_anything_inflates_it
 
 
 def test_too_many_entries_are_refused():
-    entries = docx_entries() + [("customXml/item%d.bin" % i, b"x") for i in range(60)]
+    entries = docx_entries() + [(f"customXml/item{i}.bin", b"x") for i in range(60)]
     refused(package(entries), "plan.docx", "文件过多", limits=Limits(max_entries=50))
-    entries = docx_entries() + [("customXml/item%d.bin" % i, b"x") for i in range(1001)]
+    entries = docx_entries() + [(f"customXml/item{i}.bin", b"x") for i in range(1001)]
     refused(package(entries), "plan.docx", "文件过多")
 
 
@@ -253,7 +253,7 @@ def test_overlapping_entries_are_refused():
         struct.pack_into("<I", entry, 24, big.file_size)
         struct.pack_into("<I", entry, 16, big.CRC)
         struct.pack_into("<H", entry, 10, big.compress_type)
-        entry[46 : 46 + name_len] = ("%0*d" % (name_len, i)).encode()[:name_len]
+        entry[46 : 46 + name_len] = str(i).zfill(name_len).encode()[:name_len]
         copies.append(bytes(entry))
     eocd = bytearray(data[end:])
     count = struct.unpack_from("<H", eocd, 10)[0] + len(copies)

@@ -120,7 +120,7 @@ def test_it_takes_the_whole_item_as_heading_when_it_has_no_full_stop():
 def test_it_warns_when_the_document_is_cut_off_mid_item():
     doc = _parse(plans.PARTS_PLAN)
     last_line = len(plans.PARTS_PLAN.rstrip("\n").split("\n"))
-    assert any(w.startswith("line %d:" % last_line) and "截断" in w for w in doc["warnings"])
+    assert any(w.startswith(f"line {last_line}:") and "截断" in w for w in doc["warnings"])
 
 
 def test_it_does_not_warn_about_a_complete_document():
