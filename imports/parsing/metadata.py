@@ -151,11 +151,22 @@ def _date_line(text: str, line_no: int, warn: Warn | None) -> datetime.date | No
     return None
 
 
+# The end matter after a signature: copies to, attachments, contacts, the printing office's line.
+_END_MATTER = re.compile(r"^(抄送|抄报|附件|联系人|联系电话|(?:\S+)?办公室\s*\d{4}年.*印发)")
+
+
+def is_end_matter(text: str) -> bool:
+    return bool(_END_MATTER.match(script_key(text)))
+
+
 def signature_lines(lines: Sequence[Line]) -> set[int]:
-    """Indexes of the lines that sign the plan (agency, stamp note, date) anywhere in it."""
+    """Indexes of the lines that sign the plan (agency, stamp note, date) or follow the signature
+    as end matter (抄送, 联系人…), anywhere in it."""
     skip = set()
     for i, line in enumerate(lines):
-        if DATE_ONLY_RE.match(line.text) or DAMAGED_DATE_ONLY_RE.match(line.text):
+        if is_end_matter(line.text):
+            skip.add(i)
+        elif DATE_ONLY_RE.match(line.text) or DAMAGED_DATE_ONLY_RE.match(line.text):
             skip.add(i)
             j = i - 1
             while j >= 0 and j >= i - 2 and _STAMP.match(lines[j].text.strip()):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from . import confidence
 from .cleaning import Line, join_hard_breaks, script_key
 from .indicators import find_indicators
-from .metadata import find_metadata, find_title, signature_lines, title_like
+from .metadata import find_metadata, find_title, is_end_matter, signature_lines, title_like
 from .milestones import find_milestones
 from .numerals import cn_to_int
 from .owners import Owner, announces_first_lead, heading_of, read_owner_note
@@ -105,6 +105,7 @@ class Dropped:
         "after_signature": gettext_lazy("这一段在落款之后，未导入：“%(text)s”"),
         "running_header": gettext_lazy("页眉“%(text)s”在正文中重复出现，已删除"),
         "empty_item": gettext_lazy("编号 %(text)s 下没有内容，已跳过"),
+        "end_matter": gettext_lazy("落款后的“%(text)s”（抄送、附件、联系人等）未导入"),
     }
 
     def __init__(self, warn: Warn):
@@ -163,6 +164,8 @@ def _read_nodes(body: Sequence[Line], skip: set[int], task_level: int | None, dr
         idx, line = queue.pop()
         if idx in skip:
             current, after_signature = None, True
+            if is_end_matter(line.text):
+                dropped.add(line, "end_matter")
             continue
         if (current is not None and current.kind == AR) or AR_RE.match(line.text):
             line, rest = _split_run_on(line, last_number)

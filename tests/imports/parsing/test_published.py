@@ -287,5 +287,19 @@ def test_every_body_line_ends_up_in_a_section_a_task_or_a_warning_that_names_it(
 def test_the_document_counts_what_was_dropped_and_why():
     doc = _parse(GOALS)
     reasons = [(d["line"], d["reason"]) for d in doc["dropped"]]
-    assert reasons == [(2, "preamble"), (5, "section_text"), (10, "after_signature")]
+    assert reasons == [(2, "preamble"), (5, "section_text"), (10, "end_matter")]
     assert doc["plan"]["issuer"] == "青岚市卫生健康委员会"
+
+
+def test_owner_labels_in_lenticular_brackets_read_like_colons():
+    text = "2024年白沙县卫生工作要点\n一、医疗\n1.推进医共体建设。\n【牵头单位】县卫生健康局\n【配合单位】县医保局、县财政局\n"
+    assert _parse(text)["tasks"][0]["owners"] == ["县卫生健康局", "县医保局", "县财政局"]
+
+
+def test_end_matter_after_the_signature_joins_no_task():
+    text = (
+        "2024年白沙县卫生工作要点\n一、医疗\n1.推进医共体建设。（县卫生健康局）\n"
+        "白沙县卫生健康局\n2024年3月1日\n抄送：县委办、县政府办\n白沙县卫生健康局办公室 2024年3月2日印发\n"
+    )
+    task = _parse(text)["tasks"][0]
+    assert task["text"] == "推进医共体建设。" and task["owners"] == ["县卫生健康局"]
