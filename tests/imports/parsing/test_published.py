@@ -292,7 +292,10 @@ def test_the_document_counts_what_was_dropped_and_why():
 
 
 def test_owner_labels_in_lenticular_brackets_read_like_colons():
-    text = "2024年白沙县卫生工作要点\n一、医疗\n1.推进医共体建设。\n【牵头单位】县卫生健康局\n【配合单位】县医保局、县财政局\n"
+    text = (
+        "2024年白沙县卫生工作要点\n一、医疗\n1.推进医共体建设。\n"
+        "【牵头单位】县卫生健康局\n【配合单位】县医保局、县财政局\n"
+    )
     assert _parse(text)["tasks"][0]["owners"] == ["县卫生健康局", "县医保局", "县财政局"]
 
 
