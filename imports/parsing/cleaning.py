@@ -317,6 +317,9 @@ def display_width(text):
     return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
 
 
+_NARROWEST_PAGE = 40  # columns: 20 Han characters, about the narrowest line a printed plan has
+
+
 def wrap_width(widths):
     """The page width lines were hard-wrapped at, or None when the text was not wrapped.
 
@@ -327,6 +330,8 @@ def wrap_width(widths):
     if len(long) < 6:
         return None
     edge = long[min(len(long) - 1, int(len(long) * 0.9))]
+    if edge < _NARROWEST_PAGE:  # a list of short lines of one length (文件清单) is no wrapped text
+        return None
     near = sum(1 for w in long if edge - 6 <= w <= edge + 2)
     return edge if near >= max(4, len(long) * 0.3) else None
 

@@ -306,3 +306,11 @@ def test_end_matter_after_the_signature_joins_no_task():
     )
     task = _parse(text)["tasks"][0]
     assert task["text"] == "推进医共体建设。" and task["owners"] == ["县卫生健康局"]
+
+
+def test_a_list_of_short_lines_of_one_length_is_not_taken_for_wrapped_text():
+    names = ["医养结合", "家庭病床", "急救站点", "健康驿站", "托育机构", "心理援助", "职业健康", "母婴设施"]
+    text = "2024年青岚市卫生健康工作要点\n一、拟研究制定的文件\n" + "".join(
+        f"《青岚市{name}服务管理暂行办法》\n" for name in names
+    )
+    assert len(_parse(text)["tasks"]) == len(names)
