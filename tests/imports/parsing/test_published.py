@@ -310,7 +310,9 @@ def test_end_matter_after_the_signature_joins_no_task():
 
 def test_a_list_of_short_lines_of_one_length_is_not_taken_for_wrapped_text():
     names = ["医养结合", "家庭病床", "急救站点", "健康驿站", "托育机构", "心理援助", "职业健康", "母婴设施"]
-    text = "2024年青岚市卫生健康工作要点\n一、拟研究制定的文件\n" + "".join(
-        f"《青岚市{name}服务管理暂行办法》\n" for name in names
+    text = (
+        "2024年青岚市卫生健康工作要点\n一、医疗服务\n1.推进胸痛中心建设。（市卫生健康委）\n二、拟研究制定的文件\n"
+        + "".join(f"《青岚市{name}服务管理暂行办法》\n" for name in names)
     )
-    assert len(_parse(text)["tasks"]) == len(names)
+    deliverables = [t for t in _parse(text)["tasks"] if t["section"] == ["二"]]
+    assert len(deliverables) == len(names) and all(t["number"] is None for t in deliverables)
