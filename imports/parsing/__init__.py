@@ -30,7 +30,7 @@ from core.uploads import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, Limits, check_size
 from .cleaning import clean_lines
 from .errors import ParseError
 from .ocr import OCR_TIME_LIMIT
-from .readers import read
+from .readers import needs_ocr, read
 from .safety import refusals_as_parse_errors
 from .structure import parse_lines
 from .tables import parse_sheets
@@ -40,6 +40,7 @@ __all__ = [
     "OCR_TIME_LIMIT",
     "Limits",
     "ParseError",
+    "needs_ocr",
     "parse_bytes",
     "parse_file",
     "script_key",

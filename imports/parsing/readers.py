@@ -383,6 +383,21 @@ def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
     return text, notes
 
 
+def needs_ocr(data, limits=DEFAULT_LIMITS):
+    """True for a PDF without a text layer (a scan): its parse runs OCR, which takes minutes, not
+    seconds. False for anything else, including files that will be refused."""
+    if not data.startswith(b"%PDF"):
+        return False
+    from pdfminer.high_level import extract_text
+
+    try:
+        with refusals_as_parse_errors():
+            check_pdf(data, limits)
+        return not re.sub(r"\s", "", extract_text(io.BytesIO(data), maxpages=3))
+    except Exception:  # damaged or encrypted: the parse will say so
+        return False
+
+
 def reflow(text):
     """Join PDF lines that were wrapped by the page width back into paragraphs."""
     return reflow_lines(text.split("\n"))

@@ -239,3 +239,12 @@ def test_a_scan_bomb_is_refused():
         b"/Filter /FlateDecode /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
     refused(plans.pdf_from_objects(objects), "scan.pdf", "压缩", limits=Limits(max_uncompressed=1_000_000))
+
+
+def test_a_scan_can_be_told_apart_before_parsing_so_the_job_can_give_ocr_its_own_limit():
+    from imports.parsing import needs_ocr
+
+    assert needs_ocr(fixture("round_trip_scan.pdf"))
+    assert not needs_ocr(plans.pdf_bytes(plans.PAREN_TASK_PLAN.splitlines()))
+    assert not needs_ocr(plans.docx_bytes(plans.ROUND_TRIP))
+    assert not needs_ocr(b"%PDF-1.4 broken")
