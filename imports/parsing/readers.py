@@ -349,7 +349,7 @@ def _table_rows(table, limits):
 
 
 def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
-    """(text, notes) of a PDF: its text layer, or what OCR reads on a scan."""
+    """An Extracted PDF: its text layer ("pdf"), or what OCR reads on a scan ("pdf-ocr")."""
     from pdfminer.high_level import extract_text
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
@@ -365,9 +365,11 @@ def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
             raise ParseError(_("PDF 文件已加密，无法读取，请提供未加密的文件")) from exc
         raise ParseError(_("PDF 文件已损坏，无法读取（%(error)s）") % {"error": type(exc).__name__}) from exc
     notes = []
+    fmt = "pdf"
     if re.sub(r"\s", "", text):
         pages = [page.split("\n") for page in text.split("\x0c")]
     else:
+        fmt = "pdf-ocr"
         with reader_boundary(_("PDF 文件已损坏，无法读取")):
             pages = ocr.recognise(data, progress, ocr_time_limit)
         if not any(line.strip() for page in pages for line in page):
@@ -380,7 +382,7 @@ def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
         notes.append(_("这是扫描件，文字由 OCR 识别，可能有错字或漏字，请逐项核对"))
     text, removed = page_text(pages)
     notes += [_("页眉/页脚“%(text)s”在多页重复出现，已删除") % {"text": line} for line in removed]
-    return text, notes
+    return Extracted("text", text=text, fmt=fmt, notes=notes)
 
 
 def needs_ocr(data, limits=DEFAULT_LIMITS):
@@ -498,8 +500,7 @@ def _read(data, filename, max_bytes, limits, progress, ocr_time_limit):
     ext = os.path.splitext(filename or "")[1].lower()
     if data.startswith(b"%PDF"):
         check_pdf(data, limits)
-        text, notes = read_pdf(data, progress, ocr_time_limit)
-        return Extracted("text", text=text, fmt="pdf-ocr" if notes[:1] and "OCR" in notes[0] else "pdf", notes=notes)
+        return read_pdf(data, progress, ocr_time_limit)
     if data.startswith(CFB_MAGIC[:4]):
         return _read_word_binary(data, limits)
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
