@@ -106,6 +106,7 @@ class Dropped:
         "running_header": gettext_lazy("页眉“%(text)s”在正文中重复出现，已删除"),
         "empty_item": gettext_lazy("编号 %(text)s 下没有内容，已跳过"),
         "end_matter": gettext_lazy("落款后的“%(text)s”（抄送、附件、联系人等）未导入"),
+        "table_row": gettext_lazy("表格中这一行没有任务内容，未导入：“%(text)s”"),
     }
 
     def __init__(self, warn: Warn):

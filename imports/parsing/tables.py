@@ -3,13 +3,13 @@
 import re
 
 from . import confidence
-from .cleaning import clean_lines, fold_width, script_key, strip_pinyin
+from .cleaning import Line, clean_lines, fold_width, script_key, strip_pinyin
 from .metadata import find_metadata
 from .milestones import find_milestones
 from .numerals import cn_to_int, find_date, month_end
 from .owners import TABLE_COLUMN, Owner, is_generic
 from .owners import _parts as owner_parts
-from .structure import CN_RE, PART_RE, PCN_RE, TaskBuilder
+from .structure import CN_RE, PART_RE, PCN_RE, Dropped, TaskBuilder
 
 # Header names per column role, compared on the simplified, space-free form; longer names win.
 HEADERS = {
@@ -158,6 +158,7 @@ def parse_sheets(sheets, preamble, warn):
     known = set()  # section paths already listed
     plan = None
     builder = TaskBuilder(None)
+    dropped = Dropped(warn)
     for sheet in sheets:
         rows = [[strip_pinyin(fold_width(c or ""))[0].strip() for c in row] for row in sheet]
         at, cols = find_header(rows)
@@ -190,7 +191,7 @@ def parse_sheets(sheets, preamble, warn):
                 known.add(tuple(path))
                 sections.append({"path": path, "title": title})
 
-        for row in rows[at + 1 :]:
+        for row_no, row in enumerate(rows[at + 1 :], start=at + 2):
             values = [c for c in row if c]
             if not values:
                 continue
@@ -223,6 +224,7 @@ def parse_sheets(sheets, preamble, warn):
                     enter(depth, token, rest)
             path = [t for _, t in chain]
             if not task_text:
+                dropped.add(Line(row_no, " ".join(distinct)), "table_row")
                 continue
             m = re.match(r"^(\d{1,3})\s*[.、](?!\d)\s*(.*)$", task_text, re.S)
             if not number and m:
@@ -243,4 +245,4 @@ def parse_sheets(sheets, preamble, warn):
             tasks.append(task)
     if plan is None:
         return None
-    return {"plan": plan, "sections": sections, "tasks": tasks, "dropped": []}
+    return {"plan": plan, "sections": sections, "tasks": tasks, "dropped": dropped.entries}

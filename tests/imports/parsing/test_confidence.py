@@ -71,3 +71,10 @@ def test_counts_read_without_a_comparator_are_low_confidence():
         (12, "target_count", "low"),
         (70, "comparator", "high"),
     }
+
+
+def test_a_table_row_without_a_task_is_named_among_the_dropped_lines():
+    rows = [*plans.BREAKDOWN_ROWS, ["", "", "县卫生健康局", "", "", "备注：各单位按季度报送"]]
+    doc = parse_bytes(plans.xlsx_bytes(rows), "b.xlsx")
+    assert [(d["line"], d["reason"]) for d in doc["dropped"]] == [(len(rows), "table_row")]
+    assert any(w.startswith(f"line {len(rows)}:") and "备注" in w for w in doc["warnings"])
