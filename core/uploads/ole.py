@@ -11,7 +11,6 @@ refused as encrypted by core.uploads.office's own check.
 
 import io
 
-import olefile
 from django.utils.translation import gettext as _
 
 from core.uploads.errors import FileRefused
@@ -40,8 +39,14 @@ def check_word_binary(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         if exc.code == "encrypted":
             raise
     try:
+        import olefile
+    except ImportError:  # a deployment without the pinned requirement: refuse, never read unchecked
+        raise FileRefused(
+            _("服务器缺少检查旧版 Word 文档的组件（olefile），暂时无法导入 .doc/.wps 文件，请另存为 .docx 后再导入")
+        ) from None
+    try:
         ole = olefile.OleFileIO(io.BytesIO(data))
-    except Exception as exc:
+    except Exception as exc:  # olefile raises OSError, struct.error, IndexError… on hostile bytes
         raise _damaged() from exc
     with ole:
         entries = [entry for entry in ole.direntries if entry is not None]
@@ -67,7 +72,7 @@ def check_word_binary(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         try:
             with ole.openstream("WordDocument") as stream:
                 fib = stream.read(_FLAGS_AT + 2)
-        except Exception as exc:
+        except Exception as exc:  # a sector chain that breaks off or points past the end
             raise _damaged() from exc
     if len(fib) < _FLAGS_AT + 2 or int.from_bytes(fib[:2], "little") != _WORD_IDENT:
         raise _damaged()

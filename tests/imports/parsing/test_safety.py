@@ -174,6 +174,7 @@ def test_a_password_protected_office_file_is_refused_as_encrypted():
 
 
 def test_a_damaged_old_office_file_is_refused_as_damaged():
+    pytest.importorskip("olefile")
     refused(CFB_MAGIC + b"\x00" * 1024, "plan.doc", "旧版", "损坏")
 
 
