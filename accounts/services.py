@@ -39,7 +39,7 @@ def scope_agency_ids(user) -> set[int] | None:
     return scope
 
 
-def record_login_event(request, event_type: str, *, user=None, username: str = "") -> None:
+def record_login_event(request, event_type: EventType, *, user=None, username: str = "") -> None:
     """One login, failure, lockout, refusal or logout, as an event in the audit trail. A
     username typed at a failed login is the visitor's input: the audit trail keeps it
     escaped and capped (audit.services.record)."""

@@ -1,6 +1,8 @@
 """The OpenAPI schema's shared parts: the token scheme, the error body every endpoint may
 answer with, and the Idempotency-Key header every POST accepts."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
@@ -8,7 +10,9 @@ from api import idempotency
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": "错误：detail 为中文说明，code 为机器可读的错误码；输入有误（400）时 errors 按字段列出。",
+    "description": gettext_lazy(
+        "错误：detail 为中文说明，code 为机器可读的错误码；输入有误（400）时 errors 按字段列出。"
+    ),
     "properties": {
         "detail": {"type": "string"},
         "code": {"type": "string"},
@@ -19,16 +23,16 @@ ERROR_SCHEMA = {
 }
 
 ERRORS = {
-    "400": "输入有误",
-    "401": "未认证（缺少或无效的令牌）",
-    "403": "角色不能使用此接口，或无权修改此对象",
-    "404": "不存在，或不在您的可见范围内",
-    "429": "请求过于频繁",
+    "400": gettext_lazy("输入有误"),
+    "401": gettext_lazy("未认证（缺少或无效的令牌）"),
+    "403": gettext_lazy("角色不能使用此接口，或无权修改此对象"),
+    "404": gettext_lazy("不存在，或不在您的可见范围内"),
+    "429": gettext_lazy("请求过于频繁"),
 }
 WRITE_ERRORS = {
-    "409": "同一 Idempotency-Key 的请求仍在处理中",
-    "415": "不支持的请求内容类型",
-    "422": "Idempotency-Key 已用于内容不同的请求",
+    "409": gettext_lazy("同一 Idempotency-Key 的请求仍在处理中"),
+    "415": gettext_lazy("不支持的请求内容类型"),
+    "422": gettext_lazy("Idempotency-Key 已用于内容不同的请求"),
 }
 
 
@@ -69,7 +73,7 @@ def add_common_responses(result, generator, request, public):
                         "name": idempotency.HEADER,
                         "required": False,
                         "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
-                        "description": "可选。同一键在 24 小时内重试同一请求时返回第一次的响应，不会重复写入。",
+                        "description": _("可选。同一键在 24 小时内重试同一请求时返回第一次的响应，不会重复写入。"),
                     }
                 )
             for code, description in extra.items():

@@ -41,7 +41,9 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @extend_schema(
         request=ApiTokenCreateSerializer,
         responses={201: IssuedApiTokenSerializer},
-        description="创建令牌。只能在登录后的浏览器会话中调用（需 CSRF 令牌）：泄露的令牌不能用来再造令牌。",
+        description=gettext_lazy(
+            "创建令牌。只能在登录后的浏览器会话中调用（需 CSRF 令牌）：泄露的令牌不能用来再造令牌。"
+        ),
     )
     def create(self, request, *args, **kwargs):
         # A leaked token must not be able to mint its successors: new tokens come from a
@@ -65,7 +67,9 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         headers = {"Location": f"{request.path}{token.pk}/", "Cache-Control": "no-store"}
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
-    @extend_schema(request=None, responses={200: ApiTokenSerializer}, description="撤销令牌（保留记录）。")
+    @extend_schema(
+        request=None, responses={200: ApiTokenSerializer}, description=gettext_lazy("撤销令牌（保留记录）。")
+    )
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         token = self.get_object()

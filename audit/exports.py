@@ -7,6 +7,8 @@ import json
 import tempfile
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from audit.choices import EventType, Outcome
@@ -14,18 +16,18 @@ from core.roles import role_label
 from core.spreadsheets import Cells, csv_cell
 
 HEADERS = [
-    "时间",
-    "事件类型",
-    "结果",
-    "用户 ID",
-    "登录名",
-    "当时角色",
-    "客户端地址",
-    "请求编号",
-    "对象类型",
-    "对象 ID",
-    "对象",
-    "详情",
+    gettext_lazy("时间"),
+    gettext_lazy("事件类型"),
+    gettext_lazy("结果"),
+    gettext_lazy("用户 ID"),
+    gettext_lazy("登录名"),
+    gettext_lazy("当时角色"),
+    gettext_lazy("客户端地址"),
+    gettext_lazy("请求编号"),
+    gettext_lazy("对象类型"),
+    gettext_lazy("对象 ID"),
+    gettext_lazy("对象"),
+    gettext_lazy("详情"),
 ]
 CHUNK = 2000
 
@@ -63,7 +65,7 @@ def csv_chunks(events):
 def xlsx_file(events):
     """The workbook in a temporary file (write-only mode: memory stays flat)."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("审计事件")
+    sheet = workbook.create_sheet(_("审计事件"))
     cells = Cells(sheet)
     for column, width in zip("ABCDEFGHIJKL", [20, 12, 6, 8, 16, 10, 16, 34, 22, 10, 30, 80], strict=True):
         sheet.column_dimensions[column].width = width

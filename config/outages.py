@@ -19,6 +19,7 @@ from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.net import wants_json
@@ -37,11 +38,11 @@ def unavailable(request, error: BaseException) -> HttpResponse:
     if wants_json(request):
         response = JsonResponse({"detail": message, "code": "database_unavailable"}, status=503)
     else:
-        title = _("服务暂时不可用")
+        title, reload = _("服务暂时不可用"), _("重新加载")
         response = HttpResponse(
-            '<!DOCTYPE html><html lang="zh-hans"><head><meta charset="utf-8">'
-            f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}（503）</h1>"
-            f'<p>{escape(message)}</p><p><a href="">{escape(_("重新加载"))}</a></p></main></body></html>',
+            f'<!DOCTYPE html><html lang="{escape(get_language() or "zh-hans")}"><head><meta charset="utf-8">'
+            f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)} (503)</h1>"
+            f'<p>{escape(message)}</p><p><a href="">{escape(reload)}</a></p></main></body></html>',
             status=503,
             content_type="text/html; charset=utf-8",
         )

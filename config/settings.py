@@ -449,13 +449,15 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "卫生健康工作要点督办平台 API",
+    "TITLE": _("卫生健康工作要点督办平台 API"),
     "DESCRIPTION": (
-        "计划、任务、进展、指标与督办数据的接口。认证：请求头 `Authorization: Token <令牌>`"
-        "（在 /api/tokens/ 创建），或登录后的浏览器会话（写操作需 CSRF 令牌）。"
-        "每个用户只能看到自己权限范围内的数据：范围外的对象一律返回 404。"
-        "填报状态或进度时须在 `If-Match` 中带上任务的 ETag，过期返回 412 和任务当前状态。"
-        "POST 可带 `Idempotency-Key`：24 小时内重试返回第一次的响应，不会重复写入。"
+        _(
+            "计划、任务、进展、指标与督办数据的接口。认证：请求头 `Authorization: Token <令牌>`"
+            "（在 /api/tokens/ 创建），或登录后的浏览器会话（写操作需 CSRF 令牌）。"
+            "每个用户只能看到自己权限范围内的数据：范围外的对象一律返回 404。"
+            "填报状态或进度时须在 `If-Match` 中带上任务的 ETag，过期返回 412 和任务当前状态。"
+            "POST 可带 `Idempotency-Key`：24 小时内重试返回第一次的响应，不会重复写入。"
+        )
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -4,11 +4,12 @@ filter form) and one page of the result from Django's paginator. Views call `lis
 import dataclasses
 
 from django.core.paginator import Page, Paginator
+from django_filters import FilterSet
 
 
 @dataclasses.dataclass
 class Listing:
-    filters: object  # the FilterSet; its .form is what the page shows and validates
+    filters: FilterSet  # the FilterSet; its .form is what the page shows and validates
     page: Page
 
     @property

@@ -10,6 +10,7 @@ import datetime
 import re
 
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 # What a spreadsheet may read as the start of a formula (or of a DDE payload).
@@ -31,6 +32,11 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
+def _restyle(cell: Cell, style) -> None:
+    """Give the cell a copy of a prototype's style: far cheaper than setting each part."""
+    cell._style = copy.copy(style)  # type: ignore[attr-defined]
+
+
 class Cells:
     """Makes the write-only cells of a sheet: text is always text (never a formula), dates
     get a date format, every cell wraps.
@@ -47,7 +53,7 @@ class Cells:
             cell = WriteOnlyCell(sheet)
             for name, value in styles.items():
                 setattr(cell, name, value)
-            return cell._style
+            return cell._style  # type: ignore[attr-defined]  # openpyxl's StyleArray, shared by copy
 
         self.text_style = prototype(alignment=wrap)
         self.quoted_style = prototype(alignment=wrap, quotePrefix=True)
@@ -60,7 +66,7 @@ class Cells:
             border=Border(left=thin, right=thin, top=thin, bottom=thin),
         )
 
-    def text(self, value, style=None) -> WriteOnlyCell:
+    def text(self, value, style=None) -> Cell:
         text = clean_text(value)
         cell = WriteOnlyCell(self.sheet, value=text)
         # openpyxl reads a leading "=" as a formula: force the type back to a string. The
@@ -68,22 +74,22 @@ class Cells:
         cell.data_type = "s"
         if style is None:
             style = self.quoted_style if text.startswith(FORMULA_LEADS) else self.text_style
-        cell._style = copy.copy(style)
+        _restyle(cell, style)
         return cell
 
-    def value(self, value) -> WriteOnlyCell:
+    def value(self, value) -> Cell:
         if value is None:
             return self.text("")
         if isinstance(value, str):
             return self.text(value)
         cell = WriteOnlyCell(self.sheet, value=value)
         if isinstance(value, datetime.datetime):
-            cell._style = copy.copy(self.datetime_style)
+            _restyle(cell, self.datetime_style)
         elif isinstance(value, datetime.date):
-            cell._style = copy.copy(self.date_style)
+            _restyle(cell, self.date_style)
         else:
-            cell._style = copy.copy(self.text_style)
+            _restyle(cell, self.text_style)
         return cell
 
-    def header(self, value: str) -> WriteOnlyCell:
+    def header(self, value: str) -> Cell:
         return self.text(value, self.header_style)

@@ -5,7 +5,9 @@ and the trend read from the rollup snapshots. A fixed number of queries whatever
 import dataclasses
 import datetime
 import hashlib
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -63,10 +65,10 @@ class Row:
 
     @property
     def by_status(self) -> list[tuple[str, str, int]]:
-        return [(value, label, getattr(self, value)) for value, label in TaskStatus.choices]
+        return [(value, str(label), getattr(self, value)) for value, label in TaskStatus.choices]
 
 
-def _row(key, label, values: dict, link: str = "") -> Row:
+def _row(key, label, values: Mapping[str, Any], link: str = "") -> Row:
     row = Row(key=key, label=label, link=link)
     for field in ("tasks", *TaskStatus.values, "overdue", "at_risk", "report_due", "reported", "percent_sum"):
         setattr(row, field, values.get(field) or 0)
@@ -199,7 +201,8 @@ def _indicator_rows(tasks: QuerySet[Task], year: int) -> list[IndicatorRow]:
         .select_related("task", "plan")
         .order_by("plan_id", "task__order", "order", "id")[: INDICATOR_ROWS * 2]
     )
-    rows = [IndicatorRow(i, attained(i.comparator, i.target, i.latest_value), []) for i in indicators]
+    # latest_value: annotated by with_latest_reading
+    rows = [IndicatorRow(i, attained(i.comparator, i.target, i.latest_value), []) for i in indicators]  # type: ignore[attr-defined]
     # Misses first, then the unreported, then those met: what a leader has to act on.
     rank = {False: 0, None: 1, True: 2}
     rows.sort(key=lambda r: rank[r.met])

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.forms import formset_factory
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from imports.services import ALLOWED_EXTENSIONS, CREATE_AGENCY, DOC_NUMBER_MAX, TITLE_MAX
 from imports.services.common import SECTION_TITLE_MAX
@@ -22,20 +24,20 @@ def upload_max_bytes() -> int:
 
 class PlanUploadForm(forms.Form):
     file = forms.FileField(
-        label="计划文件",
-        help_text="支持 txt、htm/html、docx、pdf（含文字层）、xlsx、csv。",
+        label=gettext_lazy("计划文件"),
+        help_text=gettext_lazy("支持 txt、htm/html、docx、pdf（含文字层）、xlsx、csv。"),
         error_messages={
-            "required": "请选择要导入的计划文件。",
-            "empty": "上传的文件是空的。",
-            "invalid": "没有收到文件，请重新选择。",
+            "required": gettext_lazy("请选择要导入的计划文件。"),
+            "empty": gettext_lazy("上传的文件是空的。"),
+            "invalid": gettext_lazy("没有收到文件，请重新选择。"),
         },
     )
     replaces = forms.ModelChoiceField(
-        label="作为以下计划的新版本（可选）",
+        label=gettext_lazy("作为以下计划的新版本（可选）"),
         queryset=Plan.objects.order_by("-year", "title"),
         required=False,
-        empty_label="— 作为新计划导入 —",
-        help_text="选择后，确认前会先列出与该计划相比新增、删除和修改的任务。",
+        empty_label=gettext_lazy("— 作为新计划导入 —"),
+        help_text=gettext_lazy("选择后，确认前会先列出与该计划相比新增、删除和修改的任务。"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -45,48 +47,54 @@ class PlanUploadForm(forms.Form):
     def clean_file(self):
         # The field keeps the last of several files: refuse rather than import one silently.
         if hasattr(self.files, "getlist") and len(self.files.getlist(self.add_prefix("file"))) > 1:
-            raise forms.ValidationError("一次只能导入一个计划文件，请只选择一个文件。")
+            raise forms.ValidationError(_("一次只能导入一个计划文件，请只选择一个文件。"))
         upload = self.cleaned_data["file"]
         name = upload.name or ""
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if ext not in ALLOWED_EXTENSIONS:
             raise forms.ValidationError(
-                "不支持“%(ext)s”格式的文件，请上传 txt、htm、html、docx、pdf、xlsx 或 csv 文件。",
-                params={"ext": ext or "无扩展名"},
+                _("不支持“%(ext)s”格式的文件，请上传 txt、htm、html、docx、pdf、xlsx 或 csv 文件。"),
+                params={"ext": ext or _("无扩展名")},
             )
         limit = upload_max_bytes()
         if upload.size > limit:
             raise forms.ValidationError(
-                "文件过大（%(size).1f MB），上限为 %(limit).0f MB。",
+                _("文件过大（%(size).1f MB），上限为 %(limit).0f MB。"),
                 params={"size": upload.size / 1048576, "limit": limit / 1048576},
             )
         if upload.size == 0:
-            raise forms.ValidationError("上传的文件是空的。")
+            raise forms.ValidationError(_("上传的文件是空的。"))
         return upload
 
 
 class PlanMetaForm(forms.Form):
-    title = forms.CharField(label="标题", max_length=TITLE_MAX, error_messages={"required": "计划标题不能为空。"})
+    title = forms.CharField(
+        label=gettext_lazy("标题"),
+        max_length=TITLE_MAX,
+        error_messages={"required": gettext_lazy("计划标题不能为空。")},
+    )
     year = forms.IntegerField(
-        label="年度",
+        label=gettext_lazy("年度"),
         min_value=MIN_YEAR,
         max_value=MAX_YEAR,
-        error_messages={"required": "请填写计划年度。", "invalid": "年度应为四位数字。"},
+        error_messages={"required": gettext_lazy("请填写计划年度。"), "invalid": gettext_lazy("年度应为四位数字。")},
     )
     issuer = forms.CharField(
-        label="印发单位",
+        label=gettext_lazy("印发单位"),
         max_length=100,
         required=False,
-        help_text="按名称、简称或别名自动对应到单位；对应不上时导入后可在管理后台指定。",
+        help_text=gettext_lazy("按名称、简称或别名自动对应到单位；对应不上时导入后可在管理后台指定。"),
     )
-    doc_number = forms.CharField(label="文号", max_length=DOC_NUMBER_MAX, required=False)
+    doc_number = forms.CharField(label=gettext_lazy("文号"), max_length=DOC_NUMBER_MAX, required=False)
     issued_on = forms.DateField(
-        label="印发日期",
+        label=gettext_lazy("印发日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "请填写有效日期，如 2026-02-18。"},
+        error_messages={"invalid": gettext_lazy("请填写有效日期，如 2026-02-18。")},
     )
-    activate = forms.BooleanField(label="确认后立即启用（状态为“执行中”，各单位即可填报）", required=False)
+    activate = forms.BooleanField(
+        label=gettext_lazy("确认后立即启用（状态为“执行中”，各单位即可填报）"), required=False
+    )
 
     @classmethod
     def initial_from(cls, plan_meta: dict) -> dict:
@@ -120,7 +128,7 @@ class SectionTitlesForm(forms.Form):
                 initial=section.get("title") or "",
                 # The task list sits outside the preview <form>; the attribute binds it.
                 widget=forms.TextInput(attrs={"form": "preview-form", "class": "section-title"}),
-                error_messages={"max_length": f"部分标题不能超过 {SECTION_TITLE_MAX} 个字。"},
+                error_messages={"max_length": _("部分标题不能超过 %(limit)d 个字。") % {"limit": SECTION_TITLE_MAX}},
             )
 
     def field_for(self, path):
@@ -148,13 +156,13 @@ class OwnerMappingForm(forms.Form):
     def __init__(self, *args, names, agencies, **kwargs):
         super().__init__(*args, **kwargs)
         self.names = list(names)
-        choices = [("", "— 请选择 —"), (CREATE_AGENCY, "新建单位")] + [(str(a.pk), a.name) for a in agencies]
+        choices = [("", _("— 请选择 —")), (CREATE_AGENCY, _("新建单位"))] + [(str(a.pk), a.name) for a in agencies]
         for name in self.names:
             self.fields[mapping_field_name(name)] = forms.ChoiceField(
                 label=name,
                 choices=choices,
                 required=False,
-                error_messages={"invalid_choice": "所选单位不存在，请重新选择。"},
+                error_messages={"invalid_choice": _("所选单位不存在，请重新选择。")},
             )
         # Rendered once for all rows: hundreds of agencies times dozens of names would be
         # slow through the widget templates.
@@ -181,16 +189,18 @@ class OwnerMappingForm(forms.Form):
         if value and value != CREATE_AGENCY:
             options = options.replace(f'value="{value}"', f'value="{value}" selected', 1)
         head = format_html(
-            '<option value=""{}>— 请选择 —</option><option value="{}"{}>新建单位</option>',
+            '<option value=""{}>{}</option><option value="{}"{}>{}</option>',
             mark_safe(" selected") if not value else "",
+            _("— 请选择 —"),
             CREATE_AGENCY,
             mark_safe(" selected") if value == CREATE_AGENCY else "",
+            _("新建单位"),
         )
         return format_html(
-            '<select name="{}" id="id_{}" aria-label="“{}”对应的单位"{}>{}{}</select>',
+            '<select name="{}" id="id_{}" aria-label="{}"{}>{}{}</select>',
             field,
             field,
-            name,
+            _("“%(name)s”对应的单位") % {"name": name},
             mark_safe(' aria-invalid="true"') if invalid else "",
             head,
             mark_safe(options),
@@ -201,23 +211,27 @@ _OWNER_SPLIT = re.compile(r"[、,，;；\n]+")
 
 
 class TaskEditForm(forms.Form):
-    section = forms.TypedChoiceField(label="所属部分", coerce=int)
-    number = forms.CharField(label="序号", max_length=20, required=False, help_text="无编号的事项留空。")
-    heading = forms.CharField(label="任务摘要", max_length=500, error_messages={"required": "任务摘要不能为空。"})
-    text = forms.CharField(label="任务全文", required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    section = forms.TypedChoiceField(label=gettext_lazy("所属部分"), coerce=int)
+    number = forms.CharField(
+        label=gettext_lazy("序号"), max_length=20, required=False, help_text=gettext_lazy("无编号的事项留空。")
+    )
+    heading = forms.CharField(
+        label=gettext_lazy("任务摘要"), max_length=500, error_messages={"required": gettext_lazy("任务摘要不能为空。")}
+    )
+    text = forms.CharField(label=gettext_lazy("任务全文"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     owners = forms.CharField(
-        label="责任单位",
+        label=gettext_lazy("责任单位"),
         required=False,
         max_length=1000,
-        help_text="多个单位用“、”分隔，第一个为牵头单位，其余为配合单位。",
+        help_text=gettext_lazy("多个单位用“、”分隔，第一个为牵头单位，其余为配合单位。"),
     )
-    delete = forms.BooleanField(label="删除此任务（不导入）", required=False)
+    delete = forms.BooleanField(label=gettext_lazy("删除此任务（不导入）"), required=False)
 
     def __init__(self, *args, section_paths, **kwargs):
         super().__init__(*args, **kwargs)
         self.section_paths = section_paths
         self.fields["section"].choices = [
-            (i, " / ".join(path) + (f"  {title}" if title else "") if path else "（不属于任何部分）")
+            (i, " / ".join(path) + (f"  {title}" if title else "") if path else _("（不属于任何部分）"))
             for i, (path, title) in enumerate(section_paths)
         ]
 
@@ -227,43 +241,49 @@ class TaskEditForm(forms.Form):
             part = part.strip()
             if part and part not in names:
                 if len(part) > 100:
-                    raise forms.ValidationError("单位名称“%(name)s…”过长。", params={"name": part[:20]})
+                    raise forms.ValidationError(_("单位名称“%(name)s…”过长。"), params={"name": part[:20]})
                 names.append(part)
         return names
 
 
 class MilestoneForm(forms.Form):
     due = forms.DateField(
-        label="节点日期",
+        label=gettext_lazy("节点日期"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "请填写节点日期。", "invalid": "请填写有效日期。"},
+        error_messages={"required": gettext_lazy("请填写节点日期。"), "invalid": gettext_lazy("请填写有效日期。")},
     )
-    text = forms.CharField(label="节点内容", max_length=500, error_messages={"required": "请填写节点内容。"})
+    text = forms.CharField(
+        label=gettext_lazy("节点内容"), max_length=500, error_messages={"required": gettext_lazy("请填写节点内容。")}
+    )
 
 
 class IndicatorForm(forms.Form):
-    name = forms.CharField(label="指标名称", max_length=200, error_messages={"required": "请填写指标名称。"})
+    name = forms.CharField(
+        label=gettext_lazy("指标名称"), max_length=200, error_messages={"required": gettext_lazy("请填写指标名称。")}
+    )
     # The initial value matters: an untouched blank row posts it, and only a value equal to
     # the initial one lets the formset see that row as unchanged (and skip it).
-    comparator = forms.ChoiceField(label="比较方式", choices=Comparator.choices, initial=Comparator.AT_LEAST)
+    comparator = forms.ChoiceField(
+        label=gettext_lazy("比较方式"), choices=Comparator.choices, initial=Comparator.AT_LEAST
+    )
     target = forms.DecimalField(
-        label="目标值",
+        label=gettext_lazy("目标值"),
         max_digits=14,
         decimal_places=4,
         error_messages={
-            "required": "请填写目标值。",
-            "invalid": "目标值应为数字。",
-            "max_digits": "目标值位数过多。",
-            "max_decimal_places": "目标值最多保留4位小数。",
-            "max_whole_digits": "目标值过大。",
+            "required": gettext_lazy("请填写目标值。"),
+            "invalid": gettext_lazy("目标值应为数字。"),
+            "max_digits": gettext_lazy("目标值位数过多。"),
+            "max_decimal_places": gettext_lazy("目标值最多保留4位小数。"),
+            "max_whole_digits": gettext_lazy("目标值过大。"),
         },
     )
-    unit = forms.CharField(label="单位", max_length=20, required=False)
+    unit = forms.CharField(label=gettext_lazy("单位"), max_length=20, required=False)
     due = forms.DateField(
-        label="目标日期",
+        label=gettext_lazy("目标日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "请填写有效日期。"},
+        error_messages={"invalid": gettext_lazy("请填写有效日期。")},
     )
 
 

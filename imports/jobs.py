@@ -9,6 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from imports.choices import ImportStatus
 from imports.models import PlanImport
@@ -81,12 +82,13 @@ def parse_plan_import(import_id: int) -> str:
         _finish(
             import_id,
             status=ImportStatus.FAILED,
-            error=f"解析超时（超过{PARSE_TIME_LIMIT}秒），请检查文件内容，或拆分后重新上传。",
+            error=_("解析超时（超过%(seconds)d秒），请检查文件内容，或拆分后重新上传。")
+            % {"seconds": PARSE_TIME_LIMIT},
         )
         return "failed"
     except OSError:
         logger.exception("plan import %s: cannot read the stored file", import_id)
-        _finish(import_id, status=ImportStatus.FAILED, error="无法读取已上传的文件，请重新上传。")
+        _finish(import_id, status=ImportStatus.FAILED, error=_("无法读取已上传的文件，请重新上传。"))
         return "failed"
     except Exception:
         # A parser bug must not leave the row 解析中 for ever; the trace goes to the log.
@@ -94,7 +96,7 @@ def parse_plan_import(import_id: int) -> str:
         _finish(
             import_id,
             status=ImportStatus.FAILED,
-            error="解析文件时发生内部错误，已记录日志。请确认文件内容无误，或联系系统管理员。",
+            error=_("解析文件时发生内部错误，已记录日志。请确认文件内容无误，或联系系统管理员。"),
         )
         return "failed"
     _finish(

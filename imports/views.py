@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.choices import MatchMethod
@@ -204,7 +205,7 @@ def preview(request, pk):
         doc = services.normalise_document(edited)
         if not confirming:
             services.save_edits(plan_import, document=edited, mapping=mapping)
-            messages.success(request, "已保存修改。")
+            messages.success(request, _("已保存修改。"))
             return redirect("imports:preview", pk=pk)
         try:
             result = services.confirm_import(
@@ -224,17 +225,20 @@ def preview(request, pk):
         # Show the posted choices again, not the saved ones.
         mapping = {n: mapping_form.data.get(mapping_field_name(n)) or None for n in names}
         problems = [
-            services.Problem(f"{meta_form.fields[f].label if f in meta_form.fields else ''}：{e}")
+            services.Problem(
+                _("%(field)s：%(error)s")
+                % {"field": meta_form.fields[f].label if f in meta_form.fields else "", "error": e}
+            )
             for f, errors in meta_form.errors.items()
             for e in errors
         ]
         problems += [
-            services.Problem(f"“{mapping_form.fields[f].label}”：{e}")
+            services.Problem(_("“%(field)s”：%(error)s") % {"field": mapping_form.fields[f].label, "error": e})
             for f, errors in mapping_form.errors.items()
             for e in errors
         ]
         problems += [
-            services.Problem(f"部分“{section_form.fields[f].label}”：{e}")
+            services.Problem(_("部分“%(field)s”：%(error)s") % {"field": section_form.fields[f].label, "error": e})
             for f, errors in section_form.errors.items()
             for e in errors
         ]
@@ -259,7 +263,7 @@ def task_edit(request, pk, index):
         return away
     doc = services.normalise_document(plan_import.current_document)
     if not 0 <= index < len(doc["tasks"]):
-        raise Http404("没有这项任务")
+        raise Http404(_("没有这项任务"))
     task = doc["tasks"][index]
     section_paths = [((), ""), *services.section_rows(doc)]
     paths = [p for p, _t in section_paths]
@@ -278,7 +282,7 @@ def task_edit(request, pk, index):
             data = form.cleaned_data
             if data["delete"]:
                 del doc["tasks"][index]
-                messages.success(request, f"已删除第{index + 1}项任务（不会导入）。")
+                messages.success(request, _("已删除第%(index)d项任务（不会导入）。") % {"index": index + 1})
             else:
                 doc["tasks"][index] = {
                     "section": list(paths[data["section"]]),
@@ -289,7 +293,7 @@ def task_edit(request, pk, index):
                     "milestones": rows_from(milestones, "milestones"),
                     "indicators": rows_from(indicators, "indicators"),
                 }
-                messages.success(request, f"已保存第{index + 1}项任务。")
+                messages.success(request, _("已保存第%(index)d项任务。") % {"index": index + 1})
             services.save_edits(plan_import, document=doc)
             return redirect(reverse("imports:preview", args=[pk]) + f"#task-{index}")
         status = 400

@@ -44,6 +44,7 @@ def check_reading(
         }
     if value is not None:
         _sign, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)  # a finite value: checked above
         places = -exponent if exponent < 0 else 0
         integer_digits = len(digits) - places
         if places > MAX_DECIMAL_PLACES and value != value.quantize(decimal.Decimal(1).scaleb(-MAX_DECIMAL_PLACES)):
@@ -65,7 +66,7 @@ def check_reading(
             errors["as_of"] = _("统计日期不能晚于今天。")
         elif as_of < earliest:
             errors["as_of"] = _("统计日期应在 %(start)s 之后（计划年度内）。") % {"start": earliest.isoformat()}
-    if errors:
+    if errors or value is None or as_of is None:
         raise ValidationError(errors)
     return value, as_of
 

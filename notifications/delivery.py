@@ -279,7 +279,7 @@ def _send_email(recipient, messages: list[Message]) -> None:
         }
     context = {"recipient": recipient, "messages": messages, "site_url": settings.SITE_URL}
     email = EmailMultiAlternatives(
-        subject=f"[{_('督办平台')}] {subject}",
+        subject=_("[督办平台] %(subject)s") % {"subject": subject},
         body=render_to_string("notifications/email.txt", context),
         to=[recipient.email],
     )

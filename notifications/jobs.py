@@ -5,6 +5,7 @@ unique keys and the claim make every reminder go out once. What they queue goes 
 core.jobs.enqueue: with Redis down nothing is lost, the next sweep finds the rows."""
 
 import datetime
+from functools import partial
 
 from celery import shared_task
 from django.db import transaction
@@ -23,7 +24,7 @@ def scan_reminders(day: str | None = None) -> int:
     when = datetime.date.fromisoformat(day) if day else timezone.localdate()
     created = scan(when)
     for leader_id in digests_due(when):
-        transaction.on_commit(lambda leader_id=leader_id: enqueue(write_digest, leader_id, when.isoformat()))
+        transaction.on_commit(partial(enqueue, write_digest, leader_id, when.isoformat()))
     transaction.on_commit(lambda: enqueue(dispatch_deliveries))
     return created
 
@@ -45,7 +46,7 @@ def dispatch_deliveries() -> int:
     recover_stale_claims(now)
     batches = sendable_batches(now)
     for ids in batches:
-        transaction.on_commit(lambda ids=ids: enqueue(send_deliveries, ids))
+        transaction.on_commit(partial(enqueue, send_deliveries, ids))
     return len(batches)
 
 

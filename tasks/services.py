@@ -78,6 +78,8 @@ def may_view_audit_trail(user, task: Task, access: TaskAccess) -> bool:
 def assignable_users(task: Task):
     """Who may be named 责任人: active staff and leaders of the lead agency."""
     lead = next((o.agency_id for o in task.task_owners.all() if o.role == OwnerRole.LEAD), None)
+    if lead is None:
+        return User.objects.none()
     return User.objects.filter(agency_id=lead, is_active=True, role__in=[Role.STAFF, Role.LEADER]).order_by(
         "full_name", "username"
     )
@@ -109,7 +111,7 @@ def reported_this_cycle_q(day: datetime.date) -> Q:
             in_window = ProgressUpdate.objects.filter(
                 task=OuterRef("pk"), created_at__gte=start_at, created_at__lt=end_at
             )
-            reported &= Q(last_progress_at__lt=end_at) | Exists(in_window)
+            reported &= Q(last_progress_at__lt=end_at) | Q(Exists(in_window))
         condition |= reported
     return condition
 

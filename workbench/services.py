@@ -7,10 +7,12 @@ transaction with its files, or not at all."""
 
 import dataclasses
 import datetime
+import decimal
 import hashlib
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +32,7 @@ DONE_PERCENT = 100
 @dataclasses.dataclass(frozen=True)
 class ReadingInput:
     indicator_id: int
-    value: object  # Decimal, already checked by indicators.services.check_reading
+    value: decimal.Decimal  # already checked by indicators.services.check_reading
     as_of: datetime.date
     note: str = ""
 
@@ -47,7 +49,7 @@ class ReadingEntry:
 
 @dataclasses.dataclass(frozen=True)
 class EvidenceInput:
-    uploaded: object  # an UploadedFile
+    uploaded: UploadedFile
     kind: EvidenceKind  # from workbench.evidence.check_evidence_files
 
 
@@ -170,6 +172,7 @@ def _check_report(task, status, percent, note, evidence, milestone_ids, readings
 def _save_evidence(update: ProgressUpdate, user, evidence: list[EvidenceInput], written: list) -> None:
     for item in evidence:
         uploaded, kind = item.uploaded, item.kind
+        name = uploaded.name or kind.key
         digest = hashlib.sha256()
         uploaded.seek(0)
         for chunk in uploaded.chunks():
@@ -178,15 +181,15 @@ def _save_evidence(update: ProgressUpdate, user, evidence: list[EvidenceInput], 
         attachment = Attachment(
             progress_update=update,
             task_id=update.task_id,
-            original_name=uploaded.name[-255:],
+            original_name=name[-255:],
             kind=kind.key,
             content_type=kind.content_type,
-            size=uploaded.size,
+            size=uploaded.size or 0,
             sha256=digest.hexdigest(),
             uploaded_by=user,
             created_at=update.created_at,
         )
-        attachment.file.save(uploaded.name, uploaded, save=False)
+        attachment.file.save(name, uploaded, save=False)
         written.append((attachment.file.storage, attachment.file.name))
         attachment.save()
 

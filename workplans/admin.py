@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from workplans.models import Plan, Section
@@ -33,7 +34,7 @@ class PlanAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(task_count=Count("tasks"))
 
-    @admin.display(description="任务数", ordering="task_count")
+    @admin.display(description=gettext_lazy("任务数"), ordering="task_count")
     def task_count(self, plan):
         return plan.task_count
 

@@ -3,6 +3,7 @@ its text chunks (image/HTML polyglots), and no canvas is big enough to exhaust m
 decoded. Only headers are read until the image is known to be sane."""
 
 import io
+from typing import Literal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -136,7 +137,8 @@ def _jpeg_end(data):
 def _jpeg_walk(data, start):
     """Offset just past the EOI of the JPEG at ``start``, its COM/XMP segments, and its MPF
     index as (absolute offset of the index's TIFF header, the index bytes) or None."""
-    size, pos, texts, mpf = len(data), start + 2, [], None
+    size, pos, mpf = len(data), start + 2, None
+    texts: list[bytes] = []
     while True:
         pos = data.find(b"\xff", pos)  # like libjpeg, skip stray bytes before a marker
         if pos < 0:
@@ -185,7 +187,8 @@ def _skip_entropy(data, pos):
 
 def _mpf_offsets(base, index):
     """Absolute offsets of the images after the first that an MPF index (CIPA DC-007) lists."""
-    order = {b"II*\x00": "little", b"MM\x00*": "big"}.get(index[:4])
+    byte_orders: dict[bytes, Literal["little", "big"]] = {b"II*\x00": "little", b"MM\x00*": "big"}
+    order = byte_orders.get(index[:4])
     if order is None:
         return []
 
@@ -205,7 +208,8 @@ def _mpf_offsets(base, index):
 
 def _gif_end(data):
     """Offset just past the trailer (0x3B), and the comment extensions."""
-    size, texts = len(data), []
+    size = len(data)
+    texts: list[bytes] = []
     if size < 13:
         raise _Truncated()
     pos = 13 + _color_table(data[10])
@@ -236,7 +240,7 @@ def _color_table(flags):
 
 
 def _sub_blocks(data, pos, keep=False):
-    kept = []
+    kept: list[bytes] = []
     while True:
         if pos >= len(data):
             raise _Truncated()

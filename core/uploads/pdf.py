@@ -39,7 +39,7 @@ def _inflate_from(data, start, budget, depth):
     chain ``[/FlateDecode /FlateDecode]``) is inflated in turn, up to three levels."""
     inflater = zlib.decompressobj()
     offset = start
-    keep = [] if depth < 3 else None
+    keep: list[bytes] | None = [] if depth < 3 else None
     decided = False
     try:
         while not inflater.eof and offset < len(data):

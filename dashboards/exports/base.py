@@ -59,15 +59,15 @@ def scope_of(export: Export) -> tuple[set[int] | None, str, str]:
     except ExportRefused:
         raise ExportRefused(_("申请人已无导出权限。")) from None
     if scope is None:
-        short, described = "全部单位", "全部单位"
+        short, described = _("全部单位"), _("全部单位")
     else:
         agency = user.agency
         short = agency.short_name or agency.name
-        described = f"{agency.name}及下属单位" if len(scope) > 1 else agency.name
+        described = _("%(agency)s及下属单位") % {"agency": agency.name} if len(scope) > 1 else agency.name
     if export.plan_id:
-        described = f"{described}；计划：{export.plan.title}"
+        described = _("%(scope)s；计划：%(plan)s") % {"scope": described, "plan": export.plan.title}
     else:
-        described = f"{described}；{export.year}年度全部已发布计划"
+        described = _("%(scope)s；%(year)d年度全部已发布计划") % {"scope": described, "year": export.year}
     return scope, short, described
 
 
@@ -87,7 +87,7 @@ def value_text(indicator: Indicator) -> str:
 
 
 def met_label(met: bool | None) -> str:
-    return "未填报" if met is None else ("达标" if met else "未达标")
+    return _("未填报") if met is None else (_("达标") if met else _("未达标"))
 
 
 def indicators_queryset() -> QuerySet[Indicator]:

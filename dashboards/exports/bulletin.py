@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -105,8 +106,12 @@ def overdue_tasks(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[Task]
     )
 
 
+def _items(count: int) -> str:
+    return _("%(count)d项") % {"count": count}
+
+
 def _cn_date(day: datetime.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return _("%(year)d年%(month)d月%(day)d日") % {"year": day.year, "month": day.month, "day": day.day}
 
 
 def _set_fonts(style_or_run, name: str, size_pt: float | None = None, bold: bool | None = None) -> None:
@@ -129,7 +134,7 @@ def _set_fonts(style_or_run, name: str, size_pt: float | None = None, bold: bool
 class _Doc:
     """A python-docx document set up for printing: A4, CJK fonts, black headings, page numbers."""
 
-    BODY_FONT = "宋体"
+    BODY_FONT = "宋体"  # East Asian font names, as Word knows them
     HEADING_FONT = "黑体"
 
     def __init__(self):
@@ -153,7 +158,7 @@ class _Doc:
 
         paragraph = section.footer.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.add_run("第 ")
+        paragraph.add_run(_("第 "))
         field = OxmlElement("w:fldSimple")
         field.set(qn("w:instr"), "PAGE")
         run = OxmlElement("w:r")
@@ -162,7 +167,7 @@ class _Doc:
         run.append(text)
         field.append(run)
         paragraph._p.append(field)
-        paragraph.add_run(" 页")
+        paragraph.add_run(_(" 页"))
 
     def paragraph(self, text: str = "", *, style=None, align=None, size=None, bold=None):
         paragraph = self.document.add_paragraph(style=style)
@@ -236,39 +241,43 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
             progress(state["done"], total)
 
     doc = _Doc()
-    title = f"{today.year}年{today.month}月工作要点推进情况通报"
+    title = _("%(year)d年%(month)d月工作要点推进情况通报") % {"year": today.year, "month": today.month}
     doc.paragraph(title, style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
-    doc.paragraph(f"（{export.year}年度 · {described}）", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
+    doc.paragraph(
+        _("（%(year)d年度 · %(scope)s）") % {"year": export.year, "scope": described},
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        size=12,
+    )
     user = export.requested_by
     issuer = user.agency.name if user.agency_id else ""
     if not issuer and export.plan_id and export.plan.issuer_id:
         issuer = export.plan.issuer.name
-    doc.paragraph(f"{issuer}　　{_cn_date(today)}".strip(), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    doc.paragraph(f"{issuer}\u3000\u3000{_cn_date(today)}".strip(), align=WD_ALIGN_PARAGRAPH.RIGHT)
 
-    doc.paragraph("一、总体情况", style="Heading 1")
+    doc.paragraph(_("一、总体情况"), style="Heading 1")
     doc.paragraph(_summary(figures, today))
     rate = f"{figures['report_rate']}%" if figures["report_rate"] is not None else "—"
     figure_rows = [
-        ["任务总数", f"{figures['tasks']}项"],
-        *[[label, f"{n}项"] for label, n in figures["by_status"]],
-        ["平均完成进度", f"{figures['mean_percent']}%"],
-        ["逾期未完成", f"{figures['overdue']}项"],
-        ["风险（红）", f"{figures['red']}项"],
-        ["预警（黄）", f"{figures['amber']}项"],
-        ["量化指标", f"{figures['indicators']}项"],
-        ["指标已达标", f"{figures['indicators_met']}项"],
-        ["指标未达标", f"{figures['indicators_missed']}项"],
-        ["指标未填报", f"{figures['indicators_unreported']}项"],
-        ["本期应报送", f"{figures['report_due']}项"],
-        ["本期已报送", f"{figures['reported']}项"],
-        ["本期报送率", rate],
+        [_("任务总数"), _items(figures["tasks"])],
+        *[[label, _items(n)] for label, n in figures["by_status"]],
+        [_("平均完成进度"), f"{figures['mean_percent']}%"],
+        [_("逾期未完成"), _items(figures["overdue"])],
+        [_("风险（红）"), _items(figures["red"])],
+        [_("预警（黄）"), _items(figures["amber"])],
+        [_("量化指标"), _items(figures["indicators"])],
+        [_("指标已达标"), _items(figures["indicators_met"])],
+        [_("指标未达标"), _items(figures["indicators_missed"])],
+        [_("指标未填报"), _items(figures["indicators_unreported"])],
+        [_("本期应报送"), _items(figures["report_due"])],
+        [_("本期已报送"), _items(figures["reported"])],
+        [_("本期报送率"), rate],
     ]
-    doc.table(["项目", "数值"], [60, 40], figure_rows)
+    doc.table([_("项目"), _("数值")], [60, 40], figure_rows)
 
-    doc.paragraph(f"二、逾期未完成任务（{len(overdue)}项）", style="Heading 1")
+    doc.paragraph(_("二、逾期未完成任务（%(count)d项）") % {"count": len(overdue)}, style="Heading 1")
     if overdue:
         doc.table(
-            ["序号", "任务", "牵头单位", "完成时限", "逾期天数", "进度", "最新进展"],
+            [_("序号"), _("任务"), _("牵头单位"), _("完成时限"), _("逾期天数"), _("进度"), _("最新进展")],
             [11, 45, 24, 21, 14, 12, 39],
             (
                 [
@@ -285,12 +294,12 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
             step,
         )
     else:
-        doc.paragraph("截至目前，无逾期未完成任务。")
+        doc.paragraph(_("截至目前，无逾期未完成任务。"))
 
-    doc.paragraph(f"三、量化指标完成情况（{len(indicators)}项）", style="Heading 1")
+    doc.paragraph(_("三、量化指标完成情况（%(count)d项）") % {"count": len(indicators)}, style="Heading 1")
     if indicators:
         doc.table(
-            ["指标", "目标", "最新值", "日期", "达标情况"],
+            [_("指标"), _("目标"), _("最新值"), _("日期"), _("达标情况")],
             [62, 34, 30, 24, 16],
             (
                 [
@@ -305,7 +314,7 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
             step,
         )
     else:
-        doc.paragraph("暂无量化指标。")
+        doc.paragraph(_("暂无量化指标。"))
     progress(total, total)
 
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who streams and closes it
@@ -314,14 +323,16 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
 
 
 def _summary(figures: dict, today: datetime.date) -> str:
-    statuses = "、".join(f"{label}{n}项" for label, n in figures["by_status"])
-    text = (
-        f"截至{_cn_date(today)}，纳入督办的工作任务共{figures['tasks']}项，其中{statuses}；"
-        f"平均完成进度{figures['mean_percent']}%。逾期未完成{figures['overdue']}项，"
-        f"风险（红）{figures['red']}项，预警（黄）{figures['amber']}项。"
-        f"量化指标共{figures['indicators']}项，已达标{figures['indicators_met']}项，"
-        f"未达标{figures['indicators_missed']}项，未填报{figures['indicators_unreported']}项。"
+    statuses = _("、").join(
+        _("%(status)s%(count)d项") % {"status": label, "count": n} for label, n in figures["by_status"]
     )
+    text = _(
+        "截至%(day)s，纳入督办的工作任务共%(tasks)d项，其中%(statuses)s；"
+        "平均完成进度%(mean_percent)s%%。逾期未完成%(overdue)d项，"
+        "风险（红）%(red)d项，预警（黄）%(amber)d项。"
+        "量化指标共%(indicators)d项，已达标%(indicators_met)d项，"
+        "未达标%(indicators_missed)d项，未填报%(indicators_unreported)d项。"
+    ) % {**figures, "day": _cn_date(today), "statuses": statuses}
     if figures["report_rate"] is not None:
-        text += f"本期应报送{figures['report_due']}项，已报送{figures['reported']}项，报送率{figures['report_rate']}%。"
+        text += _("本期应报送%(report_due)d项，已报送%(reported)d项，报送率%(report_rate)s%%。") % figures
     return text

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -32,22 +34,22 @@ from tasks.models import Milestone, Task, TaskOwner
 from tasks.risk import task_risk
 
 LEDGER_COLUMNS = [
-    ("计划", 24),
-    ("部分", 20),
-    ("序号", 6),
-    ("任务", 40),
-    ("牵头单位", 16),
-    ("配合单位", 22),
-    ("责任人", 12),
-    ("状态", 8),
-    ("完成百分比", 10),
-    ("风险", 22),
-    ("完成时限", 12),
-    ("是否逾期", 8),
-    ("最近更新", 17),
-    ("最新进展说明", 50),
-    ("时间节点", 44),
-    ("量化指标", 44),
+    (gettext_lazy("计划"), 24),
+    (gettext_lazy("部分"), 20),
+    (gettext_lazy("序号"), 6),
+    (gettext_lazy("任务"), 40),
+    (gettext_lazy("牵头单位"), 16),
+    (gettext_lazy("配合单位"), 22),
+    (gettext_lazy("责任人"), 12),
+    (gettext_lazy("状态"), 8),
+    (gettext_lazy("完成百分比"), 10),
+    (gettext_lazy("风险"), 22),
+    (gettext_lazy("完成时限"), 12),
+    (gettext_lazy("是否逾期"), 8),
+    (gettext_lazy("最近更新"), 17),
+    (gettext_lazy("最新进展说明"), 50),
+    (gettext_lazy("时间节点"), 44),
+    (gettext_lazy("量化指标"), 44),
 ]
 
 
@@ -98,7 +100,10 @@ def _ledger_chunk(ids: list[int]) -> list[Task]:
         .order_by("due_on", "order", "id")
         .values_list("task_id", "due_on", "text", "done_on")
     ):
-        milestones.setdefault(task_id, []).append(f"{due_on:%Y-%m-%d} {text}（{'已完成' if done_on else '未完成'}）")
+        milestones.setdefault(task_id, []).append(
+            _("%(day)s %(text)s（%(state)s）")
+            % {"day": f"{due_on:%Y-%m-%d}", "text": text, "state": _("已完成") if done_on else _("未完成")}
+        )
     indicators: dict[int, list[Indicator]] = {}
     for item in indicators_queryset().filter(task_id__in=ids):
         indicators.setdefault(item.task_id, []).append(item)
@@ -113,14 +118,18 @@ def _ledger_chunk(ids: list[int]) -> list[Task]:
 def _indicator_line(indicator: Indicator) -> str:
     met = attained(indicator.comparator, indicator.target, indicator.latest_value)
     if indicator.latest_value is None:
-        return f"{indicator.name} {target_text(indicator)} —（未填报）"
-    reading = f"{value_text(indicator)}（{indicator.latest_as_of:%Y-%m-%d}，{met_label(met)}）"
+        return _("%(name)s %(target)s —（未填报）") % {"name": indicator.name, "target": target_text(indicator)}
+    reading = _("%(value)s（%(day)s，%(met)s）") % {
+        "value": value_text(indicator),
+        "day": f"{indicator.latest_as_of:%Y-%m-%d}",
+        "met": met_label(met),
+    }
     return f"{indicator.name} {target_text(indicator)} {reading}"
 
 
 def _risk_text(task: Task, today: datetime.date) -> str:
     mark, reason = task_risk(task, today)
-    return f"{mark.label}（{reason}）" if reason else str(mark.label)
+    return _("%(mark)s（%(reason)s）") % {"mark": mark.label, "reason": reason} if reason else str(mark.label)
 
 
 def ledger_row(task: Task, sections: dict[int, str], today: datetime.date) -> list:
@@ -136,12 +145,12 @@ def ledger_row(task: Task, sections: dict[int, str], today: datetime.date) -> li
         task.heading,
         lead,
         co,
-        "、".join(task.responsible_names),
+        _("、").join(task.responsible_names),
         str(TaskStatus(task.status).label),
         task.percent,
         _risk_text(task, today),
         task.due_on,
-        "是" if task.is_overdue(today) else "否",
+        _("是") if task.is_overdue(today) else _("否"),
         last,
         task.latest_note or "",
         "\n".join(task.milestone_lines),
@@ -160,7 +169,7 @@ def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
     sections = section_paths({plan_id for _id, plan_id in rows})
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("督办台账")
+    sheet = book.create_sheet(_("督办台账"))
     cells = Cells(sheet)
     for index, (_title, width) in enumerate(LEDGER_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -187,25 +196,28 @@ def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
             done += 1
         progress(done, total)
 
-    notes = book.create_sheet("说明")
+    notes = book.create_sheet(_("说明"))
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 70
     user = export.requested_by
     requester = user.full_name or user.username
     if user.agency_id:
-        requester = f"{requester}（{user.agency.name}）"
+        requester = _("%(user)s（%(agency)s）") % {"user": requester, "agency": user.agency.name}
     explained = [
-        ("导出时间", f"{started:%Y-%m-%d %H:%M}"),
-        ("申请人", requester),
-        ("范围", described),
-        ("年度", f"{export.year}年"),
-        ("任务数", done),
-        ("说明", "每行一项任务；牵头或配合单位在范围内的任务均列出。风险按平台统一口径计算（截至导出当日）。"),
+        (_("导出时间"), f"{started:%Y-%m-%d %H:%M}"),
+        (_("申请人"), requester),
+        (_("范围"), described),
+        (_("年度"), _("%(year)d年") % {"year": export.year}),
+        (_("任务数"), done),
+        (_("说明"), _("每行一项任务；牵头或配合单位在范围内的任务均列出。风险按平台统一口径计算（截至导出当日）。")),
     ]
     for label, value in explained:
         notes.append([cells.header(label), cells.value(value)])
 
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who streams and closes it
     book.save(handle)
-    stem = f"{export.plan.title}督办台账" if export.plan_id else f"{export.year}年督办台账"
+    if export.plan_id:
+        stem = _("%(plan)s督办台账") % {"plan": export.plan.title}
+    else:
+        stem = _("%(year)d年督办台账") % {"year": export.year}
     return Built(handle, download_name(stem, scope_short, today, "xlsx"), done)

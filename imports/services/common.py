@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
+
 from accounts.models import Agency
 from indicators.models import Indicator
 from tasks.models import Milestone, Task
@@ -12,20 +14,28 @@ from workplans.models import Plan, Section
 # The mapping value that asks for a new agency named as the plan writes it.
 CREATE_AGENCY = "create"
 
+
+def _max_length(model, name: str) -> int:
+    length = model._meta.get_field(name).max_length
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return length
+
+
 # Field sizes of the models the import writes (kept here so checks and writes agree).
-TITLE_MAX = Plan._meta.get_field("title").max_length
-DOC_NUMBER_MAX = Plan._meta.get_field("doc_number").max_length
-SECTION_LABEL_MAX = Section._meta.get_field("label").max_length
-SECTION_TITLE_MAX = Section._meta.get_field("title").max_length
-TASK_NUMBER_MAX = Task._meta.get_field("number").max_length
-TASK_HEADING_MAX = Task._meta.get_field("heading").max_length
-MILESTONE_TEXT_MAX = Milestone._meta.get_field("text").max_length
-INDICATOR_NAME_MAX = Indicator._meta.get_field("name").max_length
-INDICATOR_UNIT_MAX = Indicator._meta.get_field("unit").max_length
-AGENCY_NAME_MAX = Agency._meta.get_field("name").max_length
+TITLE_MAX = _max_length(Plan, "title")
+DOC_NUMBER_MAX = _max_length(Plan, "doc_number")
+SECTION_LABEL_MAX = _max_length(Section, "label")
+SECTION_TITLE_MAX = _max_length(Section, "title")
+TASK_NUMBER_MAX = _max_length(Task, "number")
+TASK_HEADING_MAX = _max_length(Task, "heading")
+MILESTONE_TEXT_MAX = _max_length(Milestone, "text")
+INDICATOR_NAME_MAX = _max_length(Indicator, "name")
+INDICATOR_UNIT_MAX = _max_length(Indicator, "unit")
+AGENCY_NAME_MAX = _max_length(Agency, "name")
 # DecimalField(max_digits=14, decimal_places=4): at most 10 digits before the point.
 TARGET_LIMIT = Decimal(10) ** 10
 TARGET_QUANTUM = Decimal("0.0001")
 
-CHANGE_REASON_NEW = "导入计划"
-CHANGE_REASON_UPDATE = "导入计划新版本"
+CHANGE_REASON_NEW = gettext_lazy("导入计划")
+CHANGE_REASON_UPDATE = gettext_lazy("导入计划新版本")

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.matching import AgencyMatcher
 from imports.services.common import CREATE_AGENCY, MILESTONE_TEXT_MAX
@@ -17,12 +19,30 @@ from tasks.choices import OwnerRole
 from tasks.models import Milestone, ProgressUpdate, Task
 from workplans.models import Plan, Section
 
+# What a new version can change, keyed by a name the importer acts on; the label is for people.
+FIELD_LABELS = {
+    "title": gettext_lazy("标题"),
+    "year": gettext_lazy("年度"),
+    "doc_number": gettext_lazy("文号"),
+    "issued_on": gettext_lazy("印发日期"),
+    "issuer": gettext_lazy("印发单位"),
+    "heading": gettext_lazy("任务摘要"),
+    "text": gettext_lazy("任务全文"),
+    "owners": gettext_lazy("责任单位"),
+    "milestones": gettext_lazy("时间节点"),
+    "indicators": gettext_lazy("量化指标"),
+}
+
 
 @dataclass
 class FieldChange:
-    label: str
+    field: str  # a key of FIELD_LABELS
     old: str
     new: str
+
+    @property
+    def label(self) -> str:
+        return str(FIELD_LABELS[self.field])
 
 
 @dataclass
@@ -48,7 +68,7 @@ class PlanDiff:
     @property
     def kept_removed(self) -> list[Task]:
         """Tasks gone from the new version that carry reported data and so stay."""
-        return [t for t in self.removed if t.has_reports]
+        return [t for t in self.removed if t.has_reports]  # type: ignore[attr-defined]
 
 
 def _section_paths(sections) -> dict[int, tuple[str, ...]]:
@@ -80,7 +100,7 @@ def _load_plan_state(plan: Plan):
         .order_by("order", "id")
     )
     for task in tasks:
-        task.has_reports = task.has_progress or task.has_readings or task.has_done_milestone
+        task.has_reports = task.has_progress or task.has_readings or task.has_done_milestone  # type: ignore[attr-defined]
     return sections, tasks
 
 
@@ -136,11 +156,11 @@ def _describe_owner_ids(ids, matcher: AgencyMatcher) -> str:
     labels = []
     for value in ids:
         if isinstance(value, tuple):
-            labels.append(f"{value[1]}（新建）")
+            labels.append(_("%(name)s（新建）") % {"name": value[1]})
         else:
             agency = matcher.by_id.get(value)
             labels.append(agency.name if agency else str(value))
-    return "、".join(labels) or "（无）"
+    return _("、").join(labels) or _("（无）")
 
 
 def diff_plan(plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, state=None) -> PlanDiff:
@@ -152,17 +172,17 @@ def diff_plan(plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, s
 
     new_meta = doc["plan"]
     issuer = matcher.match(new_meta["issuer"]).agency if new_meta["issuer"] else None
-    for label, old, new in (
-        ("标题", plan.title, new_meta["title"]),
-        ("年度", str(plan.year), str(new_meta["year"])),
-        ("文号", plan.doc_number, new_meta["doc_number"] or ""),
-        ("印发日期", plan.issued_on.isoformat() if plan.issued_on else "", new_meta["issued_on"] or ""),
+    for name, old, new in (
+        ("title", plan.title, new_meta["title"]),
+        ("year", str(plan.year), str(new_meta["year"])),
+        ("doc_number", plan.doc_number, new_meta["doc_number"] or ""),
+        ("issued_on", plan.issued_on.isoformat() if plan.issued_on else "", new_meta["issued_on"] or ""),
     ):
         # A version that does not state a 文号 or date (a task spreadsheet) keeps the plan's.
         if new and old != new:
-            diff.plan_changes.append(FieldChange(label, old or "—", new or "—"))
+            diff.plan_changes.append(FieldChange(name, old or "—", new or "—"))
     if issuer is not None and issuer.pk != plan.issuer_id:
-        diff.plan_changes.append(FieldChange("印发单位", str(plan.issuer or "—"), issuer.name))
+        diff.plan_changes.append(FieldChange("issuer", str(plan.issuer or "—"), issuer.name))
 
     existing: dict[tuple, list[Task]] = defaultdict(list)
     for task in tasks:
@@ -175,32 +195,32 @@ def diff_plan(plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, s
         task = existing[key].pop(0)
         changes = []
         if task.heading != new["heading"]:
-            changes.append(FieldChange("任务摘要", task.heading, new["heading"]))
+            changes.append(FieldChange("heading", task.heading, new["heading"]))
         if task.text != new["text"]:
-            changes.append(FieldChange("任务全文", task.text, new["text"]))
+            changes.append(FieldChange("text", task.text, new["text"]))
         old_owners, new_owners = _owners_of(task), _owner_ids(new, mapping)
         if old_owners != new_owners:
             changes.append(
                 FieldChange(
-                    "责任单位", _describe_owner_ids(old_owners, matcher), _describe_owner_ids(new_owners, matcher)
+                    "owners", _describe_owner_ids(old_owners, matcher), _describe_owner_ids(new_owners, matcher)
                 )
             )
         old_ms, new_ms = _milestones_of(task), _doc_milestones(new, year_end)
         if old_ms != new_ms:
             changes.append(
                 FieldChange(
-                    "时间节点",
-                    "；".join(f"{d} {t}" for d, t in old_ms) or "（无）",
-                    "；".join(f"{d} {t}" for d, t in new_ms) or "（无）",
+                    "milestones",
+                    _("；").join(f"{d} {t}" for d, t in old_ms) or _("（无）"),
+                    _("；").join(f"{d} {t}" for d, t in new_ms) or _("（无）"),
                 )
             )
         old_ind, new_ind = _indicators_of(task), _doc_indicators(new)
         if old_ind != new_ind:
             changes.append(
                 FieldChange(
-                    "量化指标",
-                    "；".join(f"{n}{c}{t}{u}" for n, c, t, u, _d in old_ind) or "（无）",
-                    "；".join(f"{n}{c}{t}{u}" for n, c, t, u, _d in new_ind) or "（无）",
+                    "indicators",
+                    _("；").join(f"{n}{c}{t}{u}" for n, c, t, u, _d in old_ind) or _("（无）"),
+                    _("；").join(f"{n}{c}{t}{u}" for n, c, t, u, _d in new_ind) or _("（无）"),
                 )
             )
         if changes:

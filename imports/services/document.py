@@ -7,6 +7,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from accounts.matching import AgencyMatcher
 from imports.services.common import (
     AGENCY_NAME_MAX,
@@ -43,7 +45,7 @@ class ImportRefused(Exception):
 
     def __init__(self, problems):
         self.problems = [p if isinstance(p, Problem) else Problem(str(p)) for p in problems]
-        super().__init__("；".join(p.message for p in self.problems))
+        super().__init__(_("；").join(p.message for p in self.problems))
 
 
 def _text(value) -> str:
@@ -128,9 +130,11 @@ def task_key(path, number, heading) -> tuple:
 
 
 def task_place(doc_task: dict, index: int) -> str:
-    path = " / ".join(doc_task.get("section") or []) or "（无部分）"
+    path = " / ".join(doc_task.get("section") or []) or _("（无部分）")
     number = doc_task.get("number")
-    return f"第{index + 1}项任务（{path}{' 第' + number + '项' if number else ''}）"
+    if number:
+        return _("第%(index)d项任务（%(path)s 第%(number)s项）") % {"index": index + 1, "path": path, "number": number}
+    return _("第%(index)d项任务（%(path)s）") % {"index": index + 1, "path": path}
 
 
 def parse_target(value) -> Decimal:
@@ -151,79 +155,103 @@ def parse_target(value) -> Decimal:
 def check_document(doc: dict) -> list[Problem]:
     """Every problem of a normalised document that would make the write fail or go wrong."""
     problems: list[Problem] = []
+    label_too_long = _("部分编号“%(label)s”过长（最多%(limit)d字）。")
     plan = doc["plan"]
     if not plan["title"]:
-        problems.append(Problem("计划标题不能为空。"))
+        problems.append(Problem(_("计划标题不能为空。")))
     elif len(plan["title"]) > TITLE_MAX:
-        problems.append(Problem(f"计划标题过长（最多{TITLE_MAX}字）。"))
+        problems.append(Problem(_("计划标题过长（最多%(limit)d字）。") % {"limit": TITLE_MAX}))
     year = plan["year"]
     if not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
-        problems.append(Problem(f"计划年度无效：应为{MIN_YEAR}–{MAX_YEAR}之间的年份。"))
+        problems.append(
+            Problem(_("计划年度无效：应为%(min)d–%(max)d之间的年份。") % {"min": MIN_YEAR, "max": MAX_YEAR})
+        )
     if plan["doc_number"] and len(plan["doc_number"]) > DOC_NUMBER_MAX:
-        problems.append(Problem(f"文号过长（最多{DOC_NUMBER_MAX}字）。"))
+        problems.append(Problem(_("文号过长（最多%(limit)d字）。") % {"limit": DOC_NUMBER_MAX}))
     try:
         _date_or_none(plan["issued_on"])
     except ValueError:
-        problems.append(Problem(f"印发日期“{plan['issued_on']}”不是有效日期（格式：2026-03-01）。"))
+        problems.append(Problem(_("印发日期“%(day)s”不是有效日期（格式：2026-03-01）。") % {"day": plan["issued_on"]}))
     for section in doc["sections"]:
         for label in section["path"]:
             if len(label) > SECTION_LABEL_MAX:
-                problems.append(Problem(f"部分编号“{label}”过长（最多{SECTION_LABEL_MAX}字）。"))
+                problems.append(Problem(label_too_long % {"label": label, "limit": SECTION_LABEL_MAX}))
     if not doc["tasks"]:
-        problems.append(Problem("文档中没有任何工作任务，无法导入。"))
+        problems.append(Problem(_("文档中没有任何工作任务，无法导入。")))
     seen: dict[tuple, int] = {}
     for index, task in enumerate(doc["tasks"]):
         where = task_place(task, index)
+
+        def problem(message: str, where: str = where, index: int = index) -> Problem:
+            return Problem(_("%(where)s：%(problem)s") % {"where": where, "problem": message}, index)
+
         for label in task["section"]:
             if len(label) > SECTION_LABEL_MAX:
-                problems.append(Problem(f"{where}：部分编号“{label}”过长（最多{SECTION_LABEL_MAX}字）。", index))
+                problems.append(problem(label_too_long % {"label": label, "limit": SECTION_LABEL_MAX}))
         if task["number"]:
             if len(task["number"]) > TASK_NUMBER_MAX:
-                problems.append(Problem(f"{where}：序号过长（最多{TASK_NUMBER_MAX}字）。", index))
+                problems.append(problem(_("序号过长（最多%(limit)d字）。") % {"limit": TASK_NUMBER_MAX}))
             key = (tuple(task["section"]), task["number"])
             if key in seen:
                 problems.append(
-                    Problem(
-                        f"{where}：与第{seen[key] + 1}项任务序号重复（同一部分内序号必须唯一），请修改其中一项的序号。",
-                        index,
+                    problem(
+                        _("与第%(other)d项任务序号重复（同一部分内序号必须唯一），请修改其中一项的序号。")
+                        % {"other": seen[key] + 1}
                     )
                 )
             else:
                 seen[key] = index
         if not task["heading"]:
-            problems.append(Problem(f"{where}：任务摘要不能为空。", index))
+            problems.append(problem(_("任务摘要不能为空。")))
         elif len(task["heading"]) > TASK_HEADING_MAX:
-            problems.append(Problem(f"{where}：任务摘要过长（最多{TASK_HEADING_MAX}字），请缩短。", index))
+            problems.append(problem(_("任务摘要过长（最多%(limit)d字），请缩短。") % {"limit": TASK_HEADING_MAX}))
         for owner in task["owners"]:
             if len(owner) > AGENCY_NAME_MAX:
-                problems.append(Problem(f"{where}：责任单位名称“{owner[:20]}…”过长。", index))
+                problems.append(problem(_("责任单位名称“%(name)s…”过长。") % {"name": owner[:20]}))
         for milestone in task["milestones"]:
             try:
                 _date_or_none(milestone["due"])
             except ValueError:
-                problems.append(Problem(f"{where}：时间节点日期“{milestone['due']}”无效。", index))
+                problems.append(problem(_("时间节点日期“%(day)s”无效。") % {"day": milestone["due"]}))
             if not milestone["text"]:
-                problems.append(Problem(f"{where}：时间节点内容不能为空。", index))
+                problems.append(problem(_("时间节点内容不能为空。")))
             elif len(milestone["text"]) > MILESTONE_TEXT_MAX:
-                problems.append(Problem(f"{where}：时间节点内容过长（最多{MILESTONE_TEXT_MAX}字）。", index))
+                problems.append(problem(_("时间节点内容过长（最多%(limit)d字）。") % {"limit": MILESTONE_TEXT_MAX}))
         for indicator in task["indicators"]:
-            label = indicator["name"] or "（未命名）"
+            label = indicator["name"] or _("（未命名）")
             if not indicator["name"]:
-                problems.append(Problem(f"{where}：量化指标名称不能为空。", index))
+                problems.append(problem(_("量化指标名称不能为空。")))
             elif len(indicator["name"]) > INDICATOR_NAME_MAX:
-                problems.append(Problem(f"{where}：指标“{label[:20]}…”名称过长。", index))
+                problems.append(problem(_("指标“%(name)s…”名称过长。") % {"name": label[:20]}))
             if indicator["comparator"] not in Comparator.values:
-                problems.append(Problem(f"{where}：指标“{label}”的比较方式“{indicator['comparator']}”无效。", index))
+                problems.append(
+                    problem(
+                        _("指标“%(name)s”的比较方式“%(comparator)s”无效。")
+                        % {"name": label, "comparator": indicator["comparator"]}
+                    )
+                )
             try:
                 parse_target(indicator["target"])
             except ValueError:
-                problems.append(Problem(f"{where}：指标“{label}”的目标值“{indicator['target']}”不是有效数字。", index))
+                problems.append(
+                    problem(
+                        _("指标“%(name)s”的目标值“%(target)s”不是有效数字。")
+                        % {"name": label, "target": indicator["target"]}
+                    )
+                )
             if len(indicator["unit"]) > INDICATOR_UNIT_MAX:
-                problems.append(Problem(f"{where}：指标“{label}”的单位过长（最多{INDICATOR_UNIT_MAX}字）。", index))
+                problems.append(
+                    problem(
+                        _("指标“%(name)s”的单位过长（最多%(limit)d字）。")
+                        % {"name": label, "limit": INDICATOR_UNIT_MAX}
+                    )
+                )
             try:
                 _date_or_none(indicator["due"])
             except ValueError:
-                problems.append(Problem(f"{where}：指标“{label}”的目标日期“{indicator['due']}”无效。", index))
+                problems.append(
+                    problem(_("指标“%(name)s”的目标日期“%(day)s”无效。") % {"name": label, "day": indicator["due"]})
+                )
     return problems
 
 
@@ -235,12 +263,14 @@ def check_mapping(doc: dict, mapping: dict, matcher: AgencyMatcher) -> list[Prob
         if value == CREATE_AGENCY:
             continue
         if value in (None, ""):
-            problems.append(Problem(f"责任单位“{name}”尚未对应到单位：请选择已有单位或选择“新建单位”。"))
+            problems.append(
+                Problem(_("责任单位“%(name)s”尚未对应到单位：请选择已有单位或选择“新建单位”。") % {"name": name})
+            )
             continue
         try:
             agency_id = int(value)
         except (TypeError, ValueError):
             agency_id = None
         if agency_id not in matcher.by_id:
-            problems.append(Problem(f"责任单位“{name}”对应的单位不存在，请重新选择。"))
+            problems.append(Problem(_("责任单位“%(name)s”对应的单位不存在，请重新选择。") % {"name": name}))
     return problems

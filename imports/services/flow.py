@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.matching import AgencyMatcher
 from audit.choices import EventType
@@ -56,7 +57,8 @@ def start_import(uploaded, *, created_by, replaces: Plan | None = None) -> Uploa
     if open_import is not None:
         return UploadOutcome(
             plan_import=open_import,
-            message=f"该文件已于{timezone.localtime(open_import.created_at):%Y-%m-%d %H:%M}上传，尚未确认导入，已为您打开该次导入。",
+            message=_("该文件已于%(when)s上传，尚未确认导入，已为您打开该次导入。")
+            % {"when": f"{timezone.localtime(open_import.created_at):%Y-%m-%d %H:%M}"},
         )
     plan_import = PlanImport.objects.create(
         file=uploaded,
@@ -67,7 +69,7 @@ def start_import(uploaded, *, created_by, replaces: Plan | None = None) -> Uploa
         replaces=replaces,
     )
     queue_parse(plan_import)
-    return UploadOutcome(plan_import=plan_import, message="文件已上传，正在解析。")
+    return UploadOutcome(plan_import=plan_import, message=_("文件已上传，正在解析。"))
 
 
 def queue_parse(plan_import: PlanImport) -> None:
@@ -129,13 +131,15 @@ def confirm_import(
     """The admin's confirmation: claim the import, write the plan, link the two — all in
     one transaction, so a failure anywhere leaves the import 待确认 and nothing written."""
     document = document if document is not None else plan_import.current_document
+    if document is None:
+        raise ImportRefused([Problem(_("该导入已确认过或当前不可确认，请刷新页面查看状态。"))])
     doc = normalise_document(document)
     with transaction.atomic():
         claimed = PlanImport.objects.filter(pk=plan_import.pk, status=ImportStatus.PARSED).update(
             status=ImportStatus.IMPORTED, edited_document=document, owner_mapping=mapping, updated_at=timezone.now()
         )
         if not claimed:
-            raise ImportRefused([Problem("该导入已确认过或当前不可确认，请刷新页面查看状态。")])
+            raise ImportRefused([Problem(_("该导入已确认过或当前不可确认，请刷新页面查看状态。"))])
         target = target_plan(plan_import, doc)
         result = import_document(
             document,

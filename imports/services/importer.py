@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.choices import MatchMethod
@@ -46,10 +47,12 @@ def _duplicate_result(existing: Plan) -> ImportResult:
     return ImportResult(
         plan=existing,
         duplicate=True,
-        message=(
-            f"该文件已于{timezone.localtime(existing.created_at):%Y-%m-%d %H:%M}导入为计划“{existing.title}”"
-            f"（{existing.year}年），未重复导入。"
-        ),
+        message=_("该文件已于%(when)s导入为计划“%(title)s”（%(year)d年），未重复导入。")
+        % {
+            "when": f"{timezone.localtime(existing.created_at):%Y-%m-%d %H:%M}",
+            "title": existing.title,
+            "year": existing.year,
+        },
     )
 
 
@@ -101,7 +104,7 @@ def _resolve_agencies(doc, mapping, matcher: AgencyMatcher, writer: _Writer, lea
         value = mapping.get(name)
         if value == CREATE_AGENCY:
             match = matcher.match(name)
-            if match.method == MatchMethod.NAME:
+            if match.method == MatchMethod.NAME and match.agency is not None:
                 resolved[name] = match.agency.pk  # already there under exactly this name
             else:
                 to_create.setdefault(script_key(name), []).append(name)
@@ -169,7 +172,8 @@ def _write_sections(plan, doc, existing: dict[tuple, Section], writer: _Writer) 
 
 
 def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_end):
-    owners, seen = [], set()
+    owners: list[TaskOwner] = []
+    seen: set[int] = set()
     for name in doc_task["owners"]:
         agency_id = owner_ids[name]
         if agency_id in seen:
@@ -279,11 +283,11 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
             task.due_on = year_end
         changed_tasks.append(task)
         owners, milestones, indicators = _task_children(task, doc_task, owner_ids, year_end)
-        labels = {c.label for c in change.changes}
-        if "责任单位" in labels:
+        fields = {c.field for c in change.changes}
+        if "owners" in fields:
             drop_owners += [o.pk for o in task.task_owners.all()]
             new_owners += owners
-        if "时间节点" in labels:
+        if "milestones" in fields:
             # A milestone already marked done stays (with its date) when the new version
             # still has it; the others are replaced.
             kept = {(m.due_on, m.text): m for m in task.milestones.all()}
@@ -295,18 +299,18 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
                     old.order = milestone.order
                     reordered_milestones.append(old)
             drop_milestones += [m.pk for m in kept.values() if m.done_on is None]
-        if "量化指标" in labels:
+        if "indicators" in fields:
             old_by_name = {i.name: i for i in task.indicators.all()}
             for indicator in indicators:
-                old = old_by_name.pop(indicator.name, None)
-                if old is None:
+                previous = old_by_name.pop(indicator.name, None)
+                if previous is None:
                     new_indicators.append(indicator)
                     continue
-                fields = ("comparator", "target", "unit", "due_on", "order")
-                if any(getattr(old, f) != getattr(indicator, f) for f in fields):
-                    for f in fields:
-                        setattr(old, f, getattr(indicator, f))
-                    updated_indicators.append(old)
+                compared = ("comparator", "target", "unit", "due_on", "order")
+                if any(getattr(previous, f) != getattr(indicator, f) for f in compared):
+                    for f in compared:
+                        setattr(previous, f, getattr(indicator, f))
+                    updated_indicators.append(previous)
             drop_indicators += [i.pk for i in old_by_name.values()]
 
     writer.update(Task, changed_tasks, ["heading", "text", "search_text", "order", "due_on"])
@@ -333,7 +337,7 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
     writer.update(Indicator, updated_indicators, ["comparator", "target", "unit", "due_on", "order"])
     writer.create(Indicator, new_indicators)
 
-    gone = [t.pk for t in diff.removed if not t.has_reports]
+    gone = [t.pk for t in diff.removed if not t.has_reports]  # type: ignore[attr-defined]
     if gone:
         Task.objects.filter(pk__in=gone).delete()
     counts["removed"], counts["kept"] = len(gone), len(diff.removed) - len(gone)
@@ -418,7 +422,7 @@ def import_document(
                 target.source_file.save(source_file.name.rsplit("/", 1)[-1], source_file, save=False)
                 stored_name = target.source_file.name
             writer.save(target)
-            if plan is None:
+            if diff is None:
                 counts = _write_new_plan(target, doc, owner_ids, writer)
             else:
                 counts = _apply_new_version(target, doc, owner_ids, diff, state, writer, old_year_end)
@@ -435,19 +439,25 @@ def import_document(
         raise
 
     if plan is None:
-        message = (
-            f"已导入计划“{target.title}”：{counts['sections']}个部分、{counts['tasks']}项任务、"
-            f"{counts['milestones']}个时间节点、{counts['indicators']}个量化指标（状态：{target.get_status_display()}）。"
-        )
+        message = _(
+            "已导入计划“%(title)s”：%(sections)d个部分、%(tasks)d项任务、"
+            "%(milestones)d个时间节点、%(indicators)d个量化指标（状态：%(status)s）。"
+        ) % {**counts, "title": target.title, "status": target.get_status_display()}
     else:
-        message = (
-            f"已更新计划“{target.title}”：新增{counts['added']}项、修改{counts['changed']}项、"
-            f"未变{counts['unchanged']}项、删除{counts['removed']}项任务"
-            + (
-                f"；{counts['kept']}项已有进展的任务在新版本中已删去，予以保留，请在管理后台处理"
-                if counts["kept"]
-                else ""
+        values = {**counts, "title": target.title}
+        if counts["kept"]:
+            message = (
+                _(
+                    "已更新计划“%(title)s”：新增%(added)d项、修改%(changed)d项、未变%(unchanged)d项、删除%(removed)d项任务；"
+                    "%(kept)d项已有进展的任务在新版本中已删去，予以保留，请在管理后台处理。"
+                )
+                % values
             )
-            + "。"
-        )
+        else:
+            message = (
+                _(
+                    "已更新计划“%(title)s”：新增%(added)d项、修改%(changed)d项、未变%(unchanged)d项、删除%(removed)d项任务。"
+                )
+                % values
+            )
     return ImportResult(plan=target, created=plan is None, message=message, diff=diff, counts=counts)

@@ -28,3 +28,13 @@ def test_the_english_catalogue_covers_every_string(settings):
     entries = po.split("\n\n")[1:]
     untranslated = [e for e in entries if 'msgstr ""' in e.splitlines()[-1:] and 'msgid ""' not in e]
     assert untranslated == []
+
+
+def test_the_language_menu_names_each_language_in_its_own_script(client, staff_a, login):
+    login(staff_a)
+    for language in ("zh-hans", "en"):
+        client.post("/i18n/setlang/", {"language": language, "next": "/tasks/mine/"})
+        body = client.get("/tasks/mine/").content.decode()
+        assert '<option value="zh-hans" lang="zh-hans"' in body
+        assert ">简体中文</option>" in body and ">English</option>" in body
+        assert "Simplified Chinese" not in body and "英语" not in body

@@ -4,6 +4,8 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dashboards.rollup import rollup_day
 from workplans.choices import PlanStatus
@@ -14,17 +16,17 @@ def _day(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text.strip())
     except ValueError:
-        raise CommandError(f"日期“{text}”无效，请按 年-月-日 填写，如 2026-03-31。") from None
+        raise CommandError(_("日期“%(day)s”无效，请按 年-月-日 填写，如 2026-03-31。") % {"day": text}) from None
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "生成某一天的进展快照（领导驾驶舱的历史趋势）：每个计划、每个部分、每个责任单位一行。"
         "同一天再次生成会替换当天已有的快照，不会重复。夜间任务每天凌晨自动生成前一天的快照。"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--day", help="日期，格式 年-月-日（默认今天）")
+        parser.add_argument("--day", help=_("日期，格式 年-月-日（默认今天）"))
         parser.add_argument(
             "--plan",
             dest="plans",
@@ -32,7 +34,7 @@ class Command(BaseCommand):
             nargs="+",
             action="extend",
             metavar="ID",
-            help="只生成这些计划的快照（默认所有执行中的计划）",
+            help=_("只生成这些计划的快照（默认所有执行中的计划）"),
         )
 
     def handle(self, *args, **options):
@@ -42,10 +44,15 @@ class Command(BaseCommand):
             found = dict(Plan.objects.filter(pk__in=plan_ids).values_list("pk", "status"))
             missing = [str(pk) for pk in plan_ids if pk not in found]
             if missing:
-                raise CommandError(f"计划 {'、'.join(missing)} 不存在。")
+                raise CommandError(_("计划 %(ids)s 不存在。") % {"ids": _("、").join(missing)})
             drafts = [str(pk) for pk in plan_ids if found[pk] == PlanStatus.DRAFT]
             if drafts:
-                raise CommandError(f"计划 {'、'.join(drafts)} 是草稿，尚未发布，不生成快照。")
+                raise CommandError(_("计划 %(ids)s 是草稿，尚未发布，不生成快照。") % {"ids": _("、").join(drafts)})
         rows = rollup_day(day, plan_ids=plan_ids)
-        which = f"计划 {'、'.join(map(str, plan_ids))} " if plan_ids else "所有执行中的计划"
-        self.stdout.write(self.style.SUCCESS(f"已为{which}写入 {day.isoformat()} 的进展快照 {rows} 行。"))
+        which = _("计划 %(ids)s") % {"ids": _("、").join(map(str, plan_ids))} if plan_ids else _("所有执行中的计划")
+        done = _("已为%(which)s写入 %(day)s 的进展快照 %(rows)d 行。") % {
+            "which": which,
+            "day": day.isoformat(),
+            "rows": rows,
+        }
+        self.stdout.write(self.style.SUCCESS(done))

@@ -3,16 +3,18 @@
 import logging
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.roles import Role
 from demo.loader import USERS, load_demo
 
 
 class Command(BaseCommand):
-    help = "载入演示数据（单位、各角色演示账户、一份演示工作计划），可重复运行。"
+    help = gettext_lazy("载入演示数据（单位、各角色演示账户、一份演示工作计划），可重复运行。")
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, help="演示计划的年度（默认今年）")
+        parser.add_argument("--year", type=int, help=_("演示计划的年度（默认今年）"))
 
     def handle(self, *args, year=None, **options):
         # The demo's own writes are still recorded in the audit trail, but their log lines
@@ -26,7 +28,8 @@ class Command(BaseCommand):
             audit_log.setLevel(level)
         roles = dict(Role.choices)
         width = max(len(label) for label in roles.values())
-        self.stdout.write(self.style.SUCCESS("演示数据已就绪。演示账户（仅用于本机演示）："))
+        self.stdout.write(self.style.SUCCESS(_("演示数据已就绪。演示账户（仅用于本机演示）：")))
         for username, full_name, role, agency in USERS:
             label = f"{roles[role]:<{width}}"
-            self.stdout.write(f"  {label} {username:<14} 密码: {creds[username]}   ({full_name}, {agency})")
+            password = _("密码：%(password)s") % {"password": creds[username]}
+            self.stdout.write(f"  {label} {username:<14} {password}   ({full_name}, {agency})")

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.choices import MatchMethod
 from audit.choices import EventType
@@ -19,20 +21,20 @@ from workplans.models import Plan
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "解析并导入年度工作要点文件。责任单位按名称、简称、别名自动对应；对应不上的单位会列出并停止导入，"
         "除非使用 --create-agencies。同一文件再次导入时提示已导入，不会重复。"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="计划文件：txt / htm / html / docx / pdf / xlsx / csv")
-        parser.add_argument("--year", type=int, help="计划年度（覆盖文件中识别出的年度）")
-        parser.add_argument("--activate", action="store_true", help="导入后直接设为“执行中”（默认为草稿）")
-        parser.add_argument("--create-agencies", action="store_true", help="为对应不上的责任单位名称新建单位")
+        parser.add_argument("file", help=_("计划文件：txt / htm / html / docx / pdf / xlsx / csv"))
+        parser.add_argument("--year", type=int, help=_("计划年度（覆盖文件中识别出的年度）"))
+        parser.add_argument("--activate", action="store_true", help=_("导入后直接设为“执行中”（默认为草稿）"))
+        parser.add_argument("--create-agencies", action="store_true", help=_("为对应不上的责任单位名称新建单位"))
         parser.add_argument(
             "--update-existing",
             action="store_true",
-            help="已有同标题同年度的计划时，作为其新版本更新（先列出差异，保留未变任务的进展）",
+            help=_("已有同标题同年度的计划时，作为其新版本更新（先列出差异，保留未变任务的进展）"),
         )
 
     def handle(self, *args, **options):
@@ -40,19 +42,20 @@ class Command(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"无法读取文件：{path}") from exc
+            raise CommandError(_("无法读取文件：%(path)s") % {"path": path}) from exc
         sha256 = hashlib.sha256(data).hexdigest()
         existing = Plan.objects.filter(source_sha256=sha256).first()
         if existing is not None:
             self.stdout.write(
-                f"该文件已导入为计划“{existing.title}”（{existing.year}年，编号 {existing.pk}），未重复导入。"
+                _("该文件已导入为计划“%(title)s”（%(year)d年，编号 %(id)d），未重复导入。")
+                % {"title": existing.title, "year": existing.year, "id": existing.pk}
             )
             return
 
         try:
             document = parse_bytes(data, path.name, max_bytes=settings.PLAN_UPLOAD_MAX_BYTES)
         except ParseError as exc:
-            raise CommandError(f"解析失败：{exc}") from exc
+            raise CommandError(_("解析失败：%(reason)s") % {"reason": exc}) from exc
         doc = services.normalise_document(document, year=options["year"])
         matcher = services.AgencyMatcher.load()
 
@@ -69,14 +72,14 @@ class Command(BaseCommand):
             else:
                 unmatched.append(match)
         if unmatched and not options["create_agencies"]:
-            lines = [f"以下{len(unmatched)}个责任单位名称无法对应到已有单位，未导入："]
+            lines = [_("以下%(count)d个责任单位名称无法对应到已有单位，未导入：") % {"count": len(unmatched)}]
             for match in unmatched:
                 hint = ""
                 if match.candidates:
-                    hint = "（可能是：" + "、".join(a.name for a in match.candidates) + "）"
+                    hint = _("（可能是：%(names)s）") % {"names": _("、").join(a.name for a in match.candidates)}
                 lines.append(f"  - {match.name}{hint}")
             lines.append(
-                "请在管理后台为单位添加别名后重试，或使用 --create-agencies 新建这些单位，或通过网页导入逐个对应。"
+                _("请在管理后台为单位添加别名后重试，或使用 --create-agencies 新建这些单位，或通过网页导入逐个对应。")
             )
             raise CommandError("\n".join(lines))
 
@@ -86,8 +89,11 @@ class Command(BaseCommand):
             target = Plan.objects.filter(title=meta["title"], year=meta["year"]).order_by("-created_at").first()
         if target is not None and not options["update_existing"]:
             raise CommandError(
-                f"已存在同标题同年度的计划“{target.title}”（编号 {target.pk}）。如需作为其新版本更新，"
-                "请加 --update-existing（会列出差异并保留未变任务的进展）。"
+                _(
+                    "已存在同标题同年度的计划“%(title)s”（编号 %(id)d）。如需作为其新版本更新，"
+                    "请加 --update-existing（会列出差异并保留未变任务的进展）。"
+                )
+                % {"title": target.title, "id": target.pk}
             )
         if target is not None and not services.check_document(doc):
             self._print_diff(services.diff_plan(target, doc, mapping, matcher))
@@ -119,7 +125,7 @@ class Command(BaseCommand):
                         },
                     )
         except services.ImportRefused as refused:
-            lines = ["文档有以下问题，未导入（可通过网页导入在预览中修改）："]
+            lines = [_("文档有以下问题，未导入（可通过网页导入在预览中修改）：")]
             lines += [f"  - {p.message}" for p in refused.problems]
             raise CommandError("\n".join(lines)) from refused
 
@@ -127,27 +133,47 @@ class Command(BaseCommand):
         if result.duplicate:
             return
         if unmatched:
-            self.stdout.write("新建单位：" + "、".join(m.name for m in unmatched))
+            self.stdout.write(_("新建单位：%(names)s") % {"names": _("、").join(m.name for m in unmatched)})
         if loose:
-            self.stdout.write("按繁简或简称推断对应的单位（请核对）：")
+            self.stdout.write(_("按繁简或简称推断对应的单位（请核对）："))
             for match in loose:
                 self.stdout.write(f"  - {match.name} → {match.agency.name}")
         if doc["warnings"]:
-            self.stdout.write(f"解析提示 {len(doc['warnings'])} 条：")
+            self.stdout.write(_("解析提示 %(count)d 条：") % {"count": len(doc["warnings"])})
             for warning in doc["warnings"]:
                 self.stdout.write(f"  - {warning}")
-        self.stdout.write(f"计划编号：{result.plan.pk}，状态：{result.plan.get_status_display()}")
+        self.stdout.write(
+            _("计划编号：%(id)d，状态：%(status)s") % {"id": result.plan.pk, "status": result.plan.get_status_display()}
+        )
 
     def _print_diff(self, diff):
-        self.stdout.write(f"将更新已有计划“{diff.plan.title}”：")
+        self.stdout.write(_("将更新已有计划“%(title)s”：") % {"title": diff.plan.title})
         for change in diff.plan_changes:
-            self.stdout.write(f"  计划{change.label}：{change.old} → {change.new}")
+            self.stdout.write(
+                "  "
+                + _("计划%(field)s：%(old)s → %(new)s") % {"field": change.label, "old": change.old, "new": change.new}
+            )
+        counts = {
+            "added": len(diff.added),
+            "removed": len(diff.removed),
+            "changed": len(diff.changed),
+            "unchanged": len(diff.unchanged),
+        }
         self.stdout.write(
-            f"  新增 {len(diff.added)} 项、删除 {len(diff.removed)} 项、修改 {len(diff.changed)} 项、未变 {len(diff.unchanged)} 项"
+            "  " + _("新增 %(added)d 项、删除 %(removed)d 项、修改 %(changed)d 项、未变 %(unchanged)d 项") % counts
         )
         for change in diff.changed:
-            labels = "、".join(c.label for c in change.changes)
-            self.stdout.write(f"  修改：{change.task.number or '·'}. {change.task.heading}（{labels}）")
+            labels = _("、").join(c.label for c in change.changes)
+            task = change.task
+            self.stdout.write(
+                "  "
+                + _("修改：%(number)s. %(heading)s（%(fields)s）")
+                % {"number": task.number or "·", "heading": task.heading, "fields": labels}
+            )
         for task in diff.removed:
-            kept = "（已有进展，保留）" if task.has_reports else ""
-            self.stdout.write(f"  删除：{task.number or '·'}. {task.heading}{kept}")
+            kept = _("（已有进展，保留）") if task.has_reports else ""
+            self.stdout.write(
+                "  "
+                + _("删除：%(number)s. %(heading)s") % {"number": task.number or "·", "heading": task.heading}
+                + kept
+            )
