@@ -16,7 +16,14 @@ PAREN_ITEM = "paren_item"
 OWNED_HEADING = "owned_heading"
 DELIVERABLE = "deliverable"
 TABLE_ROW = "table_row"
-# Indicators (owners' rules are in owners.py)
+# Owners
+BRACKET_NOTE = "bracket_note"
+BRACKET_LOST = "bracket_lost"
+AFTER_FULL_STOP = "after_full_stop"
+LABELLED_LINE = "labelled_line"
+EXPLAINED_NOTE = "explained_note"
+SHARED_DUTY = "shared_duty"
+# Indicators
 CONSTRUCT = "comparator"
 DISTRIBUTED = "distributed"
 COUNT = "target_count"
@@ -33,13 +40,13 @@ LABELS = {
     OWNED_HEADING: gettext_lazy("带责任单位的章节条目（如保障措施）"),
     DELIVERABLE: gettext_lazy("“拟制定文件”下未编号的一行"),
     TABLE_ROW: gettext_lazy("任务分解表的一行"),
-    "bracket_note": gettext_lazy("条目末尾括号内的责任单位"),
-    "bracket_lost": gettext_lazy("括号残缺的责任单位"),
-    "after_full_stop": gettext_lazy("句号后未加括号的单位名称"),
-    "labelled_line": gettext_lazy("“牵头单位：”“配合单位：”等标注"),
-    "explained_note": gettext_lazy("附有说明的责任单位括注"),
-    "shared_duty": gettext_lazy("“按职责分工负责”，未写明牵头单位，按排序第一位"),
-    "table_column": gettext_lazy("任务分解表的单位或指标列"),
+    BRACKET_NOTE: gettext_lazy("条目末尾括号内的责任单位"),
+    BRACKET_LOST: gettext_lazy("括号残缺的责任单位"),
+    AFTER_FULL_STOP: gettext_lazy("句号后未加括号的单位名称"),
+    LABELLED_LINE: gettext_lazy("“牵头单位：”“配合单位：”等标注"),
+    EXPLAINED_NOTE: gettext_lazy("附有说明的责任单位括注"),
+    SHARED_DUTY: gettext_lazy("“按职责分工负责”，未写明牵头单位，按排序第一位"),
+    TABLE_COLUMN: gettext_lazy("任务分解表的单位或指标列"),
     CONSTRUCT: gettext_lazy("“达到/控制在”等比较词后的数值"),
     DISTRIBUTED: gettext_lazy("“分别/均”或共用一个数值的并列指标"),
     COUNT: gettext_lazy("“新建/新增”等动词后的数量"),

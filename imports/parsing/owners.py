@@ -7,6 +7,14 @@ import functools
 import re
 
 from .cleaning import script_key
+from .confidence import (
+    AFTER_FULL_STOP,
+    BRACKET_LOST,
+    BRACKET_NOTE,
+    EXPLAINED_NOTE,
+    LABELLED_LINE,
+    SHARED_DUTY,
+)
 
 # Endings of agency names, compared on the simplified form.
 AGENCY_SUFFIXES = (
@@ -80,15 +88,6 @@ _GENERIC = re.compile(
 )
 
 _ADMIN_START = re.compile(r"^(市|区|县|省|国家|各|州|乡|镇|自治|中央|全国|盟|旗)")
-
-# Why an owner was read as one; the codes are what the parse document records.
-BRACKET_NOTE = "bracket_note"
-BRACKET_LOST = "bracket_lost"
-AFTER_FULL_STOP = "after_full_stop"
-LABELLED_LINE = "labelled_line"
-EXPLAINED_NOTE = "explained_note"
-TABLE_COLUMN = "table_column"
-SHARED_DUTY = "shared_duty"
 
 
 @dataclasses.dataclass(frozen=True)

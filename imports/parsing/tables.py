@@ -7,7 +7,7 @@ from .cleaning import Line, clean_lines, fold_width, script_key, strip_pinyin
 from .metadata import find_metadata
 from .milestones import find_milestones
 from .numerals import cn_to_int, find_date, month_end
-from .owners import TABLE_COLUMN, Owner, is_generic
+from .owners import Owner, is_generic
 from .owners import _parts as owner_parts
 from .structure import CN_RE, PART_RE, PCN_RE, Dropped, TaskBuilder
 
@@ -231,7 +231,7 @@ def parse_sheets(sheets, preamble, warn):
                 number, task_text = m.group(1), m.group(2)
             number = re.sub(r"^\((.+)\)$", r"\1", number.rstrip(".、 ")) or None
             names = owner_parts(_cell(row, cols.get("lead"))) + owner_parts(_cell(row, cols.get("co")))
-            owners = [Owner(name, TABLE_COLUMN, is_generic(name)) for name in dict.fromkeys(names)]
+            owners = [Owner(name, confidence.TABLE_COLUMN, is_generic(name)) for name in dict.fromkeys(names)]
             task = builder.build(
                 path,
                 number,
