@@ -2,7 +2,7 @@
 clerk makes before confirming), and the confirmation."""
 
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -180,21 +180,42 @@ def preview(request, pk):
         mapping_form = OwnerMappingForm(names=names, agencies=matcher.agencies)
         section_form = SectionTitlesForm(sections=document.get("sections", []))
         problems = services.check_document(doc)
-        context = _preview_context(
-            plan_import,
-            doc,
-            meta_form=meta_form,
-            section_form=section_form,
-            mapping=mapping,
-            mapping_form=mapping_form,
-            matcher=matcher,
-            problems=problems,
-        )
-        return render(request, "imports/preview.html", context)
+        status = 200
+    else:
+        meta_form = PlanMetaForm(request.POST, prefix="plan")
+        mapping_form = OwnerMappingForm(request.POST, names=names, agencies=matcher.agencies)
+        section_form = SectionTitlesForm(request.POST, sections=document.get("sections", []))
+        outcome = _save_or_confirm(request, plan_import, doc, names, meta_form, mapping_form, section_form)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        doc, mapping, problems = outcome
+        status = 400
+    context = _preview_context(
+        plan_import,
+        doc,
+        meta_form=meta_form,
+        section_form=section_form,
+        mapping=mapping,
+        mapping_form=mapping_form,
+        matcher=matcher,
+        problems=problems,
+    )
+    return render(request, "imports/preview.html", context, status=status)
 
-    meta_form = PlanMetaForm(request.POST, prefix="plan")
-    mapping_form = OwnerMappingForm(request.POST, names=names, agencies=matcher.agencies)
-    section_form = SectionTitlesForm(request.POST, sections=document.get("sections", []))
+
+def _form_problems(form, template: str) -> list:
+    """A form's errors as the preview's problems, each named after its field."""
+    return [
+        services.Problem(template % {"field": form.fields[name].label if name in form.fields else "", "error": error})
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
+
+
+def _save_or_confirm(request, plan_import, doc, names, meta_form, mapping_form, section_form):
+    """A posted preview: saved, or confirmed into a plan (a redirect); else the document,
+    mapping and problems to show the preview again with."""
+    pk, document = plan_import.pk, plan_import.current_document
     confirming = request.POST.get("action") == "confirm"
     problems = []
     if meta_form.is_valid() and mapping_form.is_valid() and section_form.is_valid():
@@ -224,35 +245,10 @@ def preview(request, pk):
     else:
         # Show the posted choices again, not the saved ones.
         mapping = {n: mapping_form.data.get(mapping_field_name(n)) or None for n in names}
-        problems = [
-            services.Problem(
-                _("%(field)s：%(error)s")
-                % {"field": meta_form.fields[f].label if f in meta_form.fields else "", "error": e}
-            )
-            for f, errors in meta_form.errors.items()
-            for e in errors
-        ]
-        problems += [
-            services.Problem(_("“%(field)s”：%(error)s") % {"field": mapping_form.fields[f].label, "error": e})
-            for f, errors in mapping_form.errors.items()
-            for e in errors
-        ]
-        problems += [
-            services.Problem(_("部分“%(field)s”：%(error)s") % {"field": section_form.fields[f].label, "error": e})
-            for f, errors in section_form.errors.items()
-            for e in errors
-        ]
-    context = _preview_context(
-        plan_import,
-        doc,
-        meta_form=meta_form,
-        section_form=section_form,
-        mapping=mapping,
-        mapping_form=mapping_form,
-        matcher=matcher,
-        problems=problems,
-    )
-    return render(request, "imports/preview.html", context, status=400)
+        problems = _form_problems(meta_form, _("%(field)s：%(error)s"))
+        problems += _form_problems(mapping_form, _("“%(field)s”：%(error)s"))
+        problems += _form_problems(section_form, _("部分“%(field)s”：%(error)s"))
+    return doc, mapping, problems
 
 
 @role_required(Role.ADMIN)

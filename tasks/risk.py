@@ -62,7 +62,7 @@ def _assess(
     year_start: datetime.date,
     year_end: datetime.date,
     today: datetime.date,
-    policy: dict | None,
+    policy: dict | None = None,
 ) -> tuple[Risk, str]:
     policy = _policy(policy)
     if status == TaskStatus.DONE:
@@ -94,54 +94,20 @@ def _assess(
     return Risk.GREEN, ""
 
 
-def risk_of(
-    *,
-    status: str,
-    percent: int,
-    due_on: datetime.date,
-    year_start: datetime.date,
-    year_end: datetime.date,
-    today: datetime.date,
-    policy: dict | None = None,
-) -> Risk:
-    """The risk mark of one task.
+def risk_of(**facts) -> Risk:
+    """The risk mark of one task; `facts` are _assess's keywords.
 
     DONE for a done task, whatever else. RED when overdue (due_on < today) or marked lagging.
     AMBER when the percent trails the share of the plan year elapsed by more than
     `pace_gap_points`, or when due within `due_soon_days` (today included) below
     `due_soon_min_percent`. GREEN otherwise. `policy` defaults to settings.RISK_POLICY.
     """
-    return _assess(
-        status=status,
-        percent=percent,
-        due_on=due_on,
-        year_start=year_start,
-        year_end=year_end,
-        today=today,
-        policy=policy,
-    )[0]
+    return _assess(**facts)[0]
 
 
-def risk_reason(
-    *,
-    status: str,
-    percent: int,
-    due_on: datetime.date,
-    year_start: datetime.date,
-    year_end: datetime.date,
-    today: datetime.date,
-    policy: dict | None = None,
-) -> str:
+def risk_reason(**facts) -> str:
     """A short Chinese reason for the mark risk_of gives ("已逾期 12 天"); empty for green and done."""
-    return _assess(
-        status=status,
-        percent=percent,
-        due_on=due_on,
-        year_start=year_start,
-        year_end=year_end,
-        today=today,
-        policy=policy,
-    )[1]
+    return _assess(**facts)[1]
 
 
 def plan_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:

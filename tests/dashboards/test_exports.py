@@ -519,7 +519,7 @@ def test_a_small_export_is_ready_when_the_status_page_opens(client, leaders_expo
     page = response.content.decode()
     download = reverse("dashboards:export_download", args=[leaders_export.pk])
     assert f'href="{download}"' in page and 'data-status="done"' in page
-    assert "js/export_status.js" in page and "<script>" not in page  # no inline script
+    assert "js/job_status.js" in page and "<script>" not in page  # no inline script
 
 
 def test_the_progress_json(client, leaders_export, leader, world):

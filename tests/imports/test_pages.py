@@ -196,7 +196,7 @@ def test_the_status_page_shows_progress_while_queued(admin_client, admin_user):
     )
     page = admin_client.get(reverse("imports:status", args=[plan_import.pk]))
     body = page.content.decode()
-    assert 'value="35"' in body and "解析中" in body and "js/import_status.js" in body
+    assert 'value="35"' in body and "解析中" in body and "js/job_status.js" in body
     assert admin_client.get(reverse("imports:progress", args=[plan_import.pk])).json() == {
         "status": "parsing",
         "status_label": "解析中",
