@@ -18,8 +18,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/app/var/media
 
 WORKDIR /app
+# Plan files as bureaus publish them: LibreOffice converts legacy .doc/.wps (antiword and
+# catdoc are the fallback), poppler renders scanned PDF pages and tesseract reads them
+# (simplified and traditional Chinese).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
+      libreoffice-writer-nogui antiword catdoc \
+      poppler-utils tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /app --uid 1000 app
 

@@ -249,6 +249,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Plan import: the largest file accepted, and how long one parse may run (seconds).
 PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 PLAN_PARSE_TIME_LIMIT = env_int("PLAN_PARSE_TIME_LIMIT", 120)
+# A scan read by OCR, or a legacy .doc/.wps converted first: minutes, in a job of its own.
+PLAN_OCR_TIME_LIMIT = env_int("PLAN_OCR_TIME_LIMIT", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Evidence files attached to a progress update: the largest file, and how many per update.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from imports.services import ALLOWED_EXTENSIONS, CREATE_AGENCY, DOC_NUMBER_MAX, TITLE_MAX
+from imports.services import ALLOWED_EXTENSIONS, CREATE_AGENCY, DOC_NUMBER_MAX, SKIP_AGENCY, TITLE_MAX
 from imports.services.common import SECTION_TITLE_MAX
 from indicators.choices import Comparator
 from workplans.models import MAX_YEAR, MIN_YEAR, Plan
@@ -25,7 +25,10 @@ def upload_max_bytes() -> int:
 class PlanUploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("计划文件"),
-        help_text=gettext_lazy("支持 txt、htm/html、docx、pdf（含文字层）、xlsx、csv。"),
+        help_text=gettext_lazy(
+            "支持 txt、htm/html、Word（docx、doc）、WPS、PDF（含扫描件）、OFD、Excel 任务分解表（xlsx、csv）。"
+            "扫描件需识别文字，用时较长。"
+        ),
         error_messages={
             "required": gettext_lazy("请选择要导入的计划文件。"),
             "empty": gettext_lazy("上传的文件是空的。"),
@@ -53,7 +56,7 @@ class PlanUploadForm(forms.Form):
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if ext not in ALLOWED_EXTENSIONS:
             raise forms.ValidationError(
-                _("不支持“%(ext)s”格式的文件，请上传 txt、htm、html、docx、pdf、xlsx 或 csv 文件。"),
+                _("不支持“%(ext)s”格式的文件，请上传 txt、htm、html、docx、doc、wps、pdf、ofd、xlsx 或 csv 文件。"),
                 params={"ext": ext or _("无扩展名")},
             )
         limit = upload_max_bytes()
@@ -151,12 +154,14 @@ def mapping_field_name(owner_name: str) -> str:
 
 
 class OwnerMappingForm(forms.Form):
-    """One select per owner name: an existing agency, 新建单位, or (not yet) nothing."""
+    """One select per owner name: an existing agency, 新建单位, 不作为责任单位 (a generic name
+    such as 各区), or (not yet) nothing."""
 
     def __init__(self, *args, names, agencies, **kwargs):
         super().__init__(*args, **kwargs)
         self.names = list(names)
-        choices = [("", _("— 请选择 —")), (CREATE_AGENCY, _("新建单位"))] + [(str(a.pk), a.name) for a in agencies]
+        choices = [("", _("— 请选择 —")), (CREATE_AGENCY, _("新建单位")), (SKIP_AGENCY, _("不作为责任单位"))]
+        choices += [(str(a.pk), a.name) for a in agencies]
         for name in self.names:
             self.fields[mapping_field_name(name)] = forms.ChoiceField(
                 label=name,
@@ -179,22 +184,26 @@ class OwnerMappingForm(forms.Form):
         out = {}
         for name in self.names:
             value = self.cleaned_data.get(mapping_field_name(name)) or None
-            out[name] = value if value in (None, CREATE_AGENCY) else int(value)
+            out[name] = value if value in (None, CREATE_AGENCY, SKIP_AGENCY) else int(value)
         return out
 
     def select_html(self, name: str, value, *, invalid: bool = False):
         field = mapping_field_name(name)
         value = "" if value is None else str(value)
         options = str(self._options)
-        if value and value != CREATE_AGENCY:
+        if value and value not in (CREATE_AGENCY, SKIP_AGENCY):
             options = options.replace(f'value="{value}"', f'value="{value}" selected', 1)
-        head = format_html(
-            '<option value=""{}>{}</option><option value="{}"{}>{}</option>',
-            mark_safe(" selected") if not value else "",
-            _("— 请选择 —"),
-            CREATE_AGENCY,
-            mark_safe(" selected") if value == CREATE_AGENCY else "",
-            _("新建单位"),
+        head = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (choice, mark_safe(" selected") if value == choice else "", label)
+                for choice, label in (
+                    ("", _("— 请选择 —")),
+                    (CREATE_AGENCY, _("新建单位")),
+                    (SKIP_AGENCY, _("不作为责任单位")),
+                )
+            ),
         )
         return format_html(
             '<select name="{}" id="id_{}" aria-label="{}"{}>{}{}</select>',

@@ -1,4 +1,9 @@
-"""Celery jobs of the plan import: parse an uploaded file into its parse document."""
+"""Celery jobs of the plan import: parse an uploaded file into its parse document.
+
+Most files parse in well under a second (`parse_plan_import`). A scan read by OCR, or a
+legacy .doc/.wps converted by LibreOffice first, takes minutes (`read_plan_import`): its
+own job with its own time limit, so a long read neither trips the short limit nor lets a
+stuck ordinary parse hold a worker for ten minutes. Both move the same progress bar."""
 
 import datetime
 import logging
@@ -13,25 +18,36 @@ from django.utils.translation import gettext as _
 
 from imports.choices import ImportStatus
 from imports.models import PlanImport
-from imports.parsing import ParseError, parse_bytes
+from imports.parsing import ParseError, needs_ocr, parse_bytes
 
 logger = logging.getLogger(__name__)
 
-# Seconds a parse may run before it is stopped and recorded as failed.
+# Seconds a parse may run before it is stopped and recorded as failed; a slow read (OCR,
+# conversion) has its own limit.
 PARSE_TIME_LIMIT = settings.PLAN_PARSE_TIME_LIMIT
+SLOW_READ_TIME_LIMIT = settings.PLAN_OCR_TIME_LIMIT
 # A row left 解析中 this long without a progress write belongs to a worker that died; a
 # redelivered job (acks_late) may take it over.
 STALE_CLAIM_AFTER = datetime.timedelta(seconds=PARSE_TIME_LIMIT * 2 + 30)
+SLOW_READ_STALE_CLAIM_AFTER = datetime.timedelta(seconds=SLOW_READ_TIME_LIMIT * 2 + 30)
+# Files converted before they are read: legacy Word and WPS text.
+CONVERTED_EXTENSIONS = (".doc", ".wps")
 # Progress is written at most this often (seconds), and only when it moved.
 PROGRESS_EVERY = 0.5
 
 
-def _claim(import_id: int) -> bool:
+def is_slow_read(data: bytes, name: str) -> bool:
+    """A file whose reading takes minutes: a scan (OCR) or a legacy document (conversion)."""
+    return name.lower().endswith(CONVERTED_EXTENSIONS) or needs_ocr(data)
+
+
+def _claim(import_id: int, stale_after: datetime.timedelta) -> bool:
     """queued -> parsing with one conditional UPDATE: a second run finds nothing to claim."""
     now = timezone.now()
+    stale = Q(status=ImportStatus.PARSING, updated_at__lt=now - stale_after)
     return bool(
         PlanImport.objects.filter(pk=import_id)
-        .filter(Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.PARSING, updated_at__lt=now - STALE_CLAIM_AFTER))
+        .filter(Q(status=ImportStatus.QUEUED) | stale)
         .update(status=ImportStatus.PARSING, progress=0, error="", updated_at=now)
     )
 
@@ -63,7 +79,28 @@ def parse_plan_import(import_id: int) -> str:
     Parse errors and time-outs are permanent (the same bytes fail the same way): recorded,
     not retried.
     """
-    if not _claim(import_id):
+    return _parse(
+        import_id,
+        time_limit=PARSE_TIME_LIMIT,
+        stale_after=STALE_CLAIM_AFTER,
+        timeout=_("解析超时（超过%(seconds)d秒），请检查文件内容，或拆分后重新上传。"),
+    )
+
+
+@shared_task(acks_late=True, soft_time_limit=SLOW_READ_TIME_LIMIT + 30, time_limit=SLOW_READ_TIME_LIMIT + 60)
+def read_plan_import(import_id: int) -> str:
+    """The same for a scan or a legacy document: OCR or conversion first, page by page on
+    the same progress bar, within PLAN_OCR_TIME_LIMIT."""
+    return _parse(
+        import_id,
+        time_limit=SLOW_READ_TIME_LIMIT,
+        stale_after=SLOW_READ_STALE_CLAIM_AFTER,
+        timeout=_("文字识别或格式转换超时（超过%(seconds)d秒）：请上传带文字层的 PDF 或 .docx，或拆分后重新上传。"),
+    )
+
+
+def _parse(import_id: int, *, time_limit: int, stale_after: datetime.timedelta, timeout: str) -> str:
+    if not _claim(import_id, stale_after):
         return "skipped"
     plan_import = PlanImport.objects.get(pk=import_id)
     try:
@@ -74,17 +111,13 @@ def parse_plan_import(import_id: int) -> str:
             plan_import.original_name,
             progress=_progress_writer(import_id),
             max_bytes=settings.PLAN_UPLOAD_MAX_BYTES,
+            ocr_time_limit=SLOW_READ_TIME_LIMIT,
         )
     except ParseError as exc:
         _finish(import_id, status=ImportStatus.FAILED, error=str(exc))
         return "failed"
     except SoftTimeLimitExceeded:
-        _finish(
-            import_id,
-            status=ImportStatus.FAILED,
-            error=_("解析超时（超过%(seconds)d秒），请检查文件内容，或拆分后重新上传。")
-            % {"seconds": PARSE_TIME_LIMIT},
-        )
+        _finish(import_id, status=ImportStatus.FAILED, error=timeout % {"seconds": time_limit})
         return "failed"
     except OSError:
         logger.exception("plan import %s: cannot read the stored file", import_id)

@@ -27,6 +27,7 @@ from imports.forms import (
     rows_from,
 )
 from imports.models import PlanImport
+from imports.preview import reading as parse_reading
 from workplans.models import Plan
 
 RECENT_IMPORTS = 20
@@ -117,13 +118,13 @@ def _task_groups(doc, section_form=None):
     return groups
 
 
-def _owner_rows(form: OwnerMappingForm, names, mapping, matcher):
+def _owner_rows(form: OwnerMappingForm, names, mapping, matcher, generic: set[str]):
     valid_ids = {str(pk) for pk in matcher.by_id}
     rows = []
     for name in names:
         match = matcher.match(name)
         chosen = mapping.get(name)
-        if chosen not in (None, "", services.CREATE_AGENCY) and str(chosen) not in valid_ids:
+        if chosen not in (None, "", services.CREATE_AGENCY, services.SKIP_AGENCY) and str(chosen) not in valid_ids:
             chosen = None  # an agency deleted since the choice was saved, or a forged value
         rows.append(
             {
@@ -132,6 +133,8 @@ def _owner_rows(form: OwnerMappingForm, names, mapping, matcher):
                 "suggested": match.agency,
                 "method": MatchMethod(match.method).label,
                 "unmatched": chosen in (None, ""),
+                "generic": name in generic,
+                "skipped": chosen == services.SKIP_AGENCY,
                 "select": form.select_html(name, chosen, invalid=chosen in (None, "")),
             }
         )
@@ -146,7 +149,7 @@ def _preview_context(plan_import, doc, *, meta_form, section_form, mapping, mapp
     if target is not None and not doc_problems:
         diff = services.diff_plan(target, doc, {k: v for k, v in mapping.items() if v not in (None, "")}, matcher)
     problem_tasks = {p.task for p in problems if p.task is not None}
-    owner_rows = _owner_rows(mapping_form, names, mapping, matcher)
+    owner_rows = _owner_rows(mapping_form, names, mapping, matcher, services.generic_owner_names(doc))
     return {
         "plan_import": plan_import,
         "doc": doc,
@@ -160,6 +163,7 @@ def _preview_context(plan_import, doc, *, meta_form, section_form, mapping, mapp
         "diff": diff,
         "diff_tasks": {i: doc["tasks"][i] for i in diff.added} if diff else {},
         "task_count": len(doc["tasks"]),
+        "reading": parse_reading(doc, mapping),
     }
 
 

@@ -13,7 +13,7 @@ are re-exported here.
   existing one (keeping every task, milestone and indicator that carries reported data).
 - `start_import` / `confirm_import`: the upload and the confirmation of the web flow.
 
-Decisions (see also the report in the commit):
+Decisions:
 - A new plan is written as 草稿 (draft) unless the caller asks for 执行中: staff only see
   active plans, so an import does not reach their 我的任务 before an admin has looked at it.
   A re-import keeps the plan's status.
@@ -29,6 +29,7 @@ from imports.services.common import (  # noqa: F401
     CHANGE_REASON_UPDATE,
     CREATE_AGENCY,
     DOC_NUMBER_MAX,
+    SKIP_AGENCY,
     TITLE_MAX,
 )
 from imports.services.diff import PlanDiff, TaskChange, diff_plan  # noqa: F401
@@ -37,6 +38,7 @@ from imports.services.document import (  # noqa: F401
     Problem,
     check_document,
     check_mapping,
+    generic_owner_names,
     normalise_document,
     owner_names,
     parse_target,

@@ -13,6 +13,9 @@ from workplans.models import Plan, Section
 
 # The mapping value that asks for a new agency named as the plan writes it.
 CREATE_AGENCY = "create"
+# The mapping value that leaves an owner name out: a generic owner (各区, 有关部门) that is no
+# one agency. The task keeps its other owners; the name stays in the parse, not in the plan.
+SKIP_AGENCY = "skip"
 
 
 def _max_length(model, name: str) -> int:

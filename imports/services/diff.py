@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.matching import AgencyMatcher
-from imports.services.common import CREATE_AGENCY, MILESTONE_TEXT_MAX
+from imports.services.common import CREATE_AGENCY, MILESTONE_TEXT_MAX, SKIP_AGENCY
 from imports.services.document import _date_or_none, parse_target, task_key
 from indicators.models import Reading
 from tasks.choices import OwnerRole
@@ -143,6 +143,8 @@ def _owner_ids(task: dict, mapping: dict) -> list:
     out = []
     for name in task["owners"]:
         value = mapping.get(name)
+        if value == SKIP_AGENCY:
+            continue
         try:
             marker = int(value) if value not in (None, "", CREATE_AGENCY) else (CREATE_AGENCY, name)
         except (TypeError, ValueError):

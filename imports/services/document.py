@@ -19,6 +19,7 @@ from imports.services.common import (
     MILESTONE_TEXT_MAX,
     SECTION_LABEL_MAX,
     SECTION_TITLE_MAX,
+    SKIP_AGENCY,
     TARGET_LIMIT,
     TARGET_QUANTUM,
     TASK_HEADING_MAX,
@@ -104,12 +105,55 @@ def normalise_document(doc: dict, *, year: int | None = None, title: str | None 
                         "target": i.get("target"),
                         "unit": _text(i.get("unit")),
                         "due": _text(i.get("due")) or None,
+                        **_why(i, "source"),
                     }
                     for i in task.get("indicators") or []
                 ],
+                **_why(task),
+                **_owner_details(task),
             }
         )
-    return {"plan": out_plan, "sections": sections, "tasks": tasks, "warnings": list(doc.get("warnings") or [])}
+    out = {"plan": out_plan, "sections": sections, "tasks": tasks, "warnings": list(doc.get("warnings") or [])}
+    # What the parser says about its own reading, for the preview; the import writes none of it.
+    if doc.get("dropped"):
+        out["dropped"] = [
+            {"line": d.get("line"), "reason": _text(d.get("reason")), "text": _text(d.get("text"))}
+            for d in doc["dropped"]
+            if isinstance(d, dict)
+        ]
+    if doc.get("format"):
+        out["format"] = _text(doc["format"])
+    return out
+
+
+def _why(item: dict, *extra: str) -> dict:
+    """The parser's optional notes on an item: the rule that read it, how sure it is, and
+    (for an indicator) the sentence it came from."""
+    return {key: _text(item[key]) for key in ("rule", "confidence", *extra) if item.get(key)}
+
+
+def _owner_details(task: dict) -> dict:
+    details = [
+        {
+            "name": _text(d.get("name")),
+            "lead": bool(d.get("lead")),
+            "generic": bool(d.get("generic")),
+            **_why(d),
+        }
+        for d in task.get("owner_details") or []
+        if isinstance(d, dict) and _text(d.get("name"))
+    ]
+    return {"owner_details": details} if details else {}
+
+
+def generic_owner_names(doc: dict) -> set[str]:
+    """Owner names the parser flagged as generic (各区, 县政府有关部门): no one agency."""
+    return {
+        _text(d.get("name"))
+        for task in doc.get("tasks") or []
+        for d in task.get("owner_details") or []
+        if d.get("generic")
+    }
 
 
 def owner_names(doc: dict) -> list[str]:
@@ -260,11 +304,14 @@ def check_mapping(doc: dict, mapping: dict, matcher: AgencyMatcher) -> list[Prob
     problems = []
     for name in owner_names(doc):
         value = mapping.get(name)
-        if value == CREATE_AGENCY:
+        if value in (CREATE_AGENCY, SKIP_AGENCY):
             continue
         if value in (None, ""):
             problems.append(
-                Problem(_("责任单位“%(name)s”尚未对应到单位：请选择已有单位或选择“新建单位”。") % {"name": name})
+                Problem(
+                    _("责任单位“%(name)s”尚未对应到单位：请选择已有单位、“新建单位”或“不作为责任单位”。")
+                    % {"name": name}
+                )
             )
             continue
         try:

@@ -14,15 +14,16 @@ from audit.choices import EventType
 from audit.services import record
 from core.jobs import QUEUE_UNAVAILABLE, enqueue
 from imports.choices import ImportStatus
-from imports.jobs import parse_plan_import
+from imports.jobs import is_slow_read, parse_plan_import, read_plan_import
 from imports.models import PlanImport
-from imports.services.document import ImportRefused, Problem, normalise_document, owner_names
+from imports.services.common import SKIP_AGENCY
+from imports.services.document import ImportRefused, Problem, generic_owner_names, normalise_document, owner_names
 from imports.services.importer import ImportResult, _duplicate_result, import_document
 from workplans.choices import PlanStatus
 from workplans.models import Plan
 from workplans.signals import plan_written
 
-ALLOWED_EXTENSIONS = ("txt", "htm", "html", "docx", "pdf", "xlsx", "csv")
+ALLOWED_EXTENSIONS = ("txt", "htm", "html", "docx", "doc", "wps", "pdf", "ofd", "xlsx", "csv")
 
 
 def file_sha256(uploaded) -> str:
@@ -60,6 +61,9 @@ def start_import(uploaded, *, created_by, replaces: Plan | None = None) -> Uploa
             message=_("该文件已于%(when)s上传，尚未确认导入，已为您打开该次导入。")
             % {"when": f"{timezone.localtime(open_import.created_at):%Y-%m-%d %H:%M}"},
         )
+    uploaded.seek(0)
+    slow = is_slow_read(uploaded.read(), uploaded.name or "")
+    uploaded.seek(0)
     plan_import = PlanImport.objects.create(
         file=uploaded,
         original_name=uploaded.name[:255],
@@ -68,13 +72,19 @@ def start_import(uploaded, *, created_by, replaces: Plan | None = None) -> Uploa
         created_by=created_by,
         replaces=replaces,
     )
-    queue_parse(plan_import)
-    return UploadOutcome(plan_import=plan_import, message=_("文件已上传，正在解析。"))
+    queue_parse(plan_import, slow=slow)
+    if slow:
+        message = _("文件已上传。这是扫描件或旧版 Word/WPS 文件，需先识别文字或转换格式，可能需要几分钟。")
+    else:
+        message = _("文件已上传，正在解析。")
+    return UploadOutcome(plan_import=plan_import, message=message)
 
 
-def queue_parse(plan_import: PlanImport) -> None:
+def queue_parse(plan_import: PlanImport, *, slow: bool = False) -> None:
+    job = read_plan_import if slow else parse_plan_import
+
     def start() -> None:
-        if not enqueue(parse_plan_import, plan_import.pk):
+        if not enqueue(job, plan_import.pk):
             # The broker is down: the import page says to upload again later (the same
             # file is accepted again: a failed import does not hold its sha256).
             PlanImport.objects.filter(pk=plan_import.pk, status=ImportStatus.QUEUED).update(
@@ -98,13 +108,16 @@ def target_plan(plan_import: PlanImport, doc: dict) -> Plan | None:
 def effective_mapping(plan_import: PlanImport, doc: dict, matcher: AgencyMatcher) -> dict:
     """The admin's saved choices over the matcher's suggestions, for every owner name."""
     saved = plan_import.owner_mapping or {}
-    mapping = {}
+    generic = generic_owner_names(doc)
+    mapping: dict[str, object] = {}
     for name in owner_names(doc):
         if name in saved and saved[name] not in (None, ""):
             mapping[name] = saved[name]
         else:
             match = matcher.match(name)
-            mapping[name] = match.agency.pk if match.agency else None
+            # A generic owner (各区, 有关部门) that matches no agency is left out until the
+            # admin maps it: the preview marks it, and the import does not stop on it.
+            mapping[name] = match.agency.pk if match.agency else (SKIP_AGENCY if name in generic else None)
     return mapping
 
 

@@ -14,8 +14,14 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from accounts.choices import MatchMethod
 from accounts.matching import AgencyMatcher
 from accounts.models import Agency, AgencyAlias
-from imports.parsing import script_key
-from imports.services.common import CHANGE_REASON_NEW, CHANGE_REASON_UPDATE, CREATE_AGENCY, MILESTONE_TEXT_MAX
+from core.text import script_key
+from imports.services.common import (
+    CHANGE_REASON_NEW,
+    CHANGE_REASON_UPDATE,
+    CREATE_AGENCY,
+    MILESTONE_TEXT_MAX,
+    SKIP_AGENCY,
+)
 from imports.services.diff import PlanDiff, _load_plan_state, _section_paths, diff_plan
 from imports.services.document import (
     ImportRefused,
@@ -102,6 +108,8 @@ def _resolve_agencies(doc, mapping, matcher: AgencyMatcher, writer: _Writer, lea
     to_create: dict[str, list[str]] = {}
     for name in owner_names(doc):
         value = mapping.get(name)
+        if value == SKIP_AGENCY:
+            continue  # no one agency: the tasks keep their other owners
         if value == CREATE_AGENCY:
             match = matcher.match(name)
             if match.method == MatchMethod.NAME and match.agency is not None:
@@ -124,7 +132,8 @@ def _resolve_agencies(doc, mapping, matcher: AgencyMatcher, writer: _Writer, lea
         learned = [
             AgencyAlias(agency_id=resolved[name], name=name)
             for name in owner_names(doc)
-            if mapping.get(name) != CREATE_AGENCY
+            if name in resolved
+            and mapping.get(name) != CREATE_AGENCY
             and not matcher.match(name).matched
             and not matcher.knows_exactly(name)
         ]
@@ -175,9 +184,9 @@ def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_e
     owners: list[TaskOwner] = []
     seen: set[int] = set()
     for name in doc_task["owners"]:
-        agency_id = owner_ids[name]
-        if agency_id in seen:
-            continue
+        agency_id = owner_ids.get(name)
+        if agency_id is None or agency_id in seen:
+            continue  # left unmapped, or one agency written twice
         seen.add(agency_id)
         owners.append(
             TaskOwner(

@@ -59,13 +59,17 @@ class Command(BaseCommand):
         doc = services.normalise_document(document, year=options["year"])
         matcher = services.AgencyMatcher.load()
 
-        mapping, unmatched, loose = {}, [], []
+        mapping, unmatched, loose, skipped = {}, [], [], []
+        generic = services.generic_owner_names(doc)
         for name in services.owner_names(doc):
             match = matcher.match(name)
             if match.agency is not None:
                 mapping[name] = match.agency.pk
                 if match.method in (MatchMethod.SCRIPT, MatchMethod.SHORT_FORM):
                     loose.append(match)
+            elif name in generic:
+                mapping[name] = services.SKIP_AGENCY  # 各区, 有关部门: no one agency
+                skipped.append(name)
             elif options["create_agencies"]:
                 mapping[name] = services.CREATE_AGENCY
                 unmatched.append(match)
@@ -134,6 +138,10 @@ class Command(BaseCommand):
             return
         if unmatched:
             self.stdout.write(_("新建单位：%(names)s") % {"names": _("、").join(m.name for m in unmatched)})
+        if skipped:
+            self.stdout.write(
+                _("泛指的名称未作为责任单位（可在管理后台为任务补充）：%(names)s") % {"names": _("、").join(skipped)}
+            )
         if loose:
             self.stdout.write(_("按繁简或简称推断对应的单位（请核对）："))
             for match in loose:
