@@ -2,6 +2,7 @@
 why, and the tasks, owners and indicators it read on weaker evidence, so the admin looks
 at those first."""
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -43,9 +44,14 @@ class Doubt:
     reason: str
 
 
+# The parse document writes each warning as "line N: message" (the shared format).
+_WARNING_LINE = re.compile(r"^line (\d+): (.*)$", re.S)
+
+
 @dataclass
 class Reading:
     format_note: str = ""
+    warnings: list[tuple[int | None, str]] = field(default_factory=list)  # (line, message)
     dropped: list[tuple[str, int, list[dict]]] = field(default_factory=list)  # (label, count, lines)
     dropped_total: int = 0
     doubts: list[Doubt] = field(default_factory=list)
@@ -61,6 +67,9 @@ def reading(doc: dict, mapping: dict) -> Reading:
     """The preview's notes on `doc` (a normalised copy of the request's own). Each task also
     gets `shown_owners`: (name, "lead" | "co" | "skipped") as the mapping would write them."""
     out = Reading(format_note=str(FORMAT_NOTES.get(doc.get("format") or "", "")))
+    for warning in doc.get("warnings") or []:
+        match = _WARNING_LINE.match(warning)
+        out.warnings.append((int(match.group(1)), match.group(2)) if match else (None, warning))
     dropped = doc.get("dropped") or []
     counts = Counter(entry["reason"] for entry in dropped)
     for reason, count in counts.most_common():
@@ -73,7 +82,8 @@ def reading(doc: dict, mapping: dict) -> Reading:
             out.doubts.append(Doubt(index, _("任务"), heading, _label(task.get("rule"))))
         for owner in task.get("owner_details") or []:
             if owner.get("confidence") == "low":
-                out.doubts.append(Doubt(index, _("责任单位"), owner["name"], _label(owner.get("rule"))))
+                reason = _("泛指的名称，可以不作为责任单位") if owner.get("generic") else _label(owner.get("rule"))
+                out.doubts.append(Doubt(index, _("责任单位"), owner["name"], reason))
         for indicator in task.get("indicators") or []:
             if indicator.get("confidence") == "low":
                 kind = _("量化指标")

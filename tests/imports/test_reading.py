@@ -212,3 +212,10 @@ def test_a_slow_read_that_runs_out_of_time_says_so_in_chinese(admin_user, settin
     plan_import.refresh_from_db()
     assert plan_import.status == ImportStatus.FAILED
     assert f"文字识别或格式转换超时（超过{settings.PLAN_OCR_TIME_LIMIT}秒）" in plan_import.error
+
+
+def test_the_parser_warnings_are_shown_with_their_line_in_the_page_language(admin_client, parsed):
+    body = preview(admin_client, parsed).content.decode()
+    warnings = body.split('class="import-warnings"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r'<span class="muted">第 \d+ 行</span> 这一段是章节的说明文字', warnings)
+    assert "line " not in warnings
