@@ -178,9 +178,7 @@ def test_a_preview_of_a_failed_import_goes_back_to_its_status(admin_client, djan
     upload(admin_client, django_capture_on_commit_callbacks, b"garbage", name="坏文件.docx")
     plan_import = PlanImport.objects.get()
     response = admin_client.get(preview_url(plan_import))
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "imports:status", args=[plan_import.pk]
-    )
+    assert response.status_code == 302 and response["Location"] == reverse("imports:status", args=[plan_import.pk])
 
 
 def test_the_status_page_shows_progress_while_queued(admin_client, admin_user):
@@ -215,9 +213,7 @@ def test_the_whole_flow(admin_client, parsed, agencies):
     assert parsed.original_name == "要点.txt" and parsed.size > 0 and len(parsed.sha256) == 64
     status = admin_client.get(reverse("imports:status", args=[parsed.pk]))
     assert status.status_code == 302 and status["Location"] == preview_url(parsed)
-    assert admin_client.get(reverse("imports:progress", args=[parsed.pk])).json()["next"] == preview_url(
-        parsed
-    )
+    assert admin_client.get(reverse("imports:progress", args=[parsed.pk])).json()["next"] == preview_url(parsed)
 
     # when the admin opens the preview
     page = admin_client.get(preview_url(parsed))
