@@ -1,6 +1,7 @@
 """Load the demo agencies, users and plan (idempotent) and print the demo logins."""
 
 import logging
+import unicodedata
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
@@ -26,10 +27,15 @@ class Command(BaseCommand):
             creds = load_demo(year)
         finally:
             audit_log.setLevel(level)
-        roles = dict(Role.choices)
-        width = max(len(label) for label in roles.values())
+        roles = {value: str(label) for value, label in Role.choices}
+        width = max(_columns(label) for label in roles.values())
         self.stdout.write(self.style.SUCCESS(_("演示数据已就绪。演示账户（仅用于本机演示）：")))
         for username, full_name, role, agency in USERS:
-            label = f"{roles[role]:<{width}}"
+            label = roles[role] + " " * (width - _columns(roles[role]))
             password = _("密码：%(password)s") % {"password": creds[username]}
             self.stdout.write(f"  {label} {username:<14} {password}   ({full_name}, {agency})")
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns `text` takes: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
