@@ -186,6 +186,8 @@ def start_worker(transactional_db, tmp_path):
         queue = f"test-{uuid.uuid4().hex[:12]}"
         full_env = dict(
             os.environ,
+            # The deployed settings, not the test suite's: its email goes where EMAIL_URL says.
+            DJANGO_SETTINGS_MODULE="config.settings",
             DATABASE_URL=_database_url_for_this_test(),
             VAR_DIR=str(tmp_path),
             CELERY_TASK_DEFAULT_QUEUE=queue,

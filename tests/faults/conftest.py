@@ -214,6 +214,7 @@ def pg_cluster(tmp_path_factory):
         cluster.sql(f'CREATE DATABASE "{cluster.TEMPLATE}"')
         env = dict(
             os.environ,
+            DJANGO_SETTINGS_MODULE="config.settings",
             DATABASE_URL=cluster.url(cluster.TEMPLATE),
             REDIS_URL="",
             VAR_DIR=str(tmp_path_factory.mktemp("migrate")),
@@ -248,6 +249,9 @@ class Stack:
         self.mailbox = folder / "mail"
         self.env = dict(
             os.environ,
+            # The platform as deployed (the test suite's config.test_settings is for the
+            # pytest process): the probe, gunicorn, workers and beats all read these.
+            DJANGO_SETTINGS_MODULE="config.settings",
             DATABASE_URL=pg.url(self.database),
             REDIS_URL=redis_server.url,
             DJANGO_ENV="development",

@@ -184,6 +184,7 @@ def test_production_mode_passes_the_deploy_check_with_warnings_as_failures(tmp_p
         }
     }
     env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",  # not the test suite's config.test_settings
         DJANGO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="platform.example.org",
