@@ -16,6 +16,35 @@ from core.roles import Role
 
 PASSWORD = "Qz7!rT9#kLm2"
 
+# A test with one of these markers is a system test (marker `system`): `make test` leaves
+# them out, `make test-all` (CI's PostgreSQL + Redis suite) runs them once.
+SYSTEM_MARKERS = ("browser", "fault", "redis")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every browser, fault and real-worker test `system` (before -m selects), so a
+    new one cannot slip into the fast suite by forgetting the umbrella marker."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SYSTEM_MARKERS) and not item.get_closest_marker("system"):
+            item.add_marker(pytest.mark.system)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """REQUIRE_SYSTEM_TESTS=1 (CI's PostgreSQL + Redis suite): a system test that skips is a
+    failure, so a missing service or binary cannot pass the build in silence."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and not hasattr(report, "wasxfail")
+        and os.environ.get("REQUIRE_SYSTEM_TESTS") == "1"
+        and item.get_closest_marker("system")
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"REQUIRE_SYSTEM_TESTS=1 but this system test skipped: {reason}"
+
 
 @pytest.fixture(autouse=True)
 def celery_in_process(request):

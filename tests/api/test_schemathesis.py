@@ -2,8 +2,8 @@
 server) with the demo data, called with a token, every operation fuzzed from the schema.
 
 Fails on any server error (5xx) or any answer the schema does not describe (status code,
-content type, headers, body). Runs in `make test`, so CI runs it on SQLite and PostgreSQL;
-bounded by SCHEMATHESIS_MAX_EXAMPLES per operation (default 25: about a minute)."""
+content type, headers, body). A system test: `make test-all` runs it, and CI on PostgreSQL +
+Redis; bounded by SCHEMATHESIS_MAX_EXAMPLES per operation (default 20)."""
 
 import io
 import os
@@ -29,6 +29,10 @@ CHECKS = ",".join(
 )
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
 SCHEMATHESIS = Path(sys.executable).with_name("st")
+
+# A system test (a live server, a subprocess, minutes of fuzzing): `make test-all` runs it,
+# and so CI, once, on PostgreSQL + Redis.
+pytestmark = pytest.mark.system
 
 
 @pytest.fixture

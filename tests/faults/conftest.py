@@ -49,7 +49,13 @@ def _why_not() -> str:
 
 
 FAULT = [
+    pytest.mark.system,
     pytest.mark.fault,
+    # One pytest-xdist worker runs them all, one after another (--dist loadgroup): they share
+    # this module's private PostgreSQL cluster and Redis (session fixtures: built once, not
+    # once per worker), and they time outages and recoveries, which they must not do while
+    # another fault test restarts the same servers.
+    pytest.mark.xdist_group("faults"),
     # Not the in-process eager Celery of other tests: these go through real brokers.
     pytest.mark.redis,
     pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "-"),

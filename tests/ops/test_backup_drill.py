@@ -25,6 +25,8 @@ from tests.conftest import _database_url_for_this_test
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 pytestmark = [
+    # A system test (pg_dump, pg_restore, new databases): `make test-all`, CI's PostgreSQL suite.
+    pytest.mark.system,
     pytest.mark.skipif(
         "postgresql" not in settings.DATABASES["default"]["ENGINE"],
         reason="backups are pg_dump/pg_restore: needs PostgreSQL on DATABASE_URL",
