@@ -9,6 +9,7 @@ API 403 or 401). A cell it allows must get past the policy: the view may still a
 403/404/400/405 for the object or the input (another agency's task, an empty form).
 """
 
+import copy
 import datetime
 import re
 
@@ -19,7 +20,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import policy
 from core.roles import Role
-from tests.conftest import make_task
+from tests.fixtures.accounts import create_agencies, create_persona, make_user
+from tests.fixtures.shared import built_once, files_as_they_were
+from tests.fixtures.tasks import create_reported_task
+from tests.fixtures.workplans import create_plan, create_section
 
 pytestmark = pytest.mark.django_db
 
@@ -144,95 +148,93 @@ def test_the_views_role_checks_agree_with_the_policy():
 
 @pytest.fixture(autouse=True)
 def quick(settings):
-    # force_login everywhere: no PBKDF2 for the six personas of every cell group; and no
-    # rate limits, which would answer 429 before the policy is asked.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.RATE_LIMITS = {}
+    # No API throttling, which would answer 429 before the policy is asked (the rate limits
+    # of settings.RATE_LIMITS are off in the test settings, config/test_settings.py).
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"user": "100000/min", "anon": "100000/min"},
     }
 
 
-@pytest.fixture
-def people(staff_a, leader, admin_user, security_admin, auditor):
-    return {
-        Role.STAFF: staff_a,
-        Role.LEADER: leader,
-        Role.ADMIN: admin_user,
-        Role.SECURITY: security_admin,
-        Role.AUDITOR: auditor,
-    }
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The reported task (tests/fixtures/tasks.py: lead A, co-owner B, a milestone, an
+    indicator, an update with its evidence file), a person of every role, and one of every
+    other kind of object a URL can name: built once for the module (tests/fixtures/shared.py)."""
+    media = tmp_path_factory.mktemp("media")
+
+    def build():
+        from api.models import ApiToken
+        from dashboards.models import Export
+        from imports.models import PlanImport
+        from indicators.models import Reading
+        from notifications.models import Delivery, Notification
+
+        agencies = create_agencies()
+        people = {
+            Role.STAFF: create_persona("staff_lead", agencies),
+            Role.LEADER: create_persona("leader", agencies),
+            Role.ADMIN: create_persona("admin", agencies),
+            Role.SECURITY: make_user("security", Role.SECURITY, agencies["commission"]),
+            Role.AUDITOR: create_persona("auditor", agencies),
+        }
+        staff_a, staff_b = people[Role.STAFF], create_persona("staff_co_owner", agencies)
+        plan = create_plan(agencies["commission"])
+        section = create_section(plan)
+        reported = create_reported_task(plan, section, agencies["agency_a"], agencies["agency_b"], staff_a, media)
+        task, indicator = reported.task, reported.indicator
+        reading = Reading.objects.create(
+            indicator=indicator, plan=plan, value=1, as_of=datetime.date(2026, 3, 1), reporter=staff_a
+        )
+        export = Export.objects.create(kind="ledger", requested_by=people[Role.LEADER], plan=plan, year=2026)
+        plan_import = PlanImport.objects.create(
+            file="imports/x.txt", original_name="x.txt", sha256="1" * 64, created_by=people[Role.ADMIN]
+        )
+        notification = Notification.objects.create(recipient=staff_a, rule="task_due", title="任务即将到期", task=task)
+        delivery = Delivery.objects.create(
+            rule="task_due",
+            object_id=task.pk,
+            due_on=datetime.date(2026, 12, 31),
+            day_offset=7,
+            channel="email",
+            recipient=staff_a,
+            task=task,
+            not_before=datetime.datetime(2026, 12, 24, tzinfo=datetime.UTC),
+        )
+        token = ApiToken.issue(staff_a, "同步", created_by=staff_a)[0]
+        return {
+            "pk": {
+                "imports": plan_import.pk,
+                "tasks": task.pk,
+                "attachment": reported.attachment.pk,
+                "dashboards": export.pk,
+                "notifications:open": notification.pk,
+                "notifications:retry_delivery": delivery.pk,
+                "api:token_revoke": token.pk,
+                "accounts:user_role": staff_b.pk,
+                "api:agency": agencies["agency_a"].pk,
+                "api:plan": plan.pk,
+                "api:section": section.pk,
+                "api:task": task.pk,
+                "api:progress-update": reported.update.pk,
+                "api:indicator": indicator.pk,
+                "api:reading": reading.pk,
+                "api:notification": notification.pk,
+                "api:token": token.pk,
+            },
+            "milestone": reported.milestone,
+            "people": people,
+            "media": media,
+        }
+
+    yield from built_once(django_db_blocker, build)
 
 
 @pytest.fixture
-def world(settings, tmp_path, people, plan, section, agency_a, agency_b, staff_b):
-    from api.models import ApiToken
-    from dashboards.models import Export
-    from imports.models import PlanImport
-    from indicators.models import Indicator, Reading
-    from notifications.models import Delivery, Notification
-    from tasks.models import Attachment, Milestone, ProgressUpdate
-
-    settings.MEDIA_ROOT = tmp_path
-    staff_a = people[Role.STAFF]
-    task = make_task(plan, section, "1", lead=agency_a, co_owners=[agency_b], due_on=datetime.date(2026, 12, 31))
-    milestone = Milestone.objects.create(task=task, due_on=datetime.date(2026, 6, 30), text="完成章程")
-    indicator = Indicator.objects.create(plan=plan, task=task, name="医疗集团", comparator=">=", target=2, unit="个")
-    update = ProgressUpdate.objects.create(task=task, author=staff_a, status="in_progress", percent=30, note="进展")
-    reading = Reading.objects.create(
-        indicator=indicator, plan=plan, value=1, as_of=datetime.date(2026, 3, 1), reporter=staff_a
-    )
-    attachment = Attachment.objects.create(
-        progress_update=update,
-        task=task,
-        file="evidence/x.pdf",
-        original_name="a.pdf",
-        kind="pdf",
-        content_type="application/pdf",
-        size=1,
-        sha256="0" * 64,
-        uploaded_by=staff_a,
-    )
-    export = Export.objects.create(kind="ledger", requested_by=people[Role.LEADER], plan=plan, year=2026)
-    plan_import = PlanImport.objects.create(
-        file="imports/x.txt", original_name="x.txt", sha256="1" * 64, created_by=people[Role.ADMIN]
-    )
-    notification = Notification.objects.create(recipient=staff_a, rule="task_due", title="任务即将到期", task=task)
-    delivery = Delivery.objects.create(
-        rule="task_due",
-        object_id=task.pk,
-        due_on=datetime.date(2026, 12, 31),
-        day_offset=7,
-        channel="email",
-        recipient=staff_a,
-        task=task,
-        not_before=datetime.datetime(2026, 12, 24, tzinfo=datetime.UTC),
-    )
-    token = ApiToken.issue(staff_a, "同步", created_by=staff_a)[0]
-    return {
-        "pk": {
-            "imports": plan_import.pk,
-            "tasks": task.pk,
-            "attachment": attachment.pk,
-            "dashboards": export.pk,
-            "notifications:open": notification.pk,
-            "notifications:retry_delivery": delivery.pk,
-            "api:token_revoke": token.pk,
-            "accounts:user_role": staff_b.pk,
-            "api:agency": agency_a.pk,
-            "api:plan": plan.pk,
-            "api:section": section.pk,
-            "api:task": task.pk,
-            "api:progress-update": update.pk,
-            "api:indicator": indicator.pk,
-            "api:reading": reading.pk,
-            "api:notification": notification.pk,
-            "api:token": token.pk,
-        },
-        "milestone": milestone,
-        "people": people,
-    }
+def world(module_world, db, settings):
+    settings.MEDIA_ROOT = module_world["media"]
+    with files_as_they_were(module_world["media"]):
+        yield copy.deepcopy(module_world)
 
 
 def _admin_model(name):
@@ -297,8 +299,12 @@ def _request(client, method, url, *, api, headers):
     content_type = "application/json" if api else "application/x-www-form-urlencoded"
     body = "{}" if api and method != "GET" else ""
     if method == "GET":
-        return client.get(url, **headers)
-    return client.generic(method, url, body, content_type=content_type, **headers)
+        response = client.get(url, **headers)
+    else:
+        response = client.generic(method, url, body, content_type=content_type, **headers)
+    if response.streaming:  # the evidence file: read to the end, so the test client closes it
+        b"".join(response.streaming_content)
+    return response
 
 
 def _check(response, *, denied, persona, api, name, method):
@@ -314,10 +320,7 @@ def _check(response, *, denied, persona, api, name, method):
         return None  # a method the endpoint does not serve, and the policy gives no one
     if not marked:
         return f"{cell}: not refused by the policy, which denies it"
-    if persona == "anonymous":
-        expected = (401,) if api else (302,)
-    else:
-        expected = (403,)
+    expected = ((401,) if api else (302,)) if persona == "anonymous" else (403,)
     if response.status_code not in expected:
         return f"{cell}: refused with the wrong answer"
     if persona == "anonymous" and not api and "/accounts/login/" not in response["Location"]:

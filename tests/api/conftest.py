@@ -14,17 +14,25 @@ Who sees which task (VISIBLE_TASKS) is the pages' rule: staff their agency's, le
 agencies' and those below, admins all (drafts too), auditors nothing of the work data.
 """
 
+import copy
 import datetime
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
-from core.roles import Role
-from tests.conftest import make_task, make_user
+from tests.conftest import make_task
+from tests.fixtures.accounts import (
+    PERSONAS,  # noqa: F401 - the API tests import it from here
+    create_agencies,
+    create_personas,
+)
+from tests.fixtures.shared import built_once
+from tests.fixtures.workplans import create_plan, create_section
 
 TODAY = datetime.date(2026, 11, 24)
+NOW = datetime.datetime(2026, 11, 24, 4, 0, tzinfo=datetime.UTC)
 
-PERSONAS = ("staff_lead", "staff_co_owner", "staff_outside", "leader", "leader_outside", "admin", "auditor")
 WORK_PERSONAS = ("staff_lead", "staff_co_owner", "staff_outside", "leader", "leader_outside", "admin")
 
 VISIBLE_TASKS = {
@@ -39,8 +47,6 @@ VISIBLE_TASKS = {
 
 @pytest.fixture(autouse=True)
 def api_settings(settings):
-    # force_login everywhere: no PBKDF2 for the many users of the matrix.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Rates high enough for any test but the throttling one, which lowers them.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
@@ -50,10 +56,8 @@ def api_settings(settings):
 
 @pytest.fixture(autouse=True)
 def today():
-    import time_machine
-
     # Noon in Shanghai, so "today" is the same calendar day in every test.
-    with time_machine.travel(datetime.datetime(2026, 11, 24, 4, 0, tzinfo=datetime.UTC), tick=False):
+    with time_machine.travel(NOW, tick=False):
         yield TODAY
 
 
@@ -63,37 +67,47 @@ def api():
 
 
 @pytest.fixture
-def world(
-    settings,
-    tmp_path,
-    commission,
-    agency_a,
-    agency_b,
-    outside_agency,
-    staff_a,
-    staff_b,
-    leader,
-    admin_user,
-    auditor,
-    plan,
-    section,
-):
+def world(settings, tmp_path, personas, commission, agency_a, agency_b, outside_agency, plan, section):
+    """The world above, on the shared personas (tests/fixtures/accounts.py), agencies and
+    plan: made for each test. tests/api/test_permission_matrix.py and test_endpoints.py
+    build it once per module instead (module_world)."""
+    settings.MEDIA_ROOT = tmp_path
+    agencies = {"commission": commission, "agency_a": agency_a, "agency_b": agency_b, "outside_agency": outside_agency}
+    return populate_world(personas, agencies, plan, section)
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """The same world, built once for a module's tests, at the tests' noon (a test's `world`
+    is then a deep copy of it: tests/fixtures/shared.py)."""
+
+    def build():
+        with time_machine.travel(NOW, tick=False):
+            agencies = create_agencies()
+            plan = create_plan(agencies["commission"])
+            return populate_world(create_personas(agencies), agencies, plan, create_section(plan))
+
+    yield from built_once(django_db_blocker, build)
+
+
+@pytest.fixture
+def shared_world(module_world, db, settings, tmp_path):
+    """For a module's own `world` fixture: `def world(shared_world): return shared_world`."""
+    settings.MEDIA_ROOT = tmp_path
+    return copy.deepcopy(module_world)
+
+
+def populate_world(users, agencies, plan, section) -> dict:
+    """Everything but the personas (PERSONAS → user), the agencies, the plan and its section."""
     from indicators.models import Indicator, Reading
     from tasks.choices import TaskStatus
     from tasks.models import Milestone, ProgressUpdate
     from workplans.choices import PlanStatus
     from workplans.models import Plan, Section
 
-    settings.MEDIA_ROOT = tmp_path
-    users = {
-        "staff_lead": staff_a,
-        "staff_co_owner": staff_b,
-        "staff_outside": make_user("staff_outside", Role.STAFF, outside_agency),
-        "leader": leader,
-        "leader_outside": make_user("leader_outside", Role.LEADER, outside_agency),
-        "admin": admin_user,
-        "auditor": auditor,
-    }
+    commission, agency_a, agency_b = agencies["commission"], agencies["agency_a"], agencies["agency_b"]
+    outside_agency = agencies["outside_agency"]
+    staff_a, staff_b, admin_user = users["staff_lead"], users["staff_co_owner"], users["admin"]
     plan_out = Plan.objects.create(
         title="2025年医保协同工作要点", year=2025, issuer=outside_agency, status=PlanStatus.ACTIVE
     )

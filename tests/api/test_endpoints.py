@@ -16,6 +16,12 @@ EVERYONE_SEES = {"staff_lead", "staff_co_owner", "staff_outside", "leader", "lea
 ALL_AGENCIES = {"commission", "agency_a", "agency_b", "outside"}
 
 
+@pytest.fixture
+def world(shared_world):
+    """The API's world (tests/api/conftest.py), built once for this module's tests."""
+    return shared_world
+
+
 @pytest.mark.parametrize(
     "path",
     [

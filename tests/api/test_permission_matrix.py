@@ -131,6 +131,12 @@ EXPECTED = {
 PLAN_STATUSES = ("active", "archived", "draft")
 
 
+@pytest.fixture
+def world(shared_world):
+    """The API's world (tests/api/conftest.py), built once for this module's tests."""
+    return shared_world
+
+
 def test_it_has_a_row_for_every_persona_and_request():
     assert set(EXPECTED) == {(persona, request) for persona in ALL_PERSONAS for request in REQUESTS}
 

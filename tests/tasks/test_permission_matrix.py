@@ -9,27 +9,26 @@ active, archived and draft. 200: the page opens; 302 for a POST: it worked and t
 is sent back to the task page; 302 for anonymous: off to the login page; 403: refused.
 """
 
-import datetime
+import copy
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from core.roles import Role
-from indicators.models import Indicator, Reading
+from indicators.models import Reading
 from tasks.choices import TaskStatus
 from tasks.models import Attachment, Milestone, ProgressUpdate, Task
-from tests.conftest import make_task, make_user
-from workbench.evidence import check_evidence_file
-from workbench.services import EvidenceInput, report_progress
+from tests.fixtures.accounts import create_agencies, create_personas
+from tests.fixtures.shared import built_once, files_as_they_were
+from tests.fixtures.tasks import PDF, REPORTED_HEADING, create_reported_task
+from tests.fixtures.workplans import create_plan, create_section
 from workplans.choices import PlanStatus
 from workplans.models import Plan
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-HEADING = "矩阵任务：推进基层医疗服务能力提升"
+HEADING = REPORTED_HEADING
 
 PERSONAS = (
     "staff_lead",  # staff of agency A, the lead
@@ -167,50 +166,38 @@ def _cases():
                 yield pytest.param(plan_status, persona, request, code, id=f"{plan_status}-{persona}-{request}-{code}")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # force_login everywhere: no need to pay for PBKDF2 on the many users of 264 cases.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The reported task (tests/fixtures/tasks.py: an evidence file, an open milestone and an
+    indicator) and every persona (tests/fixtures/accounts.py), plus anonymous: built once
+    for the module's 264 cases (tests/fixtures/shared.py)."""
+    media = tmp_path_factory.mktemp("media")
+
+    def build():
+        agencies = create_agencies()
+        users = create_personas(agencies)
+        plan = create_plan(agencies["commission"])
+        reported = create_reported_task(
+            plan, create_section(plan), agencies["agency_a"], agencies["agency_b"], users["staff_lead"], media
+        )
+        return {
+            "task": reported.task,
+            "plan": plan,
+            "milestone": reported.milestone,
+            "indicator": reported.indicator,
+            "attachment": reported.attachment,
+            "users": {**users, "anonymous": None},
+            "media": media,
+        }
+
+    yield from built_once(django_db_blocker, build)
 
 
 @pytest.fixture
-def world(
-    settings, tmp_path, plan, section, agency_a, agency_b, outside_agency, staff_a, staff_b, leader, admin_user, auditor
-):
-    """The task with an evidence file, an open milestone and an indicator, and every persona."""
-    settings.MEDIA_ROOT = tmp_path
-    task = make_task(
-        plan, section, "1", lead=agency_a, co_owners=[agency_b], heading=HEADING, due_on=datetime.date(2026, 12, 31)
-    )
-    milestone = Milestone.objects.create(task=task, due_on=datetime.date(2026, 12, 1), text="完成全市摸底")
-    indicator = Indicator.objects.create(plan=plan, task=task, name="基层就诊率", target=65, unit="%")
-    uploaded = SimpleUploadedFile("方案.pdf", PDF, content_type="application/pdf")
-    update = report_progress(
-        task.pk,
-        staff_a,
-        based_on_version=task.version,
-        note="上传实施方案",
-        evidence=[EvidenceInput(uploaded, check_evidence_file(uploaded))],
-    )
-    users = {
-        "staff_lead": staff_a,
-        "staff_co_owner": staff_b,
-        "staff_outside": make_user("staff_outside", Role.STAFF, outside_agency),
-        "leader": leader,
-        "leader_outside": make_user("leader_outside", Role.LEADER, outside_agency),
-        "admin": admin_user,
-        "auditor": auditor,
-        "anonymous": None,
-    }
-    return {
-        "task": task,
-        "plan": plan,
-        "milestone": milestone,
-        "indicator": indicator,
-        "attachment": update.attachments.get(),
-        "users": users,
-        "media": tmp_path,
-    }
+def world(module_world, db, settings):
+    settings.MEDIA_ROOT = module_world["media"]
+    with files_as_they_were(module_world["media"]):
+        yield copy.deepcopy(module_world)
 
 
 def _snapshot(task):
