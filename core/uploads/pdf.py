@@ -3,8 +3,9 @@ document (header, end marker, and no page hidden before or after them).
 
 Every ``stream`` keyword followed by zlib data is inflated with a bounded decompressor
 (never more than the remaining budget is produced), so the check stays linear and within
-``max_uncompressed``. LZW and RunLength streams are not measured: pdfminer inflates those
-in bounded steps of its own.
+``max_uncompressed``. LZW and RunLength streams are not measured: PDFium, which reads the
+text layer (imports.parsing.pdftext), reads such bombs without inflating them
+(tests/imports/parsing/test_safety.py).
 """
 
 import re

@@ -227,9 +227,9 @@ def clean_lines(text, warn):
     pinyin_lines = []
     pending = None  # a portal label standing alone, its value on the next line
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    prime_keys(re.sub(r"\s+", " ", fold_width(raw)).strip() for raw in raw_lines if raw.strip())
-    for no, raw in enumerate(raw_lines, start=1):
-        line = fold_width(raw)
+    folded = [fold_width(raw) for raw in raw_lines]
+    prime_keys(re.sub(r"\s+", " ", line).strip() for raw, line in zip(raw_lines, folded, strict=True) if raw.strip())
+    for no, line in enumerate(folded, start=1):
         line, n = strip_pinyin(line)
         if n:
             pinyin_lines.append(no)

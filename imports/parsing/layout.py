@@ -31,7 +31,8 @@ def running_lines(pages: list[list[str]]) -> set[str]:
 
 def page_text(pages: list[list[str]]) -> tuple[str, list[str]]:
     """(text, removed) for pages of lines: page numbers and running headers/footers removed
-    (the first one kept, where it is the title), wrapped lines joined."""
+    (the first one kept, where it is the title: not when it closes its page, as a footer does),
+    wrapped lines joined."""
     running = running_lines(pages)
     full = _full_width([line for lines in pages for line in lines])
     removed: list[str] = []
@@ -39,12 +40,12 @@ def page_text(pages: list[list[str]]) -> tuple[str, list[str]]:
     first_seen: set[str] = set()
     for lines in pages:
         page: list[str] = []
-        for line in lines:
-            if not line.strip() or _PAGE_NO.match(line):
-                continue
+        content = [line for line in lines if line.strip() and not _PAGE_NO.match(line)]
+        for at, line in enumerate(content):
             key = script_key(line)
             if key in running:
-                if key in first_seen:
+                if key in first_seen or (at == len(content) - 1 and at > 0):
+                    first_seen.add(key)
                     if line.strip() not in removed:
                         removed.append(line.strip())
                     continue

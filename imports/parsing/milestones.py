@@ -7,13 +7,17 @@ import re
 from .numerals import cn_to_int, month_end
 
 _CN = "一二三四五六七八九十"
+# A phrase starts with a digit, a Chinese numeral, 第, 年 or 上: the lookahead lets the regex engine
+# pass over other positions at once (the same matches).
 _PHRASE = re.compile(
-    rf"(?<![\d每第至到])(?:(?P<month>\d{{1,2}}|[{_CN}]{{1,3}})月(?:(?P<day>\d{{1,2}})日)?(?P<mq>底前|底|末前|末|份前|份之前|前|之前|中旬前|上旬前|下旬前)"
+    rf"(?=[\d{_CN}第年上])(?<![\d每第至到])(?:(?P<month>\d{{1,2}}|[{_CN}]{{1,3}})月(?:(?P<day>\d{{1,2}})日)?(?P<mq>底前|底|末前|末|份前|份之前|前|之前|中旬前|上旬前|下旬前)"
     r"|(?:第)?(?P<quarter>[1-4一二三四])季度(?P<qq>末前|末|底前|底|前)"
     r"|(?P<yearend>年底前|年底|年末前|年末)"
     r"|(?P<half>上半年))"
 )
 _SENTENCE_END = "。;;!！"
+_ENDS = re.compile(f"[{re.escape(_SENTENCE_END)}]")
+_SEPS = re.compile("[,;]")
 
 
 def _due(m, year):
@@ -47,9 +51,12 @@ def find_milestones(text, year):
     """Milestones stated in an item's text, in order; ``due`` is None without a plan year."""
     out, seen = [], set()
     flat = text.replace("\n", "")
-    ends = [i for i, ch in enumerate(flat) if ch in _SENTENCE_END]  # sentence ends, in order
-    seps = [i for i, ch in enumerate(flat) if ch in ",;"]
+    ends: list[int] | None = None
+    seps: list[int] = []
     for m in _PHRASE.finditer(flat):
+        if ends is None:  # sentence ends and clause separators, in order
+            ends = [e.start() for e in _ENDS.finditer(flat)]
+            seps = [e.start() for e in _SEPS.finditer(flat)]
         # an explicit other year (到2021年底) is an indicator due date, not a step in this plan
         before = flat[max(0, m.start() - 6) : m.start()]
         if m.group("yearend") and re.search(r"\d{4}$|[”\"]?十[一二三四五六七八九]五[”\"]?$", before):

@@ -3,7 +3,6 @@ time limit of its own and with progress per page."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import time
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 
 from .errors import ParseError
+from .pdftext import page_sizes
 from .tools import Workdir, run, which
 
 # Seconds the whole recognition may take (a page takes a few); the import job gives OCR this
@@ -59,19 +59,6 @@ def refusal(what_is_missing: str) -> ParseError:
     )
 
 
-def page_sizes(data: bytes) -> list[tuple[float, float]]:
-    """(width, height) in points of each page, read by pdfminer (already checked by check_pdf)."""
-    from pdfminer.pdfpage import PDFPage
-
-    sizes = []
-    for page in PDFPage.get_pages(io.BytesIO(data)):
-        box = page.mediabox or [0, 0, 595, 842]
-        sizes.append((abs(float(box[2]) - float(box[0])), abs(float(box[3]) - float(box[1]))))
-        if len(sizes) > MAX_PAGES:
-            break
-    return sizes
-
-
 def recognise(
     data: bytes,
     progress: Callable[[int], None] | None = None,
@@ -81,7 +68,7 @@ def recognise(
     lacking = missing()
     if lacking:
         raise refusal(lacking)
-    sizes = page_sizes(data)
+    sizes = page_sizes(data, MAX_PAGES)
     if not sizes:
         raise ParseError(_("PDF 文件中没有页面"))
     if len(sizes) > MAX_PAGES:

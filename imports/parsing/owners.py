@@ -67,8 +67,9 @@ _LABEL = re.compile(
 )
 # Labels that open owner lines after an item (任务分解通知): lead labels first, then the others.
 _CO_LABEL = r"(?:主要)?(?:配合|协作|協作|协同|協同|参与|參與|协办|協辦)(?:单位|單位|部门|部門|处室|處室|科室)"
+# (the lookahead names the characters a label can start with: other positions are passed over at once)
 _OWNER_LABEL = re.compile(
-    r"[【\[]?(?:(?P<lead>(?:牵头|牽頭|主责|主責)(?:责任|責任)?(?:单位|單位|部门|部門|处室|處室|科室)|(?:主要)?(?:责任|責任)(?:单位|單位|部门|部門|处室|處室|科室))"
+    r"(?=[【\[牵牽主责責配协協参參])[【\[]?(?:(?P<lead>(?:牵头|牽頭|主责|主責)(?:责任|責任)?(?:单位|單位|部门|部門|处室|處室|科室)|(?:主要)?(?:责任|責任)(?:单位|單位|部门|部門|处室|處室|科室))"
     rf"|(?P<co>{_CO_LABEL}))\s*(?:[:：]|[】\]]\s*[:：]?)"
 )
 # Another label after the owner lines ends them (完成时限:…, 工作目标:…).

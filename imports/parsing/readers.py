@@ -16,10 +16,11 @@ from core.uploads.pdf import check_pdf
 from core.uploads.sniff import CFB_MAGIC
 from core.uploads.text import refuse_junk_text
 
-from . import legacy, ocr
+from . import legacy, ocr, wordml
 from .errors import ParseError
 from .layout import page_text, reflow_lines
 from .ofd import read_ofd_pages
+from .pdftext import text_pages
 from .safety import reader_boundary, refusals_as_parse_errors
 
 _TAG = re.compile(
@@ -27,6 +28,8 @@ _TAG = re.compile(
     rb"legend|section|article|strong|b|center|input|form|iframe|link|title)\b[^>]*>",
     re.I,
 )
+# Control characters no text document holds (tab, line feed, form feed and carriage return aside).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
@@ -182,193 +185,20 @@ def _html_to_text(text):
     return soup.get_text()
 
 
-def _int_attr(value, default):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _docx_numbering(document):
-    """A function paragraph -> label text for Word's automatic list numbering (1. / 一、 / (一))."""
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.oxml.ns import qn
-
-    try:
-        numbering = document.part.numbering_part.element
-    except (KeyError, NotImplementedError, AttributeError):
-        return lambda p: ""
-    abstract_of = {}
-    for num in numbering.findall(qn("w:num")):
-        ref = num.find(qn("w:abstractNumId"))
-        if ref is not None:
-            abstract_of[num.get(qn("w:numId"))] = ref.get(qn("w:val"))
-    levels = {}
-    for absn in numbering.findall(qn("w:abstractNum")):
-        for lvl in absn.findall(qn("w:lvl")):
-            fmt = lvl.find(qn("w:numFmt"))
-            text = lvl.find(qn("w:lvlText"))
-            start = lvl.find(qn("w:start"))
-            levels[(absn.get(qn("w:abstractNumId")), lvl.get(qn("w:ilvl")))] = (
-                fmt.get(qn("w:val")) if fmt is not None else "decimal",
-                (text.get(qn("w:val")) or "") if text is not None else "%1.",
-                _int_attr(start.get(qn("w:val")) if start is not None else None, 1),
-            )
-    counters: dict[tuple[str | None, str], int] = {}
-    cn = "零一二三四五六七八九十"
-
-    def render(value, fmt):
-        if fmt in ("chineseCounting", "chineseCountingThousand", "ideographTraditional", "chineseLegalSimplified"):
-            if not 0 <= value < 100:
-                return str(value)
-            if value <= 10:
-                return cn[value]
-            if value < 20:
-                return "十" + (cn[value - 10] if value > 10 else "")
-            return cn[value // 10] + "十" + (cn[value % 10] if value % 10 else "")
-        if fmt == "bullet" or fmt == "none":
-            return None
-        return str(value)
-
-    by_style: dict[str | None, object] = {}
-
-    def style_num_pr(style_id):
-        """The numbering a paragraph style (List Number…) or the styles it is based on give, once per
-        style: python-docx's ``paragraph.style`` looks the style up among all styles each time."""
-        if style_id not in by_style:
-            style = document.styles.default(WD_STYLE_TYPE.PARAGRAPH) if style_id is None else None
-            if style is None:
-                try:
-                    style = document.styles.get_by_id(style_id, WD_STYLE_TYPE.PARAGRAPH)
-                except (KeyError, ValueError):
-                    style = None
-            found, hops = None, 0
-            while style is not None and hops < 32:  # basedOn chains may loop in hostile files
-                sppr = style.element.pPr
-                if sppr is not None and sppr.numPr is not None and sppr.numPr.numId is not None:
-                    found = sppr.numPr
-                    break
-                style, hops = style.base_style, hops + 1
-            by_style[style_id] = found
-        return by_style[style_id]
-
-    def num_pr(paragraph):
-        ppr = paragraph._p.pPr
-        if ppr is not None and ppr.numPr is not None and ppr.numPr.numId is not None:
-            return ppr.numPr
-        return style_num_pr(paragraph._p.style)
-
-    def label(paragraph):
-        numpr = num_pr(paragraph)
-        if numpr is None:
-            return ""
-        num_id = str(numpr.numId.val)
-        if num_id == "0":
-            return ""
-        ilvl = str(numpr.ilvl.val) if numpr.ilvl is not None else "0"
-        if not ilvl.isdigit():
-            return ""
-        absn = abstract_of.get(num_id)
-        fmt, text, start = levels.get((absn, ilvl), ("decimal", "%1.", 1))
-        key = (absn, ilvl)
-        counters[key] = counters.get(key, start - 1) + 1
-        for a, lv in list(counters):  # a new item restarts the deeper levels (keys hold digits only)
-            if a == absn and int(lv) > int(ilvl):
-                del counters[(a, lv)]
-        rendered = render(counters[key], fmt)
-        if rendered is None:
-            return ""
-        return text.replace("%" + str(int(ilvl) + 1), rendered).replace("（", "(").replace("）", ")")
-
-    return label
-
-
-def read_docx(data, limits=DEFAULT_LIMITS):
-    try:
-        import docx
-
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises several types for broken packages
-        raise ParseError(
-            _("无法读取 Word 文档：文件已损坏或不是 .docx 格式（%(error)s）") % {"error": type(exc).__name__}
-        ) from exc
+def read_docx(archive, limits=DEFAULT_LIMITS):
+    """(lines, tables, lines before the first table) of a checked .docx package (open_zip)."""
+    document, numbering, load_styles = wordml.read_package(archive)
     with reader_boundary(_("无法读取 Word 文档：文件内容已损坏")):
-        return _docx_content(document, limits)
-
-
-def _docx_content(document, limits):
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    label = _docx_numbering(document)
-    lines: list[str] = []
-    tables: list[list[list[str]]] = []
-    before_table: list[str] = []
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
-        if tag == "p":
-            paragraph = Paragraph(child, document)
-            text = paragraph.text
-            if text.strip():
-                lines.append(label(paragraph) + text)
-        elif tag == "tbl":
-            rows = _table_rows(Table(child, document), limits)
-            if not tables:
-                before_table = list(lines)
-            tables.append(rows)
-            lines.extend(" ".join(c for c in r if c) for r in rows)
-    return lines, tables, before_table
-
-
-def _table_rows(table, limits):
-    """Cell texts per row, a horizontally merged cell once, a vertically merged one repeated.
-
-    Walks the <w:tc> elements itself instead of ``row.cells``: python-docx repeats a cell once per
-    spanned grid column (``gridSpan="1000000000"`` is a memory bomb in a tiny file) and follows
-    vertical merges recursively (RecursionError on long merges).
-    """
-    from docx.table import _Cell
-
-    rows: list[list[str]] = []
-    above: dict[int, str] = {}
-    for tr in table._tbl.tr_lst:
-        cells: list[str] = []
-        here: dict[int, str] = {}
-        offset = tr.grid_before
-        for tc in tr.tc_lst:
-            span = max(1, min(tc.grid_span, limits.max_span))
-            value = above.get(offset, "") if tc.vMerge == "continue" else _Cell(tc, table).text.strip()
-            for k in range(span):
-                here[offset + k] = value
-                if not cells or value != cells[-1] or not value:
-                    cells.append(value)
-            offset += span
-        above = here
-        rows.append(cells)
-    return rows
+        label = wordml.numbering_labels(numbering, load_styles)
+        return wordml.body_content(document, label, limits.max_span)
 
 
 def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
     """An Extracted PDF: its text layer ("pdf"), or what OCR reads on a scan ("pdf-ocr")."""
-    from pdfminer.high_level import extract_text
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
-
-    try:
-        text = extract_text(io.BytesIO(data))
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise ParseError(_("PDF 文件已加密，无法读取，请提供未加密的文件")) from exc
-    except PDFSyntaxError as exc:
-        raise ParseError(_("PDF 文件已损坏，无法读取")) from exc
-    except Exception as exc:  # pdfminer raises many types (and RecursionError) on broken files
-        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise ParseError(_("PDF 文件已加密，无法读取，请提供未加密的文件")) from exc
-        raise ParseError(_("PDF 文件已损坏，无法读取（%(error)s）") % {"error": type(exc).__name__}) from exc
+    pages = text_pages(data)
     notes = []
     fmt = "pdf"
-    if re.sub(r"\s", "", text):
-        pages = [page.split("\n") for page in text.split("\x0c")]
-    else:
+    if not _has_text(pages):
         fmt = "pdf-ocr"
         with reader_boundary(_("PDF 文件已损坏，无法读取")):
             pages = ocr.recognise(data, progress, ocr_time_limit)
@@ -385,17 +215,19 @@ def read_pdf(data, progress=None, ocr_time_limit=ocr.OCR_TIME_LIMIT):
     return Extracted("text", text=text, fmt=fmt, notes=notes)
 
 
+def _has_text(pages):
+    return any(not line.isspace() and line for page in pages for line in page)
+
+
 def needs_ocr(data, limits=DEFAULT_LIMITS):
     """True for a PDF without a text layer (a scan): its parse runs OCR, which takes minutes, not
     seconds. False for anything else, including files that will be refused."""
     if not data.startswith(b"%PDF"):
         return False
-    from pdfminer.high_level import extract_text
-
     try:
         with refusals_as_parse_errors():
             check_pdf(data, limits)
-        return not re.sub(r"\s", "", extract_text(io.BytesIO(data), maxpages=3))
+        return not _has_text(text_pages(data, max_pages=3))
     except Exception:  # damaged or encrypted: the parse will say so
         return False
 
@@ -507,7 +339,7 @@ def _read(data, filename, max_bytes, limits, progress, ocr_time_limit):
         archive = open_zip(data, limits)
         names = set(archive.namelist())
         if "word/document.xml" in names:
-            return _docx_extracted(data, limits, "docx")
+            return _docx_extracted(archive, limits, "docx")
         if "xl/workbook.xml" in names:
             return Extracted("table", sheets=read_xlsx(data, limits), fmt="xlsx")
         if is_ofd(names):
@@ -531,7 +363,7 @@ def _read(data, filename, max_bytes, limits, progress, ocr_time_limit):
     if data.count(b"\x00") > len(data) // 20 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ParseError(_("无法识别的文件格式（不是文本、网页、Word、PDF、OFD 或 Excel 文件）"))
     text, encoding = decode_text(data)
-    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\r\n\t\x0c")
+    controls = len(_CONTROLS.findall(text, 0, 20000))
     if controls > len(text[:20000]) * 0.02:
         raise ParseError(_("无法识别的文件格式（不是文本、网页、Word、PDF、OFD 或 Excel 文件）"))
     refuse_junk_text(text, data)
@@ -542,8 +374,8 @@ def _read(data, filename, max_bytes, limits, progress, ocr_time_limit):
     return Extracted("text", text=text, encoding=encoding, fmt="text")
 
 
-def _docx_extracted(data, limits, fmt):
-    lines, tables, before = read_docx(data, limits)
+def _docx_extracted(archive, limits, fmt):
+    lines, tables, before = read_docx(archive, limits)
     if tables:
         return Extracted("docx", text="\n".join(lines), sheets=tables, preamble="\n".join(before), fmt=fmt)
     return Extracted("text", text="\n".join(lines), fmt=fmt)
@@ -555,8 +387,7 @@ def _read_word_binary(data, limits):
     kind, converted = legacy.convert(data)
     if kind == "docx":
         assert isinstance(converted, bytes)
-        open_zip(converted, limits)
-        return _docx_extracted(converted, limits, "doc")
+        return _docx_extracted(open_zip(converted, limits), limits, "doc")
     assert isinstance(converted, str)
     refuse_junk_text(converted)
     return Extracted("text", text=converted, fmt="doc")

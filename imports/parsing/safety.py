@@ -3,9 +3,9 @@
 HTML needs no check before reading: BeautifulSoup's "lxml" builder uses libxml2's HTML
 parser, which never expands entities declared in a DOCTYPE (``&x;`` stays literal text),
 never loads external DTDs or entities, and lxml parsers default to ``no_network=True``
-(see test_safety.py for the check). python-docx parses with ``resolve_entities=False`` and
-openpyxl through defusedxml when it is installed; core.uploads.office's DOCTYPE refusal
-makes both independent of that.
+(see test_safety.py for the check). Word documents are parsed with ``resolve_entities=False``
+(wordml.py) and openpyxl through defusedxml when it is installed; core.uploads.office's
+DOCTYPE refusal makes both independent of that.
 """
 
 import contextlib
@@ -55,7 +55,7 @@ def reader_boundary(message):
         raise
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as exc:  # zipfile, lxml, python-docx, openpyxl, pdfminer, bs4, codecs…
+    except Exception as exc:  # zipfile, lxml, openpyxl, pypdfium2, bs4, codecs…
         if _raised_in_package(exc) and not isinstance(exc, (RecursionError, MemoryError)):
             raise
         raise ParseError(f"{message}（{type(exc).__name__}）") from exc

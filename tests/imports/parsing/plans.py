@@ -181,6 +181,41 @@ def pdf_bytes(lines, encrypt=False, text=True):
     return pdf_from_objects(objects, trailer_extra)
 
 
+def pdf_pages_bytes(pages, media_box=(595, 842)):
+    """A PDF of several pages, each a list of (x, y, text) drawn in that order: the order a PDF
+    draws its lines in need not be the reading order (Word may draw header and footer first)."""
+    chars = sorted({ch for page in pages for _, _, text in page for ch in text})
+    cid = {ch: i + 1 for i, ch in enumerate(chars)}
+    bf = "\n".join(f"<{cid[ch]:04X}> <{ord(ch):04X}>" for ch in chars)
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
+        "/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+        f"1 begincodespacerange <0000> <FFFF> endcodespacerange {len(chars)} beginbfchar\n{bf}\nendbfchar endcmap "
+        "CMapName currentdict /CMap defineresource pop end end"
+    ).encode("ascii")
+    first_page = 6  # objects 3-5: the font, its descendant and its ToUnicode map
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (first_page + 2 * k) for k in range(len(pages))), len(pages)),
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /Identity-H "
+        b"/DescendantFonts [4 0 R] /ToUnicode 5 0 R >>",
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
+        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
+    ]
+    for k, page in enumerate(pages):
+        stream = "\n".join(
+            f"BT /F1 12 Tf {x} {y} Td <{''.join(f'{cid[ch]:04X}' for ch in text)}> Tj ET" for x, y, text in page
+        ).encode("ascii")
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 3 0 R >> >> "
+            b"/Contents %d 0 R >>" % (*media_box, first_page + 2 * k + 1)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    return pdf_from_objects(objects)
+
+
 def pdf_from_objects(objects, trailer_extra=b""):
     """A PDF file of the given object bodies (object 1 is the catalogue), with its xref table."""
     out = io.BytesIO()

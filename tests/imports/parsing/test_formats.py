@@ -155,6 +155,42 @@ def test_an_ofd_over_pages_drops_its_running_header_and_continues_the_item():
     assert any("页眉" in w and title in w for w in doc["warnings"])
 
 
+def _paged_pdf(header_and_footer_first):
+    """ROUND_TRIP's last items over two A4 pages, item 2 broken at the page end; each page has a
+    running header (the title) and a footer with the issuer and the page number."""
+    title, items = plans.ROUND_TRIP[0], plans.ROUND_TRIP[-6:]
+    first = [*items[:2], "2.加强胸痛中心建设，提升县域急诊急救和院前急救能"]
+    second = ["力。（县人民医院）", *items[3:]]
+    pages = []
+    for number, lines in enumerate([first, second], start=1):
+        margins = [(200, 800, title), (200, 40, "白沙县卫生健康局印发"), (280, 22, f"— {number} —")]
+        body = [(60, 700 - 24 * k, line) for k, line in enumerate(lines)]
+        pages.append(margins + body if header_and_footer_first else margins[:1] + body + margins[1:])
+    return plans.pdf_pages_bytes(pages)
+
+
+@pytest.mark.parametrize("header_and_footer_first", [False, True])
+def test_a_pdf_over_pages_drops_its_running_header_and_footer_and_continues_the_item(header_and_footer_first):
+    doc = parse_bytes(_paged_pdf(header_and_footer_first), "plan.pdf")
+    assert doc["format"] == "pdf"
+    assert [t["number"] for t in doc["tasks"]] == ["1", "2", "3", "4"]
+    task = doc["tasks"][1]
+    assert task["heading"] == "加强胸痛中心建设,提升县域急诊急救和院前急救能力" and task["owners"] == ["县人民医院"]
+    assert doc["tasks"][3]["owners"] == ["县爱卫办", "各乡镇"]
+    assert any("页眉" in w and "白沙县卫生健康局印发" in w for w in doc["warnings"])
+    assert not any("白沙县卫生健康局印发" in t["text"] for t in doc["tasks"])
+
+
+def test_pdfs_read_in_several_threads_at_once_read_as_one_at_a_time():
+    # PDFium is not thread-safe: the reader holds a lock (a crash here would end the process)
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = [_paged_pdf(False), _paged_pdf(True), plans.pdf_bytes(plans.PAREN_TASK_PLAN.splitlines())] * 4
+    alone = [parse_bytes(data, "plan.pdf") for data in files]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(lambda data: parse_bytes(data, "plan.pdf"), files)) == alone
+
+
 def test_a_damaged_ofd_is_refused():
     data = plans.ofd_bytes(plans.ROUND_TRIP)
     refused(data[: len(data) // 2], "plan.ofd", "损坏")

@@ -11,6 +11,7 @@ import zipfile
 import zlib
 
 import pytest
+from lxml import etree
 
 from core.uploads.office import open_zip, prolog_declares_dtd
 from core.uploads.pdf import check_pdf
@@ -18,6 +19,7 @@ from core.uploads.sniff import CFB_MAGIC
 from imports.parsing import DEFAULT_MAX_BYTES, Limits, ParseError, parse_bytes, parse_file, safety
 from imports.parsing.cleaning import fold_width
 from imports.parsing.readers import html_to_text
+from imports.parsing.wordml import W, table_rows
 
 from . import plans
 
@@ -371,6 +373,73 @@ def test_a_pdf_with_a_text_layer_passes_the_pdf_check():
     check_pdf(plans.pdf_bytes(plans.PAREN_TASK_PLAN.splitlines()))
 
 
+def lzw_zeros(resets):
+    """LZW data (PDF's, EarlyChange 1) that inflates to about 7 MB of zero bytes per table reset."""
+    codes = []
+    for _ in range(resets):
+        codes += [(256, 9), (0, 9)]  # clear the table, then a literal
+        code, width = 258, 9
+        while code < 4094:  # each code names the string before it plus one byte: 1, 2, 3 … bytes
+            codes.append((code, width))
+            code += 1
+            if code + 1 >= 1 << width and width < 12:
+                width += 1
+    codes.append((257, 12))
+    out, acc, bits = bytearray(), 0, 0
+    for code, width in codes:
+        acc, bits = ((acc << width) | code) & 0xFFFFFF, bits + width
+        while bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+    if bits:
+        out.append((acc << (8 - bits)) & 0xFF)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "filter_name,payload",
+    [
+        ("LZWDecode", lambda: lzw_zeros(60)),  # 0.3 MB inflating to 440 MB
+        ("RunLengthDecode", lambda: b"\x81\x20" * (2 * 1024 * 1024) + b"\x80"),  # 4 MB to 256 MB
+    ],
+)
+def test_a_pdf_bomb_the_check_does_not_measure_is_read_within_bounds(filter_name, payload, tmp_path):
+    """check_pdf measures Flate streams only; PDFium reads LZW and RunLength bombs without
+    inflating them (a child process, so that its peak memory is its own)."""
+    import subprocess
+    import sys
+
+    data = payload()
+    stream = b"<< /Length %d /Filter /%s >>\nstream\n" % (len(data), filter_name.encode()) + data + b"\nendstream"
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(
+        plans.pdf_from_objects(
+            [
+                b"<< /Type /Catalog /Pages 2 0 R >>",
+                b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+                stream,
+            ]
+        )
+    )
+    check_pdf(path.read_bytes())  # not refused: the check does not inflate these
+    probe = (
+        "import os, resource, sys\n"
+        "import django\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
+        "django.setup()\n"
+        "from imports.parsing.pdftext import text_pages\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "pages = text_pages(open(sys.argv[1], 'rb').read())\n"
+        "assert not any(line.strip() for page in pages for line in page)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert int(done.stdout.split()[-1]) < 100 * 1024  # kB of peak memory: far below what the stream inflates to
+
+
 # -- spreadsheets and Word tables that would explode in the readers ------------------------------
 
 
@@ -428,7 +497,6 @@ def test_word_table_merges_read_as_python_docx_reads_them():
     table.cell(3, 2).merge(table.cell(3, 3))  # horizontal merge
     out = io.BytesIO()
     document.save(out)
-    from imports.parsing.readers import _table_rows
 
     def expected(tbl):
         rows = []
@@ -442,7 +510,8 @@ def test_word_table_merges_read_as_python_docx_reads_them():
         return rows
 
     loaded = docx.Document(io.BytesIO(out.getvalue())).tables[0]
-    assert _table_rows(loaded, Limits()) == expected(loaded)
+    tbl = etree.fromstring(zipfile.ZipFile(out).read("word/document.xml")).find(f"{W}body/{W}tbl")
+    assert table_rows(tbl, Limits().max_span) == expected(loaded)
 
 
 # -- HTML ----------------------------------------------------------------------------------------
