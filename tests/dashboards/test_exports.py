@@ -573,7 +573,9 @@ def test_a_large_export_runs_as_a_job_with_a_progress_bar(
     page = client.get(reverse("dashboards:export_status", args=[export.pk])).content.decode()
     progress_url = reverse("dashboards:export_progress", args=[export.pk])
     assert f'data-progress-url="{progress_url}"' in page and 'data-status="queued"' in page
-    assert 'id="export-download" hidden' in page
+    # The download link's paragraph is there, hidden until the file is ready.
+    download = re.search(r'<p id="export-download"[^>]*>', page)
+    assert download and re.search(r"\shidden[\s>]", download[0])
 
     # Posted again while it waits (a double click): the same export, not a second one.
     request(client, django_capture_on_commit_callbacks, "export_ledger", year=str(world["year"]))
