@@ -21,6 +21,8 @@ from tests.fixtures.tasks import make_task  # noqa: E402, F401
 from tests.fixtures.workers import database_url_for_this_test as _database_url_for_this_test  # noqa: E402, F401
 
 pytest_plugins = [
+    # Every test starts with no rate-limit counts (config/security.py).
+    "tests.security.isolation",
     "tests.fixtures.accounts",
     "tests.fixtures.workplans",
     "tests.fixtures.tasks",

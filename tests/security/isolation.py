@@ -1,7 +1,7 @@
-"""A pytest plugin (loaded from pyproject's addopts): every test starts with no rate-limit
-counts. The counts live in the default cache, which outlives a test (locmem for the whole
-session, Redis across runs), so without this the suite's many logins from 127.0.0.1 would
-add up and later tests would meet a 429 meant for a flood."""
+"""A pytest plugin (tests/conftest.py's pytest_plugins): every test starts with no
+rate-limit counts. The counts live in the default cache, which outlives a test (locmem for
+the whole session, Redis across runs), so without this a test that turns the limits on
+(config/test_settings.py leaves them off) could meet a 429 counted by an earlier test."""
 
 import pytest
 
