@@ -19,6 +19,23 @@ class EventType(models.TextChoices):
     DELETE = "delete", _("删除")
     ADMIN_ACTION = "admin_action", _("管理操作")
     AUDIT_EXPORT = "audit_export", _("审计导出")
+    # Refusals: a page or endpoint the policy or the object's scope refused, a bad or
+    # expired API token, a 三员 account someone else tried to change.
+    ACCESS_DENIED = "access_denied", _("拒绝访问")
+    # Two-factor sign-in: enrolment, a failed code, a reset by the security admin.
+    OTP_ENROL = "otp_enrol", _("启用双因素认证")
+    OTP_FAILED = "otp_failed", _("双因素验证失败")
+    OTP_RESET = "otp_reset", _("重置双因素认证")
+    RECOVERY_CODE_USED = "recovery_code_used", _("使用恢复码")
+    # API tokens: minted by their own user, revoked by them, an admin, a password change
+    # or a disabled account, or expired.
+    TOKEN_CREATE = "token_create", _("创建接口令牌")
+    TOKEN_REVOKE = "token_revoke", _("吊销接口令牌")
+    # An account unlocked (by the security admin's page or the break-glass command).
+    UNLOCK = "unlock", _("解除锁定")
+    # Something the security admin must look at: an administrator locked out, repeated
+    # refusals from one user.
+    SECURITY_ALERT = "security_alert", _("安全告警")
 
 
 class Outcome(models.TextChoices):
