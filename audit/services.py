@@ -13,10 +13,11 @@ import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import models, transaction
 
 from audit.choices import EventType, Outcome
 from audit.models import AuditEvent
+from audit.signals import security_alert
 from core.net import client_ip
 
 logger = logging.getLogger("audit")
@@ -190,6 +191,38 @@ def record(
     )
     event.save(force_insert=True)
     logger.info(log_line(event))
+    return event
+
+
+def raise_alert(
+    kind: str,
+    *,
+    title: str,
+    body: str,
+    roles: tuple[str, ...] = ("security",),
+    user=None,
+    username: str | None = None,
+    obj: models.Model | None = None,
+    detail: dict | None = None,
+    request=None,
+) -> AuditEvent:
+    """Record a SECURITY_ALERT event and, once its transaction commits, tell the people
+    holding `roles` (audit.signals.security_alert; the notifications app delivers it to
+    the inbox and by email). `user`/`username` name whom the alert is about."""
+    event = record(
+        EventType.SECURITY_ALERT,
+        outcome=Outcome.FAILURE,
+        user=user,
+        username=username,
+        obj=obj,
+        detail={"kind": kind, "title": str(title), **(detail or {})},
+        request=request,
+    )
+
+    def send() -> None:
+        security_alert.send(sender=AuditEvent, event=event, kind=kind, title=str(title), body=str(body), roles=roles)
+
+    transaction.on_commit(send)
     return event
 
 
