@@ -11,6 +11,9 @@ class Rule(models.TextChoices):
     MILESTONE_OVERDUE = "milestone_overdue", _("时间节点已逾期")
     REPORT_DUE = "report_due", _("进展未报送")
     LEADER_DIGEST = "leader_digest", _("每周督办摘要")
+    # Not a reminder: a security alert (audit.services.raise_alert) for the security or
+    # audit admin, e.g. an administrator locked out or one user refused again and again.
+    SECURITY_ALERT = "security_alert", _("安全告警")
 
 
 class Channel(models.TextChoices):

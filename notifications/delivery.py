@@ -174,6 +174,10 @@ def render(delivery: Delivery, context: Context) -> Message:
         else:
             line = _("本单位还有任务未报送本期进展，请相关同事尽快报送。")
         return Message(title, [line], "/tasks/mine/?reported=0")
+    if rule == Rule.SECURITY_ALERT:
+        # Said when it was raised (notifications.alerts), in the words it was raised with.
+        payload = delivery.payload
+        return Message(payload["title"], payload.get("body", "").splitlines(), payload["link"])
     # The leaders' digest.
     figures = delivery.payload
     title = _("每周督办摘要（%(date)s）：逾期%(overdue)d项，新增风险%(risk)d项") % {
