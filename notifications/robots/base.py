@@ -8,12 +8,19 @@ line ever carries a robot's secret, the request signature, or its key/access_tok
 A robot is a Transport: its kind, its official host and path, the query parameter that
 carries its credential, its error codes, and how it words a message. A new one (Feishu,
 say) is a module of its own registered in notifications.robots, not a new branch here.
+
+Messages go out as plain text (msgtype "text"), never markdown: they carry task headings,
+agency names and other text users typed, and both robots' markdown dialects render links
+and (DingTalk) images while documenting no way to escape them. Every payload passes its
+text through `robot_text` (in Transport.send), which also defangs any address but the
+site's own.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -68,6 +75,32 @@ def truncate_utf8(text: str, max_bytes: int, ellipsis: str = ELLIPSIS) -> str:
     room = max_bytes - len(ellipsis.encode("utf-8"))
     # A cut inside a multi-byte character leaves an incomplete tail, which "ignore" drops.
     return encoded[: max(room, 0)].decode("utf-8", "ignore") + ellipsis
+
+
+# Characters that reorder or hide what a reader sees (bidi overrides and isolates,
+# zero-width marks) and control characters other than a line break or a tab.
+_HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x08\x0b-\x1f\x7f]")
+# An address with a scheme, up to what cannot be part of it.
+_ADDRESS = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s<>\"'()\[\]（）【】]*")
+
+
+def robot_text(text: str) -> str:
+    """text as a robot may say it in a group: without characters that reorder or hide text,
+    and with every address but the site's own defanged (`http[:]//evil[.]example/`), so the
+    chat client shows it to read but makes no link of it. Chat clients turn addresses in a
+    plain text message into links; a reminder should carry only the platform's own."""
+    text = _HIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _ADDRESS.sub(_defang_foreign, text)
+
+
+def _defang_foreign(match: re.Match) -> str:
+    address = match.group(0)
+    site = settings.SITE_URL.rstrip("/")
+    if site and address.lower().startswith(site.lower()) and address[len(site) : len(site) + 1] in ("", "/"):
+        return address
+    scheme, rest = address.split("://", 1)
+    host, slash, path = rest.partition("/")
+    return f"{scheme}[:]//{host.replace('.', '[.]')}{slash}{path}"
 
 
 def clean_mobiles(mobiles: Sequence[str]) -> list[str]:
@@ -166,7 +199,8 @@ class Transport:
     # -- sending
 
     def payload(self, text: str, *, title: str, mentions: list[str], secret: str) -> tuple[dict, dict | None]:
-        """The JSON body and the query parameters (None: none) of one message."""
+        """The JSON body and the query parameters (None: none) of one plain text message;
+        `text` has been through robot_text."""
         raise NotImplementedError
 
     def send(
@@ -181,7 +215,8 @@ class Transport:
     ) -> None:
         """Post one message; return when the robot took it, else raise a DeliveryError."""
         self.check_url(url)
-        body, params = self.payload(text, title=title, mentions=clean_mobiles(mentions), secret=secret)
+        # Here, not in each robot's payload: no robot, present or future, sends text unescaped.
+        body, params = self.payload(robot_text(text), title=title, mentions=clean_mobiles(mentions), secret=secret)
         self.post(url, body, params=params, timeout=timeout)
 
     def check_url(self, url: str) -> None:

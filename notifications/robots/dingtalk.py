@@ -1,5 +1,5 @@
-"""DingTalk (钉钉) custom robots: text, or markdown with a title; signed (加签) when the robot
-has a secret; members @-mentioned by mobile number.
+"""DingTalk (钉钉) custom robots: plain text messages (never markdown: see robots.base);
+signed (加签) when the robot has a secret; members @-mentioned by mobile number.
 
 Format and security settings: 自定义机器人
 https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages (加签, keywords,
@@ -98,14 +98,15 @@ class DingTalk(Transport):
             )
 
     def payload(self, text, *, title, mentions, secret):
-        """Markdown when there is a title (what the chat list shows), else plain text.
-        Markdown only shows an @ that is in its text, so one is added there."""
-        if title:
-            missing = [m for m in mentions if f"@{m}" not in text]
-            body_text = text + ("\n\n" + " ".join(f"@{m}" for m in missing) if missing else "")
-            body: dict[str, object] = {"msgtype": "markdown", "markdown": {"title": title, "text": body_text}}
-        else:
-            body = {"msgtype": "text", "text": {"content": text}}
+        """A text message (robots.base.robot_text), never markdown: DingTalk's markdown renders
+        links and images from whatever a task heading says. The title is not shown (a text
+        message has none; the text's first line says the same). DingTalk shows an @ where
+        the text has it, so a mention the text lacks is added at its end."""
+        content = text
+        missing = [m for m in mentions if f"@{m}" not in content]
+        if missing:
+            content += "\n\n" + " ".join(f"@{m}" for m in missing)
+        body: dict[str, object] = {"msgtype": "text", "text": {"content": content}}
         body["at"] = {"atMobiles": mentions, "isAtAll": False}
         params = None
         if secret:

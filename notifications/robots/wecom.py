@@ -1,4 +1,5 @@
-"""WeCom (企业微信) group robots: text messages, members @-mentioned by mobile number.
+"""WeCom (企业微信) group robots: plain text messages (never markdown: see robots.base),
+members @-mentioned by mobile number.
 
 Format and error codes: WeCom 群机器人 https://developer.work.weixin.qq.com/document/path/91770
 and the WeCom global error codes (path/90313).
@@ -40,7 +41,8 @@ class WeCom(Transport):
     }
 
     def payload(self, text, *, title, mentions, secret):
-        """Text over 2048 bytes of UTF-8 is cut and ends in "…"; the title is not shown."""
+        """A text message (robots.base.robot_text); over 2048 bytes of UTF-8 it is cut and ends in
+        "…". The title is not shown: the text's first line says the same."""
         content: dict[str, object] = {"content": truncate_utf8(text, TEXT_MAX_BYTES)}
         if mentions:
             content["mentioned_mobile_list"] = mentions

@@ -124,13 +124,16 @@ def test_it_sends_dingtalk_text_with_at_mobiles_the_robot_accepts(webhook_server
     assert request.path == "/robot/send"
     assert request.body == {
         "msgtype": "text",
-        "text": {"content": "【督办提醒】任务逾期"},
+        # DingTalk shows an @ where the text has it: one the text lacks is added at its end.
+        "text": {"content": f"【督办提醒】任务逾期\n\n@{MOBILE_A}"},
         "at": {"atMobiles": [MOBILE_A], "isAtAll": False},
     }
     assert "timestamp" not in request.query and "sign" not in request.query
 
 
-def test_it_sends_dingtalk_markdown_with_title_and_the_mentions_in_the_text(webhook_server):
+def test_it_sends_dingtalk_text_even_with_a_title_and_the_mentions_in_the_text(webhook_server):
+    # Never markdown: a task heading must not become a link or an image in the group
+    # (tests/notifications/test_robot_escaping.py).
     send_dingtalk(
         webhook_server.dingtalk_url,
         f"### 本周到期任务\n- 任务 3.2 @{MOBILE_B}",
@@ -140,11 +143,8 @@ def test_it_sends_dingtalk_markdown_with_title_and_the_mentions_in_the_text(webh
 
     body = webhook_server.last.body
     assert webhook_server.last.answer["errcode"] == 0
-    assert body["msgtype"] == "markdown"
-    assert body["markdown"] == {
-        "title": "督办提醒",
-        "text": f"### 本周到期任务\n- 任务 3.2 @{MOBILE_B}\n\n@{MOBILE_A}",
-    }
+    assert body["msgtype"] == "text"
+    assert body["text"] == {"content": f"### 本周到期任务\n- 任务 3.2 @{MOBILE_B}\n\n@{MOBILE_A}"}
     assert body["at"] == {"atMobiles": [MOBILE_A, MOBILE_B], "isAtAll": False}
 
 
