@@ -1,8 +1,11 @@
 """Export pages for leaders and admins: request a ledger or a bulletin, watch its progress,
-download the file. Only the requester (or an admin) sees an export; everyone else gets 403."""
+download the file. Only the requester (or an admin) sees an export; everyone else gets 403.
+A download is checked again (dashboards.exports.downloads): a file the asker's scope no
+longer covers is a 403, one past its retention a 410, each with a Chinese page."""
 
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,6 +19,7 @@ from core.jobs import progress_payload
 from core.permissions import role_required
 from core.roles import OVERSIGHT_ROLES
 from dashboards.exports.base import CONTENT_TYPES, EXTENSIONS, ExportRefused
+from dashboards.exports.downloads import ExportExpired, ExportOutOfScope, check_kept, check_scope
 from dashboards.exports.requests import request_export
 from dashboards.models import Export, ExportKind, ExportStatus
 
@@ -66,7 +70,12 @@ def export_status(request, pk):
     return render(
         request,
         "dashboards/export_status.html",
-        {"export": export, "kind_label": export.get_kind_display(), "download_url": _download_url(export)},
+        {
+            "export": export,
+            "kind_label": export.get_kind_display(),
+            "download_url": _download_url(export),
+            "retention_days": settings.EXPORT_RETENTION_DAYS,
+        },
     )
 
 
@@ -92,10 +101,19 @@ def export_progress(request, pk):
 @require_safe
 def export_download(request, pk):
     export = _own_export(request, pk)
+    try:
+        check_kept(export)
+    except ExportExpired as expired:
+        return _not_handed_out(request, export, str(expired), status=410)
     if export.status != ExportStatus.DONE or not export.file:
         response = HttpResponseRedirect(reverse("dashboards:export_status", args=[export.pk]))
         response.status_code = 303
         return response
+    try:
+        check_scope(request.user, export)
+    except ExportOutOfScope as refused:
+        request.denial_reason = "export_scope"  # written to the trail (audit.denials)
+        return _not_handed_out(request, export, str(refused), status=403)
     try:
         handle = export.file.open("rb")
     except (FileNotFoundError, OSError):
@@ -108,6 +126,11 @@ def export_download(request, pk):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _not_handed_out(request, export: Export, message: str, *, status: int):
+    context = {"export": export, "kind_label": export.get_kind_display(), "not_handed_out": message}
+    return render(request, "dashboards/export_status.html", context, status=status)
 
 
 def record_export(export: Export, *, filename: str = ""):

@@ -1,14 +1,15 @@
-"""Celery jobs of the dashboards: the nightly (and after-import) rollup, and export files."""
+"""Celery jobs of the dashboards: the nightly (and after-import) rollup, and export files
+(built on request, expired by beat)."""
 
 import datetime
 
 from celery import shared_task
 from django.utils import timezone
 
-from dashboards.exports.jobs import build_export
+from dashboards.exports.jobs import build_export, expire_exports
 from dashboards.rollup import rollup_day
 
-__all__ = ["build_export", "rollup_snapshots"]
+__all__ = ["build_export", "expire_exports", "rollup_snapshots"]
 
 
 @shared_task(acks_late=True)

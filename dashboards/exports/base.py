@@ -40,6 +40,8 @@ class Built:
     file: object  # an open binary file, positioned anywhere
     filename: str
     rows: int
+    # The agencies whose tasks it covers (None: all), checked again at every download.
+    agencies: set[int] | None
 
 
 def export_scope(user) -> set[int] | None:

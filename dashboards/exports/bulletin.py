@@ -319,7 +319,7 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
 
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who streams and closes it
     doc.document.save(handle)
-    return Built(handle, download_name(title, scope_short, today, "docx"), figures["tasks"])
+    return Built(handle, download_name(title, scope_short, today, "docx"), figures["tasks"], scope)
 
 
 def _summary(figures: dict, today: datetime.date) -> str:

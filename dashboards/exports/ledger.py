@@ -220,4 +220,4 @@ def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
         stem = _("%(plan)s督办台账") % {"plan": export.plan.title}
     else:
         stem = _("%(year)d年督办台账") % {"year": export.year}
-    return Built(handle, download_name(stem, scope_short, today, "xlsx"), done)
+    return Built(handle, download_name(stem, scope_short, today, "xlsx"), done, scope)

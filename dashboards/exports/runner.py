@@ -75,6 +75,7 @@ def run_export(export_id: int) -> str:
         filename=built.filename[:200],
         done_rows=built.rows,
         total_rows=built.rows,
+        scope_agencies=None if built.agencies is None else sorted(built.agencies),
         error="",
         finished_at=timezone.now(),
     )
