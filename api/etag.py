@@ -8,6 +8,8 @@ the client had when it is not, so the answer can list what changed since."""
 import dataclasses
 import re
 
+from django.utils.translation import gettext as _
+
 from api.exceptions import PreconditionRequired
 
 _TAG = re.compile(r'^(?:W/)?"(?P<kind>[a-z_]+)-(?P<pk>\d+)-v(?P<version>\d+)"$')
@@ -20,8 +22,8 @@ def entity_tag(kind: str, pk: int, version: int) -> str:
 @dataclasses.dataclass(frozen=True)
 class IfMatch:
     """What If-Match said about one object: `current` when it names the current tag (or
-    `*`, or says nothing where nothing is required); else the oldest version of this object
-    it names (None when it names none)."""
+    says nothing where nothing is required); else the oldest version of this object it
+    names (None when it names none)."""
 
     current: bool
     client_version: int | None
@@ -29,15 +31,21 @@ class IfMatch:
 
 def check_if_match(request, *, kind: str, pk: int, version: int, required: bool, missing_message: str) -> IfMatch:
     """Read If-Match against the object's current tag; 428 with `missing_message` when the
-    header is absent but the write needs it."""
+    header is absent but the write needs it, and 428 for `*` always: it matches whatever
+    the object is now, so a write sent with it would overwrite a colleague's change unseen
+    (RFC 9110 allows it; lost-update protection does not)."""
     header = request.headers.get("If-Match")
     if header is None or not header.strip():
         if required:
             raise PreconditionRequired(missing_message)
         return IfMatch(current=True, client_version=version)
     tags = [tag.strip() for tag in header.split(",")]
+    if any(tag.removeprefix("W/") == "*" for tag in tags):
+        raise PreconditionRequired(
+            _("If-Match 不能为 *：请带上读取时得到的 ETag，以免覆盖他人的修改。"), code="if_match_star"
+        )
     current = entity_tag(kind, pk, version)
-    if "*" in tags or any(tag.removeprefix("W/") == current for tag in tags):
+    if any(tag.removeprefix("W/") == current for tag in tags):
         return IfMatch(current=True, client_version=version)
     versions = [
         int(match["version"])

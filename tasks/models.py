@@ -18,6 +18,8 @@ from tasks.choices import OwnerRole, TaskStatus
 from workplans.choices import PlanStatus
 
 PERCENT_RANGE = Q(percent__gte=0) & Q(percent__lte=100)
+# Status and percent agree (with "done is 100 %" beside each use): work not started is at 0.
+NOT_STARTED_AT_0 = ~Q(status=TaskStatus.NOT_STARTED) | Q(percent=0)
 
 
 class TaskQuerySet(models.QuerySet):
@@ -114,6 +116,7 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=TaskStatus.DONE) | Q(percent=100), name="task_done_is_100_percent"
             ),
+            models.CheckConstraint(condition=NOT_STARTED_AT_0, name="task_not_started_is_0_percent"),
             models.CheckConstraint(condition=Q(version__gte=1), name="task_version_positive"),
         ]
 
@@ -285,6 +288,7 @@ class ProgressUpdate(AppendOnlyModel):
             models.CheckConstraint(
                 condition=~Q(status=TaskStatus.DONE) | Q(percent=100), name="progress_done_is_100_percent"
             ),
+            models.CheckConstraint(condition=NOT_STARTED_AT_0, name="progress_not_started_is_0_percent"),
             models.UniqueConstraint(
                 fields=["task", "submission_key"],
                 condition=~Q(submission_key=""),

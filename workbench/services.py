@@ -21,6 +21,7 @@ from indicators.models import Indicator, Reading
 from indicators.services import check_reading
 from tasks.choices import TaskStatus, can_transition
 from tasks.models import Attachment, Milestone, ProgressUpdate, Task
+from tasks.quotas import check_report_quotas
 from tasks.services import task_access
 from workbench.evidence import EvidenceKind
 
@@ -82,8 +83,12 @@ def report_progress(
     carries the task's state as it is when saved, so it can never undo someone else's
     change and never conflicts. When they are given and the task moved on since
     `based_on_version`, StaleVersion is raised (with what changed) unless they equal the
-    task's current state, in which case nothing would be lost. A report that marks the
-    task 已完成 is at 100 %, whatever percent came with it.
+    task's current state, in which case nothing would be lost. QuotaExceeded (429) when
+    the reporter or their agency used up a quota (tasks.quotas). Status and percent agree:
+    a report that marks the task 已完成 is at 100 %, whatever percent came with it; 未开始
+    is at 0 % (a higher percent is refused: the work has started); a percent lower than
+    the task's needs a note saying why (_check_report). The database holds the first two
+    as well (task_done_is_100_percent, task_not_started_is_0_percent).
     """
     evidence, milestone_ids, readings = list(evidence), list(milestone_ids), list(readings)
     if status == TaskStatus.DONE:
@@ -106,6 +111,9 @@ def report_progress(
             changing_state = status is not None or percent is not None
             if not access.can_report or ((changing_state or milestone_ids) and not access.can_change_status):
                 raise PermissionDenied(_("您无权修改此任务的状态或进度。"))
+            # Counted under the reporter's agency's lock, before anything is checked or
+            # written: a flood is turned away cheaply, and two reports at once count in turn.
+            check_report_quotas(user, evidence_bytes=sum(item.uploaded.size or 0 for item in evidence))
             new_status = task.status if status is None else status
             new_percent = task.percent if percent is None else percent
             moved_on = based_on_version != task.version
@@ -153,6 +161,15 @@ def _check_report(task, status, percent, note, evidence, milestone_ids, readings
         }
     if status == TaskStatus.DONE and task.status != TaskStatus.DONE and not note.strip():
         errors["note"] = _("标记为已完成时，请填写完成情况说明。")
+    elif percent < task.percent and not note.strip():
+        # Progress is not taken back silently: a lower figure says why (a recount, an
+        # inspection that found the work unfinished).
+        errors["note"] = _("进度从 %(old)d%% 降为 %(new)d%%，请在进展说明中写明原因。") % {
+            "old": task.percent,
+            "new": percent,
+        }
+    if status == TaskStatus.NOT_STARTED and percent != 0:
+        errors["percent"] = _("状态为“未开始”时进度应为 0；已开始的工作请把状态改为“进行中”。")
     if (status, percent) == (task.status, task.percent) and not (note.strip() or evidence or milestone_ids or readings):
         errors["__all__"] = _("没有需要保存的内容：请修改状态或进度，或填写进展说明、上传材料、填报指标。")
     if milestone_ids:

@@ -176,6 +176,8 @@ def tasks_across_years(plan, other_plan, commission):
         for due_on in dues:
             make_task(p, number=str(next(number)), status=TaskStatus.DONE, percent=100, due_on=due_on)
             for status, percent in itertools.product(open_statuses, (0, 10, 29, 30, 31, 79, 80, 100)):
+                if status == TaskStatus.NOT_STARTED and percent:
+                    continue  # cannot exist: 未开始 is at 0 % (task_not_started_is_0_percent)
                 make_task(p, number=str(next(number)), status=status, percent=percent, due_on=due_on)
     return Task.objects.select_related("plan")
 
@@ -202,7 +204,7 @@ def test_it_gives_the_same_answer_in_the_database_as_in_python(tasks_across_year
             )
             if in_db[task.pk] != in_python:
                 mismatches.append((today, task.plan.year, task.status, task.percent, task.due_on, in_db[task.pk]))
-    assert len(in_db) == len(tasks) > 500
+    assert len(in_db) == len(tasks) > 400
     assert mismatches == []
     # and every mark turns up somewhere, so the comparison is not vacuous
     marks = {
