@@ -11,12 +11,11 @@ readings, one transaction). Lost updates are prevented with the task's ETag (api
 
 import django_filters
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
@@ -25,12 +24,14 @@ from api.exceptions import PreconditionFailed
 from api.filters import DateTimeFilter, IdFilter, NameFilter
 from api.parsers import MultiPartParser
 from api.viewsets import ScopedViewSet
+from core.scope import get_visible_or_404
 from indicators.api import ReadingViewSet
 from indicators.models import Indicator, Reading
 from indicators.serializers import ReadingCreateSerializer, ReadingSerializer
 from tasks.api import load_task
 from tasks.choices import TaskStatus
 from tasks.models import Attachment, Milestone, ProgressUpdate, Task
+from tasks.quotas import QuotaExceeded
 from tasks.serializers import TASK_TAG, TaskSerializer, task_etag
 from tasks.services import TaskAccess, task_access
 from workbench.serializers import (
@@ -82,7 +83,7 @@ def check_report_access(view, access: TaskAccess, task: Task, *, changes_state: 
 
 
 def _stale(view, task: Task, client_version: int | None, message: str) -> PreconditionFailed:
-    task = load_task(view.request.user, task.pk)
+    task = load_task(view.request, task.pk)
     since = updates_since(task, client_version) if client_version is not None else []
     context = view.get_serializer_context()
     return PreconditionFailed(
@@ -110,6 +111,25 @@ def based_on_version(view, request, task: Task, *, required: bool) -> int:
     if not if_match.current:
         raise _stale(view, task, if_match.client_version, _("任务已被他人更新：请按当前状态重新填报。"))
     return task.version
+
+
+class QuotaRefused(exceptions.APIException):
+    """429 for a used-up reporting quota (tasks.quotas), with Retry-After."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "quota_exceeded"
+
+    def __init__(self, refused: QuotaExceeded):
+        super().__init__(refused.message, "quota_exceeded")
+        self.headers = {"Retry-After": str(refused.retry_after)}
+
+
+def reported(**kwargs) -> ProgressUpdate:
+    """report_progress, with a used-up quota answered 429."""
+    try:
+        return report_progress(**kwargs)
+    except QuotaExceeded as refused:
+        raise QuotaRefused(refused) from None
 
 
 # --- Viewsets ----------------------------------------------------------------------------
@@ -148,15 +168,15 @@ class ProgressUpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         serializer = ProgressUpdateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        task = load_task(request.user, data["task"])
+        task = load_task(request, data["task"])
         access = task_access(request.user, task)
         check_report_access(self, access, task, changes_state=serializer.changes_state)
         version = based_on_version(self, request, task, required=serializer.changes_state)
         readings = self._readings(task, data["readings"])
         try:
-            update = report_progress(
-                task.pk,
-                request.user,
+            update = reported(
+                task_id=task.pk,
+                user=request.user,
                 based_on_version=version,
                 status=data.get("status"),
                 percent=data.get("percent"),
@@ -205,10 +225,10 @@ class ReadingReportViewSet(ReadingViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         visible = Indicator.objects.visible_to(request.user).select_related("plan")
-        indicator = get_object_or_404(visible, pk=data["indicator"])
+        indicator = get_visible_or_404(request, visible, pk=data["indicator"])
         if indicator.task_id is None:
             raise serializers.ValidationError({"indicator": [_("此指标未关联任务，不能填报。")]})
-        task = load_task(request.user, indicator.task_id)
+        task = load_task(request, indicator.task_id)
         access = task_access(request.user, task)
         check_report_access(self, access, task, changes_state=False)
         version = based_on_version(self, request, task, required=False)
@@ -219,7 +239,7 @@ class ReadingReportViewSet(ReadingViewSet):
         )
         if errors[0]:
             raise serializers.ValidationError(errors[0])
-        update = report_progress(task.pk, request.user, based_on_version=version, readings=readings)
+        update = reported(task_id=task.pk, user=request.user, based_on_version=version, readings=readings)
         reading = self.get_queryset().get(progress_update=update, indicator=indicator)
         body = ReadingSerializer(reading, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": f"{request.path}{reading.pk}/"})

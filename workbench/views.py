@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from indicators.models import Indicator, Reading
 from indicators.services import attained, with_latest_reading
 from tasks.filters import TaskFilterSet
 from tasks.models import Attachment, Milestone, Task, TaskOwner
+from tasks.quotas import QuotaExceeded
 from tasks.risk import task_risk
 from tasks.services import assignable_users, may_view_audit_trail, owed_this_cycle_q, task_access
 from workbench.forms import ProgressForm, ResponsibleForm
@@ -174,6 +176,8 @@ def task_report(request, pk):
             form = ProgressForm(data, task=task, access=access, indicators=indicators)
             form.is_valid()
             status = 409
+        except QuotaExceeded as refused:
+            return quota_refused(refused)
         except ValidationError as error:
             for field, field_errors in error.message_dict.items():
                 form.add_error(None if field not in form.fields else field, field_errors)
@@ -267,6 +271,14 @@ def _updates_with_details(updates):
         Prefetch("readings", queryset=Reading.objects.select_related("indicator").order_by("id")),
         Prefetch("milestones_done", queryset=Milestone.objects.order_by("due_on")),
     )
+
+
+def quota_refused(refused: QuotaExceeded) -> HttpResponse:
+    """429 with the quota's own message (the site's 429 page) and when to try again."""
+    body = loader.get_template("429.html").render({"message": refused.message})
+    response = HttpResponse(body, status=429)
+    response["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 def record_evidence_download(attachment: Attachment):
