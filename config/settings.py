@@ -266,6 +266,15 @@ EVIDENCE_BYTES_PER_AGENCY_DAY = env_int("EVIDENCE_BYTES_PER_AGENCY_DAY", 2 * 102
 # through the API is slowed, not stopped (the answer says how long to wait).
 REPORTS_PER_USER_MINUTE = env_int("REPORTS_PER_USER_MINUTE", 20)
 REPORTS_PER_AGENCY_MINUTE = env_int("REPORTS_PER_AGENCY_MINUTE", 60)
+# Quotas on reporting (tasks/quotas.py), per user and per agency; 0 switches one off.
+# A day's evidence: one full report (10 files of 20 MB) per person, ten people's worth per
+# agency, so a stolen account or a runaway script cannot fill the disk.
+EVIDENCE_BYTES_PER_USER_DAY = env_int("EVIDENCE_BYTES_PER_USER_DAY", 200 * 1024 * 1024)
+EVIDENCE_BYTES_PER_AGENCY_DAY = env_int("EVIDENCE_BYTES_PER_AGENCY_DAY", 2 * 1024 * 1024 * 1024)
+# Reports a minute: a person takes longer than 3 s a report; a system syncing its tasks
+# through the API is slowed, not stopped (the answer says how long to wait).
+REPORTS_PER_USER_MINUTE = env_int("REPORTS_PER_USER_MINUTE", 20)
+REPORTS_PER_AGENCY_MINUTE = env_int("REPORTS_PER_AGENCY_MINUTE", 60)
 
 # The audit trail is read, never replayed: the admin's "revert" would change a task
 # behind the progress log's back.
@@ -273,6 +282,11 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Exports: a ledger of more rows than this runs as a job with a progress bar.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 500)
+# A built export file is kept this many days, then deleted (dashboards.jobs.expire_exports)
+# and shown as 已过期; a download after that says so.
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
+if EXPORT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"EXPORT_RETENTION_DAYS={EXPORT_RETENTION_DAYS}: keep export files at least 1 day")
 
 # The leaders' overview is computed once per scope and year and shared for this long.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
@@ -423,6 +437,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.jobs.purge_audit_events",
         "schedule": crontab(hour=3, minute=41),
         "options": {"expires": 6 * 3600},
+    },
+    # Export files past EXPORT_RETENTION_DAYS: deleted, their rows marked 已过期. Hourly,
+    # so a file outlives its retention by an hour at most (a download refuses it anyway).
+    "expire-exports": {
+        "task": "dashboards.jobs.expire_exports",
+        "schedule": crontab(minute=23),
+        "options": {"expires": 50 * 60},
     },
 }
 # Trials and the fault tests: every beat job this often (seconds) instead of its crontab.
