@@ -266,15 +266,6 @@ EVIDENCE_BYTES_PER_AGENCY_DAY = env_int("EVIDENCE_BYTES_PER_AGENCY_DAY", 2 * 102
 # through the API is slowed, not stopped (the answer says how long to wait).
 REPORTS_PER_USER_MINUTE = env_int("REPORTS_PER_USER_MINUTE", 20)
 REPORTS_PER_AGENCY_MINUTE = env_int("REPORTS_PER_AGENCY_MINUTE", 60)
-# Quotas on reporting (tasks/quotas.py), per user and per agency; 0 switches one off.
-# A day's evidence: one full report (10 files of 20 MB) per person, ten people's worth per
-# agency, so a stolen account or a runaway script cannot fill the disk.
-EVIDENCE_BYTES_PER_USER_DAY = env_int("EVIDENCE_BYTES_PER_USER_DAY", 200 * 1024 * 1024)
-EVIDENCE_BYTES_PER_AGENCY_DAY = env_int("EVIDENCE_BYTES_PER_AGENCY_DAY", 2 * 1024 * 1024 * 1024)
-# Reports a minute: a person takes longer than 3 s a report; a system syncing its tasks
-# through the API is slowed, not stopped (the answer says how long to wait).
-REPORTS_PER_USER_MINUTE = env_int("REPORTS_PER_USER_MINUTE", 20)
-REPORTS_PER_AGENCY_MINUTE = env_int("REPORTS_PER_AGENCY_MINUTE", 60)
 
 # The audit trail is read, never replayed: the admin's "revert" would change a task
 # behind the progress log's back.
