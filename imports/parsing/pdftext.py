@@ -17,9 +17,12 @@ PDFium is not thread-safe (not even across documents): every call here holds one
 
 from __future__ import annotations
 
+import ctypes
 import re
 import threading
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from django.utils.translation import gettext as _
 
 from .errors import ParseError
@@ -32,9 +35,6 @@ _LINE_END_HYPHEN = "\ufffe"
 
 
 def _open(data: bytes):
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -63,10 +63,6 @@ def _page_lines(document, index: int) -> list[str]:
 
 def _reading_order(page, textpage, text: str) -> list[str]:
     """The page's non-blank lines, those in the top and bottom margins moved first and last."""
-    import ctypes
-
-    import pypdfium2.raw as pdfium_c
-
     found = [(m.start(), m.group()) for m in _LINE.finditer(text) if not m.group().isspace()]
     if len(found) < 2 or page.get_rotation() or max(text, default="") > "\uffff":
         # one line, a turned page, or text indices that are not string offsets: drawing order

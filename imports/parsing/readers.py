@@ -5,7 +5,11 @@ import datetime
 import io
 import os
 import re
+import warnings
 
+import openpyxl
+from bs4 import BeautifulSoup
+from charset_normalizer import from_bytes
 from django.utils.translation import gettext as _
 
 from core.uploads import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, check_size
@@ -61,8 +65,6 @@ def decode_text(data):
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
     with reader_boundary(_("无法识别文件的文字编码，请另存为 UTF-8 文本后再导入")):
         best = from_bytes(data).best()
     if best is None:
@@ -108,10 +110,6 @@ def _depth(soup):
 
 
 def _html_to_text(text):
-    import warnings
-
-    from bs4 import BeautifulSoup
-
     with warnings.catch_warnings():  # XML or a bare URL parsed as HTML: nothing the user can act on
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(text, "lxml")
@@ -251,8 +249,6 @@ def _cell_text(value):
 
 def read_xlsx(data, limits=DEFAULT_LIMITS):
     try:
-        import openpyxl
-
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:
         raise ParseError(
