@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,6 +12,7 @@ from api.filters import ApiTokenPageFilterSet
 from api.forms import ApiTokenForm
 from api.models import ApiToken
 from core.lists import listing
+from core.scope import get_visible_or_404
 
 TOKENS_PER_PAGE = 30
 
@@ -41,7 +42,7 @@ def token_list(request):
 @login_required
 @require_POST
 def token_revoke(request, pk):
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token = get_visible_or_404(request, ApiToken.objects.filter(user=request.user), pk=pk)
     if token.revoke():
         messages.success(request, _("令牌“%(name)s”已撤销。") % {"name": token.name})
     return redirect("api:token_list")

@@ -11,11 +11,13 @@ applies unless the viewset says otherwise."""
 from functools import cached_property
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions, viewsets
 
 from api import idempotency
 from api.filters import MAX_ID
+from core.scope import note_if_outside
 
 
 class IdempotentMixin:
@@ -65,7 +67,13 @@ class ScopedViewSet(IdempotentMixin, viewsets.GenericViewSet):
         raw = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
         if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID):
             raise exceptions.NotFound()
-        return super().get_object()
+        try:
+            return super().get_object()
+        except Http404:
+            # The same 404 either way; an object that is there but not the caller's to see
+            # is a refusal the audit trail records (audit.denials).
+            note_if_outside(self.request, self.get_queryset(), **{self.lookup_field: raw})
+            raise
 
     def check_write(self, allowed: bool, message: str) -> None:
         """Refuse a write on an object the user can see but may not change (403)."""

@@ -13,6 +13,7 @@ from core.jobs import enqueue
 from core.lists import listing
 from core.permissions import role_required
 from core.roles import Role
+from core.scope import get_visible_or_404
 from notifications.choices import RESENDABLE_STATES, DeliveryState
 from notifications.filters import DeliveryFilterSet, InboxFilterSet
 from notifications.forms import PreferenceForm
@@ -37,7 +38,7 @@ def inbox(request):
 @require_POST
 def open_notification(request, pk):
     """Mark one item read and go where it points."""
-    item = get_object_or_404(inbox_of(request.user), pk=pk)
+    item = get_visible_or_404(request, inbox_of(request.user), pk=pk)
     mark_read(request.user, [item.pk])
     target = item.link or "notifications:inbox"
     if item.link and not url_has_allowed_host_and_scheme(item.link, allowed_hosts={request.get_host()}):

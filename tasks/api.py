@@ -5,7 +5,6 @@ milestones sends it back in If-Match (workbench.api)."""
 
 import django_filters
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -16,6 +15,7 @@ from accounts.matching import AgencyMatcher
 from accounts.models import User
 from api.filters import DateFilter, DateTimeFilter, IdFilter, NameFilter, yes_no_choices
 from api.viewsets import ScopedViewSet
+from core.scope import get_visible_or_404
 from tasks.choices import TaskStatus
 from tasks.filters import TaskFilterSet
 from tasks.models import Milestone, Task, TaskOwner
@@ -111,9 +111,9 @@ TASKS = (
 )
 
 
-def load_task(user, pk) -> Task:
-    """A task `user` may open, ready to serialize; 404 for any other."""
-    return get_object_or_404(TASKS.visible_to(user), pk=pk)
+def load_task(request, pk) -> Task:
+    """A task the request's user may open, ready to serialize; 404 for any other."""
+    return get_visible_or_404(request, TASKS.visible_to(request.user), pk=pk)
 
 
 @extend_schema_view(
