@@ -30,6 +30,9 @@ if DJANGO_ENV not in {"development", "production"}:
 PRODUCTION = DJANGO_ENV == "production"
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# The debug page and the error e-mail show a secret-looking POST field, variable or key as
+# stars on every view, DEBUG on or off (Django's own filter does nothing with DEBUG on).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.debugging.SecretHidingFilter"
 
 
 def _secret_key() -> str:
@@ -149,7 +152,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # process, so two test runs in one checkout do not trample each other.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+    # Persistent connections in production (gunicorn's workers reuse theirs). Not by default
+    # in development: runserver serves each request in a thread of its own and, unlike the
+    # test server, never closes what the thread kept, so every request would leave one
+    # connection open until PostgreSQL refuses more (tests/security/test_dev_defaults.py).
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60 if PRODUCTION else 0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
