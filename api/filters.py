@@ -78,8 +78,12 @@ class NameFilter(django_filters.CharFilter):
 class ApiTokenPageFilterSet(django_filters.FilterSet):
     """A user's token page: the ones still in use, or all."""
 
-    active = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull", label=_("有效"))
+    active = django_filters.BooleanFilter(method="filter_active", label=_("有效"))
 
     class Meta:
         model = ApiToken
         fields = []
+
+    def filter_active(self, queryset, name, value):
+        """Usable (neither revoked nor expired), or not."""
+        return queryset.usable() if value else queryset.unusable()

@@ -9,6 +9,13 @@ an answer below 500, keeps that answer for KEEP_FOR. The same key again:
 - while the first is still running: 409, try again shortly.
 A 5xx (or a crash) releases the key, so the retry runs for real. Only requests that got
 past authentication, permissions and throttling get this far: a 401/403/429 keeps nothing.
+
+What is kept holds no secret: the request only as a keyed digest (HMAC with SECRET_KEY, so a
+copy of the table does not let anyone test guesses of what was sent), never its headers
+(the Authorization header included); of the answer, its status, body and three headers,
+unless the body carries a secret shown once (a new token's key): then only that it was
+answered, and a retry gets 409 saying so. Expired rows are purged by the beat job
+api.jobs.purge_idempotency_keys; one met before that is taken over, as if absent.
 """
 
 import datetime
@@ -17,6 +24,7 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -24,6 +32,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from api.exceptions import Conflict, Unprocessable
 from api.models import IdempotencyKey
+from audit.services import is_secret
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = datetime.timedelta(hours=24)
@@ -32,6 +41,9 @@ PENDING_TIMEOUT = datetime.timedelta(minutes=2)
 MAX_KEY_LENGTH = 255
 MAX_PATH_LENGTH = 500
 KEPT_HEADERS = ("Location", "ETag", "Retry-After")
+# Answer fields never kept for a replay: the new token's `key`, and anything is_secret()
+# calls a secret (password, token, secret…), at any depth.
+SECRET_ANSWER_FIELDS = frozenset({"key"})
 
 
 class Replay(Exception):
@@ -71,7 +83,19 @@ def fingerprint(request) -> str:
         ensure_ascii=False,
         cls=JSONEncoder,
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return salted_hmac("api.idempotency.fingerprint", payload, algorithm="sha256").hexdigest()
+
+
+def carries_secret(data) -> bool:
+    """Whether an answer's body holds a field that is a secret (at any depth)."""
+    if isinstance(data, dict):
+        return any(
+            str(name) in SECRET_ANSWER_FIELDS or is_secret(str(name)) or carries_secret(value)
+            for name, value in data.items()
+        )
+    if isinstance(data, list | tuple):
+        return any(carries_secret(value) for value in data)
+    return False
 
 
 def begin(request) -> IdempotencyKey | None:
@@ -86,7 +110,6 @@ def begin(request) -> IdempotencyKey | None:
             {HEADER: [_("Idempotency-Key 应为 1 到 %(n)d 个可见的 ASCII 字符。") % {"n": MAX_KEY_LENGTH}]}
         )
     now = timezone.now()
-    IdempotencyKey.objects.filter(created_at__lt=now - KEEP_FOR).delete()
     digest = fingerprint(request)
     lookup = {"user": request.user, "method": request.method, "path": request.path, "key": key}
     for _attempt in range(2):
@@ -97,8 +120,28 @@ def begin(request) -> IdempotencyKey | None:
                     return IdempotencyKey.objects.create(**lookup, fingerprint=digest, created_at=now)
             except IntegrityError:
                 continue  # a twin request claimed the key just now: look again
+        if existing.created_at < now - KEEP_FOR:
+            # Expired, not yet purged: the key is free again, taken over as a new request.
+            taken = IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).update(
+                fingerprint=digest,
+                status_code=None,
+                response_body=None,
+                response_headers={},
+                replayable=True,
+                created_at=now,
+            )
+            if taken:
+                return IdempotencyKey.objects.get(pk=existing.pk)
+            continue
         if existing.fingerprint != digest:
             raise Unprocessable(_("此 Idempotency-Key 已用于内容不同的请求，未做任何修改。新的请求请使用新的键。"))
+        if existing.finished and not existing.replayable:
+            raise Conflict(
+                _(
+                    "使用此 Idempotency-Key 的请求已完成，但其响应含只显示一次的令牌，不能重放。"
+                    "如未保存令牌，请撤销它后重新创建。"
+                )
+            )
         if existing.finished:
             raise Replay(existing)
         if existing.created_at < now - PENDING_TIMEOUT:
@@ -119,9 +162,13 @@ def finish(record: IdempotencyKey, response) -> None:
         return
     data = getattr(response, "data", None)
     record.status_code = response.status_code
-    record.response_body = None if data is None else json.loads(json.dumps(data, cls=JSONEncoder))
-    record.response_headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    record.save(update_fields=["status_code", "response_body", "response_headers"])
+    body = None if data is None else json.loads(json.dumps(data, cls=JSONEncoder))
+    record.replayable = not carries_secret(body)
+    record.response_body = body if record.replayable else None
+    record.response_headers = (
+        {name: response[name] for name in KEPT_HEADERS if response.has_header(name)} if record.replayable else {}
+    )
+    record.save(update_fields=["status_code", "response_body", "response_headers", "replayable"])
 
 
 def release(record: IdempotencyKey | None) -> None:

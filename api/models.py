@@ -5,12 +5,16 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from api.choices import RevokeReason
+from audit.choices import EventType
 from audit.history import audit_history
+from audit.services import record
 from core.roles import Role
 
 TOKEN_PREFIX = "wpt_"
@@ -18,10 +22,18 @@ TOKEN_PREFIX = "wpt_"
 SHOWN_CHARS = len(TOKEN_PREFIX) + 8
 # last_used_at is written at most this often: a busy client does not write on every request.
 TOUCH_EVERY = datetime.timedelta(minutes=1)
+# The security and audit admins work only in their pages, signed in with their password
+# (and second factor): a token of theirs would be a key to the roles and the trail.
+TOKENLESS_ROLES = (Role.SECURITY, Role.AUDITOR)
 
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def default_expiry() -> datetime.datetime:
+    """When a token made now stops working: API_TOKEN_DAYS (default 90) from now."""
+    return timezone.now() + datetime.timedelta(days=settings.API_TOKEN_DAYS)
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -30,6 +42,13 @@ class ApiTokenQuerySet(models.QuerySet):
         if not (user.is_authenticated and user.is_active):
             return self.none()
         return self if user.role == Role.ADMIN else self.filter(user=user)
+
+    def usable(self, at: datetime.datetime | None = None) -> "ApiTokenQuerySet":
+        """Tokens neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=at or timezone.now())
+
+    def unusable(self, at: datetime.datetime | None = None) -> "ApiTokenQuerySet":
+        return self.filter(Q(revoked_at__isnull=False) | Q(expires_at__lte=at or timezone.now()))
 
 
 class ApiToken(models.Model):
@@ -51,8 +70,12 @@ class ApiToken(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("到期时间"), default=default_expiry)
     last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_reason = models.CharField(
+        _("撤销原因"), max_length=32, choices=RevokeReason.choices, blank=True, default=""
+    )
 
     objects = ApiTokenQuerySet.as_manager()
     # Creation and revocation are in the audit trail; use (last_used_at) is written with
@@ -72,24 +95,60 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, user, name: str, created_by) -> tuple["ApiToken", str]:
-        """A new token for `user`, and its key: the only time the key is known."""
+    def issue(cls, user, name: str, created_by=None) -> tuple["ApiToken", str]:
+        """A new token for `user`, made by `user` (nobody mints a key in another's name: it
+        would act as them, with no way to tell), and its key: the only time it is known.
+        Recorded as 创建接口令牌. Refused (ValidationError) for a disabled account and for
+        the roles without tokens."""
+        if created_by is not None and created_by.pk != user.pk:
+            raise ValueError("an API token is made by its own user only")
+        if not user.is_active:
+            raise ValidationError(_("该用户已停用，不能创建令牌。"))
+        if user.role in TOKENLESS_ROLES:
+            raise ValidationError(_("安全管理员和审计管理员不使用 API 令牌。"))
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name, prefix=raw[:SHOWN_CHARS], key_hash=hash_token(raw), created_by=created_by
+            user=user, name=name, prefix=raw[:SHOWN_CHARS], key_hash=hash_token(raw), created_by=user
+        )
+        record(
+            EventType.TOKEN_CREATE,
+            user=user,
+            obj=token,
+            detail={"name": name, "prefix": token.prefix, "expires_at": token.expires_at},
         )
         return token, raw
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
-    def revoke(self) -> bool:
-        """Revoke the token (recorded in the audit trail); False when it already was."""
-        if self.revoked_at is not None:
-            return False
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def audit_label(self) -> str:
+        """How the audit trail names this token on every event of a request it signed:
+        its id and its shown prefix (never the key)."""
+        return f"{self.pk}:{self.prefix}"
+
+    def revoke(self, reason: str = RevokeReason.MANUAL) -> bool:
+        """Revoke the token, recorded as 吊销接口令牌 with `reason` (by whoever the current
+        request's user is); False when it already was."""
+        with transaction.atomic():
+            # The row lock makes a revocation happen (and be recorded) once, however many
+            # ask for it at the same time (the owner's click and a password change).
+            current = ApiToken.objects.select_for_update().filter(pk=self.pk).values_list("revoked_at", flat=True)
+            if self.revoked_at is not None or current.first() is not None:
+                return False
+            self.revoked_at = timezone.now()
+            self.revoked_reason = reason
+            self.save(update_fields=["revoked_at", "revoked_reason"])
+            record(
+                EventType.TOKEN_REVOKE,
+                obj=self,
+                detail={"reason": reason, "owner": self.user.get_username(), "prefix": self.prefix},
+            )
         return True
 
     def touch(self) -> None:
@@ -114,6 +173,9 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(_("响应状态码"), null=True, blank=True)
     response_body = models.JSONField(_("响应内容"), null=True, blank=True)
     response_headers = models.JSONField(_("响应头"), default=dict, blank=True)
+    # False: the answer carried a secret shown once (a new token's key), so it was not
+    # kept; a retry is told so instead of getting the secret from the database.
+    replayable = models.BooleanField(_("可重放"), default=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:

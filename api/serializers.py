@@ -20,23 +20,30 @@ class ApiTokenSerializer(serializers.ModelSerializer):
             "prefix",
             "created_by",
             "created_at",
+            "expires_at",
             "last_used_at",
             "revoked_at",
+            "revoked_reason",
             "active",
         ]
-        read_only_fields = ["user", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = [
+            "user",
+            "prefix",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "revoked_reason",
+        ]
 
 
 class ApiTokenCreateSerializer(serializers.ModelSerializer):
-    """Name the token; admins may make one for another user."""
-
-    user = serializers.IntegerField(
-        required=False, min_value=1, label=_("用户"), help_text=_("仅管理员可填写：为该用户创建令牌。默认为本人。")
-    )
+    """Name the token; it is the caller's own (nobody makes one for another user)."""
 
     class Meta:
         model = ApiToken
-        fields = ["name", "user"]
+        fields = ["name"]
 
 
 class IssuedApiTokenSerializer(ApiTokenSerializer):

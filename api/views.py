@@ -1,7 +1,9 @@
 """The /api/tokens/ page: a user's own API tokens, made (the key shown once) and revoked."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,14 +30,24 @@ def token_list(request):
         if form.is_valid():
             # The key goes straight into this answer (never a redirect: it would have to be
             # stored somewhere to be shown on the next page).
-            issued, key = ApiToken.issue(request.user, form.cleaned_data["name"], created_by=request.user)
-            issued.key = key
-            form = ApiTokenForm()
-        else:
+            try:
+                issued, key = ApiToken.issue(request.user, form.cleaned_data["name"])
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                issued.key = key
+                form = ApiTokenForm()
+        if form.errors:
             status = 400
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
     found = listing(request, ApiTokenPageFilterSet, tokens, per_page=TOKENS_PER_PAGE)
-    context = {"form": form, "issued": issued, "page": found.page, "filters": found.filters}
+    context = {
+        "form": form,
+        "issued": issued,
+        "page": found.page,
+        "filters": found.filters,
+        "token_days": settings.API_TOKEN_DAYS,
+    }
     return render(request, "api/tokens.html", context, status=status)
 
 

@@ -443,6 +443,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=23),
         "options": {"expires": 50 * 60},
     },
+    # Idempotency-Key answers past their 24 hours (api.idempotency.KEEP_FOR).
+    "purge-idempotency-keys": {
+        "task": "api.jobs.purge_idempotency_keys",
+        "schedule": crontab(minute=37),
+        "options": {"expires": 50 * 60},
+    },
 }
 # Trials and the fault tests: every beat job this often (seconds) instead of its crontab.
 if _beat_every := env_int("BEAT_INTERVAL_SECONDS", 0):
@@ -450,6 +456,10 @@ if _beat_every := env_int("BEAT_INTERVAL_SECONDS", 0):
         _entry["schedule"] = timedelta(seconds=_beat_every)
 
 # --- REST framework (the API under /api/v1/) ------------------------------------------
+# An API token works this many days after it is made (then its owner makes a new one).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_DAYS={API_TOKEN_DAYS}: a token must live at least one day")
 REST_FRAMEWORK = {
     # A token per user for systems; the session for the pages (CSRF checked on unsafe methods).
     "DEFAULT_AUTHENTICATION_CLASSES": [

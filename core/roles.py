@@ -32,3 +32,18 @@ OVERSIGHT_ROLES = (Role.LEADER, Role.ADMIN)
 def role_label(value: str) -> str:
     """The role's name in the current language; an unknown value as it is (an old row)."""
     return str(Role(value).label) if value in Role.values else value
+
+
+def can_manage_account(actor, target) -> bool:
+    """May `actor` change `target`'s credentials and standing (password, login name, active
+    flag, second factor, API tokens)? The one rule the Django admin, the API and the pages
+    ask (三员分立): the security admin manages every account but their own (another
+    security admin does that); the system admin manages the ordinary accounts (staff,
+    leaders), never an administrator's, their own included; nobody else manages anyone."""
+    if actor is None or not (actor.is_authenticated and actor.is_active):
+        return False
+    if actor.role == Role.SECURITY:
+        return actor.pk != target.pk
+    if actor.role == Role.ADMIN:
+        return target.role not in ADMIN_ROLES
+    return False

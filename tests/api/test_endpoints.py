@@ -397,7 +397,7 @@ def tokens(world):
     return {
         "token_a": ApiToken.issue(staff_a, "省平台同步", created_by=staff_a)[0],
         "token_a_old": ApiToken.issue(staff_a, "旧工具", created_by=staff_a)[0],
-        "token_b": ApiToken.issue(staff_b, "局内工具", created_by=world["users"]["admin"])[0],
+        "token_b": ApiToken.issue(staff_b, "局内工具", created_by=staff_b)[0],
     }
 
 
@@ -418,12 +418,17 @@ class TestTokens(EndpointTests):
         ("admin", lambda w: {"user_id": w["users"]["staff_co_owner"].pk}, {"token_b"}),
         ("admin", lambda w: {"user": w["users"]["staff_co_owner"].username}, {"token_b"}),
         ("staff_lead", lambda w: {"user_id": w["users"]["staff_co_owner"].pk}, set()),
+        ("staff_lead", {"revoked_reason": "manual"}, {"token_a_old"}),
+        ("staff_lead", {"expires_before": "2027-01-01T00:00:00+08:00"}, set()),
+        ("staff_lead", {"expires_before": "2027-12-31T00:00:00+08:00"}, {"token_a", "token_a_old"}),
     ]
     creates = [
         ("staff_lead", lambda w: {"name": "新的同步任务"}, 201),
         ("staff_lead", lambda w: {"name": ""}, 400),
         ("staff_lead", lambda w: {"name": "给别人", "user": w["users"]["staff_co_owner"].pk}, 403),
-        ("admin", lambda w: {"name": "为经办人创建", "user": w["users"]["staff_co_owner"].pk}, 201),
+        # Nobody mints a token in another's name, the system admin included.
+        ("admin", lambda w: {"name": "为经办人创建", "user": w["users"]["staff_co_owner"].pk}, 403),
+        ("admin", lambda w: {"name": "管理员本人的"}, 201),
     ]
 
     @pytest.fixture(autouse=True)

@@ -84,15 +84,21 @@ COVERAGE = {
             "plan": {"plan_id", "plan"},
             "reporter": {"reporter_id", "reporter"},
             "as_of": {"as_of_after", "as_of_before"},
+            "supersedes": {"current"},
         },
-        {"id", "value", "note", "progress_update", "created_at"},
+        {"id", "value", "note", "progress_update", "created_at", "correction_reason"},
     ),
     NotificationFilterSet: (
         {"read_at": {"unread"}, "rule": {"rule"}, "task": {"task_id"}, "created_at": {"created_after"}},
         {"id", "recipient", "title", "body", "link", "delivery", "payload"},
     ),
     ApiTokenFilterSet: (
-        {"user": {"user_id", "user"}, "revoked_at": {"active"}},
+        {
+            "user": {"user_id", "user"},
+            "revoked_at": {"active"},
+            "expires_at": {"expires_before"},
+            "revoked_reason": {"revoked_reason"},
+        },
         {"id", "name", "prefix", "key_hash", "created_by", "created_at", "last_used_at"},
     ),
 }
