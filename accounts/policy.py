@@ -112,6 +112,9 @@ POLICY: dict[str, Rule] = {
     # published task's (tasks.services.may_view_audit_trail).
     "tasks:task_history": allow(read=WORK_ROLES + AUDIT),
     "tasks:attachment_download": allow(read=WORK_ROLES),
+    # Corrections and a milestone's completion taken back (task_access decides per task).
+    "tasks:reading_correct": allow(write=WORK_ROLES),
+    "tasks:milestone_reopen": allow(write=WORK_ROLES),
     # --- Dashboards and exports: leaders and the system admin ------------------------
     "dashboards:overview": allow(read=OVERSIGHT_ROLES),
     "dashboards:export_ledger": allow(write=OVERSIGHT_ROLES),
@@ -148,6 +151,7 @@ POLICY: dict[str, Rule] = {
     "api:indicator-detail": allow(read=WORK_ROLES),
     "api:reading-list": allow(read=WORK_ROLES, write=WORK_ROLES),
     "api:reading-detail": allow(read=WORK_ROLES),
+    "api:reading-correct": allow(write=WORK_ROLES),
     "api:dashboard-overview": allow(read=OVERSIGHT_ROLES),
     "api:notification-list": allow(read=ALL_ROLES),
     "api:notification-detail": allow(read=ALL_ROLES),

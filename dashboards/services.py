@@ -208,7 +208,7 @@ def _indicator_rows(tasks: QuerySet[Task], year: int) -> list[IndicatorRow]:
     rows.sort(key=lambda r: rank[r.met])
     rows = rows[:INDICATOR_ROWS]
     by_id = {r.indicator.pk: r for r in rows}
-    readings = Reading.objects.filter(indicator_id__in=by_id, as_of__year=year).order_by("as_of", "id")
+    readings = Reading.objects.current().filter(indicator_id__in=by_id, as_of__year=year).order_by("as_of", "id")
     for indicator_id, as_of, value in readings.values_list("indicator_id", "as_of", "value"):
         by_id[indicator_id].trend.append((as_of, value))
     return rows

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import ReadOnlyAdmin
 from indicators.models import Indicator, Reading
 
 
@@ -16,10 +17,12 @@ class IndicatorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Reading)
-class ReadingAdmin(SimpleHistoryAdmin):
-    list_display = ["indicator", "value", "as_of", "reporter", "created_at"]
+class ReadingAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Readings are history: listed here, never added, changed or deleted (a wrong value is
+    corrected on the task page or through the API, and the old one kept)."""
+
+    list_display = ["indicator", "value", "as_of", "reporter", "created_at", "supersedes", "correction_reason"]
     list_filter = ["plan__year", "plan", "as_of"]
-    search_fields = ["indicator__name", "note"]
-    autocomplete_fields = ["indicator", "reporter"]
+    search_fields = ["indicator__name", "note", "correction_reason"]
     exclude = ["plan"]  # follows the indicator
-    list_select_related = ["indicator", "reporter"]
+    list_select_related = ["indicator", "reporter", "supersedes"]

@@ -1,6 +1,7 @@
 """Quantitative targets of a plan and the readings reported against them."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -22,9 +23,28 @@ class IndicatorQuerySet(models.QuerySet):
 
 
 class ReadingQuerySet(models.QuerySet):
+    """Readings are history: added, never changed or removed (a correction is a new reading
+    that supersedes the old one). Only the database's own cascades remove them, with their
+    plan, indicator or task."""
+
     def visible_to(self, user) -> "ReadingQuerySet":
         """A reading is seen with its indicator."""
         return self.filter(indicator__in=Indicator.objects.visible_to(user).values("pk"))
+
+    def current(self) -> "ReadingQuerySet":
+        """Readings no correction has superseded: the ones latest values and attainment
+        count (indicators.services.with_latest_reading)."""
+        return self.filter(superseded_by__isnull=True)
+
+    def update(self, **kwargs):
+        # The one change allowed: the link to a progress update that is itself being
+        # removed with its task (on_delete=SET_NULL, which Django runs as an update).
+        if set(kwargs) == {"progress_update"} and kwargs["progress_update"] is None:
+            return super().update(**kwargs)
+        raise ValidationError(Reading.change_refused())
+
+    def delete(self):
+        raise ValidationError(Reading.delete_refused())
 
 
 class Indicator(models.Model):
@@ -91,6 +111,17 @@ class Reading(models.Model):
         related_name="readings",
     )
     created_at = models.DateTimeField(_("填报时间"), default=timezone.now)
+    # A correction: the reading it replaces, and why. The old one stays, shown struck
+    # through; latest values and attainment count only readings nothing supersedes.
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("更正的指标值"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="superseded_by",
+    )
+    correction_reason = models.CharField(_("更正原因"), max_length=500, blank=True)
 
     objects = ReadingQuerySet.as_manager()
     history = audit_history(verbose_name=_("指标值变更记录"))
@@ -104,11 +135,31 @@ class Reading(models.Model):
             # Latest reading of an indicator, and its trend.
             models.Index(fields=["indicator", "-as_of"], name="reading_indicator_asof_idx"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True, correction_reason="")
+                | (Q(supersedes__isnull=False) & ~Q(correction_reason="")),
+                name="reading_correction_has_reason",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.indicator.name} = {self.value.normalize():f} ({self.as_of:%Y-%m-%d})"
 
     def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(self.change_refused())
         if self.plan_id is None and self.indicator_id is not None:
             self.plan_id = self.indicator.plan_id
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(self.delete_refused())
+
+    @staticmethod
+    def change_refused() -> str:
+        return _("指标值只能新增，不能修改；填错了请“更正”，原值会保留。")
+
+    @staticmethod
+    def delete_refused() -> str:
+        return _("指标值只能新增，不能删除；填错了请“更正”，原值会保留。")

@@ -39,6 +39,9 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 class ReadingSerializer(serializers.ModelSerializer):
     reporter_name = serializers.CharField(source="reporter.display_name", read_only=True, label=_("填报人姓名"))
+    superseded_by = serializers.SerializerMethodField(
+        label=_("更正后的指标值"), help_text=_("被更正时为更正值的编号，否则为 null")
+    )
 
     class Meta:
         model = Reading
@@ -53,7 +56,24 @@ class ReadingSerializer(serializers.ModelSerializer):
             "reporter_name",
             "progress_update",
             "created_at",
+            "supersedes",
+            "correction_reason",
+            "superseded_by",
         ]
+
+    def get_superseded_by(self, reading) -> int | None:
+        correction = getattr(reading, "superseded_by", None)
+        return correction.pk if correction is not None else None
+
+
+class ReadingCorrectionSerializer(serializers.Serializer):
+    """A correction of a reading: the right value (and date), and why."""
+
+    value = serializers.CharField(max_length=40, label=_("更正后的数值"))
+    as_of = serializers.DateField(
+        required=False, allow_null=True, label=_("统计日期"), help_text=_("省略时沿用原值的统计日期")
+    )
+    reason = serializers.CharField(max_length=500, label=_("更正原因"))
 
 
 class ReadingCreateSerializer(serializers.Serializer):

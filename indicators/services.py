@@ -6,12 +6,17 @@ import datetime
 import decimal
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from core.roles import Role
 from indicators.choices import Comparator
 from indicators.models import Indicator, Reading
+from tasks.models import Task
+from tasks.services import task_access
+from workplans.choices import PlanStatus
 
 # Reading.value is DECIMAL(14, 4): ten digits before the point, four after.
 MAX_INTEGER_DIGITS = 10
@@ -81,17 +86,66 @@ def _as_date(raw) -> datetime.date | None:
 
 
 def with_latest_reading(indicators: QuerySet[Indicator], day: datetime.date | None = None) -> QuerySet[Indicator]:
-    """Each indicator with its latest reading's `latest_value` and `latest_as_of` (None when
-    nothing is reported), in the same query: the greatest (as_of, id), counting only readings
-    as of `day` or before when a day is given (the nightly rollup of a past day)."""
-    latest = Reading.objects.filter(indicator=OuterRef("pk"))
+    """Each indicator with its latest reading's `latest_value`, `latest_as_of` and
+    `latest_id` (None when nothing is reported), in the same query: the greatest (as_of,
+    id) among the readings no correction supersedes, counting only readings as of `day` or
+    before when a day is given (the nightly rollup of a past day). A correction replaces
+    the value it corrects wherever it is counted, past days included."""
+    latest = Reading.objects.current().filter(indicator=OuterRef("pk"))
     if day is not None:
         latest = latest.filter(as_of__lte=day)
     latest = latest.order_by("-as_of", "-id")
     return indicators.annotate(
         latest_value=Subquery(latest.values("value")[:1]),
         latest_as_of=Subquery(latest.values("as_of")[:1]),
+        latest_id=Subquery(latest.values("pk")[:1]),
     )
+
+
+def correct_reading(reading_id: int, user, *, value, as_of, reason: str, today: datetime.date) -> Reading:
+    """Correct a reading: a new reading that supersedes it, with the reason; the old one is
+    kept (readings are never changed). Who may report on the indicator's task may correct
+    its readings (an indicator of the whole plan: the system admin), while its plan is
+    active. `value` and `as_of` are checked as a new reading is (check_reading); an empty
+    `as_of` keeps the corrected reading's. The page and the API both call this.
+    PermissionDenied or ValidationError (by field: value, as_of, reason) otherwise."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        reading = Reading.objects.select_for_update().get(pk=reading_id)
+        indicator = Indicator.objects.select_related("plan").get(pk=reading.indicator_id)
+        if indicator.task_id is not None:
+            task = Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=indicator.task_id)
+            allowed = task_access(user, task).can_report
+        else:
+            allowed = user.is_authenticated and user.role == Role.ADMIN and indicator.plan.status == PlanStatus.ACTIVE
+        if not allowed:
+            raise PermissionDenied(_("您无权更正此指标值。"))
+        if Reading.objects.filter(supersedes=reading).exists():
+            raise ValidationError({"__all__": [_("此指标值已被更正过，请更正最新的一条。")]})
+        errors = {}
+        try:
+            new_value, new_as_of = check_reading(
+                indicator, value, as_of if as_of not in (None, "") else reading.as_of, today=today
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if not reason:
+            errors["reason"] = [_("请填写更正原因。")]
+        if not errors and (new_value, new_as_of) == (reading.value, reading.as_of):
+            errors["value"] = [_("更正后的数值和统计日期与原值相同。")]
+        if errors:
+            raise ValidationError(errors)
+        correction = Reading(
+            plan_id=reading.plan_id,
+            indicator=indicator,
+            value=new_value,
+            as_of=new_as_of,
+            reporter=user,
+            supersedes=reading,
+            correction_reason=reason[:500],
+        )
+        correction.save()
+    return correction
 
 
 # --- Attainment: one rule, in Python for one value and in SQL for counting -----------------

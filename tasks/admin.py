@@ -4,7 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import ReadOnlyAdmin
-from tasks.models import Attachment, Milestone, ProgressUpdate, Task, TaskOwner
+from tasks.models import Attachment, Milestone, MilestoneEvent, ProgressUpdate, Task, TaskOwner
 
 
 class TaskOwnerInline(admin.TabularInline):
@@ -16,6 +16,9 @@ class TaskOwnerInline(admin.TabularInline):
 class MilestoneInline(admin.TabularInline):
     model = Milestone
     extra = 0
+    # Done or not is recorded on the task page, with who and when (MilestoneEvent).
+    readonly_fields = ["done_on"]
+    exclude = ["done_by_update"]
 
 
 @admin.register(Task)
@@ -35,8 +38,21 @@ class MilestoneAdmin(SimpleHistoryAdmin):
     list_filter = ["task__plan__year", "task__plan", "due_on"]
     search_fields = ["text", "task__heading"]
     autocomplete_fields = ["task"]
-    readonly_fields = ["done_by_update"]
+    # Completion is history (MilestoneEvent): marked with a progress report, taken back
+    # on the task page with a reason, never edited here.
+    readonly_fields = ["done_on", "done_by_update"]
     list_select_related = ["task"]
+
+
+@admin.register(MilestoneEvent)
+class MilestoneEventAdmin(ReadOnlyAdmin):
+    """Milestones done and taken back: the record, never changed."""
+
+    list_display = ["milestone", "task", "kind", "done_on", "recorded_by", "recorded_at", "reason"]
+    list_filter = ["kind", "task__plan__year", "task__plan"]
+    search_fields = ["milestone__text", "task__heading", "reason"]
+    date_hierarchy = "recorded_at"
+    list_select_related = ["milestone", "task", "recorded_by"]
 
 
 @admin.register(ProgressUpdate)

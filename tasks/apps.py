@@ -8,8 +8,9 @@ class TasksConfig(AppConfig):
 
     def ready(self):
         from audit.receivers import record_creations
-        from tasks.models import Attachment, ProgressUpdate
+        from tasks.models import Attachment, MilestoneEvent, ProgressUpdate
 
-        # The progress log and its files are never changed, so they have no model history:
-        # the audit trail records each one as it is created.
-        record_creations(ProgressUpdate, Attachment)
+        # The progress log, its files and the milestones' done/reopened record are never
+        # changed, so they have no model history: the audit trail records each one as it
+        # is created.
+        record_creations(ProgressUpdate, Attachment, MilestoneEvent)

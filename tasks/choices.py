@@ -33,3 +33,8 @@ def can_transition(current: str, new: str) -> bool:
 class OwnerRole(models.TextChoices):
     LEAD = "lead", _("牵头")
     CO_OWNER = "co_owner", _("配合")
+
+
+class MilestoneEventKind(models.TextChoices):
+    DONE = "done", _("完成")
+    REOPENED = "reopened", _("撤销完成")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.services import scope_agency_ids
 from audit.history import audit_history
 from core.text import script_key
-from tasks.choices import OwnerRole, TaskStatus
+from tasks.choices import MilestoneEventKind, OwnerRole, TaskStatus
 from workplans.choices import PlanStatus
 
 PERCENT_RANGE = Q(percent__gte=0) & Q(percent__lte=100)
@@ -317,6 +317,63 @@ class ProgressUpdate(AppendOnlyModel):
             task.last_progress_at = self.created_at
             task.save(update_fields=["status", "percent", "version", "last_progress_at", "updated_at"])
             self.task = task
+
+
+class MilestoneEvent(AppendOnlyModel):
+    """A milestone marked done, or its completion taken back (with the reason): the record
+    of who did which when. The milestone's done_on is what the latest of these says, kept
+    by tasks.services (record_milestones_done, reopen_milestone), never edited by hand."""
+
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("时间节点"), on_delete=models.CASCADE, related_name="events"
+    )
+    # Repeated from the milestone: a row is seen by whoever may open its task.
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="milestone_events")
+    kind = models.CharField(_("事项"), max_length=16, choices=MilestoneEventKind.choices)
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    # Empty only on rows written from the milestones done before this log existed, when
+    # no progress update named who did it.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="milestone_events",
+    )
+    recorded_at = models.DateTimeField(_("操作时间"), default=timezone.now)
+    progress_update = models.ForeignKey(
+        ProgressUpdate,
+        verbose_name=_("进展记录"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="milestone_events",
+    )
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+
+    record_name = _("时间节点完成记录")
+
+    class Meta:
+        verbose_name = _("时间节点完成记录")
+        verbose_name_plural = _("时间节点完成记录")
+        ordering = ["milestone", "recorded_at", "id"]
+        indexes = [
+            # Task page: each milestone's events, in order.
+            models.Index(fields=["milestone", "recorded_at"], name="milestone_event_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=MilestoneEventKind.values), name="milestone_event_kind_valid"),
+            models.CheckConstraint(
+                condition=~Q(kind=MilestoneEventKind.REOPENED) | ~Q(reason=""), name="milestone_reopened_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=MilestoneEventKind.DONE) | Q(done_on__isnull=False), name="milestone_done_has_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.milestone} · {self.get_kind_display()}"
 
 
 def evidence_path(attachment, filename):

@@ -5,14 +5,17 @@ Task.objects.visible_to; a report is written by workbench.services.report_progre
 import dataclasses
 import datetime
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import scope_agency_ids
 from core.roles import Role
-from tasks.choices import OwnerRole, TaskStatus
-from tasks.models import ProgressUpdate, Task
+from tasks.choices import MilestoneEventKind, OwnerRole, TaskStatus
+from tasks.models import Milestone, MilestoneEvent, ProgressUpdate, Task
 from workplans.choices import PlanStatus, ReportingCycle
 from workplans.cycles import cycle_for
 
@@ -83,6 +86,56 @@ def assignable_users(task: Task):
     return User.objects.filter(agency_id=lead, is_active=True, role__in=[Role.STAFF, Role.LEADER]).order_by(
         "full_name", "username"
     )
+
+
+# --- Milestones done and taken back -----------------------------------------------------
+
+
+def record_milestones_done(update: ProgressUpdate, milestone_ids) -> None:
+    """Mark milestones done with a progress update (inside its transaction): each gets its
+    done_on and a 完成 event naming who and when."""
+    today = timezone.localdate(update.created_at)
+    for milestone in Milestone.objects.filter(pk__in=milestone_ids).order_by("pk"):
+        milestone.done_on = today
+        milestone.done_by_update = update
+        milestone.save(update_fields=["done_on", "done_by_update"])
+        MilestoneEvent(
+            milestone=milestone,
+            task_id=milestone.task_id,
+            kind=MilestoneEventKind.DONE,
+            done_on=today,
+            recorded_by=update.author,
+            recorded_at=update.created_at,
+            progress_update=update,
+        ).save()
+
+
+def reopen_milestone(milestone_id: int, user, reason: str) -> MilestoneEvent:
+    """Take back a milestone's completion (it was marked by mistake, or an inspection found
+    it unfinished): who may change the task's status may, with a reason; the earlier 完成
+    stays in the milestone's events. PermissionDenied / ValidationError otherwise."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
+        task = Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=milestone.task_id)
+        if not task_access(user, task).can_change_status:
+            raise PermissionDenied(_("您无权修改此任务的时间节点。"))
+        if milestone.done_on is None:
+            raise ValidationError({"reason": [_("该时间节点尚未完成，无需撤销。")]})
+        if not reason:
+            raise ValidationError({"reason": [_("撤销完成时，请填写原因。")]})
+        event = MilestoneEvent(
+            milestone=milestone,
+            task=task,
+            kind=MilestoneEventKind.REOPENED,
+            recorded_by=user,
+            reason=reason[:500],
+        )
+        event.save()
+        milestone.done_on = None
+        milestone.done_by_update = None
+        milestone.save(update_fields=["done_on", "done_by_update"])
+    return event
 
 
 # --- Reporting cycles -----------------------------------------------------------------

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from indicators.models import Indicator, Reading
@@ -22,7 +21,7 @@ from indicators.services import check_reading
 from tasks.choices import TaskStatus, can_transition
 from tasks.models import Attachment, Milestone, ProgressUpdate, Task
 from tasks.quotas import check_report_quotas
-from tasks.services import task_access
+from tasks.services import record_milestones_done, task_access
 from workbench.evidence import EvidenceKind
 
 # A finished task is a finished task: 已完成 is recorded at this percent (the database
@@ -131,7 +130,7 @@ def report_progress(
             )
             update.save()
             _save_evidence(update, user, evidence, written)
-            _mark_milestones(update, milestone_ids)
+            record_milestones_done(update, milestone_ids)
             _save_readings(update, user, readings)
     except BaseException:
         for storage, name in written:
@@ -209,14 +208,6 @@ def _save_evidence(update: ProgressUpdate, user, evidence: list[EvidenceInput], 
         attachment.file.save(name, uploaded, save=False)
         written.append((attachment.file.storage, attachment.file.name))
         attachment.save()
-
-
-def _mark_milestones(update: ProgressUpdate, milestone_ids: list[int]) -> None:
-    today = timezone.localdate(update.created_at)
-    for milestone in Milestone.objects.filter(pk__in=milestone_ids).order_by("pk"):
-        milestone.done_on = today
-        milestone.done_by_update = update
-        milestone.save(update_fields=["done_on", "done_by_update"])
 
 
 def _save_readings(update: ProgressUpdate, user, readings: list[ReadingInput]) -> None:

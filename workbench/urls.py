@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/updates/", views.task_updates, name="task_updates"),
     path("<int:pk>/history/", views.task_history, name="task_history"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("<int:pk>/readings/<int:reading_pk>/correct/", views.reading_correct, name="reading_correct"),
+    path("<int:pk>/milestones/<int:milestone_pk>/reopen/", views.milestone_reopen, name="milestone_reopen"),
 ]

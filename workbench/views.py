@@ -22,12 +22,12 @@ from core.lists import listing
 from core.permissions import role_required
 from core.roles import WORK_ROLES, Role
 from indicators.models import Indicator, Reading
-from indicators.services import attained, with_latest_reading
+from indicators.services import attained, correct_reading, with_latest_reading
 from tasks.filters import TaskFilterSet
-from tasks.models import Attachment, Milestone, Task, TaskOwner
+from tasks.models import Attachment, Milestone, MilestoneEvent, Task, TaskOwner
 from tasks.quotas import QuotaExceeded
 from tasks.risk import task_risk
-from tasks.services import assignable_users, may_view_audit_trail, owed_this_cycle_q, task_access
+from tasks.services import assignable_users, may_view_audit_trail, owed_this_cycle_q, reopen_milestone, task_access
 from workbench.forms import ProgressForm, ResponsibleForm
 from workbench.services import StaleVersion, report_progress
 from workbench.trail import task_audit_trail
@@ -104,14 +104,28 @@ def _load_task(request, pk):
     return task, task_access(request.user, task)
 
 
-def _task_context(request, task, access, *, form=None, conflict=None, responsible_form=None):
+def _task_context(request, task, access, *, form=None, conflict=None, responsible_form=None, refused=None):
+    """The task page. `refused`: a correction or a reopening that was not saved, as
+    {"reading": id} or {"milestone": id}, with "errors" and what was typed ("data")."""
     today = timezone.localdate()
     _mark(task, today)
-    milestones = list(task.milestones.order_by("due_on", "order", "id"))
+    milestones = list(
+        task.milestones.order_by("due_on", "order", "id").prefetch_related(
+            Prefetch(
+                "events", queryset=MilestoneEvent.objects.select_related("recorded_by").order_by("recorded_at", "id")
+            )
+        )
+    )
     task._prefetched_objects_cache["milestones"] = milestones
     indicators = list(with_latest_reading(Indicator.objects.filter(task=task)).order_by("order", "id"))
+    # A latest value that is a correction shows what it replaced, and why.
+    corrections = Reading.objects.filter(
+        pk__in=[i.latest_id for i in indicators if i.latest_id], supersedes__isnull=False
+    ).select_related("supersedes", "reporter")
+    corrections_by_id = {reading.pk: reading for reading in corrections}
     for indicator in indicators:
         indicator.met = attained(indicator.comparator, indicator.target, indicator.latest_value)
+        indicator.correction = corrections_by_id.get(indicator.latest_id)
     updates = list(_updates_with_details(task.progress_updates.order_by("-created_at", "-id"))[: HISTORY_ON_PAGE + 1])
     responsible = list(task.responsible_users.order_by("full_name", "username"))
     can_write = access.can_report or access.can_change_status
@@ -136,6 +150,7 @@ def _task_context(request, task, access, *, form=None, conflict=None, responsibl
         "audit": audit,
         "more_audit": more_audit,
         "today": today,
+        "refused": refused or {},
     }
 
 
@@ -190,6 +205,56 @@ def task_report(request, pk):
     task, access = _load_task(request, pk)
     context = _task_context(request, task, access, form=form, conflict=conflict)
     return render(request, "tasks/task_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def reading_correct(request, pk, reading_pk):
+    """Correct one of the task's readings (indicators.services.correct_reading): a new
+    reading that supersedes it, with the reason; the old one stays, struck through."""
+    task, access = _load_task(request, pk)
+    reading = get_object_or_404(Reading.objects.filter(indicator__task=task), pk=reading_pk)
+    if not access.can_report:
+        raise PermissionDenied
+    data = {key: request.POST.get(key, "").strip()[:500] for key in ("value", "as_of", "reason")}
+    try:
+        correct_reading(
+            reading.pk,
+            request.user,
+            value=data["value"],
+            as_of=data["as_of"],
+            reason=data["reason"],
+            today=timezone.localdate(),
+        )
+    except ValidationError as error:
+        refused = {"reading": reading.pk, "errors": [m for ms in error.message_dict.values() for m in ms], "data": data}
+        context = _task_context(request, task, access, refused=refused)
+        return render(request, "tasks/task_detail.html", context, status=400)
+    messages.success(request, _("指标值已更正，原值已保留。"))
+    return redirect(reverse("tasks:task_detail", args=[task.pk]) + "#indicators")
+
+
+@login_required
+@require_POST
+def milestone_reopen(request, pk, milestone_pk):
+    """Take back a milestone's completion, with a reason (tasks.services.reopen_milestone)."""
+    task, access = _load_task(request, pk)
+    milestone = get_object_or_404(Milestone.objects.filter(task=task), pk=milestone_pk)
+    if not access.can_change_status:
+        raise PermissionDenied
+    reason = request.POST.get("reason", "").strip()[:500]
+    try:
+        reopen_milestone(milestone.pk, request.user, reason)
+    except ValidationError as error:
+        refused = {
+            "milestone": milestone.pk,
+            "errors": [m for ms in error.message_dict.values() for m in ms],
+            "data": {"reason": reason},
+        }
+        context = _task_context(request, task, access, refused=refused)
+        return render(request, "tasks/task_detail.html", context, status=400)
+    messages.success(request, _("已撤销该时间节点的完成，原完成记录已保留。"))
+    return redirect(reverse("tasks:task_detail", args=[task.pk]) + "#milestones")
 
 
 @login_required
@@ -268,7 +333,12 @@ def task_updates(request, pk):
 def _updates_with_details(updates):
     return updates.select_related("author", "author__agency").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
-        Prefetch("readings", queryset=Reading.objects.select_related("indicator").order_by("id")),
+        Prefetch(
+            "readings",
+            queryset=Reading.objects.select_related("indicator", "superseded_by", "superseded_by__reporter").order_by(
+                "id"
+            ),
+        ),
         Prefetch("milestones_done", queryset=Milestone.objects.order_by("due_on")),
     )
 
