@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Agency, AgencyAlias, User
 from accounts.roles import is_last_active_security_admin
+from core.roles import can_manage_account
 
 for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog):
     if admin.site.is_registered(_model):
@@ -39,7 +40,8 @@ class AgencyAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     """Accounts, agencies and contact details. The role and the person behind an
     administrator account are shown, never changed here: a new account starts as 经办人
-    and the security admin gives it another role."""
+    and the security admin gives it another role. The administrators' accounts are
+    read-only here: the security admin changes them on accounts:account."""
 
     list_display = ["username", "full_name", "agency", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "agency"]
@@ -57,6 +59,27 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ["role", "person_id", "last_login", "date_joined"]
 
+    # The three administrators' accounts (the system admin's own included) are the security
+    # admin's (core.roles.can_manage_account): shown here read-only, and any change to one
+    # (the form, the password form, a deletion, the bulk delete) is refused with 403.
+    def _manages(self, request, obj) -> bool:
+        if obj is None or can_manage_account(request.user, obj):
+            return True
+        request.denial_reason = "protected_account"
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request, obj) and super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not all(self._manages(request, user) for user in queryset):
+            raise PermissionDenied(_("所选用户中有管理员账户：其账户只能由安全管理员管理。"))
+        for user in queryset:
+            self.delete_model(request, user)
+
     def save_model(self, request, obj, form, change):
         # Without an active security admin nobody could grant roles or unlock accounts.
         if change and "is_active" in form.changed_data and not obj.is_active:
@@ -70,10 +93,6 @@ class UserAdmin(DjangoUserAdmin):
         if is_last_active_security_admin(obj, lock=True):
             raise PermissionDenied(_("不能删除最后一位在用的安全管理员。"))
         super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for user in queryset:
-            self.delete_model(request, user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

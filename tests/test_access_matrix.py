@@ -92,7 +92,16 @@ def test_the_three_administrators_share_no_page_of_another():
 
     for name in ("audit:events", "audit:export"):
         assert users_of(name) == {Role.AUDITOR}, name
-    for name in ("accounts:user_list", "accounts:user_role", "accounts:lockout_list", "accounts:unlock"):
+    for name in (
+        "accounts:user_list",
+        "accounts:user_role",
+        "accounts:lockout_list",
+        "accounts:unlock",
+        "accounts:account",
+        "accounts:account_password",
+        "accounts:account_active",
+        "accounts:account_tokens_revoke",
+    ):
         assert users_of(name) == {Role.SECURITY}, name
     for name in NAMED:
         if name.startswith(("admin:", "workplans:", "imports:")) and name != "admin:login":
@@ -212,6 +221,10 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 "notifications:retry_delivery": delivery.pk,
                 "api:token_revoke": token.pk,
                 "accounts:user_role": staff_b.pk,
+                "accounts:account": staff_b.pk,
+                "accounts:account_password": staff_b.pk,
+                "accounts:account_active": staff_b.pk,
+                "accounts:account_tokens_revoke": staff_b.pk,
                 "api:agency": agencies["agency_a"].pk,
                 "api:plan": plan.pk,
                 "api:section": section.pk,
