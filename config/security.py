@@ -141,6 +141,7 @@ def csrf_failure(request, reason=""):
     """CSRF refusal in Chinese: JSON for the API and scripts, else a page saying what to do.
     Rendered without the request's context processors, so it cannot fail on its own."""
     message = _("页面已过期或请求来源无法验证，请刷新页面后重试。")
+    request.denial_reason = "csrf"  # recorded as a refusal (audit.denials)
     if wants_json(request):
         return JsonResponse({"detail": message, "code": "csrf_failed"}, status=403)
     return HttpResponse(loader.get_template("403_csrf.html").render({"message": message}), status=403)

@@ -90,6 +90,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A request id for every request (X-Request-ID), read by the audit trail.
     "audit.middleware.RequestIdMiddleware",
+    # Every refusal (401, 403, a 404 for an object outside the user's scope) as an audit
+    # event, whichever layer below answered it; outside the per-request transaction, so a
+    # refused POST's record commits (audit/denials.py).
+    "audit.denials.DenialAuditMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.IgnoreBrowserLanguageMiddleware",
@@ -302,6 +306,16 @@ if AUDIT_RETENTION_DAYS is not None and AUDIT_RETENTION_DAYS < AUDIT_MIN_RETENTI
 # The search page and its export.
 AUDIT_PAGE_SIZE = 50
 AUDIT_EXPORT_MAX_ROWS = env_int("AUDIT_EXPORT_MAX_ROWS", 100000)
+# Refusals in the trail (audit/denials.py): per user (or address) and reason, at most
+# max_per_window events per window_seconds, the rest counted and summarised; the
+# alert_threshold-th refusal of one user (or address) within alert_window_seconds tells
+# the security admins.
+AUDIT_DENIALS = {
+    "max_per_window": 30,
+    "window_seconds": 600,
+    "alert_threshold": 20,
+    "alert_window_seconds": 600,
+}
 
 # --- Risk marks (red / amber / green), used by every page, job and export -------------
 RISK_POLICY = {

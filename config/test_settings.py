@@ -9,6 +9,8 @@ makes a test fast and self-contained changed:
 - no rate limits (RATE_LIMITS empty): the suite's many logins from 127.0.0.1 must not meet a
   429 meant for a flood; tests/security/test_rate_limits.py sets its own limits. The login
   lockout is django-axes, not a rate limit, and stays as configured;
+- every refusal recorded, none summarised, no alert for repeated ones (AUDIT_DENIALS):
+  tests/audit/test_denials.py sets its own limits;
 - with Redis, the cache in a Redis database of its own per pytest-xdist worker, so one
   worker's cache.clear() or rate-limit reset never touches another worker's counts or the
   Celery broker's queues (which stay on REDIS_URL for the worker tests).
@@ -28,6 +30,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 RATE_LIMITS: dict = {}
+
+# Every refusal recorded, none summarised, no alert: a test walking every route as one
+# persona must not meet a limit meant for a scan; tests/audit/test_denials.py sets its own.
+AUDIT_DENIALS = {"max_per_window": 10**9, "window_seconds": 600, "alert_threshold": 10**9, "alert_window_seconds": 600}
 
 
 def _cache_database(url: str, worker: str) -> str:
