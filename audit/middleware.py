@@ -6,10 +6,13 @@ import re
 from django.db import transaction
 
 from audit.services import bind_request, new_request_id, unbind_request
+from core.net import from_trusted_proxy
 
 REQUEST_ID_HEADER = "X-Request-ID"
-# A caller's (a proxy's) id is kept only when it is plain: it goes into rows and log lines.
+# A proxy's id is kept only when it is plain: it goes into rows and log lines.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# Longest client-sent id kept (escaped) beside the server's own.
+CLIENT_REQUEST_ID_MAX_CHARS = 64
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -20,14 +23,24 @@ def accepted_request_id(raw: str | None) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (the caller's X-Request-ID when well-formed, else a new
-    one), makes the request visible to audit.services.record(), and answers with the id."""
+    """Gives every request an id, makes the request visible to audit.services.record(), and
+    answers with the id.
+
+    The id is the proxy's X-Request-ID when the request came through a trusted proxy
+    (settings.TRUSTED_PROXIES, core.net.from_trusted_proxy) and the id is plain, so one id
+    follows a request through nginx's log and ours. Anyone else's X-Request-ID is the
+    client's own claim: the request gets a new id, and the client's value is kept apart as
+    request.client_request_id (escaped and capped by the audit trail, which stores it in an
+    event's detail) so it can neither pick nor collide with the ids the trail is searched by."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = accepted_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
+        sent = request.headers.get(REQUEST_ID_HEADER)
+        request_id = accepted_request_id(sent) if from_trusted_proxy(request) else None
+        request.client_request_id = sent[:CLIENT_REQUEST_ID_MAX_CHARS] if sent and request_id is None else ""
+        request_id = request_id or new_request_id()
         request.request_id = request_id
         token = bind_request(request, request_id)
         try:

@@ -183,6 +183,11 @@ def record(
     token_label = getattr(getattr(request, "auth", None), "audit_label", None)
     if token_label:
         detail["token"] = escape(token_label, 64)
+    # An X-Request-ID the client sent itself (not through a trusted proxy): kept beside the
+    # server's request id, never as it (audit.middleware.RequestIdMiddleware).
+    client_request_id = getattr(request, "client_request_id", "")
+    if client_request_id:
+        detail["client_request_id"] = escape(client_request_id, 64)[:64]
     event = AuditEvent(
         user_id=getattr(user, "pk", None),
         username=escape(username, USERNAME_MAX_CHARS)[:150],

@@ -6,6 +6,7 @@ the hardening that `manage.py check --deploy` asks for and refuses to start with
 real SECRET_KEY.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -204,15 +205,26 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = LOGIN_POLICY["max_failures"]
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_POLICY["lockout_minutes"])
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client address the lockout counts by: the one resolver (core.net).
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # A lockout lasts the policy's 15 minutes from the failure that caused it; tries while
 # locked are refused and logged but do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
-)
+
+# The proxies in front of the platform (addresses or CIDR networks, comma-separated), e.g.
+# TRUSTED_PROXIES=127.0.0.1 for one nginx on the same host. Only a request whose peer is
+# one of them has its X-Forwarded-For and X-Request-ID believed; the client is the
+# right-most X-Forwarded-For address that is not one of them (core.net.client_ip).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from _error
+if env_int("TRUSTED_PROXY_COUNT", 0):
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is replaced by TRUSTED_PROXIES (the proxies' addresses)")
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
