@@ -1,5 +1,5 @@
 """Filters of the security admin's lists: users (by name, person, agency and role) and
-lockouts (by login name or address)."""
+lockouts (by login name)."""
 
 import django_filters
 from axes.models import AccessAttempt
@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.lockout import login_key
 from accounts.models import User
 from core.roles import Role
 
@@ -35,12 +36,14 @@ class UserFilterSet(django_filters.FilterSet):
 
 
 class LockoutFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("登录名或地址"), method="filter_search", max_length=150)
+    """Lockouts are per account (accounts.lockout.current_lockouts): searched by login name
+    in any spelling."""
+
+    q = django_filters.CharFilter(label=_("登录名"), method="filter_search", max_length=150)
 
     class Meta:
         model = AccessAttempt
         fields = []
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(username__icontains=value) | Q(ip_address__icontains=value))
+        return queryset.filter(username__contains=login_key(value))

@@ -3,27 +3,24 @@ admin's pages: users and their roles, lockouts and unlocking."""
 
 import logging
 
-from axes.models import AccessAttempt
-from axes.utils import reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import roles
+from accounts import lockout, roles
 from accounts.filters import LockoutFilterSet, UserFilterSet
 from accounts.forms import LoginForm, RoleChangeForm, UnlockForm
 from accounts.models import User
-from audit.choices import EventType
-from audit.services import record
 from core.lists import listing
 from core.permissions import role_required
 from core.roles import Role
@@ -48,16 +45,29 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        # Tries at one account take turns: the account row stays locked until this try's
-        # failure is counted, so 20 parallel guesses cannot all slip past the limit.
+        # One transaction for the try: accounts.backends.LockoutBackend locks the account's
+        # row in it, so tries at one account take turns until each failure is counted.
         with transaction.atomic():
-            username = request.POST.get("username", "")
-            list(User.objects.select_for_update().filter(username=username).values_list("pk"))
             return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # A new CAPTCHA picture whenever the address needs one (this failure may have been
+        # the one that makes it need one).
+        context["form"].refresh_captcha(self.request)
+        return context
 
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+def admin_login(request, extra_context=None):
+    """The Django admin's login (admin.site.login): the platform's login page, so the admin
+    has the one door with the CAPTCHA, the lockout and the second factor."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("accounts:login"))
 
 
 @login_required
@@ -116,21 +126,19 @@ def user_role(request, pk):
     )
 
 
-def _lockouts():
-    """Current lockouts: failure counts at the limit within the cool-off (django-axes
-    counts per login name and, separately, per address)."""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
-    ).order_by("-attempt_time", "-id")
-
-
 @role_required(Role.SECURITY)
 @require_safe
 def lockout_list(request):
-    found = listing(request, LockoutFilterSet, _lockouts(), per_page=LOCKOUTS_PER_PAGE)
-    for attempt in found.page:
-        attempt.locked_until = attempt.attempt_time + settings.AXES_COOLOFF_TIME
+    """Accounts locked now (failures at the limit within the window, every spelling of a
+    login name counted as one), newest first."""
+    found = listing(request, LockoutFilterSet, lockout.current_lockouts(), per_page=LOCKOUTS_PER_PAGE)
+    accounts = {
+        lockout.login_key(user.username): user
+        for user in User.objects.filter(username__in=[row["username"] for row in found.page])
+    }
+    for row in found.page:
+        row["locked_until"] = row["last_attempt"] + settings.AXES_COOLOFF_TIME
+        row["account"] = accounts.get(row["username"])
     context = {"page": found.page, "filters": found.filters, "form": UnlockForm()}
     return render(request, "accounts/lockout_list.html", context, status=400 if found.invalid else 200)
 
@@ -138,36 +146,19 @@ def lockout_list(request):
 @role_required(Role.SECURITY)
 @require_POST
 def unlock(request):
-    """Clear django-axes' failure records for a login name or an address."""
+    """Clear the failures of an account (any spelling of its name), or of an address (which
+    takes that address's CAPTCHA away)."""
     form = UnlockForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("__all__", []) + form.errors.get("ip_address", []):
             messages.error(request, error)
         return redirect("accounts:lockout_list")
-    username, ip_address = form.cleaned_data["username"], form.cleaned_data["ip_address"]
-    cleared = 0
-    if username:
-        cleared += reset(username=username)
-    if ip_address:
-        cleared += reset(ip=ip_address)
+    username, ip_address = form.cleaned_data["username"], form.cleaned_data["ip_address"] or ""
+    cleared = lockout.unlock(username=username, ip_address=ip_address)
     target = "、".join(filter(None, [username, ip_address]))
-    _record_unlock(request, username, ip_address, cleared)
+    lockout.record_unlock(username=username, ip_address=ip_address, cleared=cleared, request=request)
     if cleared:
         messages.success(request, _("已解锁：%(target)s（清除 %(n)d 条失败记录）。") % {"target": target, "n": cleared})
     else:
         messages.info(request, _("%(target)s 没有失败记录，无需解锁。") % {"target": target})
     return redirect("accounts:lockout_list")
-
-
-def _record_unlock(request, username: str, ip_address: str | None, cleared: int) -> None:
-    """An unlock is an administrative act on someone's account: into the audit trail."""
-    logger.info("unlock by %s: username=%r ip=%r cleared=%d", request.user.username, username, ip_address, cleared)
-    user = User.objects.filter(username=username).first() if username else None
-    record(
-        EventType.ADMIN_ACTION,
-        request=request,
-        obj=user,
-        object_type="" if user else "axes.accessattempt",
-        object_repr="" if user else (username or ip_address or ""),
-        detail={"action": "unlock", "username": username, "ip_address": ip_address or "", "cleared": cleared},
-    )

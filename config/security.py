@@ -14,7 +14,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
-from core.net import client_address, wants_json
+from accounts.lockout import login_key
+from core.net import client_address, client_ip, wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +62,15 @@ def _rules() -> dict[str, dict]:
 
 def _key_value(key: str, request) -> str | None:
     if key == "ip":
-        return client_address(request)
+        # An address that cannot be told is not one bucket for everyone (core.net).
+        return client_ip(request)
     if key == "user":
         user = getattr(request, "user", None)
         return str(user.pk) if user is not None and user.is_authenticated else client_address(request)
     if key.startswith("post:"):
-        # Folded so "Admin" and "admin " count as one account, as the login form treats them.
-        value = request.POST.get(key[5:], "").strip().casefold()
+        # Read as the login form reads a login name, so "Admin", "ａｄｍｉｎ" and "admin "
+        # count as one account.
+        value = login_key(request.POST.get(key[5:], ""))
         return value or None
     raise ValueError(f"RATE_LIMITS: unknown key {key!r} (use ip, user or post:<field>)")
 

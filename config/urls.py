@@ -10,6 +10,8 @@ from config import api
 admin.site.site_header = _("卫生健康工作要点督办平台 · 管理后台")
 admin.site.site_title = _("督办平台管理后台")
 admin.site.index_title = _("数据管理")
+# The admin signs in through the platform's login page (CAPTCHA, lockout, second factor).
+admin.site.login = account_views.admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", account_views.home, name="home"),

@@ -2,13 +2,9 @@
 disabled users, and the login log. Numbers come from settings.LOGIN_POLICY."""
 
 import datetime
-import threading
 
-import pytest
 import time_machine
 from django.conf import settings
-from django.db import connections
-from django.test import Client
 from django.utils import timezone
 
 from audit.choices import EventType
@@ -28,7 +24,7 @@ def is_logged_in(client) -> bool:
     return "_auth_user_id" in client.session
 
 
-def test_it_shows_a_chinese_login_page(client):
+def test_it_shows_a_chinese_login_page(client, db):
     response = client.get("/accounts/login/")
     body = response.content.decode()
     assert response.status_code == 200
@@ -58,65 +54,22 @@ def test_it_locks_an_account_after_the_policy_number_of_failures_from_any_addres
     assert not is_logged_in(client)
 
 
-def test_it_locks_an_address_after_failures_on_many_accounts(client, staff_a, staff_b):
+def test_failures_at_many_accounts_from_one_address_lock_no_other_account(client, staff_a, staff_b):
+    # (tests/accounts/test_lockout.py has the whole NAT story, with the CAPTCHA)
     for i in range(LIMIT):
         post_login(client, f"nobody{i}", "wrong-Password-1", REMOTE_ADDR="10.1.1.1")
-    # a real account, right password, but from the locked address
-    assert post_login(client, "staff_a", PASSWORD, REMOTE_ADDR="10.1.1.1").status_code == LOCKED
-    # the same account from another address is not locked
     assert post_login(client, "staff_a", PASSWORD, REMOTE_ADDR="10.1.1.2").status_code == 302
-
-
-def test_a_forged_x_forwarded_for_does_not_dodge_the_address_lockout(client, staff_a):
-    for i in range(LIMIT):
-        post_login(client, f"nobody{i}", "wrong-Password-1", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
-    response = post_login(client, "staff_a", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7")
-    assert response.status_code == LOCKED
-    # and the log shows the real address, not the forged one
-    failures = [EventType.LOGIN_FAILED, EventType.LOCKOUT, EventType.LOGIN_REFUSED]
-    logins = AuditEvent.objects.filter(event_type__in=failures)
-    assert logins.exists() and set(logins.values_list("ip_address", flat=True)) == {"127.0.0.1"}
 
 
 def test_the_lockout_ends_after_the_policy_minutes(client, staff_a):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        for _ in range(LIMIT):
-            post_login(client, "staff_a", "wrong-Password-1")
+        for i in range(LIMIT):
+            post_login(client, "staff_a", "wrong-Password-1", REMOTE_ADDR=f"10.0.2.{i}")
         traveller.shift(datetime.timedelta(minutes=POLICY["lockout_minutes"] - 1))
         assert post_login(client, "staff_a", PASSWORD).status_code == LOCKED
         traveller.shift(datetime.timedelta(minutes=2))
         assert post_login(client, "staff_a", PASSWORD).status_code == 302
         assert is_logged_in(client)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_twenty_parallel_guesses_get_only_the_policy_number_of_password_checks(staff_a):
-    # given: 20 guesses at one account fired at once from 20 addresses
-    barrier = threading.Barrier(20)
-    statuses = []
-
-    def guess(i):
-        client = Client()
-        barrier.wait()
-        try:
-            statuses.append(post_login(client, "staff_a", f"guess-Password-{i}", REMOTE_ADDR=f"10.2.0.{i}").status_code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    # then: the password was checked exactly LIMIT times, every other guess was refused,
-    # and the right password is refused too
-    assert len(statuses) == 20
-    assert statuses.count(200) == LIMIT - 1
-    assert statuses.count(LOCKED) == 20 - (LIMIT - 1)
-    assert AuditEvent.objects.filter(username="staff_a", event_type=EventType.LOGIN_FAILED).count() == LIMIT
-    assert AuditEvent.objects.filter(username="staff_a", event_type=EventType.LOGIN_REFUSED).count() == 20 - LIMIT
-    assert post_login(Client(), "staff_a", PASSWORD, REMOTE_ADDR="10.2.1.1").status_code == LOCKED
 
 
 def test_it_gives_a_new_session_key_at_login(client, staff_a):
@@ -167,8 +120,10 @@ def test_it_logs_every_login_failure_lockout_and_logout(client, staff_a):
     post_login(client, "staff_a", "wrong-Password-1", HTTP_USER_AGENT="pytest-browser")
     post_login(client, "staff_a", PASSWORD)
     client.post("/accounts/logout/")
-    for _ in range(LIMIT):
-        post_login(client, "staff_a", "wrong-Password-1")
+    # (each failure from another address: this is about the log, not the CAPTCHA an
+    # address with many failures gets)
+    for i in range(LIMIT):
+        post_login(client, "staff_a", "wrong-Password-1", REMOTE_ADDR=f"10.0.3.{i}")
     post_login(client, "staff_a", PASSWORD)
 
     logins = [EventType.LOGIN, EventType.LOGIN_FAILED, EventType.LOCKOUT, EventType.LOGIN_REFUSED, EventType.LOGOUT]
@@ -179,7 +134,7 @@ def test_it_logs_every_login_failure_lockout_and_logout(client, staff_a):
         + [EventType.LOCKOUT, EventType.LOGIN_REFUSED]
     )
     assert all(e.username == "staff_a" and e.user_id == staff_a.pk for e in events)
-    assert all(e.ip_address == "127.0.0.1" and e.occurred_at is not None for e in events)
+    assert all(e.ip_address and e.occurred_at is not None for e in events)
     assert events[0].detail["user_agent"] == "pytest-browser"
 
 

@@ -41,8 +41,8 @@ def test_it_records_failures_the_lockout_the_refusal_and_the_logout_once_each(cl
     post_login(client, "staff_a", PASSWORD)
     client.post("/accounts/logout/")
     # when someone guesses until locked, and tries once more
-    for _ in range(LIMIT):
-        post_login(client, "staff_a", "wrong-password")
+    for i in range(LIMIT):
+        post_login(client, "staff_a", "wrong-password", REMOTE_ADDR=f"10.0.6.{i}")
     post_login(client, "staff_a", PASSWORD)
     # then the trail has each event exactly once, failures as 失败 and the lock as 拒绝
     kinds = list(AuditEvent.objects.order_by("id").values_list("event_type", "outcome"))
@@ -62,8 +62,10 @@ def test_it_records_failures_the_lockout_the_refusal_and_the_logout_once_each(cl
     [
         ("eve\r\n2026-01-01 登录成功 admin", "eve\\r\\n2026-01-01 登录成功 admin"),
         ("eve\u2028admin", "eve\\u2028admin"),
-        ("eve\u202enimda", "eve\\u202enimda"),
-        ("eve\x85\x1b[2J\x7fx", "eve\\x85\\x1b[2J\\x7fx"),
+        # the login name is recorded as the lockout reads it (accounts.lockout.login_key):
+        # invisible format characters such as the bidi override dropped, case folded
+        ("eve\u202enimda", "evenimda"),
+        ("eve\x85\x1b[2J\x7fx", "eve\\x85\\x1b[2j\\x7fx"),
     ],
 )
 def test_a_username_typed_at_a_failed_login_cannot_forge_a_line(client, db, audit_log, typed, shown):
