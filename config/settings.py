@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.IgnoreBrowserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Input PostgreSQL cannot store (NUL, lone surrogates, bytes not UTF-8) is a Chinese 400
+    # before anything reads the query, the form or the JSON (after the language is chosen).
+    "core.unstorable.UnstorableInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
