@@ -17,7 +17,7 @@ from core.uploads.errors import KindMismatch
 from core.uploads.images import check_image
 from core.uploads.images import invalid as invalid_image
 from core.uploads.office import check_package, refuse_compound_file
-from core.uploads.pdf import check_pdf_envelope
+from core.uploads.pdf import check_pdf, check_pdf_active, check_pdf_envelope
 from core.uploads.sniff import sniff
 
 
@@ -194,6 +194,8 @@ def _check_content(data, kind, name):
         raise FileRefused("", "invalid")
     if kind.key == "pdf":
         check_pdf_envelope(data)
+        check_pdf(data)  # bounds what the Flate streams inflate to before they are parsed
+        check_pdf_active(data)
     elif expected == "zip":
         check_package(data, kind.key, str(kind.label), kind.extensions[0])
     else:

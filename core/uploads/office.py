@@ -22,6 +22,7 @@ from xml.parsers import expat
 
 from django.utils.translation import gettext as _
 
+from core.uploads.active import check_active_content
 from core.uploads.errors import FileRefused, KindMismatch
 from core.uploads.limits import DEFAULT_LIMITS, Limits, size_text
 from core.uploads.sniff import MARKUP
@@ -213,11 +214,17 @@ def package_kind(parts: set[str]) -> str | None:
 
 def check_package(data: bytes, kind: str, label: str, extension: str, limits: Limits = DEFAULT_LIMITS) -> None:
     """A .docx/.xlsx to keep as it is (evidence): safe to open (open_zip), nothing after its
-    end, no macros, and the package it says it is. `label` and `extension` name the kind in
-    messages ("Word 文档", ".docx"). A package of another Office kind raises KindMismatch."""
+    end, no macros, the package it says it is, and no active content (core.uploads.active).
+    `label` and `extension` name the kind in messages ("Word 文档", ".docx"). A package of
+    another Office kind raises KindMismatch."""
     with open_zip(data, limits) as archive:
         # OPC part names are case-insensitive.
         parts = {entry.lower() for entry in archive.namelist()}
+        _check_package_parts(data, parts, kind, label, extension)
+        check_active_content(archive, kind, label, extension)
+
+
+def _check_package_parts(data: bytes, parts: set[str], kind: str, label: str, extension: str) -> None:
     if zip_trailer(data):
         raise FileRefused(
             _("在压缩包结尾之后还附带了其他数据（可能是伪装或隐藏的文件），已拒绝。"), "unsafe", about_file=True
