@@ -53,4 +53,5 @@ class SessionAuthentication(authentication.SessionAuthentication):
         try:
             super().enforce_csrf(request)
         except exceptions.PermissionDenied:
+            getattr(request, "_request", request).denial_reason = "csrf"  # recorded (audit.denials)
             raise exceptions.PermissionDenied(_("CSRF 校验失败：请刷新页面后重试；程序调用请使用 API 令牌。")) from None

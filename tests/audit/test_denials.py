@@ -160,6 +160,14 @@ def test_a_csrf_failure_is_recorded(staff_a):
     assert refusals().get().detail["reason"] == "csrf"
 
 
+def test_an_api_csrf_failure_is_recorded(staff_a):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff_a)
+    response = browser.post("/api/v1/notifications/read-all/", content_type="application/json")
+    assert response.status_code == 403
+    assert refusals().get().detail["reason"] == "csrf"
+
+
 def test_one_insert_per_recorded_refusal(client, staff_outside, task):
     client.force_login(staff_outside)
     client.get("/api/v1/tasks/999999/")  # sign-in and session bookkeeping out of the way
