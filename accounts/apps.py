@@ -8,3 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import receivers  # noqa: F401  (connects the login log)
+        from accounts.two_factor import receivers as two_factor_receivers  # noqa: F401  (second factor owed)

@@ -1,6 +1,10 @@
-"""Agencies (a tree, with aliases), and users with an agency, a role and, for the three
-administrator roles, the person behind the account."""
+"""Agencies (a tree, with aliases), users with an agency, a role and, for the three
+administrator roles, the person behind the account, and their recovery codes for the
+second sign-in factor (the authenticator itself is django-otp's TOTPDevice)."""
 
+import hashlib
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
@@ -8,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
 
 from accounts.choices import AgencyLevel
 from audit.history import audit_history
@@ -167,3 +172,58 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+
+def recovery_code_digest(code: str) -> str:
+    """The stored form of a recovery code: SHA-256 of the code as typed, less spaces and
+    dashes, in capitals. A code is 80 random bits, so a digest needs no salt nor a slow
+    hash to resist guessing, and it can be looked up directly."""
+    normal = "".join(code.split()).replace("-", "").upper()
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """A user's set of one-time recovery codes, as a django-otp device: a sign-in with one
+    counts as verified (request.user.otp_device is this device), and wrong tries are
+    throttled like the authenticator's. django-otp's own static tokens are stored in plain
+    text; this device keeps only each code's digest."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("恢复码组")
+        verbose_name_plural = _("恢复码组")
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token):
+        """Use up the code `token` if it is one of this device's (django_otp.verify_token
+        calls this on a row locked for update, so a code cannot be used twice at once)."""
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used = self.codes.filter(digest=recovery_code_digest(str(token))).delete()[0]
+        if not used:
+            self.throttle_increment(commit=True)
+            return False
+        self.throttle_reset(commit=True)
+        return True
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, by its digest; deleted when used."""
+
+    device = models.ForeignKey(
+        RecoveryCodeDevice, verbose_name=_("恢复码组"), on_delete=models.CASCADE, related_name="codes"
+    )
+    digest = models.CharField(_("摘要"), max_length=64)
+
+    class Meta:
+        verbose_name = _("恢复码")
+        verbose_name_plural = _("恢复码")
+        constraints = [
+            # Also the index of the lookup by digest when a code is typed.
+            models.UniqueConstraint(fields=["device", "digest"], name="recovery_code_unique_per_device"),
+        ]
+
+    def __str__(self):
+        return f"{self.device_id}:{self.digest[:8]}"

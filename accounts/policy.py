@@ -15,8 +15,8 @@ task_access, the API's restrict() and check_write()).
 Separation of the three administrators (三员分立): the system admin (ADMIN) runs the
 platform but never reads the audit trail; the security admin (SECURITY) assigns roles and
 unlocks accounts and writes no work data; the audit admin (AUDITOR) reads and exports the
-trail and writes nothing but signing out, the language and their own notifications' read
-marks.
+trail and writes nothing but signing out, the language, their own second sign-in factor
+and their own notifications' read marks.
 """
 
 import dataclasses
@@ -87,11 +87,23 @@ POLICY: dict[str, Rule] = {
     # --- Everyone signed in ----------------------------------------------------------
     "home": allow(read=ALL_ROLES),
     "accounts:logout": allow(write=ALL_ROLES),
+    # Two-factor sign-in: everyone's own (the audit admin too, who must enrol to sign in).
+    "accounts:two_factor": allow(read=ALL_ROLES, write=ALL_ROLES),
+    "accounts:two_factor_verify": allow(read=ALL_ROLES, write=ALL_ROLES),
+    "accounts:two_factor_enrol": allow(read=ALL_ROLES, write=ALL_ROLES),
+    "accounts:two_factor_recovery_codes": allow(read=ALL_ROLES),
     # --- Security admin: roles and lockouts ------------------------------------------
     "accounts:user_list": allow(read=SECURITY),
     "accounts:user_role": allow(read=SECURITY, write=SECURITY),
     "accounts:lockout_list": allow(read=SECURITY),
     "accounts:unlock": allow(write=SECURITY),
+    # One account's password, active flag and API tokens: the only place the three
+    # administrators' accounts are changed (core.roles.can_manage_account).
+    "accounts:account": allow(read=SECURITY),
+    "accounts:account_password": allow(write=SECURITY),
+    "accounts:account_active": allow(write=SECURITY),
+    "accounts:account_tokens_revoke": allow(write=SECURITY),
+    "accounts:two_factor_reset": allow(read=SECURITY, write=SECURITY),
     # --- Audit admin: the audit trail (read and export, nothing else) ----------------
     "audit:events": allow(read=AUDIT),
     "audit:export": allow(read=AUDIT),
@@ -178,6 +190,9 @@ PATTERNS: list[tuple[str, Rule]] = [
     ("admin:audit_*", allow()),
     ("admin:accounts_loginevent_*", allow()),
     ("admin:axes_*", allow()),
+    # Second factors (django-otp registers its TOTP devices, secrets included) are their
+    # users' own and the security admin's (accounts/two_factor), never the system admin's.
+    ("admin:otp_totp_*", allow()),
     ("admin:*", allow(read=SYSTEM, write=SYSTEM)),
 ]
 
@@ -226,11 +241,13 @@ def is_api_view(view_func, view_name: str) -> bool:
 # admin's users page, and groups/permissions are not used: the role is the one source).
 NO_ADMIN_MODELS = {
     "accounts.loginevent",
+    "accounts.recoverycodedevice",
+    "accounts.recoverycode",
     "admin.logentry",
     "auth.group",
     "auth.permission",
 }
-NO_ADMIN_APPS = {"audit", "axes", "sessions", "contenttypes"}
+NO_ADMIN_APPS = {"audit", "axes", "sessions", "contenttypes", "otp_totp"}
 
 
 def _admin_model_allowed(model) -> bool:

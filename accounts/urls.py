@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import account_views, views
+from accounts.two_factor import views as two_factor_views
 
 app_name = "accounts"
 
@@ -17,4 +18,10 @@ urlpatterns = [
     path("users/<int:pk>/password/", account_views.account_password, name="account_password"),
     path("users/<int:pk>/active/", account_views.account_active, name="account_active"),
     path("users/<int:pk>/tokens/revoke/", account_views.account_tokens_revoke, name="account_tokens_revoke"),
+    # Two-factor sign-in (accounts/two_factor/): one's own, and the security admin's reset.
+    path("two-factor/", two_factor_views.settings_page, name="two_factor"),
+    path("two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),
+    path("two-factor/enrol/", two_factor_views.enrol, name="two_factor_enrol"),
+    path("two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two_factor_recovery_codes"),
+    path("users/<int:pk>/two-factor/", two_factor_views.reset, name="two_factor_reset"),
 ]

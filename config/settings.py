@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "captcha",
     "django_htmx",
     "csp",
+    # Two-factor sign-in (等保 2.0 level 3): the authenticator app's TOTP (accounts.two_factor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The project's apps, bottom layer first (docs/architecture.md).
     "core",
     "audit",
@@ -107,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -115,6 +120,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.security.SecurityHeadersMiddleware",
     "config.security.RateLimitMiddleware",
+    # Two-factor sign-in: a session that owes its second factor reaches only the 2FA pages.
+    "accounts.two_factor.middleware.TwoFactorMiddleware",
     # The one access policy (accounts/policy.py) on every page and the Django admin.
     "accounts.middleware.AccessPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -233,6 +240,17 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 5
 CAPTCHA_FONT_SIZE = 30
 CAPTCHA_IMAGE_SIZE = (150, 48)
+
+# Two-factor sign-in (accounts/two_factor/): the three administrators always need it;
+# OTP_REQUIRED_FOR_ALL=true asks it of everyone. Anyone else may turn it on for themselves.
+OTP_REQUIRED_FOR_ALL = env_bool("OTP_REQUIRED_FOR_ALL", False)
+# The name the authenticator app shows beside the login name (django-otp calls it with the
+# device; a function, so the default name is translated when the QR code is drawn).
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or (lambda device: str(_("督办平台")))
+# After the n-th wrong code in a row the next try waits 2^(n-1) seconds (django-otp).
+OTP_TOTP_THROTTLE_FACTOR = 1
+# How many recovery codes a user is given (each works once).
+OTP_RECOVERY_CODES = 10
 
 # The proxies in front of the platform (addresses or CIDR networks, comma-separated), e.g.
 # TRUSTED_PROXIES=127.0.0.1 for one nginx on the same host. Only a request whose peer is

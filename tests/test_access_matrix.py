@@ -111,6 +111,7 @@ def test_the_three_administrators_share_no_page_of_another():
 
 
 def test_the_audit_admin_writes_nothing_but_sign_out_notifications_read_and_the_language():
+    """...and their own second sign-in factor, which they must enrol to sign in at all."""
     writes = {
         name
         for name in NAMED
@@ -119,6 +120,9 @@ def test_the_audit_admin_writes_nothing_but_sign_out_notifications_read_and_the_
     }
     assert writes == {
         "accounts:logout",
+        "accounts:two_factor",
+        "accounts:two_factor_enrol",
+        "accounts:two_factor_verify",
         "notifications:open",
         "notifications:read",
         "api:notification-read",
@@ -221,6 +225,7 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 "notifications:retry_delivery": delivery.pk,
                 "api:token_revoke": token.pk,
                 "accounts:user_role": staff_b.pk,
+                "accounts:two_factor_reset": staff_b.pk,
                 "accounts:account": staff_b.pk,
                 "accounts:account_password": staff_b.pk,
                 "accounts:account_active": staff_b.pk,

@@ -43,9 +43,7 @@ SPELLINGS = [
 
 
 def post_login(client, username, password, address="127.0.0.1", **data):
-    return client.post(
-        "/accounts/login/", {"username": username, "password": password, **data}, REMOTE_ADDR=address
-    )
+    return client.post("/accounts/login/", {"username": username, "password": password, **data}, REMOTE_ADDR=address)
 
 
 def is_logged_in(client) -> bool:
@@ -109,9 +107,7 @@ def test_failures_in_any_spelling_count_against_one_account(client, staff_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_five_parallel_guesses_in_many_spellings_get_only_the_limits_password_checks(
-    staff_a, monkeypatch
-):
+def test_twenty_five_parallel_guesses_in_many_spellings_get_only_the_limits_password_checks(staff_a, monkeypatch):
     # given: every password check counted, and 25 guesses at one account fired at once,
     # each in another spelling of its name and from another address
     from accounts.models import User
@@ -328,3 +324,10 @@ def test_break_glass_unlock_needs_a_reason_and_an_existing_account(security_admi
         call_command("break_glass_unlock", "nobody", reason="测试")
     with pytest.raises(CommandError):
         call_command("break_glass_unlock", security_admin.username, reason="  ")
+
+
+def test_break_glass_unlock_explains_itself_in_its_help():
+    from django.core.management import load_command_class
+
+    parser = load_command_class("accounts", "break_glass_unlock").create_parser("manage.py", "break_glass_unlock")
+    assert "没有可登录的安全管理员时" in parser.format_help()
