@@ -111,6 +111,7 @@ def test_an_administrator_enrols_with_a_qr_code_and_gets_recovery_codes_once(cli
     assert services.manual_key(device).replace(" ", "") in body.replace(" ", "")
     # when: a wrong code, then the right one
     wrong = client.post(ENROL, {"token": "000000" if totp_code(device) != "000000" else "111111", "next": "/plans/"})
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)  # the wait is over
     right = client.post(ENROL, {"token": totp_code(device), "next": "/plans/"})
     # then
     assert wrong.status_code == 400 and "验证码不正确" in wrong.content.decode()
@@ -289,3 +290,11 @@ def test_only_the_security_admin_may_reset(client, admin_user, commission):
     verify(client, device)
     assert client.post(f"/accounts/users/{other.pk}/two-factor/").status_code == 403
     assert TOTPDevice.objects.filter(user=other).exists()
+
+
+def test_the_system_admin_sees_no_ones_authenticator_in_the_django_admin(client, admin_user, staff_a):
+    give_authenticator(staff_a)
+    client.force_login(admin_user)
+    verify(client, give_authenticator(admin_user))
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    assert "totpdevice" not in client.get("/admin/").content.decode()

@@ -470,7 +470,7 @@ def test_the_pages_run_a_bounded_number_of_queries(
     # verified the session)
     with django_assert_max_num_queries(7):
         admin_client.get(reverse("imports:progress", args=[plan_import.pk]))
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert admin_client.get(reverse("imports:upload")).status_code == 200
     with django_assert_max_num_queries(40):
         response = admin_client.post(preview_url(plan_import), preview_post(plan_import, full_mapping(agencies)))

@@ -34,6 +34,13 @@ class Command(BaseCommand):
             label = roles[role] + " " * (width - _columns(roles[role]))
             password = _("密码：%(password)s") % {"password": creds[username]}
             self.stdout.write(f"  {label} {username:<14} {password}   ({full_name}, {agency})")
+        # The administrators' second factor is theirs to enrol: no demo secret is preset.
+        self.stdout.write(
+            _(
+                "系统管理员、安全管理员、审计管理员须两步验证：首次登录输入密码后，"
+                "用手机验证器应用扫描页面上的二维码完成绑定，并保存显示的恢复码。"
+            )
+        )
 
 
 def _columns(text: str) -> int:
