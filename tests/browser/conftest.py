@@ -10,7 +10,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from accounts.two_factor.services import required_for
 from tests.conftest import PASSWORD, chromium_available
+from tests.fixtures.accounts import give_authenticator, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,6 +25,13 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def browser_second_step(page, device):
+    """On the second step of a sign-in, type the code the authenticator shows now."""
+    page.get_by_label("验证码").fill(totp_code(device))
+    page.get_by_role("button", name="验证并登录").click()
+    page.wait_for_load_state("networkidle")
 
 
 # tryfirst: before tests/conftest.py's hook, which marks every browser test `system`.
@@ -70,13 +79,20 @@ def page(browser, live_server):
 
 @pytest.fixture
 def browser_login(page):
-    """Log in through the login page as a person would."""
+    """Log in through the login page as a person would; one of the three administrators
+    (or anyone, with OTP_REQUIRED_FOR_ALL) then types the code their authenticator app
+    shows (computed with pyotp) on the second step, unless `second_factor=False`."""
 
-    def do_login(user, password=PASSWORD):
+    def do_login(user, password=PASSWORD, second_factor=True):
+        owes_code = second_factor and required_for(user)
+        if owes_code:
+            device = give_authenticator(user)
         page.goto("/accounts/login/")
         page.get_by_label("登录名").fill(user.username)
         page.get_by_label("密码").fill(password)
         page.get_by_role("button", name="登录").click()
         page.wait_for_load_state("networkidle")
+        if owes_code and "/accounts/two-factor/verify/" in page.url:
+            browser_second_step(page, device)
 
     return do_login
