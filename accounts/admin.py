@@ -71,6 +71,13 @@ class UserAdmin(DjangoUserAdmin):
     def has_change_permission(self, request, obj=None):
         return self._manages(request, obj) and super().has_change_permission(request, obj)
 
+    def get_fieldsets(self, request, obj=None):
+        # Read-only: not even the password's summary and its "reset" button (a 403 behind it).
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or can_manage_account(request.user, obj):
+            return fieldsets
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "password"]}) for name, opts in fieldsets]
+
     def has_delete_permission(self, request, obj=None):
         return self._manages(request, obj) and super().has_delete_permission(request, obj)
 
