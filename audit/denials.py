@@ -171,7 +171,7 @@ def _alert(request, user, seen: int, detail: dict) -> None:
         [
             _("最近一次：%(method)s %(path)s（%(reason)s）") % {**detail, "reason": detail["reason_text"]},
             _("来源地址：%(address)s") % {"address": client_ip(request) or "-"},
-            _("详情见安全审计记录（事件类型“拒绝访问”）。"),
+            _("审计管理员可在安全审计记录中查看每一次拒绝（事件类型“拒绝访问”）。"),
         ]
     )
     try:
