@@ -36,13 +36,13 @@ class TwoFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
         view_name = match.view_name if match is not None else ""
-        if view_name in OPEN_VIEWS:
-            return None
         is_api = policy.is_api_view(view_func, view_name)
         if is_api and _signed_with_token(request):
             # DRF authenticates by the token and ignores the session (a bad token is a 401).
             return None
-        if not services.owes_second_factor(request):
+        # Read by base.html: no menu on the pages such a session may see.
+        request.two_factor_owed = owed = services.owes_second_factor(request)
+        if not owed or view_name in OPEN_VIEWS:
             return None
         if is_api:
             message = _("请先在网页上完成两步验证，再通过浏览器会话使用接口；程序调用请使用 API 令牌。")

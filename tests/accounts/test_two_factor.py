@@ -48,7 +48,12 @@ def test_it_keeps_an_administrator_without_authenticator_on_the_enrolment_page(c
     # then
     assert response.status_code == 302
     assert response["Location"] == f"{ENROL}?next=%2Fnotifications%2F"
-    assert client.get(ENROL).status_code == 200
+    page = client.get(ENROL)
+    assert page.status_code == 200
+    # no menu leads anywhere else meanwhile, but signing out is there
+    body = page.content.decode()
+    assert 'href="/notifications/"' not in body and 'href="/accounts/two-factor/"' not in body
+    assert "退出" in body
 
 
 def test_it_sends_an_enrolled_administrator_to_the_code_after_the_real_login_form(client, login, admin_user):
