@@ -305,6 +305,10 @@ def sample_url(name, pattern, world):
             kwargs[param] = 0
         elif param == "pk":
             kwargs[param] = _sample_pk(name, world)
+        elif param == "reading_pk":  # a reading of the reported task's indicator
+            kwargs[param] = world["pk"]["api:reading"]
+        elif param == "milestone_pk":
+            kwargs[param] = world["milestone"].pk
         else:
             raise AssertionError(f"{name}: no sample for URL parameter {param!r}")
     return reverse(name, kwargs=kwargs)

@@ -155,7 +155,7 @@ def test_createsuperuser_makes_a_system_admin_who_is_no_superuser(db):
 
 
 # Logs that are themselves the record: written once, never edited.
-APPEND_ONLY = {"ProgressUpdate", "Attachment", "AuditEvent", "PlanImport"}
+APPEND_ONLY = {"ProgressUpdate", "Attachment", "MilestoneEvent", "AuditEvent", "PlanImport"}
 # Written by jobs, not by people: the rollup's snapshots and the export jobs' rows.
 JOB_WRITTEN = {"Snapshot", "TrendPoint", "Export"}
 

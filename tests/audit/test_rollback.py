@@ -108,7 +108,7 @@ def test_an_api_write_is_not_saved_when_its_audit_record_fails(staff_a, task, au
         "/api/v1/progress-updates/",
         {"task": task.pk, "status": "in_progress", "percent": 45},
         format="json",
-        HTTP_IF_MATCH="*",
+        HTTP_IF_MATCH=f'"task-{task.pk}-v{task.version}"',
     )
     assert response.status_code == 500
     task.refresh_from_db()
