@@ -3,12 +3,17 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.choices import RevokeReason
 from api.models import ApiToken
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
     user_name = serializers.CharField(source="user.display_name", read_only=True, label=_("用户姓名"))
     active = serializers.BooleanField(source="is_active", read_only=True, label=_("有效"))
+    # Empty while the token is live: the schema must say "" is a value, not only the reasons.
+    revoked_reason = serializers.ChoiceField(
+        choices=RevokeReason.choices, allow_blank=True, read_only=True, label=_("撤销原因")
+    )
 
     class Meta:
         model = ApiToken
