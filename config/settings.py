@@ -650,7 +650,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # "audit": one JSON line per audit event, whatever LOG_LEVEL says (audit.services).
-    "loggers": {"axes": {"level": "WARNING"}, "audit": {"level": "INFO"}},
+    # pikepdf (the evidence PDF checks) says at INFO that it started, on every command.
+    "loggers": {"axes": {"level": "WARNING"}, "audit": {"level": "INFO"}, "pikepdf": {"level": "WARNING"}},
 }
 
 # --- Production hardening -------------------------------------------------------------
