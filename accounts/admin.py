@@ -1,6 +1,6 @@
 """The Django admin is the system admin's (the only role with is_staff): agencies and
 users. Not here: the audit trail (the login log, change history, django-axes' records:
-the audit admin reads it on the audit pages), and roles and groups (a user's role is the
+the audit admin reads it on the audit pages), second factors, and roles and groups (a user's role is the
 security admin's, on accounts:user_role; Django groups and permissions are not used, the
 access policy in accounts/policy.py is the one source)."""
 
@@ -11,12 +11,15 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Agency, AgencyAlias, User
 from accounts.roles import is_last_active_security_admin
 from core.roles import can_manage_account
 
-for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog):
+# Second factors (django-otp registers its TOTP devices, secrets included) are their users'
+# own and the security admin's (accounts/two_factor), never the system admin's.
+for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog, TOTPDevice):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 

@@ -190,9 +190,6 @@ PATTERNS: list[tuple[str, Rule]] = [
     ("admin:audit_*", allow()),
     ("admin:accounts_loginevent_*", allow()),
     ("admin:axes_*", allow()),
-    # Second factors (django-otp registers its TOTP devices, secrets included) are their
-    # users' own and the security admin's (accounts/two_factor), never the system admin's.
-    ("admin:otp_totp_*", allow()),
     ("admin:*", allow(read=SYSTEM, write=SYSTEM)),
 ]
 

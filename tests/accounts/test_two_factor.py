@@ -301,5 +301,5 @@ def test_the_system_admin_sees_no_ones_authenticator_in_the_django_admin(client,
     give_authenticator(staff_a)
     client.force_login(admin_user)
     verify(client, give_authenticator(admin_user))
-    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert "totpdevice" not in client.get("/admin/").content.decode()
