@@ -211,6 +211,8 @@ def busy_task(plan, section, agency, number, edits):
     """A task with `edits` changes of every kind: task edits, milestones, an indicator,
     readings, owners and 责任人."""
     task = make_task(plan, section, number, lead=agency)
+    task.status = TaskStatus.IN_PROGRESS  # a task not started stays at 0 %
+    task.save(update_fields=["status"])
     people = [make_user(f"user{number}_{i}", Role.STAFF, agency) for i in range(3)]
     milestone = Milestone.objects.create(task=task, due_on=datetime.date(2026, 6, 30), text="节点")
     indicator = Indicator.objects.create(task=task, name=f"指标{number}", target=Decimal(1))
