@@ -23,9 +23,19 @@
     var box = document.getElementById("request-error");
     if (box) { box.hidden = true; }
   });
+  /* An error page says what went wrong in its data-error-message paragraph (a quota's own
+     limit, say): show that when there is one, else a word for the status. */
+  function pageMessage(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") !== 0) { return ""; }
+    var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var node = page.querySelector("[data-error-message]");
+    return node ? node.textContent.trim() : "";
+  }
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    showError(text[status] || text.other);
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    showError((xhr && pageMessage(xhr)) || text[status] || text.other);
   });
   document.addEventListener("htmx:sendError", function () { showError(text.network); });
 

@@ -267,3 +267,23 @@ def test_it_works_on_a_phone(page, browser_login, workload, staff_a):
     expect(page.get_by_test_id("task-percent")).to_have_text("20%")
     expect(page.locator("#progress li.update").first).to_contain_text("已完成首批派驻人员摸底。")
     assert page.evaluate(no_sideways_scroll)
+
+
+def test_a_refused_report_says_which_limit_it_met(page, browser_login, workload, staff_a, settings):
+    # given a bureau that lets one person send one report a minute
+    settings.REPORTS_PER_USER_MINUTE = 1
+    browser_login(staff_a)
+    page.goto(f"/tasks/{workload.pk}/")
+    page.get_by_label("进展说明").fill("已印发轮岗派驻实施方案")
+    page.get_by_role("button", name="保存进展").click()
+    expect(page.locator("#progress .update-note").first).to_have_text("已印发轮岗派驻实施方案")
+
+    # when they send a second one within the minute
+    page.get_by_label("进展说明").fill("首批派驻医师已到岗")
+    page.get_by_role("button", name="保存进展").click()
+
+    # then the page says the quota's own words, not a generic "too many requests"
+    error = page.locator("#request-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("每分钟最多提交 1 次进展填报")
+    assert ProgressUpdate.objects.filter(task=workload).count() == 1
