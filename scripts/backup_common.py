@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import psycopg2
+
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = "manifest.json"
 DUMP_FILE = "database.dump"
@@ -42,8 +44,6 @@ def postgres_url(url: str, what: str) -> dict:
 
 
 def connect(params: dict, dbname: str | None = None):
-    import psycopg2
-
     chosen = {**params, "dbname": dbname or params["dbname"]}
     return psycopg2.connect(**{key: value for key, value in chosen.items() if value})
 

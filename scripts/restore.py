@@ -25,6 +25,8 @@ import sys
 import tarfile
 from pathlib import Path, PurePosixPath
 
+from psycopg2 import sql
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backup_common import (
@@ -95,8 +97,6 @@ def target_media_root() -> Path:
 def prepare_database(params: dict) -> bool:
     """Create the target database; True if this run created it. An existing one is used only
     when it holds no tables at all."""
-    from psycopg2 import sql
-
     admin = connect(params, dbname="postgres")
     admin.autocommit = True
     try:
@@ -130,8 +130,6 @@ def prepare_database(params: dict) -> bool:
 
 
 def drop_database(params: dict) -> None:
-    from psycopg2 import sql
-
     admin = connect(params, dbname="postgres")
     admin.autocommit = True
     try:

@@ -11,6 +11,7 @@ refused as encrypted by core.uploads.office's own check.
 
 import io
 
+import olefile
 from django.utils.translation import gettext as _
 
 from core.uploads.errors import FileRefused
@@ -38,12 +39,6 @@ def check_word_binary(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
     except FileRefused as exc:
         if exc.code == "encrypted":
             raise
-    try:
-        import olefile
-    except ImportError:  # a deployment without the pinned requirement: refuse, never read unchecked
-        raise FileRefused(
-            _("服务器缺少检查旧版 Word 文档的组件（olefile），暂时无法导入 .doc/.wps 文件，请另存为 .docx 后再导入")
-        ) from None
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
     except Exception as exc:  # olefile raises OSError, struct.error, IndexError… on hostile bytes

@@ -115,8 +115,6 @@ def _cn_date(day: datetime.date) -> str:
 
 
 def _set_fonts(style_or_run, name: str, size_pt: float | None = None, bold: bool | None = None) -> None:
-    from docx.shared import Pt
-
     font = style_or_run.font
     font.name = name
     if size_pt is not None:
@@ -138,8 +136,6 @@ class _Doc:
     HEADING_FONT = "黑体"
 
     def __init__(self):
-        from docx.shared import Mm
-
         self.document = Document()
         section = self.document.sections[0]
         section.page_width, section.page_height = Mm(210), Mm(297)
@@ -154,8 +150,6 @@ class _Doc:
         self._page_numbers(section)
 
     def _page_numbers(self, section) -> None:
-        from docx.oxml import OxmlElement
-
         paragraph = section.footer.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.add_run(_("第 "))
@@ -185,8 +179,6 @@ class _Doc:
         """A grid table of fixed column widths whose header row repeats on every printed page;
         `rows` are lists of text. The body rows are written as XML directly: python-docx's
         add_row and cell.text walk the whole table each time, slow past a few hundred rows."""
-        from docx.oxml.ns import qn
-
         table = self.document.add_table(rows=1, cols=len(headers))
         table.style = self.document.styles["Table Grid"]
         table.autofit = False
