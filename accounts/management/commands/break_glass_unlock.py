@@ -6,14 +6,15 @@ announces it to the administrators."""
 
 import getpass
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy
 
 from accounts import lockout
 from accounts.models import User
 from audit.services import raise_alert
+from core.commands import BaseCommand
 from core.roles import ADMIN_ROLES, Role
 
 
@@ -26,8 +27,7 @@ def usable_security_admins(excluding: User | None) -> list[User]:
 
 
 class Command(BaseCommand):
-    # A plain string (argparse cannot format a lazy one), marked for translation.
-    help = gettext_noop("紧急解锁：没有可登录的安全管理员时，在服务器上解除账户锁定（记入审计，并通知各管理员）。")
+    help = gettext_lazy("紧急解锁：没有可登录的安全管理员时，在服务器上解除账户锁定（记入审计，并通知各管理员）。")
 
     def add_arguments(self, parser):
         parser.add_argument("username", help=_("要解锁的登录名"))

@@ -3,12 +3,13 @@ admin and audit admin (in the pages, roles are the security admin's alone). The 
 rules as the users page apply, and the change is in the user's history."""
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import change_role
+from core.commands import BaseCommand
 from core.roles import Role
 
 

@@ -2,11 +2,12 @@
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.commands import BaseCommand
 from dashboards.rollup import rollup_day
 from workplans.choices import PlanStatus
 from workplans.models import Plan

@@ -3,10 +3,10 @@
 import logging
 import unicodedata
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.commands import BaseCommand
 from core.roles import Role
 from demo.loader import USERS, load_demo
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.choices import MatchMethod
 from audit.choices import EventType
 from audit.services import record
+from core.commands import BaseCommand
 from imports import services
 from imports.parsing import ParseError, parse_bytes
 from workplans.choices import PlanStatus

@@ -2,10 +2,11 @@
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.commands import BaseCommand
 from imports.parsing import ParseError, parse_file
 
 

@@ -3,11 +3,12 @@ now, in this process."""
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.commands import BaseCommand
 from notifications.delivery import recover_stale_claims, send_batch, sendable_batches
 from notifications.rules import digests_due, scan, write_digest
 
