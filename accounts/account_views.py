@@ -1,6 +1,7 @@
 """The security admin's account pages: one user's standing (active or not, API tokens) and
 the changes only the security admin makes to the three administrators' accounts (三员分立):
-a new password, disabling or enabling the account, revoking its API tokens. The system
+a new password, a new login name, disabling or enabling the account, revoking its API
+tokens. The system
 admin manages ordinary accounts in the Django admin; core.roles.can_manage_account is the
 one rule both ask. Every change here is in the audit trail."""
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.lockout import login_key, login_name_taken
 from accounts.models import User
 from accounts.roles import is_last_active_security_admin
 from api.choices import RevokeReason
@@ -35,6 +37,27 @@ class ActiveForm(forms.Form):
     )
 
 
+class UsernameForm(forms.Form):
+    username = forms.CharField(
+        label=gettext_lazy("新登录名"),
+        max_length=150,
+        validators=[User.username_validator],
+        help_text=gettext_lazy("字母、数字和 @ . + - _，不区分大小写和全角半角。"),
+    )
+
+    def __init__(self, target: User, *args, **kwargs):
+        self.target = target
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if login_key(username) == login_key(self.target.username):
+            raise forms.ValidationError(_("新登录名与现在的相同。"))
+        if login_name_taken(username, excluding=self.target):
+            raise forms.ValidationError(_("登录名“%(name)s”已被其他账户使用。") % {"name": username})
+        return username
+
+
 def _target(request, pk) -> User:
     """The account to change, when the signed-in security admin may change it; 403 else."""
     target = get_object_or_404(User, pk=pk)
@@ -44,13 +67,14 @@ def _target(request, pk) -> User:
     return target
 
 
-def _render(request, target: User, password_form=None, status: int = 200):
+def _render(request, target: User, password_form=None, username_form=None, status: int = 200):
     tokens = ApiToken.objects.filter(user=target).order_by("-created_at", "-id")[:TOKENS_SHOWN]
     context = {
         "target": target,
         "is_self": target.pk == request.user.pk,
         "is_administrator": target.role in ADMIN_ROLES,
         "password_form": password_form or SetPasswordForm(target),
+        "username_form": username_form or UsernameForm(target),
         "tokens": tokens,
         "usable_tokens": ApiToken.objects.filter(user=target).usable().count(),
     }
@@ -79,6 +103,30 @@ def account_password(request, pk):
     form.save()
     record(EventType.ADMIN_ACTION, request=request, obj=target, detail={"action": "password_reset"})
     messages.success(request, _("已为 %(user)s 设置新密码；其 API 令牌已全部失效。") % {"user": target})
+    return redirect("accounts:account", pk=target.pk)
+
+
+@never_cache
+@role_required(Role.SECURITY)
+@require_POST
+def account_username(request, pk):
+    """Rename the account. The user's history records old and new name (权限变更), and the
+    trail an administrative act; sessions and tokens are unaffected."""
+    target = _target(request, pk)
+    form = UsernameForm(target, request.POST)
+    if not form.is_valid():
+        return _render(request, target, username_form=form, status=400)
+    old = target.username
+    target.username = form.cleaned_data["username"]
+    target._change_reason = _("修改登录名")
+    target.save(update_fields=["username"])
+    record(
+        EventType.ADMIN_ACTION,
+        request=request,
+        obj=target,
+        detail={"action": "username_change", "old": old, "new": target.username},
+    )
+    messages.success(request, _("登录名已由 %(old)s 改为 %(new)s。") % {"old": old, "new": target.username})
     return redirect("accounts:account", pk=target.pk)
 
 

@@ -62,6 +62,16 @@ def find_account(raw: str | None, *, for_update: bool = False) -> User | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def login_name_taken(raw: str, *, excluding: User | None = None) -> bool:
+    """Whether another account already answers to `raw` in some spelling (login_key): a
+    new name must not make two accounts that only differ by case or width."""
+    key = login_key(raw)
+    others = User.objects.filter(username__iexact=key)
+    if excluding is not None:
+        others = others.exclude(pk=excluding.pk)
+    return any(login_key(user.username) == key for user in others)
+
+
 def _window_start():
     return timezone.now() - settings.AXES_COOLOFF_TIME
 

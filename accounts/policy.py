@@ -101,6 +101,7 @@ POLICY: dict[str, Rule] = {
     # administrators' accounts are changed (core.roles.can_manage_account).
     "accounts:account": allow(read=SECURITY),
     "accounts:account_password": allow(write=SECURITY),
+    "accounts:account_username": allow(write=SECURITY),
     "accounts:account_active": allow(write=SECURITY),
     "accounts:account_tokens_revoke": allow(write=SECURITY),
     "accounts:two_factor_reset": allow(read=SECURITY, write=SECURITY),

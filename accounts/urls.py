@@ -13,9 +13,10 @@ urlpatterns = [
     path("users/<int:pk>/role/", views.user_role, name="user_role"),
     path("lockouts/", views.lockout_list, name="lockout_list"),
     path("lockouts/unlock/", views.unlock, name="unlock"),
-    # One account's password, active flag and tokens (accounts/account_views.py).
+    # One account's password, login name, active flag and tokens (accounts/account_views.py).
     path("users/<int:pk>/account/", account_views.account, name="account"),
     path("users/<int:pk>/password/", account_views.account_password, name="account_password"),
+    path("users/<int:pk>/username/", account_views.account_username, name="account_username"),
     path("users/<int:pk>/active/", account_views.account_active, name="account_active"),
     path("users/<int:pk>/tokens/revoke/", account_views.account_tokens_revoke, name="account_tokens_revoke"),
     # Two-factor sign-in (accounts/two_factor/): one's own, and the security admin's reset.

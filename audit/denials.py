@@ -65,6 +65,7 @@ REASONS = {
     "token_revoked": gettext_lazy("接口令牌已吊销"),
     "protected_account": gettext_lazy("试图变更受保护的管理员账户"),
     "otp_required": gettext_lazy("需要双因素验证"),
+    "export_scope": gettext_lazy("导出文件超出本人当前可见范围"),
 }
 
 

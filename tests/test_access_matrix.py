@@ -99,6 +99,7 @@ def test_the_three_administrators_share_no_page_of_another():
         "accounts:unlock",
         "accounts:account",
         "accounts:account_password",
+        "accounts:account_username",
         "accounts:account_active",
         "accounts:account_tokens_revoke",
     ):
@@ -228,6 +229,7 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 "accounts:two_factor_reset": staff_b.pk,
                 "accounts:account": staff_b.pk,
                 "accounts:account_password": staff_b.pk,
+                "accounts:account_username": staff_b.pk,
                 "accounts:account_active": staff_b.pk,
                 "accounts:account_tokens_revoke": staff_b.pk,
                 "api:agency": agencies["agency_a"].pk,

@@ -173,6 +173,50 @@ def test_a_weak_or_mismatched_password_is_refused_and_changes_nothing(client, se
     assert not AuditEvent.objects.filter(event_type=EventType.ADMIN_ACTION).exists()
 
 
+def test_the_security_admin_renames_the_auditor_and_it_is_audited(client, security_admin, auditor):
+    client.force_login(security_admin)
+    old = auditor.username
+
+    response = client.post(reverse("accounts:account_username", args=[auditor.pk]), {"username": "audit_zhao"})
+
+    assert response.status_code == 302
+    auditor.refresh_from_db()
+    assert auditor.username == "audit_zhao"
+    event = AuditEvent.objects.filter(event_type=EventType.ADMIN_ACTION, object_id=str(auditor.pk)).get()
+    assert event.user_id == security_admin.pk
+    assert (event.detail["action"], event.detail["old"], event.detail["new"]) == ("username_change", old, "audit_zhao")
+    assert auditor.history.first().history_change_reason == "修改登录名"
+
+
+@pytest.mark.parametrize("spelling", ["SECURITY", "ｓｅｃｕｒｉｔｙ", " security\u3000"])
+def test_a_new_login_name_another_account_answers_to_is_refused(client, security_admin, auditor, spelling):
+    # given another account (the security admin's own) signs in as "security"
+    client.force_login(security_admin)
+    old = auditor.username
+
+    # when the auditor would be renamed to a spelling of that name
+    response = client.post(reverse("accounts:account_username", args=[auditor.pk]), {"username": spelling})
+
+    # then it is refused in Chinese and nothing changes
+    assert response.status_code == 400
+    assert "已被其他账户使用" in response.content.decode()
+    auditor.refresh_from_db()
+    assert auditor.username == old
+    assert not AuditEvent.objects.filter(event_type=EventType.ADMIN_ACTION).exists()
+
+
+def test_the_system_admin_cannot_rename_the_auditor_in_the_django_admin(client, admin_user, auditor):
+    client.force_login(admin_user)
+    old = auditor.username
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[auditor.pk]), change_form(auditor, username="renamed")
+    )
+    assert response.status_code == 403
+    auditor.refresh_from_db()
+    assert auditor.username == old
+    assert client.post(reverse("accounts:account_username", args=[auditor.pk]), {"username": "x1"}).status_code == 403
+
+
 def test_the_security_admin_disables_and_enables_an_account_and_revokes_its_tokens(client, security_admin, staff_a):
     token, _ = ApiToken.issue(staff_a, "同步")
     client.force_login(security_admin)
