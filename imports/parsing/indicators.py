@@ -103,6 +103,9 @@ _CN_COUNT = re.compile(
     rf"(?P<unit>{_BASE_ALT})(?![“\"])"
 )
 
+# The two characters every _CN_COUNT match starts at (its lookbehind, then its first numeral).
+_CN_COUNT_PAIR = re.compile(r"[建增设立造育办][二三四五六七八九两十]")
+
 # "指标：数值" (孕产妇死亡率：8/10万, a spreadsheet's 量化指标 column) reads as a target; the
 # colon is swapped for this mark before matching so that clauses are not split at it.
 NAMED = "\ue000"
@@ -309,28 +312,45 @@ _MORE = re.compile(r"^(以上|多)")
 _BELOW = re.compile(r"(以内|以內|以下)")
 
 
+# The last characters _MODAL_TAIL can end on: a name ending otherwise has no modal tail.
+_MODAL_LAST = ("别", "別", "均", "都", "要", "应", "應", "须", "須", "将", "將")
+
+
+@functools.lru_cache(maxsize=1024)  # a pure function of the string, called on the same spans many times
 def _clean_name(name):
-    name = _PER_UNIT_NOTE.sub("", name)
-    name = _DUE_FIVE.sub("", _DUE_YEAR.sub("", name)).replace("?", "").replace(NAMED, "")
+    # each pre-check below tests for a character the pattern it guards cannot match without
+    if "以" in name:
+        name = _PER_UNIT_NOTE.sub("", name)
+    if "年" in name:
+        name = _DUE_YEAR.sub("", name)
+    if "末" in name:
+        name = _DUE_FIVE.sub("", name)
+    name = name.replace("?", "").replace(NAMED, "")
     # what the item before left behind: its owner note, then this item's number
-    name = _LEFT_BEHIND.sub("", name.strip())
+    name = name.strip()
+    if ")" in name:
+        name = _LEFT_BEHIND.sub("", name)
     name = _SUB_NUMBER.sub("", name.strip())
     name = name.strip(" ≥≤<>=")
-    name = _EACH_TAIL.sub("", name)
+    if name.endswith(("各", "\n")):  # "$" also matches before a final newline
+        name = _EACH_TAIL.sub("", name)
     name = name.strip(" ,,;;:、")  # noqa: B005 - a set of characters
     prev = None
     while prev != name:
         prev = name
         name = _FILLER.sub("", name).strip(" ,,;;:、")  # noqa: B005 - a set of characters
-        name = _MODAL_TAIL.sub("", name).strip()
+        if name.endswith(_MODAL_LAST) or name.endswith("\n"):
+            name = _MODAL_TAIL.sub("", name)
+        name = name.strip()
     return name
 
 
 _LEFT_BEHIND = re.compile(r"^(?:[^()]*\)|\([^()]{1,60}\))\s*(?:\d{1,3}\s*[.、](?=[\u4e00-\u9fff\d]))?")
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of its arguments; a tuple, so no caller can alter it
 def _split_names(part, distribute):
-    """'A、B和C率' → ['A', 'B率', 'C率'] following the spec's distribution rules."""
+    """'A、B和C率' → ('A', 'B率', 'C率') following the spec's distribution rules."""
     part = _clean_name(part)
     pieces = [p.strip() for _, p in _split_outside(part, "、")]
     pieces = [p for p in pieces if p]
@@ -348,7 +368,7 @@ def _split_names(part, distribute):
         m = _PER_PREFIX.match(names[0])
         if m:
             names = [names[0]] + [n if n.startswith("每") else m.group(0) + n for n in names[1:]]
-    return names or [part]
+    return tuple(names) or (part,)
 
 
 def _split_and(piece, distribute):
@@ -394,6 +414,8 @@ def _due_points(text):
 def _due_from(text, position, current):
     """The due date in force at ``position``: the last 到…年底 (or 到“十四五”末, which wins) that
     starts at or before it, else ``current``."""
+    if "年" not in text and "末" not in text:  # every due phrase holds one of these marks
+        return current
     due = current
     for starts, dates in _due_points(text):
         at = bisect.bisect_right(starts, position)
@@ -415,6 +437,8 @@ def find_indicators(text):
     if ":" in flat or "：" in flat:
         flat = _NAMED_COLON.sub(NAMED, flat)
     for _, sentence in _split_outside(flat, "。"):
+        if not _ANY_NUMBER.search(sentence):  # none of its clauses can hold a target, and its due date ends with it
+            continue
         due = None
         source = sentence.replace(NAMED, ":").strip()
         if len(source) > _SOURCE_MAX:
@@ -514,7 +538,10 @@ def _loose_targets(clause, consumed, mask, carried_due):
         return at >= 0 and consumed[at][0] <= pos < consumed[at][1]
 
     tokens = [t for t in _TOKEN.finditer(clause) if t.group("unit") and not in_construct(t.start())]
-    cn_counts = [t for t in _CN_COUNT.finditer(clause) if not in_construct(t.start())]
+    # a count in Chinese numerals needs a verb character right before a numeral: search only then
+    cn_counts = (
+        [t for t in _CN_COUNT.finditer(clause) if not in_construct(t.start())] if _CN_COUNT_PAIR.search(clause) else []
+    )
     if cn_counts:
         tokens = sorted(tokens + cn_counts, key=lambda t: t.start())
     if not tokens:  # most clauses: a date or a number without a unit

@@ -123,6 +123,7 @@ def announces_first_lead(text: str) -> bool:
     return bool(re.search(r"(列第一位|排在第一位|排第一位|列在首位|列首位|第一位)", key))
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the name; plans name the same agencies again and again
 def is_generic(name: str) -> bool:
     return bool(_GENERIC.search(script_key(name)))
 
@@ -192,6 +193,12 @@ def _is_agency(name: str) -> bool:
 
 def owner_list(note: str, strict: bool = False) -> list[str] | None:
     """The agencies named by an owner note, or None when the note does not look like one."""
+    names = _owner_list(note, strict)
+    return None if names is None else list(names)
+
+
+@functools.lru_cache(maxsize=4096)  # pure in its arguments (items repeat owner notes); a tuple, never altered
+def _owner_list(note: str, strict: bool) -> tuple[str, ...] | None:
     if not note or len(note) > 160 or "。" in note:
         return None
     parts = _parts(note)
@@ -205,10 +212,10 @@ def owner_list(note: str, strict: bool = False) -> list[str] | None:
             return None
     good = sum(1 for p in parts if _is_agency(p))
     if strict:
-        return parts if good == len(parts) else None
+        return tuple(parts) if good == len(parts) else None
     if not _is_agency(parts[0]) and good < len(parts):
         return None
-    return parts if good * 2 >= len(parts) else None
+    return tuple(parts) if good * 2 >= len(parts) else None
 
 
 def _explained_note(note: str) -> list[str] | None:
