@@ -12,6 +12,8 @@ all PASSWORD (tests/fixtures/accounts.py).
 import os
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 # Imported below before pytest loads them as plugins: rewrite their asserts all the same.
 pytest.register_assert_rewrite("tests.fixtures")
@@ -76,6 +78,16 @@ def celery_in_process(request):
 
 def chromium_available() -> bool:
     return os.path.exists("/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the site's default language (zh-hans), whatever language an
+    earlier test on the same worker left active: services called outside a request speak
+    the thread's language."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
