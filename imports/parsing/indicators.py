@@ -255,6 +255,8 @@ def _separators(seps):
 
 def _split_outside(text, seps):
     """Split on separator characters that stand outside brackets and quotes."""
+    if len(seps) == 1 and seps not in text:  # no separator anywhere: the text is the one part
+        return [(0, text)]
     if not _OPENERS.search(text):  # nothing to stand inside: a plain split, positions kept
         parts, start = [], 0
         for m in _separators(seps).finditer(text):
@@ -430,8 +432,13 @@ _ANY_NUMBER = re.compile(r"\d|[建增设立造育办][二三四五六七八九�
 
 def find_indicators(text):
     """Indicators (name, comparator, target, unit, due) stated in an item's text."""
+    return [dict(ind) for ind in _find_indicators(text)]
+
+
+@functools.lru_cache(maxsize=256)  # pure in the text (a table's 量化指标 cells repeat); callers get copies
+def _find_indicators(text):
     if not _ANY_NUMBER.search(text):
-        return []
+        return ()
     found = []
     flat = text.replace("\n", "")
     if ":" in flat or "：" in flat:
@@ -460,7 +467,7 @@ def find_indicators(text):
             seen.add(key)
             ind["confidence"] = confidence.indicator_confidence(ind["rule"], ind["name"])
             out.append(ind)
-    return out
+    return tuple(out)
 
 
 _SOURCE_MAX = 300  # the sentence an indicator came from, as the preview shows it
