@@ -46,6 +46,16 @@
     if (select.classList && select.classList.contains("js-autosubmit") && select.form) { select.form.submit(); }
   });
 
+  /* A task not started is at 0%: a percent above it means the work has started. */
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.name !== "percent" || !input.form) { return; }
+    var status = input.form.querySelector("select[name=status]");
+    if (status && !status.disabled && status.value === "not_started" && Number(input.value) > 0) {
+      status.value = "in_progress";
+    }
+  });
+
   /* Finishing a task means 100%: fill it in when 已完成 is chosen. */
   document.addEventListener("change", function (event) {
     var select = event.target;
