@@ -49,27 +49,29 @@ def find_account(raw: str | None, *, for_update: bool = False) -> User | None:
     """The one account whose login name has the same login_key as `raw`, or None (no such
     account, or two accounts that only differ by case or width: neither is guessed at).
 
-    The database narrows by a case-insensitive match; the comparison that decides is
-    login_key's, in Python. With for_update the row stays locked until the transaction
-    ends: tries at one account take turns."""
+    With for_update the row stays locked until the transaction ends: tries at one account
+    take turns."""
     key = login_key(raw)
     if not key:
         return None
-    candidates = User.objects.filter(username__iexact=key)
+    candidates = User.objects.all()
     if for_update:
         candidates = candidates.select_for_update(of=("self",))
-    matches = [user for user in candidates if login_key(user.username) == key]
+    matches = _answering(key, candidates)
     return matches[0] if len(matches) == 1 else None
+
+
+def _answering(key: str, users) -> list[User]:
+    """The accounts among `users` whose login name has the login_key `key`: the database
+    narrows by a case-insensitive match, login_key decides."""
+    return [user for user in users.filter(username__iexact=key) if login_key(user.username) == key]
 
 
 def login_name_taken(raw: str, *, excluding: User | None = None) -> bool:
     """Whether another account already answers to `raw` in some spelling (login_key): a
     new name must not make two accounts that only differ by case or width."""
-    key = login_key(raw)
-    others = User.objects.filter(username__iexact=key)
-    if excluding is not None:
-        others = others.exclude(pk=excluding.pk)
-    return any(login_key(user.username) == key for user in others)
+    others = User.objects.all() if excluding is None else User.objects.exclude(pk=excluding.pk)
+    return bool(_answering(login_key(raw), others))
 
 
 def _window_start():
