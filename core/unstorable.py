@@ -173,7 +173,9 @@ class UnstorableInputMiddleware:
 
     def check_json(self, request) -> HttpResponse | None:
         body = request.body
-        if not body:
+        # JSON can carry a NUL or a lone surrogate only as a \u escape (a raw control character
+        # or invalid UTF-8 is no JSON at all): without one, no need to parse the body twice.
+        if b"\\u" not in body:
             return None
         try:
             data = json.loads(body)
