@@ -120,6 +120,11 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.STAFF)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # A staff member their agency names as 审核人: signs off the agency's reports (单位审核)
+    # and its delay and change requests, as the agency's leaders do.
+    is_unit_reviewer = models.BooleanField(
+        _("单位审核人"), default=False, help_text=_("可代表本单位审核报送材料和延期、调整申请。")
+    )
     # The person behind an administrator account: one person holds at most one of the
     # three administrator roles (三员分立), whatever the number of login names.
     person_id = models.CharField(

@@ -128,6 +128,11 @@ POLICY: dict[str, Rule] = {
     # Corrections and a milestone's completion taken back (task_access decides per task).
     "tasks:reading_correct": allow(write=WORK_ROLES),
     "tasks:milestone_reopen": allow(write=WORK_ROLES),
+    # --- The supervision loop (督办闭环): the objects' own rules (supervision.permissions)
+    # decide who acts on which report, close-out or request; these say who may call.
+    # supervision: work lists
+    # supervision: reports and co-owner input
+    # supervision: close-out and requests
     # --- Dashboards and exports: leaders and the system admin ------------------------
     "dashboards:overview": allow(read=OVERSIGHT_ROLES),
     "dashboards:export_ledger": allow(write=OVERSIGHT_ROLES),
@@ -173,6 +178,7 @@ POLICY: dict[str, Rule] = {
     "api:token-list": allow(read=ALL_ROLES, write=WORK_ROLES),
     "api:token-detail": allow(read=ALL_ROLES),
     "api:token-revoke": allow(write=WORK_ROLES),
+    # supervision: API
     # --- The Django admin: the system admin's -----------------------------------------
     # Its own login page is a login page like ours (same backends, same lockout).
     "admin:login": public("GET", "POST"),

@@ -31,7 +31,9 @@ def scope_agency_ids(user) -> set[int] | None:
         scope = None
     elif user.role == Role.STAFF and user.agency_id:
         scope = {user.agency_id}
-    elif user.role == Role.LEADER and user.agency_id:
+    elif user.role in (Role.LEADER, Role.SUPERVISOR) and user.agency_id:
+        # A supervisor's agency is usually the bureau: its whole tree. Plans a supervisor
+        # is named on are added by the querysets (Plan.supervisors).
         scope = user.agency.descendant_ids()
     else:
         scope = set()

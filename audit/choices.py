@@ -36,6 +36,9 @@ class EventType(models.TextChoices):
     # Something the security admin must look at: an administrator locked out, repeated
     # refusals from one user.
     SECURITY_ALERT = "security_alert", _("安全告警")
+    # A step of the supervision loop: a report submitted, signed off, returned or accepted;
+    # a close-out or a change request decided (supervision.machine), with before and after.
+    TRANSITION = "transition", _("流程操作")
 
 
 class Outcome(models.TextChoices):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("plans/", include("workplans.urls")),
     path("plans/imports/", include("imports.urls")),
     path("tasks/", include("workbench.urls")),
+    path("supervision/", include("supervision.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include((api.urlpatterns, "api"))),
     path("notifications/", include("notifications.urls")),

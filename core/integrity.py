@@ -114,3 +114,24 @@ def ensure_sqlite_triggers(using="default", apps=None, **kwargs):
             if table in existing and target in existing:
                 for sql in _sqlite_statements(table, column, target, name):
                     cursor.execute(sql)
+
+
+def drop_sqlite_triggers_naming(*tables):
+    """A RunPython step for a migration that rebuilds `tables` on SQLite (a new check, an
+    altered field): SQLite refuses to rename a rebuilt table while another table's trigger
+    names it (the same-plan triggers), so those are dropped first; ensure_sqlite_triggers
+    puts them back after the migrate."""
+
+    def drop(apps, schema_editor):
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name != %s AND sql LIKE %s",
+                    [table, f'%"{table}"%'],
+                )
+                for (name,) in cursor.fetchall():
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+    return drop

@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 class Role(models.TextChoices):
     STAFF = "staff", _("经办人")
     LEADER = "leader", _("领导")
+    # Staff of the supervision office (督查室): a work role, not an administrator. Reviews
+    # reports, closes out tasks (销号) and decides requests in its scope (an agency subtree,
+    # usually the whole bureau, and the plans it is named on).
+    SUPERVISOR = "supervisor", _("督查专员")
     # The three administrators of 等保 2.0's separation of duties (三员分立): the system
     # admin runs the platform, the security admin grants roles and unlocks accounts, the
     # audit admin reads the trail. No person holds two of them (User's constraints).
@@ -23,10 +27,12 @@ class Role(models.TextChoices):
 ALL_ROLES: tuple[str, ...] = tuple(Role.values)
 # The roles of the separation of duties: each needs the person behind the account.
 ADMIN_ROLES = (Role.ADMIN, Role.SECURITY, Role.AUDITOR)
-# Who works on tasks: reads them, reports on them (staff), oversees them (leaders, admins).
-WORK_ROLES = (Role.STAFF, Role.LEADER, Role.ADMIN)
-# Who watches the figures and takes the ledger and bulletin away: leaders and the system admin.
-OVERSIGHT_ROLES = (Role.LEADER, Role.ADMIN)
+# Who works on tasks: reads them, reports on them (staff), oversees them (leaders,
+# supervisors, admins).
+WORK_ROLES = (Role.STAFF, Role.LEADER, Role.SUPERVISOR, Role.ADMIN)
+# Who watches the figures and takes the ledger and bulletin away: leaders, the supervision
+# office and the system admin.
+OVERSIGHT_ROLES = (Role.LEADER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def role_label(value: str) -> str:

@@ -42,7 +42,7 @@ from django.db.models.lookups import Exact
 from dashboards.models import Snapshot, SnapshotScope, TrendPoint
 from indicators.models import Indicator
 from indicators.services import attained, with_latest_reading
-from tasks.choices import TaskStatus
+from tasks.choices import FINISHED, TaskStatus
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
 from tasks.services import reported_this_cycle_q
@@ -65,7 +65,7 @@ def task_aggregates(day: datetime.date) -> dict:
 
     Self-contained (the risk mark is inlined, no alias needed), so the live dashboard can use
     the same definitions: `Task.objects.filter(...).aggregate(**task_aggregates(today))`."""
-    is_open = ~Q(status=TaskStatus.DONE)
+    is_open = ~Q(status__in=FINISHED)
     due = Q(plan__status=PlanStatus.ACTIVE) & is_open
     aggregates = {"tasks": Count("pk")}
     aggregates.update({status: Count("pk", filter=Q(status=status)) for status in TaskStatus.values})

@@ -62,6 +62,11 @@ class Indicator(models.Model):
     name = models.CharField(_("指标名称"), max_length=200)
     comparator = models.CharField(_("比较方式"), max_length=2, choices=Comparator.choices, default=Comparator.AT_LEAST)
     target = models.DecimalField(_("目标值"), max_digits=14, decimal_places=4)
+    # The target as the plan was imported (基线): an approved change request moves target,
+    # never this.
+    baseline_target = models.DecimalField(
+        _("原定目标值"), max_digits=14, decimal_places=4, null=True, blank=True, editable=False
+    )
     unit = models.CharField(_("单位"), max_length=20, blank=True)
     due_on = models.DateField(_("目标日期"), null=True, blank=True)
     baseline = models.DecimalField(_("基线值"), max_digits=14, decimal_places=4, null=True, blank=True)
@@ -85,6 +90,8 @@ class Indicator(models.Model):
     def save(self, *args, **kwargs):
         if self.plan_id is None and self.task_id is not None:
             self.plan_id = self.task.plan_id
+        if self.baseline_target is None:
+            self.baseline_target = self.target
         super().save(*args, **kwargs)
 
 

@@ -41,7 +41,7 @@ from notifications.choices import Channel, DeliveryState, Rule
 from notifications.models import Delivery, Notification
 from notifications.robots import DeliveryError, PermanentError, TransientError
 from notifications.rules import for_display
-from tasks.choices import TaskStatus
+from tasks.choices import FINISHED
 from tasks.models import Milestone, Task
 from workplans.choices import PlanStatus
 
@@ -117,7 +117,7 @@ def why_not(delivery: Delivery, context: Context) -> str:
         task = context.tasks.get(delivery.task_id)
         if task is None:
             return _("任务已删除")
-        if task.status == TaskStatus.DONE:
+        if task.status in FINISHED:
             return _("任务已完成")
         if task.plan.status != PlanStatus.ACTIVE:
             return _("计划已不在执行中")

@@ -12,7 +12,7 @@ from indicators.models import Indicator
 from indicators.services import missed_q, target_text, with_latest_reading, with_unit
 from notifications.choices import Channel, Rule
 from notifications.models import Delivery
-from tasks.choices import TaskStatus
+from tasks.choices import FINISHED
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
 from tasks.services import owed_this_cycle_q
@@ -40,7 +40,7 @@ def _previous_at_risk(leader, day: datetime.date) -> set[int] | None:
 def leader_digest(leader, day: datetime.date) -> dict:
     agency_ids = scope_agency_ids(leader)
     tasks = Task.objects.visible_to(leader).active()
-    open_tasks = tasks.exclude(status=TaskStatus.DONE)
+    open_tasks = tasks.exclude(status__in=FINISHED)
 
     overdue = open_tasks.filter(due_on__lt=day).order_by("due_on", "id")
     at_risk_ids = set(

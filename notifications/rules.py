@@ -34,7 +34,7 @@ from core.roles import Role
 from notifications.choices import ROBOT_CHANNELS, Channel, Rule
 from notifications.digest import leader_digest
 from notifications.models import REMINDER_KEY, Delivery, Preference, Robot
-from tasks.choices import OwnerRole, TaskStatus
+from tasks.choices import FINISHED, OwnerRole
 from tasks.models import Milestone, Task, TaskOwner
 from tasks.services import owed_this_cycle_q
 from workplans.choices import PlanStatus
@@ -136,7 +136,7 @@ def _task_recipients(task_ids: Iterable[int], *, co_owners: bool) -> dict[int, s
 
 def _task_occurrences(day: datetime.date) -> list[Occurrence]:
     watched = _watched_due_dates(day)
-    open_tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status=TaskStatus.DONE)
+    open_tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status__in=FINISHED)
     found: list[Occurrence] = []
     for task_id, due_on in open_tasks.filter(due_on__in=list(watched)).order_by().values_list("id", "due_on"):
         offset = watched[due_on]
@@ -149,7 +149,7 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
             due_on__in=list(watched),
             task__plan__status=PlanStatus.ACTIVE,
         )
-        .exclude(task__status=TaskStatus.DONE)
+        .exclude(task__status__in=FINISHED)
         .order_by()
         .values_list("id", "task_id", "due_on", "task__due_on")
     )

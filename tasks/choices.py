@@ -10,6 +10,14 @@ class TaskStatus(models.TextChoices):
     DONE = "done", _("已完成")
     LAGGING = "lagging", _("滞后")
     ON_HOLD = "on_hold", _("暂缓")
+    # Closed out (销号) by the supervision office after checking the completion report:
+    # the one final state. 已完成 is the lead's claim, waiting for that check.
+    CLOSED = "closed", _("已销号")
+
+
+# Work that is finished as far as the unit is concerned: not overdue, not owed a report.
+# Only CLOSED is final; DONE waits for the close-out decision (supervision.closeout).
+FINISHED = (TaskStatus.DONE, TaskStatus.CLOSED)
 
 
 # From each status, the statuses a progress update may move a task to. Staying put is
@@ -21,8 +29,11 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     TaskStatus.IN_PROGRESS: frozenset({TaskStatus.DONE, TaskStatus.LAGGING, TaskStatus.ON_HOLD}),
     TaskStatus.LAGGING: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.ON_HOLD}),
     TaskStatus.ON_HOLD: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.LAGGING}),
-    # Reopening a finished task is a real event (an inspection finds it incomplete).
-    TaskStatus.DONE: frozenset({TaskStatus.IN_PROGRESS}),
+    # A report marking the task 已完成 files its close-out request; from there the task
+    # moves only by the close-out's decision (rejected → 进行中, approved → 已销号) or
+    # its withdrawal, and a closed task only by a leader's reopening (supervision.closeout).
+    TaskStatus.DONE: frozenset(),
+    TaskStatus.CLOSED: frozenset(),
 }
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency
 from core.text import script_key
-from tasks.choices import OwnerRole, TaskStatus
+from tasks.choices import FINISHED, OwnerRole, TaskStatus
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
 from tasks.services import owed_this_cycle_q, reported_this_cycle_q
@@ -127,12 +127,12 @@ class TaskFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(TaskOwner.objects.filter(task=OuterRef("pk"), agency=value)))
 
     def filter_overdue(self, queryset, name, value):
-        overdue = Q(due_on__lt=self.today) & ~Q(status=TaskStatus.DONE)
+        overdue = Q(due_on__lt=self.today) & ~Q(status__in=FINISHED)
         return queryset.filter(overdue) if value == "1" else queryset.exclude(overdue)
 
     def filter_due_within(self, queryset, name, value):
         last = self.today + datetime.timedelta(days=int(value))
-        return queryset.filter(due_on__gte=self.today, due_on__lte=last).exclude(status=TaskStatus.DONE)
+        return queryset.filter(due_on__gte=self.today, due_on__lte=last).exclude(status__in=FINISHED)
 
     def filter_role(self, queryset, name, value):
         return queryset.filter(is_lead=value == OwnerRole.LEAD)

@@ -13,13 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.services import scope_agency_ids
 from audit.history import audit_history
+from core.roles import Role
 from core.text import script_key
-from tasks.choices import MilestoneEventKind, OwnerRole, TaskStatus
+from tasks.choices import FINISHED, MilestoneEventKind, OwnerRole, TaskStatus
 from workplans.choices import PlanStatus
+from workplans.models import supervised_plan_ids
 
 PERCENT_RANGE = Q(percent__gte=0) & Q(percent__lte=100)
 # Status and percent agree (with "done is 100 %" beside each use): work not started is at 0.
 NOT_STARTED_AT_0 = ~Q(status=TaskStatus.NOT_STARTED) | Q(percent=0)
+# Finished work (已完成, 已销号) is at 100.
+DONE_AT_100 = ~Q(status__in=FINISHED) | Q(percent=100)
 
 
 class TaskQuerySet(models.QuerySet):
@@ -50,6 +54,15 @@ class TaskQuerySet(models.QuerySet):
         scope = scope_agency_ids(user)
         if scope is None:
             return self.annotate(is_lead=Value(False))
+        if user.role == Role.SUPERVISOR:
+            # The supervision office reads its agency tree and the plans it is named on; it
+            # leads nothing.
+            ownership = TaskOwner.objects.filter(task=OuterRef("pk"), agency_id__in=scope)
+            return (
+                self.published()
+                .filter(Exists(ownership) | Q(plan_id__in=supervised_plan_ids(user)))
+                .annotate(is_lead=Value(False))
+            )
         return self.published().owned_by(scope)
 
 
@@ -77,7 +90,12 @@ class Task(models.Model):
     responsible_users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("责任人"), blank=True, related_name="responsible_tasks"
     )
-    due_on = models.DateField(_("完成时限"), help_text=_("未指定时为计划年度末"))
+    due_on = models.DateField(_("完成时限"), help_text=_("未指定时为计划年度末；经批准的延期改写此日期"))
+    # The due date as the plan was imported (基线): kept when approved delays move due_on,
+    # so the year-end assessment sees the original promise beside the current one.
+    baseline_due_on = models.DateField(_("原定时限"), null=True, blank=True, editable=False)
+    # The day the work was finished: the date of the completion report that was closed out.
+    completed_on = models.DateField(_("实际完成日期"), null=True, blank=True, editable=False)
     status = models.CharField(_("状态"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED)
     percent = models.PositiveSmallIntegerField(_("完成百分比"), default=0)
     version = models.PositiveIntegerField(_("版本"), default=1, help_text=_("每次进展更新加一，用于防止覆盖他人修改"))
@@ -113,9 +131,7 @@ class Task(models.Model):
             ),
             models.CheckConstraint(condition=PERCENT_RANGE, name="task_percent_0_100"),
             models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="task_status_valid"),
-            models.CheckConstraint(
-                condition=~Q(status=TaskStatus.DONE) | Q(percent=100), name="task_done_is_100_percent"
-            ),
+            models.CheckConstraint(condition=DONE_AT_100, name="task_done_is_100_percent"),
             models.CheckConstraint(condition=NOT_STARTED_AT_0, name="task_not_started_is_0_percent"),
             models.CheckConstraint(condition=Q(version__gte=1), name="task_version_positive"),
         ]
@@ -126,6 +142,8 @@ class Task(models.Model):
     def save(self, *args, **kwargs):
         if self.due_on is None and self.plan_id:
             self.due_on = self.plan.year_end
+        if self.baseline_due_on is None:
+            self.baseline_due_on = self.due_on
         self.search_text = self.make_search_text(self.heading, self.text)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"heading", "text"} & set(update_fields):
@@ -138,7 +156,7 @@ class Task(models.Model):
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
-        return self.status != TaskStatus.DONE and self.due_on < today
+        return self.status not in FINISHED and self.due_on < today
 
     @property
     def lead_agency(self):
@@ -183,6 +201,7 @@ class TaskOwner(models.Model):
 class Milestone(models.Model):
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="milestones")
     due_on = models.DateField(_("节点日期"))
+    baseline_due_on = models.DateField(_("原定节点日期"), null=True, blank=True, editable=False)
     text = models.CharField(_("节点内容"), max_length=500)
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
     done_by_update = models.ForeignKey(
@@ -208,6 +227,11 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.due_on:%Y-%m-%d} {self.text}"
+
+    def save(self, *args, **kwargs):
+        if self.baseline_due_on is None:
+            self.baseline_due_on = self.due_on
+        super().save(*args, **kwargs)
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -285,9 +309,7 @@ class ProgressUpdate(AppendOnlyModel):
         constraints = [
             models.CheckConstraint(condition=PERCENT_RANGE, name="progress_percent_0_100"),
             models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="progress_status_valid"),
-            models.CheckConstraint(
-                condition=~Q(status=TaskStatus.DONE) | Q(percent=100), name="progress_done_is_100_percent"
-            ),
+            models.CheckConstraint(condition=DONE_AT_100, name="progress_done_is_100_percent"),
             models.CheckConstraint(condition=NOT_STARTED_AT_0, name="progress_not_started_is_0_percent"),
             models.UniqueConstraint(
                 fields=["task", "submission_key"],

@@ -1,7 +1,7 @@
 """Quotas on reporting, per user and per agency: evidence bytes a day and progress reports a
 minute, counted from the stored rows (so every worker and both front doors see one count).
 
-The report service (workbench.services.report_progress) asks `check_report_quotas` once,
+The report service (supervision.progress.report_progress) asks `check_report_quotas` once,
 under a row lock on the reporter's agency, so two reports at once are counted one after
 the other. A limit of 0 switches that limit off."""
 

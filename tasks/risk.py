@@ -10,7 +10,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tasks.choices import TaskStatus
+from tasks.choices import FINISHED, TaskStatus
 
 
 class Risk(models.TextChoices):
@@ -65,7 +65,7 @@ def _assess(
     policy: dict | None = None,
 ) -> tuple[Risk, str]:
     policy = _policy(policy)
-    if status == TaskStatus.DONE:
+    if status in FINISHED:
         return Risk.DONE, ""
 
     # On hold (暂缓) is deliberately not exempt: pausing a task does not move its deadline or
@@ -160,7 +160,7 @@ def risk_annotation(today: datetime.date, policy: dict | None = None) -> Case:
         amber |= condition
 
     return Case(
-        When(status=TaskStatus.DONE, then=Value(Risk.DONE.value)),
+        When(status__in=FINISHED, then=Value(Risk.DONE.value)),
         When(Q(due_on__lt=today) | Q(status=TaskStatus.LAGGING), then=Value(Risk.RED.value)),
         When(amber, then=Value(Risk.AMBER.value)),
         default=Value(Risk.GREEN.value),

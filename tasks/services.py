@@ -1,6 +1,6 @@
 """Task rules shared by pages, jobs and the API: what one user may do on one task, who may
 be named 责任人, and which tasks owe this cycle's report. (Who sees which task is
-Task.objects.visible_to; a report is written by workbench.services.report_progress.)"""
+Task.objects.visible_to; a report is written by supervision.progress.report_progress.)"""
 
 import dataclasses
 import datetime
@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import scope_agency_ids
 from core.roles import Role
-from tasks.choices import MilestoneEventKind, OwnerRole, TaskStatus
+from tasks.choices import FINISHED, MilestoneEventKind, OwnerRole, TaskStatus
 from tasks.models import Milestone, MilestoneEvent, ProgressUpdate, Task
 from workplans.choices import PlanStatus, ReportingCycle
 from workplans.cycles import cycle_for
+from workplans.models import supervised_plan_ids
 
 # --- Who may do what ------------------------------------------------------------------
 
@@ -54,10 +55,19 @@ def task_access(user, task: Task) -> TaskAccess:
         return TaskAccess()
     if task.plan.status == PlanStatus.DRAFT and user.role != Role.ADMIN:
         return TaskAccess()
-    writable = task.plan.status == PlanStatus.ACTIVE
+    # Nothing is written to a plan that is not active, nor to a task closed out (销号):
+    # only a leader's reopening (supervision.closeout) opens it again.
+    writable = task.plan.status == PlanStatus.ACTIVE and task.status != TaskStatus.CLOSED
     if user.role == Role.ADMIN:
         return TaskAccess(True, writable, writable, writable)
     agency_ids = scope_agency_ids(user) or ()
+    if user.role == Role.SUPERVISOR:
+        # The supervision office reads; what it decides (reviews, close-outs, requests) is
+        # supervision.permissions' to say.
+        in_scope = task.plan_id in supervised_plan_ids(user) or any(
+            owner.agency_id in agency_ids for owner in task.task_owners.all()
+        )
+        return TaskAccess(can_view=in_scope)
     roles = {owner.role for owner in task.task_owners.all() if owner.agency_id in agency_ids}
     if not roles:
         return TaskAccess()
@@ -171,4 +181,4 @@ def reported_this_cycle_q(day: datetime.date) -> Q:
 
 def owed_this_cycle_q(today: datetime.date) -> Q:
     """Open tasks of active plans with no report yet in the current cycle."""
-    return Q(plan__status=PlanStatus.ACTIVE) & ~Q(status=TaskStatus.DONE) & ~reported_this_cycle_q(today)
+    return Q(plan__status=PlanStatus.ACTIVE) & ~Q(status__in=FINISHED) & ~reported_this_cycle_q(today)

@@ -1,7 +1,7 @@
 """/api/v1/progress-updates/ (list, read, create; never changed or deleted) and the create
 of /api/v1/readings/: reports on tasks, through the API.
 
-A report is written by workbench.services.report_progress, the same call the task page
+A report is written by supervision.progress.report_progress, the same call the task page
 makes, so the same rules apply (who may change what, transitions, files, milestones,
 readings, one transaction). Lost updates are prevented with the task's ETag (api.etag):
 - changing status, percent or milestones needs `If-Match: <the task's ETag>`; without it
@@ -39,7 +39,7 @@ from workbench.serializers import (
     ProgressUpdateCreateSerializer,
     ProgressUpdateSerializer,
 )
-from workbench.services import ReadingEntry, ReadingInput, StaleVersion, check_readings, report_progress, updates_since
+from supervision.progress import ReadingEntry, ReadingInput, StaleVersion, check_readings, report_progress, updates_since
 from workplans.choices import PlanStatus
 
 IF_MATCH_PARAMETER = OpenApiParameter(

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from indicators.services import target_text
 from tasks.choices import ALLOWED_TRANSITIONS, TaskStatus
-from workbench.evidence import ACCEPT_ATTRIBUTE, check_evidence_files
-from workbench.services import EvidenceInput, ReadingEntry, check_readings
+from supervision.evidence import ACCEPT_ATTRIBUTE, check_evidence_files
+from supervision.progress import EvidenceInput, ReadingEntry, check_readings
 
 NOTE_MAX_LENGTH = 2000
 

@@ -12,9 +12,9 @@ from indicators.models import Reading
 from tasks.choices import TaskStatus
 from tasks.models import Attachment, ProgressUpdate
 from tasks.serializers import task_etag
-from workbench.evidence import check_evidence_files
+from supervision.evidence import check_evidence_files
 from workbench.forms import NOTE_MAX_LENGTH
-from workbench.services import EvidenceInput
+from supervision.progress import EvidenceInput
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

@@ -29,7 +29,7 @@ from tasks.quotas import QuotaExceeded
 from tasks.risk import task_risk
 from tasks.services import assignable_users, may_view_audit_trail, owed_this_cycle_q, reopen_milestone, task_access
 from workbench.forms import ProgressForm, ResponsibleForm
-from workbench.services import StaleVersion, report_progress
+from supervision.progress import StaleVersion, report_progress
 from workbench.trail import task_audit_trail
 from workplans.cycles import current_cycle, is_reported
 from workplans.models import Plan

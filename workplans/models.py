@@ -2,12 +2,14 @@
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import scope_agency_ids
 from audit.history import audit_history
+from core.roles import Role
 from workplans.choices import PlanStatus, ReportingCycle
 
 MIN_YEAR = 2000
@@ -16,6 +18,15 @@ MAX_YEAR = 2100
 
 def plan_source_path(plan: "Plan", filename: str) -> str:
     return f"plans/{plan.year}/{filename}"
+
+
+def supervised_plan_ids(user) -> list[int]:
+    """The plans a supervisor is named on, read once per request (kept on the user)."""
+    cached = getattr(user, "_supervised_plans", None)
+    if cached is None:
+        cached = list(Plan.supervisors.through.objects.filter(user_id=user.pk).values_list("plan_id", flat=True))
+        user._supervised_plans = cached
+    return cached
 
 
 class PlanQuerySet(models.QuerySet):
@@ -31,14 +42,18 @@ class PlanQuerySet(models.QuerySet):
 
     def visible_to(self, user) -> "PlanQuerySet":
         """The plans `user` sees: admins every plan, drafts included; staff and leaders the
-        published plans in which an agency of their scope owns a task. The same rule as
-        Task.objects.visible_to, seen from the plan (the tests hold the two together)."""
+        published plans in which an agency of their scope owns a task; supervisors also the
+        published plans they are named on. The same rule as Task.objects.visible_to, seen
+        from the plan (the tests hold the two together)."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
         scope = scope_agency_ids(user)
         if scope is None:
             return self
-        return self.published().with_tasks_owned_by(scope)
+        owned = self.published().with_tasks_owned_by(scope)
+        if user.role == Role.SUPERVISOR:
+            return owned | self.published().filter(pk__in=supervised_plan_ids(user))
+        return owned
 
 
 class Plan(models.Model):
@@ -62,6 +77,35 @@ class Plan(models.Model):
         _("报送截止日"),
         default=25,
         help_text=_("月报：每月第几日前报送；季报：每季度最后一个月的第几日前报送（1–28）。"),
+    )
+    # The supervision loop's settings for this plan (supervision app).
+    requires_unit_signoff = models.BooleanField(
+        _("报送需单位审核"),
+        default=False,
+        help_text=_("开启后，经办人提交的报送须经本单位领导或审核人审核通过，才送督查室审核。"),
+    )
+    requests_need_unit_signoff = models.BooleanField(
+        _("延期/调整申请需单位审核"), default=True, help_text=_("申请先经本单位领导或审核人同意，再送督查室。")
+    )
+    target_changes_need_leader = models.BooleanField(
+        _("调整指标须分管领导审批"), default=True, help_text=_("调整指标目标值的申请，经督查室同意后还须分管领导审批。")
+    )
+    leader_in_charge = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("分管领导"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plans_in_charge",
+        limit_choices_to={"role": "leader"},
+    )
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("督查专员"),
+        blank=True,
+        related_name="supervised_plans",
+        limit_choices_to={"role": "supervisor"},
+        help_text=_("除其单位范围外，这些督查专员还负责本计划。"),
     )
     source_file = models.FileField(_("原始文件"), upload_to=plan_source_path, blank=True)
     source_sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True)

@@ -1,6 +1,6 @@
 """Checks on an uploaded file that run before any library reads it, by format family.
 
-The plan importer (imports.parsing) and the evidence rules (workbench.evidence) both take
+The plan importer (imports.parsing) and the evidence rules (supervision.evidence) both take
 files from people; both call these checks first, so a hostile file is refused the same way
 whichever door it comes through. Each check raises FileRefused with a message for the user
 and a code: ``empty``, ``too_large``, ``invalid`` (damaged, or not what it claims to be),

@@ -34,7 +34,7 @@ from dashboards.rollup import task_aggregates
 from dashboards.services import scoped_tasks
 from indicators.models import Indicator
 from indicators.services import attained, target_text
-from tasks.choices import TaskStatus
+from tasks.choices import FINISHED, TaskStatus
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
 from workplans.models import Plan
@@ -95,7 +95,7 @@ def bulletin_indicators(scope: set[int] | None, year: int, plan_id: int | None) 
 def overdue_tasks(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[Task]:
     return (
         tasks.filter(due_on__lt=today)
-        .exclude(status=TaskStatus.DONE)
+        .exclude(status__in=FINISHED)
         .select_related("plan")
         .defer("text", "search_text")
         .annotate(latest_note=latest_note())

@@ -196,9 +196,15 @@ def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_e
                 order=len(owners),
             )
         )
+    # The dates and targets as imported are the baseline (基线) that approved changes
+    # are measured against; bulk writes skip save(), so they are set here.
     milestones = [
         Milestone(
-            task_id=task.pk, due_on=_date_or_none(m["due"]) or year_end, text=m["text"][:MILESTONE_TEXT_MAX], order=i
+            task_id=task.pk,
+            due_on=_date_or_none(m["due"]) or year_end,
+            baseline_due_on=_date_or_none(m["due"]) or year_end,
+            text=m["text"][:MILESTONE_TEXT_MAX],
+            order=i,
         )
         for i, m in enumerate(doc_task["milestones"])
     ]
@@ -209,6 +215,7 @@ def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_e
             name=i["name"],
             comparator=i["comparator"],
             target=parse_target(i["target"]),
+            baseline_target=parse_target(i["target"]),
             unit=i["unit"],
             due_on=_date_or_none(i["due"]),
             order=n,
@@ -227,6 +234,7 @@ def _new_task(plan, sections, doc_task, order, year_end) -> Task:
         text=doc_task["text"],
         search_text=Task.make_search_text(doc_task["heading"], doc_task["text"]),
         due_on=year_end,
+        baseline_due_on=year_end,
         order=order,
     )
 
@@ -276,9 +284,11 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
         due = year_end if task.due_on == old_year_end else task.due_on
         if task.order != index or task.due_on != due:
             task.order, task.due_on = index, due
+            if task.baseline_due_on == old_year_end:
+                task.baseline_due_on = year_end
             moved.append(task)
     if moved:
-        Task.objects.bulk_update(moved, ["order", "due_on"])
+        Task.objects.bulk_update(moved, ["order", "due_on", "baseline_due_on"])
 
     changed_tasks = []
     drop_owners, drop_milestones, drop_indicators = [], [], []
@@ -290,6 +300,8 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
         task.search_text = Task.make_search_text(task.heading, task.text)
         if task.due_on == old_year_end:
             task.due_on = year_end
+        if task.baseline_due_on == old_year_end:
+            task.baseline_due_on = year_end
         changed_tasks.append(task)
         owners, milestones, indicators = _task_children(task, doc_task, owner_ids, year_end)
         fields = {c.field for c in change.changes}
@@ -315,14 +327,14 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
                 if previous is None:
                     new_indicators.append(indicator)
                     continue
-                compared = ("comparator", "target", "unit", "due_on", "order")
+                compared = ("comparator", "target", "baseline_target", "unit", "due_on", "order")
                 if any(getattr(previous, f) != getattr(indicator, f) for f in compared):
                     for f in compared:
                         setattr(previous, f, getattr(indicator, f))
                     updated_indicators.append(previous)
             drop_indicators += [i.pk for i in old_by_name.values()]
 
-    writer.update(Task, changed_tasks, ["heading", "text", "search_text", "order", "due_on"])
+    writer.update(Task, changed_tasks, ["heading", "text", "search_text", "order", "due_on", "baseline_due_on"])
     # Deleted through the ORM (not raw) so that simple-history records each deletion.
     if drop_owners:
         TaskOwner.objects.filter(pk__in=drop_owners).delete()
@@ -343,7 +355,9 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
     writer.create(TaskOwner, new_owners)
     writer.create(Milestone, new_milestones)
     writer.update(Milestone, reordered_milestones, ["order"])
-    writer.update(Indicator, updated_indicators, ["comparator", "target", "unit", "due_on", "order"])
+    writer.update(
+        Indicator, updated_indicators, ["comparator", "target", "baseline_target", "unit", "due_on", "order"]
+    )
     writer.create(Indicator, new_indicators)
 
     gone = [t.pk for t in diff.removed if not t.has_reports]  # type: ignore[attr-defined]

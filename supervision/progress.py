@@ -14,15 +14,19 @@ from collections.abc import Iterable, Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from indicators.models import Indicator, Reading
-from indicators.services import check_reading
+from indicators.services import attained, check_reading, with_latest_reading
+from supervision.deadlines import Deadline, deadline
+from supervision.evidence import EvidenceKind
+from supervision.machine import CLOSE_OUTS
+from supervision.models import CloseOut
 from tasks.choices import TaskStatus, can_transition
 from tasks.models import Attachment, Milestone, ProgressUpdate, Task
 from tasks.quotas import check_report_quotas
 from tasks.services import record_milestones_done, task_access
-from workbench.evidence import EvidenceKind
 
 # A finished task is a finished task: 已完成 is recorded at this percent (the database
 # refuses anything else, task_done_is_100_percent).
@@ -50,7 +54,7 @@ class ReadingEntry:
 @dataclasses.dataclass(frozen=True)
 class EvidenceInput:
     uploaded: UploadedFile
-    kind: EvidenceKind  # from workbench.evidence.check_evidence_files
+    kind: EvidenceKind  # from supervision.evidence.check_evidence_files
 
 
 class StaleVersion(Exception):
@@ -74,6 +78,7 @@ def report_progress(
     milestone_ids: Iterable[int] = (),
     readings: Iterable[ReadingInput] = (),
     submission_key: str = "",
+    explanation: str = "",
 ) -> ProgressUpdate:
     """Record one progress report and everything that came with it, in one transaction. The
     task page's form and the API both call this, so both follow the same rules.
@@ -88,6 +93,10 @@ def report_progress(
     is at 0 % (a higher percent is refused: the work has started); a percent lower than
     the task's needs a note saying why (_check_report). The database holds the first two
     as well (task_done_is_100_percent, task_not_started_is_0_percent).
+
+    Completing a task is a request: the report that first marks it 已完成 files its
+    close-out (销号) for the supervision office, with `explanation` saying why any indicator
+    of the task is missed (required when one is, after this report's readings).
     """
     evidence, milestone_ids, readings = list(evidence), list(milestone_ids), list(readings)
     if status == TaskStatus.DONE:
@@ -132,6 +141,8 @@ def report_progress(
             _save_evidence(update, user, evidence, written)
             record_milestones_done(update, milestone_ids)
             _save_readings(update, user, readings)
+            if update.status == TaskStatus.DONE and update.status_before != TaskStatus.DONE:
+                _file_close_out(task, update, user, explanation)
     except BaseException:
         for storage, name in written:
             storage.delete(name)
@@ -149,6 +160,31 @@ def updates_since(task: Task, version: int) -> list[ProgressUpdate]:
         return []
     latest = task.progress_updates.select_related("author").order_by("-id")[:count]
     return list(reversed(latest))
+
+
+def missed_indicators(task: Task, *, today: datetime.date | None = None) -> list[Indicator]:
+    """The task's indicators whose latest current reading misses the target, or that have
+    none (indicators.services.attained)."""
+    indicators = with_latest_reading(Indicator.objects.filter(task=task), today)
+    return [i for i in indicators if attained(i.comparator, i.target, i.latest_value) is not True]
+
+
+def _file_close_out(task: Task, update: ProgressUpdate, user, explanation: str) -> CloseOut:
+    explanation = (explanation or "").strip()
+    if not explanation and missed_indicators(task):
+        raise ValidationError({"explanation": [_("任务的量化指标尚未达到目标值（或未填报），申请销号时请填写说明。")]})
+    close_out = CloseOut(
+        task=task,
+        summary=update.note,
+        explanation=explanation,
+        progress_update=update,
+        submitted_by=user,
+        submitted_at=update.created_at,
+        decision_due_on=deadline(Deadline.REVIEW, timezone.localdate(update.created_at)),
+    )
+    close_out.save()
+    CLOSE_OUTS.record_creation(close_out, user)
+    return close_out
 
 
 def _check_report(task, status, percent, note, evidence, milestone_ids, readings):
