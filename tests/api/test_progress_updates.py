@@ -150,7 +150,7 @@ def test_finishing_fills_in_100_percent_and_asks_for_a_note(api, world, task):
 
 
 def test_done_is_100_percent_whatever_percent_comes_with_it(api, world, task):
-    """The page's form and the API share one rule (workbench.services.report_progress):
+    """The page's form and the API share one rule (supervision.progress.report_progress):
     已完成 is recorded at 100 %."""
     as_user(api, world["users"]["staff_lead"])
     response = post(api, {"task": task.pk, "status": "done", "percent": 90, "note": "好了"}, etag(task))

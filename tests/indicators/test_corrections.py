@@ -16,7 +16,7 @@ from indicators.services import attained_q, correct_reading, missed_q, with_late
 from tasks.choices import MilestoneEventKind
 from tasks.models import Milestone, MilestoneEvent
 from tasks.services import reopen_milestone
-from workbench.services import ReadingInput, report_progress
+from supervision.progress import ReadingInput, report_progress
 
 pytestmark = pytest.mark.django_db
 

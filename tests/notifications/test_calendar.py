@@ -14,7 +14,7 @@ from notifications.models import Delivery
 from tasks.choices import TaskStatus
 from tasks.models import Milestone, Task
 from tests.conftest import make_task, make_user
-from workbench.services import report_progress
+from supervision.progress import report_progress
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = datetime.date

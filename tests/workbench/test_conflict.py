@@ -13,7 +13,7 @@ from core.roles import Role
 from tasks.choices import TaskStatus
 from tasks.models import ProgressUpdate, Task
 from tests.conftest import make_user
-from workbench.services import StaleVersion, report_progress
+from supervision.progress import StaleVersion, report_progress
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from docx import Document
 from PIL import Image, PngImagePlugin
 
-from workbench.evidence import ACCEPT_ATTRIBUTE, KINDS, check_evidence_file
+from supervision.evidence import ACCEPT_ATTRIBUTE, KINDS, check_evidence_file
 
 MB = 1024 * 1024
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tasks.models import Attachment, ProgressUpdate
 from tasks.quotas import QuotaExceeded
 from tests.conftest import make_user
-from workbench.evidence import check_evidence_files
-from workbench.services import EvidenceInput, report_progress
+from supervision.evidence import check_evidence_files
+from supervision.progress import EvidenceInput, report_progress
 
 pytestmark = pytest.mark.django_db
 

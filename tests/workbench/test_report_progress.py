@@ -195,7 +195,7 @@ def test_the_service_refuses_a_transition_not_allowed_whatever_sends_it(staff_a,
     from django.core.exceptions import ValidationError
 
     from tasks.models import ProgressUpdate
-    from workbench.services import report_progress
+    from supervision.progress import report_progress
 
     ProgressUpdate(task=task, author=staff_a, status="on_hold", percent=20).save()
     task.refresh_from_db()

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from tasks.choices import TaskStatus
 from tasks.models import ProgressUpdate, Task
-from workbench.services import report_progress
+from supervision.progress import report_progress
 
 pytestmark = pytest.mark.django_db
 
