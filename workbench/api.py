@@ -184,6 +184,7 @@ class ProgressUpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
                 evidence=data["files"],
                 milestone_ids=data["milestones"],
                 readings=readings,
+                explanation=data["explanation"],
             )
         except StaleVersion:
             raise _stale(self, task, version, _("任务已被他人更新：请按当前状态重新填报。")) from None

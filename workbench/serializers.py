@@ -120,6 +120,14 @@ class ProgressUpdateCreateSerializer(serializers.Serializer):
         label=_("完成的时间节点"),
     )
     readings = ReadingEntrySerializer(many=True, required=False, default=list, max_length=100, label=_("指标值"))
+    explanation = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        label=_("指标未达标说明"),
+        help_text=_("标记为已完成（申请销号）而量化指标未达到目标值时必填"),
+    )
     files = EvidenceFilesField(required=False, default=list, label=_("佐证材料"), help_text=_("仅 multipart/form-data"))
 
     def validate_files(self, files):

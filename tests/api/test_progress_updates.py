@@ -145,7 +145,9 @@ def test_finishing_fills_in_100_percent_and_asks_for_a_note(api, world, task):
     response = post(api, {"task": task.pk, "status": "done"}, etag(task))
     assert response.status_code == 400
     assert response.json()["errors"] == {"note": ["标记为已完成时，请填写完成情况说明。"]}
-    response = post(api, {"task": task.pk, "status": "done", "note": "两个集团均已组建"}, etag(task))
+    response = post(
+        api, {"task": task.pk, "status": "done", "note": "两个集团均已组建", "explanation": "指标年底统计"}, etag(task)
+    )
     assert response.status_code == 201 and response.json()["percent"] == 100
 
 
@@ -153,7 +155,9 @@ def test_done_is_100_percent_whatever_percent_comes_with_it(api, world, task):
     """The page's form and the API share one rule (supervision.progress.report_progress):
     已完成 is recorded at 100 %."""
     as_user(api, world["users"]["staff_lead"])
-    response = post(api, {"task": task.pk, "status": "done", "percent": 90, "note": "好了"}, etag(task))
+    response = post(
+        api, {"task": task.pk, "status": "done", "percent": 90, "note": "好了", "explanation": "指标年底统计"}, etag(task)
+    )
     assert response.status_code == 201, response.json()
     assert (response.json()["status"], response.json()["percent"]) == ("done", 100)
     assert state(task)[:2] == ("done", 100)

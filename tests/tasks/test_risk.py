@@ -6,7 +6,7 @@ import itertools
 import pytest
 from django.db.models import Count
 
-from tasks.choices import TaskStatus
+from tasks.choices import FINISHED, TaskStatus
 from tasks.models import Task
 from tasks.risk import Risk, plan_year_bounds, risk_annotation, risk_of, risk_reason
 from tests.conftest import make_task
@@ -169,12 +169,13 @@ def tasks_across_years(plan, other_plan, commission):
     plans = [other_plan, plan] + [
         Plan.objects.create(title=f"{year}年工作要点", year=year, issuer=commission) for year in (2024, 2027)
     ]
-    open_statuses = [s for s in TaskStatus.values if s != TaskStatus.DONE]
+    open_statuses = [s for s in TaskStatus.values if s not in FINISHED]
     number = itertools.count(1)
     for p in plans:
         dues = [D(p.year, 1, 15), D(p.year, 7, 1), D(p.year, 12, 31), D(p.year + 1, 3, 31)]
         for due_on in dues:
             make_task(p, number=str(next(number)), status=TaskStatus.DONE, percent=100, due_on=due_on)
+            make_task(p, number=str(next(number)), status=TaskStatus.CLOSED, percent=100, due_on=due_on)
             for status, percent in itertools.product(open_statuses, (0, 10, 29, 30, 31, 79, 80, 100)):
                 if status == TaskStatus.NOT_STARTED and percent:
                     continue  # cannot exist: 未开始 is at 0 % (task_not_started_is_0_percent)
