@@ -188,6 +188,7 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
         people = {
             Role.STAFF: create_persona("staff_lead", agencies),
             Role.LEADER: create_persona("leader", agencies),
+            Role.SUPERVISOR: make_user("supervisor", Role.SUPERVISOR, agencies["commission"]),
             Role.ADMIN: create_persona("admin", agencies),
             Role.SECURITY: make_user("security", Role.SECURITY, agencies["commission"]),
             Role.AUDITOR: create_persona("auditor", agencies),
@@ -220,6 +221,9 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
             "pk": {
                 "imports": plan_import.pk,
                 "tasks": task.pk,
+                # The loop's pages answer 404 for an id that is not a report, close-out or
+                # request of the user's: what the matrix checks is the policy in front.
+                "supervision": task.pk,
                 "attachment": reported.attachment.pk,
                 "dashboards": export.pk,
                 "notifications:open": notification.pk,
@@ -241,6 +245,12 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 "api:reading": reading.pk,
                 "api:notification": notification.pk,
                 "api:token": token.pk,
+                # the supervision loop: any id (one not there answers 404 past the policy)
+                "api:report": task.pk,
+                "api:co-input": task.pk,
+                "api:close-out": task.pk,
+                "api:change-request": task.pk,
+                "api:transition": task.pk,
             },
             "milestone": reported.milestone,
             "people": people,
