@@ -131,6 +131,7 @@ POLICY: dict[str, Rule] = {
     # --- The supervision loop (督办闭环): the objects' own rules (supervision.permissions)
     # decide who acts on which report, close-out or request; these say who may call.
     # supervision: work lists
+    "supervision:worklist": allow(read=WORK_ROLES),
     # supervision: reports and co-owner input
     # supervision: close-out and requests
     # --- Dashboards and exports: leaders and the system admin ------------------------

@@ -154,6 +154,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.login_policy",
                 "notifications.context_processors.inbox",
+                "supervision.context_processors.worklist",
             ],
         },
     },

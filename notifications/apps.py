@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         # The receiver imports the models and jobs: only once the registry is ready.
-        from notifications import alerts
+        from notifications import alerts, receivers
 
         alerts.connect()
+        receivers.connect()

@@ -14,6 +14,11 @@ class Rule(models.TextChoices):
     # Not a reminder: a security alert (audit.services.raise_alert) for the security or
     # audit admin, e.g. an administrator locked out or one user refused again and again.
     SECURITY_ALERT = "security_alert", _("安全告警")
+    # A step of the supervision loop (a report submitted, returned, a request decided …),
+    # told to the next person once (notifications.receivers); keyed by the Transition.
+    SUPERVISION = "supervision", _("督办流程")
+    # Co-owners who have not given this cycle's input, before their due day.
+    CO_OWNER_DUE = "co_owner_due", _("配合单位反馈未提交")
 
 
 class Channel(models.TextChoices):

@@ -133,6 +133,8 @@ def why_not(delivery: Delivery, context: Context) -> str:
                 return _("节点日期已调整")
     elif rule == Rule.REPORT_DUE and context.today > delivery.due_on:
         return _("本期报送已截止")
+    elif rule == Rule.CO_OWNER_DUE and context.today > delivery.due_on:
+        return _("本期配合反馈已截止")
     return ""
 
 
@@ -174,8 +176,20 @@ def render(delivery: Delivery, context: Context) -> Message:
         else:
             line = _("本单位还有任务未报送本期进展，请相关同事尽快报送。")
         return Message(title, [line], "/tasks/mine/?reported=0")
-    if rule == Rule.SECURITY_ALERT:
-        # Said when it was raised (notifications.alerts), in the words it was raised with.
+    if rule == Rule.CO_OWNER_DUE:
+        title = ngettext(
+            "还有%(days)d天截止提交配合单位反馈（%(date)s）", "还有%(days)d天截止提交配合单位反馈（%(date)s）", days
+        ) % {"days": days, "date": f"{delivery.due_on:%Y-%m-%d}"}
+        owed = delivery.payload.get("owed", 0)
+        line = ngettext(
+            "本单位还有%(n)d项配合任务未提交本期反馈，牵头单位据此报送。",
+            "本单位还有%(n)d项配合任务未提交本期反馈，牵头单位据此报送。",
+            owed,
+        ) % {"n": owed}
+        return Message(title, [line], delivery.payload.get("link", "/supervision/"))
+    if rule in (Rule.SECURITY_ALERT, Rule.SUPERVISION):
+        # Said when it was raised (notifications.alerts) or the step was taken
+        # (notifications.receivers), in the words it was said with.
         payload = delivery.payload
         return Message(payload["title"], payload.get("body", "").splitlines(), payload["link"])
     # The leaders' digest.

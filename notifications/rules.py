@@ -12,6 +12,9 @@ Who hears about what:
   everyone who owes a report for a task (the task's 责任人, or the staff of its lead and
   co-owner agencies), once for all their plans with that due day, with how many tasks
   and plans they owe;
+- this cycle's co-owner input (配合单位反馈) not yet given, some working days before the
+  co-owners' due day (supervision.deadlines.co_owner_due): the co-owner agency's staff,
+  once per agency and due day, with how many tasks;
 - the weekly digest: every leader, over the agencies they oversee (written by a job per
   leader, `write_digest`, which the scan queues).
 Each user gets the inbox, plus email if they want it and have an address; an agency's
@@ -34,12 +37,20 @@ from core.roles import Role
 from notifications.choices import ROBOT_CHANNELS, Channel, Rule
 from notifications.digest import leader_digest
 from notifications.models import REMINDER_KEY, Delivery, Preference, Robot
+from supervision.choices import InputState
+from supervision.deadlines import co_owner_due
+from supervision.models import CoOwnerInput
 from tasks.choices import FINISHED, OwnerRole
 from tasks.models import Milestone, Task, TaskOwner
 from tasks.services import owed_this_cycle_q
+from workdays.services import add_working_days
 from workplans.choices import PlanStatus
 from workplans.cycles import cycle_for
 from workplans.models import Plan
+
+# Co-owners are chased this many working days before their input is due, unless
+# REMINDERS["co_owner_working_days_before"] says otherwise.
+CO_OWNER_WORKING_DAYS_BEFORE = 2
 
 # How far back the overdue rule looks: a task a year and a half late has been chased enough.
 OVERDUE_HORIZON_DAYS = 550
@@ -166,12 +177,16 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
     return found
 
 
-def _report_occurrences(day: datetime.date) -> list[Occurrence]:
+def _active_plans() -> list[tuple[int, str, int]]:
+    """(id, reporting cycle, due day) of the active plans: read once per scan for the rules
+    that follow the reporting cycles."""
+    return list(Plan.objects.filter(status=PlanStatus.ACTIVE).values_list("id", "reporting_cycle", "report_due_day"))
+
+
+def _report_occurrences(day: datetime.date, plans: list[tuple[int, str, int]]) -> list[Occurrence]:
     days_before = set(policy()["report_days_before"])
     due_plans: dict[int, datetime.date] = {}
-    for plan_id, cycle_kind, due_day in Plan.objects.filter(status=PlanStatus.ACTIVE).values_list(
-        "id", "reporting_cycle", "report_due_day"
-    ):
+    for plan_id, cycle_kind, due_day in plans:
         cycle = cycle_for(cycle_kind, due_day, day)
         if (cycle.due_on - day).days in days_before:
             due_plans[plan_id] = cycle.due_on
@@ -204,6 +219,59 @@ def _report_occurrences(day: datetime.date) -> list[Occurrence]:
     return list(found.values())
 
 
+def _co_owner_cycles(
+    day: datetime.date, plans: list[tuple[int, str, int]]
+) -> dict[int, tuple[datetime.date, datetime.date]]:
+    """Active plans whose co-owners are chased on `day`: plan → (cycle start, co-owners'
+    due day). The co-owners' due day may fall in the cycle before the lead's, so the next
+    cycle is looked at too."""
+    before = int(policy().get("co_owner_working_days_before", CO_OWNER_WORKING_DAYS_BEFORE))
+    found = {}
+    for plan_id, cycle_kind, due_day in plans:
+        cycle = cycle_for(cycle_kind, due_day, day)
+        for candidate in (cycle, cycle_for(cycle_kind, due_day, cycle.end + datetime.timedelta(days=1))):
+            due_on = co_owner_due(candidate.due_on)
+            if due_on >= day and add_working_days(due_on, -before) == day:
+                found[plan_id] = (candidate.start, due_on)
+    return found
+
+
+def _co_owner_occurrences(day: datetime.date, plans: list[tuple[int, str, int]]) -> list[Occurrence]:
+    """Co-owner agencies that have not submitted this cycle's input: one reminder per
+    agency and due day to its active staff, with how many tasks it owes input on."""
+    cycles = _co_owner_cycles(day, plans)
+    if not cycles:
+        return []
+    owners = (
+        TaskOwner.objects.filter(role=OwnerRole.CO_OWNER, task__plan_id__in=cycles)
+        .exclude(task__status__in=FINISHED)
+        .order_by()
+        .values_list("task_id", "agency_id", "task__plan_id")
+    )
+    owners = list(owners)
+    given = set(
+        CoOwnerInput.objects.filter(task_id__in={t for t, _a, _p in owners}, state=InputState.SUBMITTED)
+        .order_by()
+        .values_list("task_id", "agency_id", "period_start")
+    )
+    owed: dict[tuple[int, datetime.date], set[int]] = defaultdict(set)
+    for task_id, agency_id, plan_id in owners:
+        start, due_on = cycles[plan_id]
+        if (task_id, agency_id, start) not in given:
+            owed[(agency_id, due_on)].add(task_id)
+    staff: dict[int, list[int]] = defaultdict(list)
+    for user_id, agency_id in User.objects.filter(
+        agency_id__in={agency_id for agency_id, _d in owed}, role=Role.STAFF, is_active=True
+    ).values_list("id", "agency_id"):
+        staff[agency_id].append(user_id)
+    found = []
+    for (agency_id, due_on), task_ids in owed.items():
+        recipients = {user_id: {"owed": len(task_ids)} for user_id in staff[agency_id]}
+        if recipients:
+            found.append(Occurrence(Rule.CO_OWNER_DUE, agency_id, due_on, (day - due_on).days, recipients=recipients))
+    return found
+
+
 def digests_due(day: datetime.date) -> list[int]:
     """Leaders whose weekly digest `day` calls for and who do not have it yet. Each is
     computed by a job of its own (write_digest), so a city's leaders are done in parallel
@@ -230,7 +298,8 @@ def write_digest(leader_id: int, day: datetime.date, now: datetime.datetime | No
 
 
 def occurrences(day: datetime.date) -> list[Occurrence]:
-    return _task_occurrences(day) + _report_occurrences(day)
+    plans = _active_plans()
+    return _task_occurrences(day) + _report_occurrences(day, plans) + _co_owner_occurrences(day, plans)
 
 
 # --- From reminders to delivery rows ---------------------------------------------------

@@ -1,3 +1,32 @@
-"""(being written)"""
+"""The work list page (待办, /supervision/): what waits for the user in the supervision
+loop, by kind, each section its oldest items and its count (supervision.worklist)."""
 
-urlpatterns: list = []
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from core.permissions import role_required
+from core.roles import WORK_ROLES
+from supervision.worklist import SECTION_CAP, with_counts
+
+
+@role_required(*WORK_ROLES)
+@require_safe
+def worklist(request):
+    today = timezone.localdate()
+    sections = with_counts(request.user, today)
+    for section in sections:
+        section.rows = section.shown if section.count else []
+    context = {
+        "sections": sections,
+        "total": sum(section.count for section in sections),
+        "cap": SECTION_CAP,
+        "today": today,
+    }
+    return render(request, "supervision/worklist.html", context)
+
+
+urlpatterns = [
+    path("", worklist, name="worklist"),
+]

@@ -11,10 +11,13 @@ from core.roles import Role
 from notifications.choices import Channel, Rule
 from notifications.jobs import scan_reminders
 from notifications.models import Delivery
+from notifications.rules import CO_OWNER_WORKING_DAYS_BEFORE
+from supervision.deadlines import co_owner_due
+from supervision.progress import report_progress
 from tasks.choices import TaskStatus
 from tasks.models import Milestone, Task
 from tests.conftest import make_task, make_user
-from supervision.progress import report_progress
+from workdays.services import add_working_days
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = datetime.date
@@ -81,6 +84,13 @@ def test_a_task_through_its_year(year_task, plan, staff_a, staff_b, agency_a, dj
         D(2026, 7, 14): {(Rule.TASK_OVERDUE, 14, u) for u in named},
         D(2026, 7, 21): {(Rule.TASK_OVERDUE, 21, u) for u in named},
     }
+
+    # The co-owner never gives its input (配合单位反馈): its staff are reminded some working
+    # days before the co-owners' due day, every month until the task is done.
+    for month in range(1, 8):
+        due = co_owner_due(D(2026, month, 25))
+        chased = add_working_days(due, -CO_OWNER_WORKING_DAYS_BEFORE)
+        expected.setdefault(chased, set()).add((Rule.CO_OWNER_DUE, (chased - due).days, "staff_b"))
 
     day = D(2026, 1, 1)
     seen = {}

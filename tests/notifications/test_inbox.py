@@ -85,7 +85,8 @@ def test_the_inbox_page_runs_a_fixed_number_of_queries(client, login, staff_a):
     notify(staff_a, 40)
     with CaptureQueriesContext(connection) as many:
         client.get("/notifications/")
-    assert len(few) == len(many) <= 8
+    # 9: the header also counts the work list (supervision.context_processors), in one query.
+    assert len(few) == len(many) <= 9
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
