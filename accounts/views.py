@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 ROLE_HOME = {
     Role.STAFF: "tasks:my_tasks",
     Role.LEADER: "dashboards:overview",
+    # The supervision office lands on what waits for it: reviews, close-outs, requests.
+    Role.SUPERVISOR: "supervision:worklist",
     Role.ADMIN: "workplans:plan_list",
     Role.SECURITY: "accounts:user_list",
     Role.AUDITOR: "audit:events",
