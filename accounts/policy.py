@@ -134,6 +134,18 @@ POLICY: dict[str, Rule] = {
     "supervision:worklist": allow(read=WORK_ROLES),
     # supervision: reports and co-owner input
     # supervision: close-out and requests
+    # The lead's staff file (is_lead_staff); the office decides a close-out; a leader
+    # reopens a closed task; a request's step is decided by the unit head (a leader or a
+    # staff 审核人), the office or the leader in charge (supervision.permissions).
+    "supervision:closeout_new": allow(read=(Role.STAFF,), write=(Role.STAFF,)),
+    "supervision:closeout_detail": allow(read=WORK_ROLES),
+    "supervision:closeout_decide": allow(write=(Role.SUPERVISOR,)),
+    "supervision:closeout_withdraw": allow(write=(Role.STAFF,)),
+    "supervision:task_reopen": allow(read=(Role.LEADER,), write=(Role.LEADER,)),
+    "supervision:request_new": allow(read=(Role.STAFF,), write=(Role.STAFF,)),
+    "supervision:request_detail": allow(read=WORK_ROLES),
+    "supervision:request_decide": allow(write=(Role.STAFF, Role.LEADER, Role.SUPERVISOR)),
+    "supervision:request_withdraw": allow(write=(Role.STAFF,)),
     # --- Dashboards and exports: leaders and the system admin ------------------------
     "dashboards:overview": allow(read=OVERSIGHT_ROLES),
     "dashboards:export_ledger": allow(write=OVERSIGHT_ROLES),

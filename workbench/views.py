@@ -30,6 +30,7 @@ from tasks.risk import task_risk
 from tasks.services import assignable_users, may_view_audit_trail, owed_this_cycle_q, reopen_milestone, task_access
 from workbench.forms import ProgressForm, ResponsibleForm
 from supervision.progress import StaleVersion, report_progress
+from supervision.closeout_views import task_panel as closeout_panel
 from workbench.trail import task_audit_trail
 from workplans.cycles import current_cycle, is_reported
 from workplans.models import Plan
@@ -151,6 +152,7 @@ def _task_context(request, task, access, *, form=None, conflict=None, responsibl
         "more_audit": more_audit,
         "today": today,
         "refused": refused or {},
+        **closeout_panel(request, task),
     }
 
 
