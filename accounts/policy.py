@@ -192,6 +192,30 @@ POLICY: dict[str, Rule] = {
     "api:token-detail": allow(read=ALL_ROLES),
     "api:token-revoke": allow(write=WORK_ROLES),
     # supervision: API
+    # Reads for the work roles (what each sees is visible_to); writes for the roles that can
+    # take the step: the lead's and co-owners' staff write and submit, the unit head (a
+    # leader, or a staff 审核人) signs off, the supervision office reviews and decides, a
+    # leader reopens and decides a target change's last step. The objects' own rules
+    # (supervision.permissions through supervision.machine) decide the rest.
+    "api:report-list": allow(read=WORK_ROLES, write=(Role.STAFF,)),
+    "api:report-detail": allow(read=WORK_ROLES),
+    "api:report-submit": allow(write=(Role.STAFF,)),
+    "api:report-signoff": allow(write=(Role.STAFF, Role.LEADER)),
+    "api:report-review": allow(write=(Role.SUPERVISOR,)),
+    "api:co-input-list": allow(read=WORK_ROLES, write=(Role.STAFF,)),
+    "api:co-input-detail": allow(read=WORK_ROLES),
+    "api:co-input-submit": allow(write=(Role.STAFF,)),
+    "api:close-out-list": allow(read=WORK_ROLES, write=(Role.STAFF,)),
+    "api:close-out-detail": allow(read=WORK_ROLES),
+    "api:close-out-decide": allow(write=(Role.SUPERVISOR,)),
+    "api:close-out-withdraw": allow(write=(Role.STAFF,)),
+    "api:close-out-reopen": allow(write=(Role.LEADER,)),
+    "api:change-request-list": allow(read=WORK_ROLES, write=(Role.STAFF,)),
+    "api:change-request-detail": allow(read=WORK_ROLES),
+    "api:change-request-decide": allow(write=(Role.STAFF, Role.LEADER, Role.SUPERVISOR)),
+    "api:change-request-withdraw": allow(write=(Role.STAFF,)),
+    "api:transition-list": allow(read=WORK_ROLES),
+    "api:transition-detail": allow(read=WORK_ROLES),
     # --- The Django admin: the system admin's -----------------------------------------
     # Its own login page is a login page like ours (same backends, same lockout).
     "admin:login": public("GET", "POST"),

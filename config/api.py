@@ -12,6 +12,13 @@ from api.tokens import ApiTokenViewSet
 from dashboards.api import DashboardViewSet
 from indicators.api import IndicatorViewSet
 from notifications.api import NotificationViewSet
+from supervision.api import (
+    ChangeRequestViewSet,
+    CloseOutViewSet,
+    CoOwnerInputViewSet,
+    PeriodReportViewSet,
+    TransitionViewSet,
+)
 from tasks.api import TaskViewSet
 from workbench.api import ProgressUpdateViewSet, ReadingReportViewSet
 from workplans.api import PlanViewSet, SectionViewSet
@@ -29,6 +36,11 @@ router.register("readings", ReadingReportViewSet, basename="reading")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("reports", PeriodReportViewSet, basename="report")
+router.register("co-inputs", CoOwnerInputViewSet, basename="co-input")
+router.register("close-outs", CloseOutViewSet, basename="close-out")
+router.register("change-requests", ChangeRequestViewSet, basename="change-request")
+router.register("transitions", TransitionViewSet, basename="transition")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -576,6 +576,13 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks.choices.TaskStatus",
         "PlanStatusEnum": "workplans.choices.PlanStatus",
         "OwnerRoleEnum": "tasks.choices.OwnerRole",
+        # The supervision loop's objects each have a `state` of their own set.
+        "ReportStateEnum": "supervision.choices.ReportState",
+        "InputStateEnum": "supervision.choices.InputState",
+        "CloseOutStateEnum": "supervision.choices.CloseOutState",
+        "RequestStateEnum": "supervision.choices.RequestState",
+        "RequestKindEnum": "supervision.choices.RequestKind",
+        "LoopActionEnum": "supervision.choices.Action",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

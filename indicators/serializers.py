@@ -24,6 +24,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "name",
             "comparator",
             "target",
+            "baseline_target",
             "unit",
             "due_on",
             "baseline",

@@ -3,7 +3,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from core.roles import WORK_ROLES
-from supervision.worklist import total
+from supervision.worklist import badge_total
 
 
 def worklist(request):
@@ -12,4 +12,4 @@ def worklist(request):
         return {}
     # Lazy: pages that never show the header (downloads, HTMX fragments) pay nothing; one
     # that does pays one query (the counts are scalar subqueries of one SELECT).
-    return {"worklist_count": SimpleLazyObject(lambda: total(user))}
+    return {"worklist_count": SimpleLazyObject(lambda: badge_total(user))}

@@ -19,6 +19,7 @@ import dataclasses
 import datetime
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
@@ -53,7 +54,7 @@ from tasks.choices import FINISHED, OwnerRole
 from tasks.models import Task, TaskOwner
 from workplans.choices import PlanStatus, ReportingCycle
 from workplans.cycles import cycle_for
-from workplans.models import Plan
+from workplans.models import supervised_plan_ids
 
 # A section shows this many of its oldest items; its count says how many there are.
 SECTION_CAP = 50
@@ -101,9 +102,15 @@ def supervisor_q(user) -> Q:
     agency of their tree."""
     if not (user.is_authenticated and user.is_active) or user.role != Role.SUPERVISOR:
         return Q(pk__in=[])
-    named = Plan.supervisors.through.objects.filter(plan_id=OuterRef("task__plan_id"), user_id=user.pk)
-    owned = TaskOwner.objects.filter(task=OuterRef("task_id"), agency_id__in=list(scope_agency_ids(user) or ()))
-    return Q(Exists(named)) | Q(Exists(owned))
+    owned = Q(
+        Exists(TaskOwner.objects.filter(task=OuterRef("task_id"), agency_id__in=list(scope_agency_ids(user) or ())))
+    )
+    named = supervised_plan_ids(user)
+    # The named plans as a list of ids, and no OR at all for a supervisor named on none
+    # (the usual whole-bureau supervisor): an OR beside the EXISTS makes PostgreSQL hash
+    # every owner row of the scope instead of probing the few waiting items' tasks
+    # (tests/bench/bench_supervision.py --explain).
+    return (Q(task__plan_id__in=named) | owned) if named else owned
 
 
 def leader_in_charge_q(user) -> Q:
@@ -305,3 +312,35 @@ def with_counts(user, today: datetime.date | None = None) -> list[Section]:
 def total(user, today: datetime.date | None = None) -> int:
     """Everything waiting for `user`: the header's badge."""
     return sum(counts(user, sections(user, today)).values())
+
+
+# The header's badge is on every page: it is kept for a short while per person and day,
+# and every step of the loop (supervision.signals.transitioned) starts a new generation,
+# so a decision shows in everyone's badge at once (on a shared cache; within the TTL on a
+# per-process one).
+BADGE_TTL_SECONDS = 60
+GENERATION_KEY = "supervision:worklist:generation"
+
+
+def new_generation(**_kwargs) -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def badge_total(user, today: datetime.date | None = None) -> int:
+    today = today or timezone.localdate()
+    generation = cache.get(GENERATION_KEY, 0)
+    key = f"supervision:worklist:{user.pk}:{today:%Y%m%d}:{generation}"
+    found = cache.get(key)
+    if found is None:
+        found = total(user, today)
+        cache.set(key, found, BADGE_TTL_SECONDS)
+    return found
+
+
+def remember_total(user, count: int, today: datetime.date) -> None:
+    """The work list page counted already: the header takes its figure."""
+    generation = cache.get(GENERATION_KEY, 0)
+    cache.set(f"supervision:worklist:{user.pk}:{today:%Y%m%d}:{generation}", count, BADGE_TTL_SECONDS)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from core.permissions import role_required
 from core.roles import WORK_ROLES
-from supervision.worklist import SECTION_CAP, with_counts
+from supervision.worklist import SECTION_CAP, remember_total, with_counts
 
 
 @role_required(*WORK_ROLES)
@@ -18,9 +18,11 @@ def worklist(request):
     sections = with_counts(request.user, today)
     for section in sections:
         section.rows = section.shown if section.count else []
+    total = sum(section.count for section in sections)
+    remember_total(request.user, total, today)
     context = {
         "sections": sections,
-        "total": sum(section.count for section in sections),
+        "total": total,
         "cap": SECTION_CAP,
         "today": today,
     }

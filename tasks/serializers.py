@@ -34,7 +34,9 @@ class TaskOwnerSerializer(serializers.ModelSerializer):
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["id", "due_on", "text", "done_on", "done_by_update"]
+        # baseline_due_on is the date as imported (the year-end assessment reads it); due_on
+        # the current approved one (a granted delay moves it).
+        fields = ["id", "due_on", "baseline_due_on", "text", "done_on", "done_by_update"]
 
 
 class PersonSerializer(serializers.Serializer):
@@ -77,6 +79,8 @@ class TaskSerializer(serializers.ModelSerializer):
             "heading",
             "text",
             "due_on",
+            "baseline_due_on",
+            "completed_on",
             "status",
             "percent",
             "version",

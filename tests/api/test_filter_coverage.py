@@ -11,6 +11,13 @@ from api.tokens import ApiTokenFilterSet
 from config.api import router
 from indicators.api import IndicatorFilterSet, ReadingFilterSet
 from notifications.api import NotificationFilterSet
+from supervision.filters import (
+    ChangeRequestFilterSet,
+    CloseOutFilterSet,
+    CoOwnerInputFilterSet,
+    PeriodReportFilterSet,
+    TransitionFilterSet,
+)
 from tasks.api import TaskApiFilterSet
 from workbench.api import ProgressUpdateFilterSet
 from workplans.api import PlanFilterSet, SectionFilterSet
@@ -37,7 +44,21 @@ COVERAGE = {
             "reporting_cycle": {"reporting_cycle"},
             "id": {"agency_id", "agency"},
         },
-        {"doc_number", "issued_on", "report_due_day", "source_file", "source_sha256", "created_at", "updated_at"},
+        {
+            "doc_number",
+            "issued_on",
+            "report_due_day",
+            "source_file",
+            "source_sha256",
+            "created_at",
+            "updated_at",
+            # the supervision loop's settings of the plan
+            "leader_in_charge",
+            "target_changes_need_leader",
+            "supervisors",
+            "requires_unit_signoff",
+            "requests_need_unit_signoff",
+        },
     ),
     SectionFilterSet: (
         {"plan": {"plan_id", "plan", "year"}, "parent": {"parent_id", "parent", "top"}},
@@ -57,7 +78,7 @@ COVERAGE = {
             "last_progress_at": {"reported"},
             "responsible_users": {"responsible_id", "responsible"},
         },
-        {"id", "number", "percent", "version", "order", "created_at"},
+        {"id", "number", "percent", "version", "order", "created_at", "baseline_due_on", "completed_on"},
     ),
     ProgressUpdateFilterSet: (
         {
@@ -76,7 +97,7 @@ COVERAGE = {
             "name": {"q"},
             "due_on": {"due_after", "due_before"},
         },
-        {"id", "target", "unit", "baseline", "order"},
+        {"id", "target", "baseline_target", "unit", "baseline", "order"},
     ),
     ReadingFilterSet: (
         {
@@ -100,6 +121,121 @@ COVERAGE = {
             "revoked_reason": {"revoked_reason"},
         },
         {"id", "name", "prefix", "key_hash", "created_by", "created_at", "last_used_at"},
+    ),
+    PeriodReportFilterSet: (
+        {
+            "task": {"task_id", "plan_id", "plan"},
+            "state": {"state"},
+            "period_start": {"period_start", "period_after", "period_before"},
+            "author": {"author_id", "author"},
+            "late": {"late"},
+            "decision_due_on": {"decision_due_before"},
+            "submitted_at": {"submitted_after"},
+        },
+        {
+            "id",
+            "period_end",
+            "period_label",
+            "due_on",
+            "version",
+            "revision",
+            "progress",
+            "problems",
+            "next_steps",
+            "status",
+            "percent",
+            "requirements",
+            "accepted_at",
+            "created_at",
+            "updated_at",
+        },
+    ),
+    CoOwnerInputFilterSet: (
+        {
+            "task": {"task_id", "plan_id", "plan"},
+            "agency": {"agency_id", "agency"},
+            "state": {"state"},
+            "period_start": {"period_start"},
+            "author": {"author_id", "author"},
+            "late": {"late"},
+        },
+        {
+            "id",
+            "period_label",
+            "due_on",
+            "version",
+            "text",
+            "progress_update",
+            "submitted_at",
+            "created_at",
+            "updated_at",
+        },
+    ),
+    CloseOutFilterSet: (
+        {
+            "task": {"task_id", "plan_id", "plan"},
+            "state": {"state"},
+            "submitted_by": {"submitted_by_id", "submitted_by"},
+            "decided_by": {"decided_by_id", "decided_by"},
+            "submitted_at": {"submitted_after"},
+            "decision_due_on": {"decision_due_before"},
+        },
+        {
+            "id",
+            "version",
+            "summary",
+            "explanation",
+            "progress_update",
+            "evidence_checked",
+            "milestones_checked",
+            "indicators_checked",
+            "decided_at",
+            "requirements",
+            "reopen_reason",
+        },
+    ),
+    ChangeRequestFilterSet: (
+        {
+            "task": {"task_id", "plan_id", "plan"},
+            "kind": {"kind"},
+            "state": {"state"},
+            "filed_by": {"filed_by_id", "filed_by"},
+            "filed_late": {"filed_late"},
+            "filed_at": {"filed_after"},
+            "decision_due_on": {"decision_due_before"},
+        },
+        {
+            "id",
+            "milestone",
+            "indicator",
+            "version",
+            "steps",
+            "reason",
+            "progress_so_far",
+            "current_due_on",
+            "proposed_due_on",
+            "approved_due_on",
+            "current_text",
+            "proposed_text",
+            "approved_text",
+            "current_target",
+            "proposed_target",
+            "approved_target",
+            "decided_at",
+        },
+    ),
+    TransitionFilterSet: (
+        {
+            "task": {"task_id", "plan_id", "plan"},
+            "report": {"subject"},
+            "co_input": {"subject"},
+            "close_out": {"subject"},
+            "request": {"subject"},
+            "action": {"action"},
+            "actor": {"actor_id", "actor"},
+            "created_at": {"created_after"},
+        },
+        {"id", "state_before", "state_after", "comment"},
     ),
 }
 
@@ -126,6 +262,11 @@ REQUIRED_FILTERS = {
     },
     ReadingFilterSet: {"indicator_id", "indicator", "as_of_after", "as_of_before"},
     NotificationFilterSet: {"unread", "rule"},
+    PeriodReportFilterSet: {"task_id", "plan_id", "state", "period_start"},
+    CoOwnerInputFilterSet: {"task_id", "agency_id", "state"},
+    CloseOutFilterSet: {"task_id", "state"},
+    ChangeRequestFilterSet: {"task_id", "kind", "state"},
+    TransitionFilterSet: {"task_id"},
 }
 
 
@@ -185,6 +326,11 @@ def test_every_list_endpoint_filters_orders_and_pages():
         "readings",
         "notifications",
         "tokens",
+        "reports",
+        "co-inputs",
+        "close-outs",
+        "change-requests",
+        "transitions",
     }
     for prefix, viewset in listed:
         assert viewset.filterset_class in COVERAGE, prefix

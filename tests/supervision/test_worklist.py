@@ -167,6 +167,8 @@ def test_supervisor_named_on_a_plan_sees_it_outside_their_tree(task, staff_a, su
     report = make_report(task, staff_a, ReportState.PENDING_REVIEW)
     assert listed(supervisor_outside, "review_reports") == []
     task.plan.supervisors.add(supervisor_outside)
+    # The plans a supervisor is named on are read once per request (kept on the user).
+    supervisor_outside = type(supervisor_outside).objects.get(pk=supervisor_outside.pk)
     assert listed(supervisor_outside, "review_reports") == [report]
 
 
@@ -296,3 +298,26 @@ def test_staff_see_the_badge_with_what_they_owe(client, task, staff_a):
     assert "本期待报送" in page
     assert f'href="/tasks/{task.pk}/"' in page
     assert 'class="worklist-link"' in page
+
+
+def test_the_header_badge_follows_each_step_at_once(task, staff_a, supervisor, django_capture_on_commit_callbacks):
+    """The badge is kept for a minute per person, but a step of the loop starts a new
+    generation: the supervisor's count moves as soon as a report reaches them."""
+    from supervision.worklist import badge_total
+
+    task.plan.status = "active"
+    task.plan.save()
+    today = timezone.localdate()
+    assert badge_total(supervisor, today) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        reports.submit_report(
+            task.pk,
+            staff_a,
+            version=None,
+            task_version=task.version,
+            progress="进展",
+            problems="无",
+            next_steps="继续",
+            today=today,
+        )
+    assert badge_total(supervisor, today) == 1
