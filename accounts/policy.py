@@ -133,6 +133,13 @@ POLICY: dict[str, Rule] = {
     # supervision: work lists
     "supervision:worklist": allow(read=WORK_ROLES),
     # supervision: reports and co-owner input
+    # The report and the input are written by staff (the lead's, a co-owner's); a report's
+    # page is read by whoever sees its task; sign-off is a leader's or a staff 审核人's,
+    # review the supervision office's.
+    "supervision:report_edit": allow(read=(Role.STAFF,), write=(Role.STAFF,)),
+    "supervision:coinput_edit": allow(read=(Role.STAFF,), write=(Role.STAFF,)),
+    "supervision:report_detail": allow(read=WORK_ROLES),
+    "supervision:report_decide": allow(write=(Role.STAFF, Role.LEADER, Role.SUPERVISOR)),
     # supervision: close-out and requests
     # The lead's staff file (is_lead_staff); the office decides a close-out; a leader
     # reopens a closed task; a request's step is decided by the unit head (a leader or a

@@ -23,14 +23,15 @@ from core.permissions import role_required
 from core.roles import WORK_ROLES, Role
 from indicators.models import Indicator, Reading
 from indicators.services import attained, correct_reading, with_latest_reading
+from supervision.closeout_views import task_panel as closeout_panel
+from supervision.progress import StaleVersion, report_progress
+from supervision.report_views import panels as supervision_panels
 from tasks.filters import TaskFilterSet
 from tasks.models import Attachment, Milestone, MilestoneEvent, Task, TaskOwner
 from tasks.quotas import QuotaExceeded
 from tasks.risk import task_risk
 from tasks.services import assignable_users, may_view_audit_trail, owed_this_cycle_q, reopen_milestone, task_access
 from workbench.forms import ProgressForm, ResponsibleForm
-from supervision.progress import StaleVersion, report_progress
-from supervision.closeout_views import task_panel as closeout_panel
 from workbench.trail import task_audit_trail
 from workplans.cycles import current_cycle, is_reported
 from workplans.models import Plan
@@ -129,8 +130,16 @@ def _task_context(request, task, access, *, form=None, conflict=None, responsibl
         indicator.correction = corrections_by_id.get(indicator.latest_id)
     updates = list(_updates_with_details(task.progress_updates.order_by("-created_at", "-id"))[: HISTORY_ON_PAGE + 1])
     responsible = list(task.responsible_users.order_by("full_name", "username"))
+    # The lead's period report and a co-owner's input (supervision.report_views) take the
+    # place of the free-form progress form for the staff who write them.
+    supervision = supervision_panels(request, task, indicators=indicators, today=today)
+    if form is not None:
+        # The free-form report came back refused (task_report): show it alone, as sent.
+        supervision.pop("report_panel", None)
+        supervision.pop("coinput_panel", None)
+    has_panel = "report_panel" in supervision or "coinput_panel" in supervision
     can_write = access.can_report or access.can_change_status
-    if form is None and can_write:
+    if form is None and can_write and not has_panel:
         form = ProgressForm(task=task, access=access, indicators=indicators)
     if responsible_form is None and access.can_assign:
         responsible_form = ResponsibleForm(candidates=assignable_users(task), initial={"users": responsible})
@@ -152,6 +161,7 @@ def _task_context(request, task, access, *, form=None, conflict=None, responsibl
         "more_audit": more_audit,
         "today": today,
         "refused": refused or {},
+        **supervision,
         **closeout_panel(request, task),
     }
 

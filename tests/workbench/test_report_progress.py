@@ -194,8 +194,8 @@ def test_a_transition_not_allowed_is_refused_with_the_rule_named(client, staff_a
 def test_the_service_refuses_a_transition_not_allowed_whatever_sends_it(staff_a, task):
     from django.core.exceptions import ValidationError
 
-    from tasks.models import ProgressUpdate
     from supervision.progress import report_progress
+    from tasks.models import ProgressUpdate
 
     ProgressUpdate(task=task, author=staff_a, status="on_hold", percent=20).save()
     task.refresh_from_db()
@@ -339,7 +339,9 @@ def test_the_task_page_runs_a_bounded_number_of_queries(
         Reading.objects.create(indicator=indicator, value=n, as_of=datetime.date(2026, 1, 1), reporter=staff_a)
     task.responsible_users.set([staff_a])
     client.force_login(staff_a)
-    with django_assert_max_num_queries(30):
+    # 35: the period report panel and the reports' thread (supervision.report_views) add
+    # this cycle's report, the co-owners' input and the thread, each a fixed number.
+    with django_assert_max_num_queries(35):
         response = client.get(url(task, "task_detail"))
     assert response.status_code == 200
 
