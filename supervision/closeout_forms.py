@@ -3,49 +3,25 @@ checklist decision and a leader's reopening. They only read what was typed; the 
 supervision.closeout's (files checked by supervision.evidence, readings by
 supervision.progress.check_readings, the same checks as the task page's progress form)."""
 
-import uuid
-
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from indicators.services import target_text
-from supervision.evidence import ACCEPT_ATTRIBUTE, check_evidence_files
-from supervision.progress import EvidenceInput, ReadingEntry, check_readings
+from supervision.form_fields import EvidenceAndReadings
 
 TEXT_MAX_LENGTH = 5000
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several evidence files in one field (Django's documented recipe)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, (list, tuple)):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
-        return [super().clean(data, initial)] if data else []
-
-
-class CloseOutRequestForm(forms.Form):
+class CloseOutRequestForm(EvidenceAndReadings):
     """The completion report (申请销号): summary, files, the last milestones, final
     readings and, when an indicator misses its target, the explanation."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     summary = forms.CharField(
         label=_("完成情况"),
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": _("任务完成了哪些工作、取得了什么成效")}),
         error_messages={"required": _("请填写完成情况。")},
     )
-    files = MultipleFileField(label=_("佐证材料"), required=False)
     milestones = forms.MultipleChoiceField(
         label=_("本次完成的时间节点"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -58,54 +34,13 @@ class CloseOutRequestForm(forms.Form):
     )
 
     def __init__(self, *args, task, milestones, indicators, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.task, self.indicators = task, list(indicators)
+        super().__init__(*args, indicators=indicators, **kwargs)
+        self.task = task
         self.fields["version"].initial = task.version
-        self.fields["submission"].initial = uuid.uuid4().hex
         open_milestones = [m for m in milestones if m.done_on is None]
         self.fields["milestones"].choices = [(str(m.pk), f"{m.due_on:%Y-%m-%d} {m.text}") for m in open_milestones]
         if not open_milestones:
             del self.fields["milestones"]
-        self.reading_fields = []
-        for indicator in self.indicators:
-            value_name, as_of_name = f"reading_{indicator.pk}_value", f"reading_{indicator.pk}_as_of"
-            self.fields[value_name] = forms.CharField(
-                label=indicator.name,
-                required=False,
-                max_length=40,
-                help_text=_("目标：%(target)s") % {"target": target_text(indicator)},
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-            )
-            self.fields[as_of_name] = forms.DateField(
-                label=_("统计日期"),
-                required=False,
-                initial=timezone.localdate,
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            )
-            self.reading_fields.append((indicator, self[value_name], self[as_of_name]))
-
-    def clean_files(self):
-        return [
-            EvidenceInput(uploaded, kind)
-            for uploaded, kind in check_evidence_files(self.cleaned_data.get("files") or [])
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        entries, fields = [], []
-        for indicator, value_field, as_of_field in self.reading_fields:
-            raw_value = (self.data.get(value_field.html_name) or "").strip()
-            if raw_value:
-                entries.append(ReadingEntry(indicator.pk, raw_value, self.data.get(as_of_field.html_name)))
-                fields.append((value_field.name, as_of_field.name))
-        indicators = {indicator.pk: indicator for indicator in self.indicators}
-        readings, errors = check_readings(indicators, entries, today=timezone.localdate())
-        for (value_name, as_of_name), entry_errors in zip(fields, errors, strict=True):
-            for field, messages in entry_errors.items():
-                for message in messages:
-                    self.add_error(as_of_name if field == "as_of" else value_name, message)
-        cleaned["readings"] = readings
-        return cleaned
 
     def service_kwargs(self) -> dict:
         """Arguments for supervision.closeout.request_close_out."""

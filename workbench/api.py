@@ -28,6 +28,14 @@ from core.scope import get_visible_or_404
 from indicators.api import ReadingViewSet
 from indicators.models import Indicator, Reading
 from indicators.serializers import ReadingCreateSerializer, ReadingSerializer
+from supervision.progress import (
+    ReadingEntry,
+    ReadingInput,
+    StaleVersion,
+    check_readings,
+    report_progress,
+    updates_since,
+)
 from tasks.api import load_task
 from tasks.choices import TaskStatus
 from tasks.models import Attachment, Milestone, ProgressUpdate, Task
@@ -39,7 +47,6 @@ from workbench.serializers import (
     ProgressUpdateCreateSerializer,
     ProgressUpdateSerializer,
 )
-from supervision.progress import ReadingEntry, ReadingInput, StaleVersion, check_readings, report_progress, updates_since
 from workplans.choices import PlanStatus
 
 IF_MATCH_PARAMETER = OpenApiParameter(
