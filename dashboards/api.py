@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from accounts.services import scope_agency_ids
 from api.viewsets import ScopedViewSet
 from dashboards.serializers import OverviewSerializer
-from dashboards.services import cached_overview
+from dashboards.services import cached_overview, cached_reporting
 from workplans.models import MAX_YEAR, MIN_YEAR
 
 
@@ -31,7 +31,10 @@ class DashboardViewSet(ScopedViewSet):
     @extend_schema(
         parameters=[OverviewQuerySerializer],
         responses={200: OverviewSerializer},
-        description=_("督办总览的数字：本人范围内（领导：本单位及下级单位；管理员：全部）一个年度的任务与指标。"),
+        description=_(
+            "督办总览的数字：本人范围内（领导：本单位及下级单位；管理员：全部）一个年度的任务与指标，"
+            "以及本期报送情况（已报送待审核、审核通过、退回、未报送；配合单位反馈单独统计）。"
+        ),
     )
     @action(detail=False, methods=["get"])
     def overview(self, request, *args, **kwargs):
@@ -40,5 +43,7 @@ class DashboardViewSet(ScopedViewSet):
         year = query.validated_data.get("year", self.today.year)
         # Tasks outside the scope never enter the figures: a plan id of someone else's plan
         # gives empty figures, as on the page.
-        data = cached_overview(scope_agency_ids(request.user), year, self.today, query.validated_data.get("plan_id"))
-        return Response(OverviewSerializer(data, context={"year": year}).data)
+        plan_id = query.validated_data.get("plan_id")
+        data = cached_overview(scope_agency_ids(request.user), year, self.today, plan_id)
+        reporting = cached_reporting(request.user, year, self.today, plan_id)
+        return Response(OverviewSerializer(data, context={"year": year, "reporting": reporting}).data)

@@ -47,6 +47,7 @@ class Snapshot(models.Model):
     done = models.PositiveIntegerField(_("已完成"), default=0)
     lagging = models.PositiveIntegerField(_("滞后"), default=0)
     on_hold = models.PositiveIntegerField(_("暂缓"), default=0)
+    closed = models.PositiveIntegerField(_("已销号"), default=0)
     overdue = models.PositiveIntegerField(_("逾期"), default=0)
     at_risk = models.PositiveIntegerField(_("预警（黄）"), default=0)
     mean_percent = models.DecimalField(_("平均进度"), max_digits=5, decimal_places=2, default=0)

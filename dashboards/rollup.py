@@ -2,8 +2,8 @@
 
 What one snapshot of `day` holds, for the tasks in its scope:
 
-- tasks, and the count of each status (not_started, in_progress, done, lagging, on_hold);
-- overdue: open (not done) tasks with due_on < day;
+- tasks, and the count of each status (not_started, in_progress, done, lagging, on_hold, closed);
+- overdue: open (neither done nor closed out) tasks with due_on < day;
 - at_risk: tasks whose risk mark (tasks.risk.risk_annotation) on `day` is AMBER. Red tasks
   are not counted here: they already show as overdue or lagging;
 - mean_percent: the mean of the tasks' percent, to two places (0 for no tasks);
@@ -228,7 +228,12 @@ def write_trend_points(day: datetime.date) -> int:
         # Runs over different plans may finish the same day at once; they take turns here.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREND_LOCK + day.toordinal()])
-    sums = {"weighted": Sum(F("mean_percent") * F("tasks")), "task_sum": Sum("tasks"), "done_sum": Sum("done")}
+    # A trend point's `done` is the finished work: 已完成 and 已销号 (tasks.choices.FINISHED).
+    sums = {
+        "weighted": Sum(F("mean_percent") * F("tasks")),
+        "task_sum": Sum("tasks"),
+        "done_sum": Sum(F("done") + F("closed")),
+    }
     day_rows = Snapshot.objects.filter(day=day).order_by()
     points = [
         TrendPoint(

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -17,6 +18,7 @@ class RowSerializer(serializers.Serializer):
     done = serializers.IntegerField(label=_("已完成"))
     lagging = serializers.IntegerField(label=_("滞后"))
     on_hold = serializers.IntegerField(label=_("暂缓"))
+    closed = serializers.IntegerField(label=_("已销号"))
     overdue = serializers.IntegerField(label=_("逾期"))
     at_risk = serializers.IntegerField(label=_("预警（黄）"))
     mean_percent = serializers.FloatField(label=_("平均进度"))
@@ -62,6 +64,29 @@ class IndicatorCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField(source="indicators_total", label=_("合计"))
 
 
+class ReportingRowSerializer(serializers.Serializer):
+    """The current cycle's reporting (supervision.rates.ReportingFigures): an agency's, or
+    the whole scope's (id null). Reports count for their lead agency; co-owners' input apart."""
+
+    id = serializers.IntegerField(source="agency_id", allow_null=True, label=_("单位编号"))
+    label = serializers.CharField(label=_("单位"))
+    due = serializers.IntegerField(label=_("应报送"))
+    submitted = serializers.IntegerField(label=_("已报送待审核"))
+    accepted = serializers.IntegerField(label=_("审核通过"))
+    returned = serializers.IntegerField(label=_("退回"))
+    not_submitted = serializers.IntegerField(label=_("未报送"))
+    rate = serializers.FloatField(allow_null=True, label=_("报送率（%）"))
+    accepted_rate = serializers.FloatField(allow_null=True, label=_("审核通过率（%）"))
+    inputs_due = serializers.IntegerField(label=_("配合单位应反馈"))
+    inputs_submitted = serializers.IntegerField(label=_("配合单位已反馈"))
+    input_rate = serializers.FloatField(allow_null=True, label=_("配合单位反馈率（%）"))
+
+
+class ReportingSerializer(serializers.Serializer):
+    total = ReportingRowSerializer(label=_("合计"))
+    agencies = ReportingRowSerializer(many=True, label=_("各单位"))
+
+
 class OverviewSerializer(serializers.Serializer):
     year = serializers.IntegerField(label=_("年度"))
     today = serializers.DateField(label=_("统计日期"))
@@ -73,3 +98,10 @@ class OverviewSerializer(serializers.Serializer):
     indicators = IndicatorCountsSerializer(source="*", label=_("指标达标情况"))
     indicator_rows = IndicatorRowSerializer(many=True, label=_("指标"))
     trend = TrendPointSerializer(many=True, label=_("全年趋势"))
+    reporting = serializers.SerializerMethodField(label=_("本期报送情况"))
+
+    @extend_schema_field(ReportingSerializer)
+    def get_reporting(self, data) -> dict | None:
+        # Read per person (context "reporting"), beside the figures shared per scope.
+        reporting = self.context.get("reporting")
+        return None if reporting is None else ReportingSerializer(reporting).data

@@ -19,6 +19,7 @@ from dashboards.models import TrendPoint
 from dashboards.rollup import mean_percent, task_aggregates
 from indicators.models import Indicator, Reading
 from indicators.services import attained, attained_q, with_latest_reading
+from supervision.rates import ReportingRates, reporting_rates_for
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from workplans.models import Plan
@@ -51,6 +52,7 @@ class Row:
     done: int = 0
     lagging: int = 0
     on_hold: int = 0
+    closed: int = 0
     overdue: int = 0
     at_risk: int = 0
     mean_percent: float = 0.0
@@ -253,5 +255,17 @@ def cached_overview(scope: set[int] | None, year: int, today, plan_id: int | Non
     if data is None:
         data = overview(scope, year, today, plan_id=plan_id)
         data.computed_at = timezone.now()
+        cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
+    return data
+
+
+def cached_reporting(user, year: int, today, plan_id: int | None) -> ReportingRates:
+    """The current cycle's reporting rate over the tasks `user` sees
+    (supervision.rates.reporting_rates_for), kept per person for as long as the overview:
+    a supervisor's tasks include the plans they are named on, so it is not shared by scope."""
+    key = f"dashboard:reporting:{user.pk}:{year}:{plan_id or ''}:{today.isoformat()}"
+    data = cache.get(key)
+    if data is None:
+        data = reporting_rates_for(user, today, year=year, plan_id=plan_id)
         cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
     return data

@@ -11,7 +11,7 @@ from accounts.services import scope_agency_ids
 from core.permissions import role_required
 from core.roles import OVERSIGHT_ROLES
 from dashboards.models import Export
-from dashboards.services import cached_overview, scoped_years
+from dashboards.services import cached_overview, cached_reporting, scoped_years
 from tasks.choices import TaskStatus
 
 RECENT_EXPORTS = 5
@@ -84,6 +84,7 @@ def overview_page(request):
     # Tasks outside the scope never enter the figures, so a plan id of someone else's
     # plan shows nothing rather than anything of theirs.
     data = cached_overview(scope, year, today, plan_id)
+    reporting = cached_reporting(request.user, year, today, plan_id)
     task_list_url = reverse("tasks:my_tasks")
     attention = sorted(data.plans, key=lambda row: (-(row.overdue + row.at_risk), row.label))
     return render(
@@ -91,6 +92,7 @@ def overview_page(request):
         "dashboards/overview.html",
         {
             "data": data,
+            "reporting": reporting,
             "plan_id": plan_id,
             "chosen_plan": next((row for row in data.plans if row.key == plan_id), None),
             "plan_rows": attention[:PLAN_ROWS],

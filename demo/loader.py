@@ -22,6 +22,9 @@ from accounts.models import Agency, AgencyAlias, User
 from core.roles import Role
 from dashboards.rollup import rollup_day
 from indicators.models import Indicator, Reading
+from supervision import closeout, reports, requests
+from supervision.choices import RequestKind
+from supervision.models import ChangeRequest, CloseOut, PeriodReport
 from tasks.choices import OwnerRole
 from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
 from workplans.choices import PlanStatus
@@ -53,10 +56,17 @@ USERS = [
     ("demo_leader", "委领导 陈卫东", Role.LEADER, CITY_COMMISSION),
     ("demo_staff", "经办人 李晓燕", Role.STAFF, "医政医管处"),
     ("demo_staff_jk", "经办人 王海", Role.STAFF, "疾病预防控制处"),
+    # The lead agency's 审核人 (User.is_unit_reviewer): signs off 医政医管处's reports.
+    ("demo_reviewer", "审核人 张敏", Role.STAFF, "医政医管处"),
+    # The supervision office (督查室): reviews reports, closes out tasks, decides requests.
+    ("demo_supervisor", "督查专员 刘洋", Role.SUPERVISOR, CITY_COMMISSION),
     ("demo_auditor", "审计管理员 赵琳", Role.AUDITOR, "办公室"),
 ]
 # The person behind each administrator account (三员分立: three different people).
 PERSON_IDS = {"demo_admin": "QL-0001", "demo_security": "QL-0002", "demo_auditor": "QL-0003"}
+UNIT_REVIEWERS = {"demo_reviewer"}
+# The leader in charge (分管领导) the demo plan names: decides its target changes' last step.
+LEADER_IN_CHARGE = "demo_leader"
 
 # Sections: (label path, title). Tasks: (section path, number, text, owners,
 # milestones [(month, text)], indicators [(name, comparator, target, unit)]).
@@ -145,7 +155,7 @@ TASKS = [
 PROGRESS = [
     ("1", "demo_staff", "in_progress", 40, "两个医疗集团组建方案已报委党委会审议。", 20),
     ("2", "demo_staff", "in_progress", 70, "预约诊疗率已达 61.2%，正在推进分时段预约。", 10),
-    ("4", "demo_staff_jk", "done", 100, "监测平台已上线运行，覆盖全部二级以上医院。", 40),
+    ("4", "demo_staff_jk", "in_progress", 90, "监测平台已上线试运行。", 40),
     ("5", "demo_staff_jk", "lagging", 30, "部分学校查验接种证工作推进较慢。", 5),
 ]
 
@@ -217,6 +227,7 @@ def load_demo(year: int | None = None) -> dict[str, str]:
                 agency=agencies[agency_name],
                 # example.org never receives mail; the demo's email backend prints it anyway.
                 email=f"{username}@qinglan.example.org",
+                is_unit_reviewer=username in UNIT_REVIEWERS,
             )
             user.set_password(password)
             user.save()
@@ -235,9 +246,12 @@ def load_demo(year: int | None = None) -> dict[str, str]:
             "doc_number": f"青卫发〔{year}〕3号",
             "issued_on": datetime.date(year, 2, 18),
             "status": PlanStatus.ACTIVE,
+            "requires_unit_signoff": True,
+            "leader_in_charge": User.objects.get(username=LEADER_IN_CHARGE),
         },
     )
     if not created:
+        _seed_loop(plan)  # a demo loaded before the supervision loop gets its work lists too
         return creds
 
     sections = {}
@@ -294,10 +308,76 @@ def load_demo(year: int | None = None) -> dict[str, str]:
             as_of=timezone.localdate() - datetime.timedelta(days=days_ago),
             reporter=users["demo_staff"],
         )
+    _seed_loop(plan)
     # Today's snapshot, so the dashboard's trend has its first point (the nightly rollup
     # adds one a day from here on).
     rollup_day(timezone.localdate(), plan_ids=[plan.pk])
     return creds
+
+
+def _seed_loop(plan: Plan) -> None:
+    """The supervision loop's work lists, filled through its services (so states, threads
+    and deadlines are as real use makes them): a report waiting for the supervision office,
+    one it returned, a close-out to check and a delay request at the office's step. Done
+    once per plan: skipped when the plan already has any of them."""
+    tasks = Task.objects.filter(plan=plan)
+    if (
+        PeriodReport.objects.filter(task__plan=plan).exists()
+        or CloseOut.objects.filter(task__plan=plan).exists()
+        or ChangeRequest.objects.filter(task__plan=plan).exists()
+    ):
+        return
+    if not plan.requires_unit_signoff or plan.leader_in_charge_id is None:
+        plan.requires_unit_signoff = True
+        plan.leader_in_charge = User.objects.get(username=LEADER_IN_CHARGE)
+        plan.save(update_fields=["requires_unit_signoff", "leader_in_charge"])
+    users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
+    staff, staff_jk, reviewer = users["demo_staff"], users["demo_staff_jk"], users["demo_reviewer"]
+    supervisor, leader = users["demo_supervisor"], users["demo_leader"]
+
+    def task(number: str) -> Task:
+        return tasks.get(number=number)
+
+    def submitted(number: str, progress: str, percent: int):
+        report = reports.submit_report(
+            task(number).pk,
+            staff,
+            version=None,
+            task_version=task(number).version,
+            progress=progress,
+            problems="部分医院信息系统改造进度不一。",
+            next_steps="下月逐院督导，按周通报进度。",
+            status="in_progress",
+            percent=percent,
+        )
+        return reports.sign_off(report.pk, reviewer, version=report.version, approve=True, comment="同意报送。")
+
+    # 1. Signed off by the unit's 审核人, waiting for the supervision office's review.
+    submitted("2", "预约诊疗率已达 63.5%，分时段预约已覆盖全部三级医院。", 75)
+    # 2. Returned by the supervision office with what to add.
+    report = submitted("1", "两个医疗集团组建方案已经委党委会审议通过。", 45)
+    report.refresh_from_db()
+    reports.review(
+        report.pk, supervisor, version=report.version, accept=False, requirements="请补充集团章程草案和时间安排。"
+    )
+    # 3. A finished task's close-out, for the supervision office to check.
+    closeout.request_close_out(
+        task("4").pk,
+        staff_jk,
+        task_version=task("4").version,
+        summary="多点触发监测平台已上线运行，覆盖全部二级以上医院，法定传染病报告率 98.6%。",
+    )
+    # 4. A delay, approved by the unit (its leader), now at the supervision office's step.
+    due = task("5").due_on
+    request = requests.file_request(
+        task("5").pk,
+        staff_jk,
+        kind=RequestKind.DELAY,
+        reason="部分学校查验接种证工作需延至秋季开学后完成。",
+        progress_so_far="已完成 30% 学校的查验。",
+        proposed_due_on=min(due + datetime.timedelta(days=30), datetime.date(plan.year + 1, 12, 31)),
+    )
+    requests.decide_request(request.pk, leader, version=request.version, approve=True, comment="同意报督查室。")
 
 
 def _days_from_today(days: int | None, year: int) -> datetime.date | None:

@@ -52,3 +52,21 @@ def test_the_demo_plan_has_owners_milestones_indicators_and_progress(var_dir):
     assert all(task.task_owners.filter(role="lead").count() == 1 for task in plan.tasks.all())
     assert plan.indicators.exists() and plan.readings.exists()
     assert plan.tasks.exclude(status="not_started").exists()
+
+
+def test_the_demo_fills_the_supervision_loops_work_lists_once(var_dir):
+    from supervision.models import ChangeRequest, CloseOut, PeriodReport
+
+    # when loaded twice
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    # then the loop's people and settings are there, with one of each kind of pending work
+    plan = Plan.objects.get()
+    assert plan.requires_unit_signoff and plan.leader_in_charge.role == Role.LEADER
+    assert User.objects.get(username="demo_supervisor").role == Role.SUPERVISOR
+    reviewer = User.objects.get(username="demo_reviewer")
+    assert reviewer.is_unit_reviewer and reviewer.role == Role.STAFF
+    assert sorted(PeriodReport.objects.values_list("state", flat=True)) == ["pending_review", "returned"]
+    assert list(CloseOut.objects.values_list("state", flat=True)) == ["pending"]
+    assert list(ChangeRequest.objects.values_list("state", flat=True)) == ["pending_supervisor"]

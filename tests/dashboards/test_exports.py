@@ -42,7 +42,9 @@ LEDGER_HEADERS = [
     "状态",
     "完成百分比",
     "风险",
-    "完成时限",
+    "原定时限",
+    "现时限",
+    "实际完成",
     "是否逾期",
     "最近更新",
     "最新进展说明",
@@ -212,7 +214,7 @@ def test_it_exports_a_leaders_ledger_of_their_scope_only(client, leader_a, world
     assert (t1["牵头单位"], t1["配合单位"], t1["责任人"]) == ("医政医管处", "疾病预防控制处", "张三")
     assert (t1["状态"], t1["完成百分比"]) == ("进行中", 45)
     assert t1["风险"] == "红（已逾期 10 天）"
-    assert t1["完成时限"].date() == days(-10)
+    assert (t1["原定时限"].date(), t1["现时限"].date(), t1["实际完成"]) == (days(-10), days(-10), None)
     assert t1["是否逾期"] == "是"
     world["t1"].refresh_from_db()
     expected_update = timezone.localtime(world["t1"].last_progress_at).replace(tzinfo=None, second=0, microsecond=0)
@@ -231,7 +233,7 @@ def test_it_exports_a_leaders_ledger_of_their_scope_only(client, leader_a, world
 
     sheet = book["督办台账"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:P4"
+    assert sheet.auto_filter.ref == "A1:R4"
     assert sheet["A1"].font.b and sheet["D2"].alignment.wrap_text
     assert sheet.column_dimensions["D"].width == 40
     notes = dict(book["说明"].iter_rows(values_only=True))
@@ -736,3 +738,19 @@ def test_the_queries_do_not_grow_with_the_tasks(leader, commission, agency_a, st
             assert rows[0]["最新进展说明"].startswith("说明")
     assert counts[10] == counts[100], counts
     assert counts[100] <= 14, counts
+
+
+def test_a_delayed_and_closed_out_task_shows_its_three_dates_and_status(world):
+    from dashboards.exports.ledger import _ledger_chunk, ledger_row
+
+    # given a task whose due date an approved delay moved, closed out (已销号)
+    task = world["t1"]
+    Task.objects.filter(pk=task.pk).update(due_on=days(20), status="closed", percent=100, completed_on=days(-2))
+
+    # when
+    (loaded,) = _ledger_chunk([task.pk])
+    row = dict(zip(LEDGER_HEADERS, ledger_row(loaded, {}, today()), strict=True))
+
+    # then: the baseline stays as imported, the current date is the approved one
+    assert (row["原定时限"], row["现时限"], row["实际完成"]) == (days(-10), days(20), days(-2))
+    assert (row["状态"], row["是否逾期"]) == ("已销号", "否")

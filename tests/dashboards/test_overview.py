@@ -147,7 +147,9 @@ def test_it_runs_a_bounded_number_of_queries(
             indicator = Indicator.objects.create(task=task, name=f"指标{n}", target=n)
             Reading.objects.create(indicator=indicator, value=n, as_of=datetime.date(2026, 5, 1), reporter=staff_a)
     client.force_login(leader)
-    with django_assert_max_num_queries(15):
+    # The overview's seven, the reporting rate's three, and the page's frame (session, user,
+    # scope, years, the inbox and work-list badges, recent exports).
+    with django_assert_max_num_queries(19):
         response = client.get(URL)
     assert response.status_code == 200
 
@@ -214,15 +216,21 @@ def test_a_plan_outside_the_scope_shows_nothing_of_it(client, work, leader, comm
 
 
 def test_the_overview_is_shared_for_a_few_minutes_per_scope(
-    client, settings, django_assert_max_num_queries, work, leader, staff_a, agency_a
+    client, settings, monkeypatch, django_assert_max_num_queries, work, leader, staff_a, agency_a
 ):
-    # given caching on, and a first look that computes the figures
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from dashboards import services
+
+    # given caching on, in a cache of this test's own (what it stores must not reach the
+    # next test, whose scope may have the same ids), and a first look that computes the figures
+    monkeypatch.setattr(services, "cache", LocMemCache("test-overview-shared", {}))
     settings.DASHBOARD_CACHE_SECONDS = 300
     client.force_login(leader)
     first = client.get(f"{URL}?year=2026").context["data"]
     # when a task is finished and the page is opened again within the window
     report(work["a_late"], staff_a, "done", 100)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         again = client.get(f"{URL}?year=2026").context["data"]
     # then the figures (and the time they were computed, shown on the page) are the first ones
     assert (again.total.done, again.computed_at) == (first.total.done, first.computed_at)
@@ -230,3 +238,53 @@ def test_the_overview_is_shared_for_a_few_minutes_per_scope(
     other = make_user("leader_a2", "leader", agency_a)
     client.force_login(other)
     assert client.get(f"{URL}?year=2026").context["data"].total.done == 2
+
+
+def test_the_page_and_the_api_show_the_reporting_of_the_current_cycle(client, work, leader, staff_a, staff_b):
+    from rest_framework.test import APIClient
+
+    from supervision.choices import ReportState
+    from supervision.models import PeriodReport
+
+    # given this cycle's report of one task accepted, and another's returned
+    for task, state in [(work["a_late"], ReportState.ACCEPTED), (work["b_amber"], ReportState.RETURNED)]:
+        PeriodReport.objects.create(
+            task=task,
+            period_start=datetime.date(2026, 11, 1),
+            period_end=datetime.date(2026, 11, 30),
+            period_label="2026年11月",
+            due_on=datetime.date(2026, 11, 25),
+            state=state,
+            author=staff_a,
+        )
+    client.force_login(leader)
+
+    # when
+    response = client.get(URL)
+
+    # then: a_done is finished, the outside task is not the leader's
+    reporting = response.context["reporting"]
+    assert (reporting.total.due, reporting.total.accepted, reporting.total.returned) == (2, 1, 1)
+    assert (reporting.total.inputs_due, reporting.total.inputs_submitted) == (1, 0)
+    page = response.content.decode()
+    assert "本期报送情况" in page and "50.0%" in page
+
+    api = APIClient()
+    api.force_authenticate(leader)
+    body = api.get("/api/v1/dashboard/overview/").json()
+    assert body["reporting"]["total"] | {"id": None} == {
+        "id": None,
+        "label": "",
+        "due": 2,
+        "submitted": 0,
+        "accepted": 1,
+        "returned": 1,
+        "not_submitted": 0,
+        "rate": 50.0,
+        "accepted_rate": 50.0,
+        "inputs_due": 1,
+        "inputs_submitted": 0,
+        "input_rate": 0.0,
+    }
+    by_agency = {row["id"]: (row["due"], row["inputs_due"]) for row in body["reporting"]["agencies"]}
+    assert by_agency == {work["a_late"].lead_agency.pk: (1, 0), work["b_amber"].lead_agency.pk: (1, 1)}

@@ -31,6 +31,7 @@ FIGURES = (
     "done",
     "lagging",
     "on_hold",
+    "closed",
     "overdue",
     "at_risk",
     "mean_percent",
