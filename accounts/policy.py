@@ -110,6 +110,13 @@ POLICY: dict[str, Rule] = {
     "audit:export": allow(read=AUDIT),
     # --- Plans and their import: the system admin ------------------------------------
     "workplans:plan_list": allow(read=SYSTEM),
+    # The working-day calendar (节假日与调休): the system admin keeps it; leaders and the
+    # supervision office, who set and watch deadlines, may look it up and export it.
+    "workdays:calendar": allow(read=OVERSIGHT_ROLES),
+    "workdays:export": allow(read=OVERSIGHT_ROLES),
+    "workdays:day_edit": allow(read=SYSTEM, write=SYSTEM),
+    "workdays:day_delete": allow(write=SYSTEM),
+    "workdays:import": allow(read=SYSTEM, write=SYSTEM),
     "imports:upload": allow(read=SYSTEM, write=SYSTEM),
     "imports:status": allow(read=SYSTEM),
     "imports:progress": allow(read=SYSTEM),

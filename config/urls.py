@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("plans/", include("workplans.urls")),
     path("plans/imports/", include("imports.urls")),
+    path("workdays/", include("workdays.urls")),
     path("tasks/", include("workbench.urls")),
     path("supervision/", include("supervision.urls")),
     path("dashboard/", include("dashboards.urls")),

@@ -3,6 +3,7 @@
 import logging
 import unicodedata
 
+from django.core.management import call_command
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         audit_log.setLevel(logging.WARNING)
         try:
             creds = load_demo(year)
+            call_command("seed_workdays", verbosity=0)  # the holidays and 调休 days, so deadlines count them
         finally:
             audit_log.setLevel(level)
         roles = {value: str(label) for value, label in Role.choices}
