@@ -20,6 +20,10 @@ Who hears about what:
 Each user gets the inbox, plus email if they want it and have an address; an agency's
 group robot speaks when one of the agency's recipients asked for that channel, and
 @-mentions them.
+
+On a day off (workdays.services: a weekend not worked, an official holiday) only what
+cannot wait is written (`waits_for_a_working_day`), and the weekly digest comes on the
+week's first working day from its weekday on.
 """
 
 import dataclasses
@@ -43,7 +47,7 @@ from supervision.models import CoOwnerInput
 from tasks.choices import FINISHED, OwnerRole
 from tasks.models import Milestone, Task, TaskOwner
 from tasks.services import owed_this_cycle_q
-from workdays.services import add_working_days
+from workdays.services import add_working_days, is_working_day
 from workplans.choices import PlanStatus
 from workplans.cycles import cycle_for
 from workplans.models import Plan
@@ -100,6 +104,17 @@ def _watched_due_dates(day: datetime.date) -> dict[datetime.date, int]:
         if is_overdue_reminder_day(late, rules):
             dates[day - datetime.timedelta(days=late)] = late
     return dates
+
+
+def waits_for_a_working_day(occurrence: Occurrence) -> bool:
+    """Whether a reminder is left out on a day off (it is not sent later either: the next
+    working day has reminders of its own). Urgent ones still go: a deadline tomorrow or a
+    report due today (`urgent`), and anything overdue, which is late whatever the day.
+    Heads-up reminders (due in 7 days, a report due in 3 or 1) and the digest wait; the
+    1-day reminder before a deadline is still sent, so no deadline passes unannounced.
+    Security alerts do not come through the scan at all (notifications.alerts): they are
+    sent at once, any day."""
+    return not (occurrence.urgent or occurrence.rule in (Rule.TASK_OVERDUE, Rule.MILESTONE_OVERDUE))
 
 
 def _is_urgent(rule: str, day_offset: int) -> bool:
@@ -276,7 +291,7 @@ def digests_due(day: datetime.date) -> list[int]:
     """Leaders whose weekly digest `day` calls for and who do not have it yet. Each is
     computed by a job of its own (write_digest), so a city's leaders are done in parallel
     and the scan stays quick."""
-    if day.isoweekday() != policy()["digest_weekday"]:
+    if not is_digest_day(day):
         return []
     done = Delivery.objects.filter(rule=Rule.LEADER_DIGEST, due_on=day, day_offset=0, channel=Channel.INBOX)
     return list(
@@ -285,6 +300,20 @@ def digests_due(day: datetime.date) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def is_digest_day(day: datetime.date) -> bool:
+    """The digest's weekday, or, when that is a day off, the first working day after it in
+    the same week (a holiday Monday moves it to Tuesday; a week off, to its first working day)."""
+    weekday = policy()["digest_weekday"]
+    if day.isoweekday() < weekday or not is_working_day(day):
+        return False
+    earlier = day - datetime.timedelta(days=day.isoweekday() - weekday)
+    while earlier < day:
+        if is_working_day(earlier):
+            return False
+        earlier += datetime.timedelta(days=1)
+    return True
 
 
 def write_digest(leader_id: int, day: datetime.date, now: datetime.datetime | None = None) -> int:
@@ -405,7 +434,10 @@ def scan(day: datetime.date | None = None, now: datetime.datetime | None = None)
     they are: the insert skips them on the unique key."""
     now = now or timezone.now()
     day = day or timezone.localdate(now)
-    return _write(occurrences(day), day, now)
+    found = occurrences(day)
+    if not is_working_day(day):
+        found = [occurrence for occurrence in found if not waits_for_a_working_day(occurrence)]
+    return _write(found, day, now)
 
 
 def _write(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -> int:
