@@ -24,9 +24,10 @@ the audit trail (before/after), and tells the next people once the transaction c
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,8 +52,8 @@ class Edge:
     action: str
     sources: frozenset[str]
     # The state it leads to; a function of the object for the request's next step.
-    target: str | Callable[[models.Model], str]
-    who: Callable[[object, models.Model], bool]
+    target: str | Callable[[Any], str]
+    who: Callable[[Any, Any], bool]
     needs_comment: bool = False
 
     def target_for(self, obj) -> str:
@@ -60,7 +61,7 @@ class Edge:
 
 
 class Machine:
-    def __init__(self, model: type[models.Model], link: str, edges: list[Edge]):
+    def __init__(self, model: Any, link: str, edges: list[Edge]):
         self.model = model
         self.link = link  # the Transition field naming the object
         self.edges = {edge.action: edge for edge in edges}

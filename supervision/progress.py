@@ -166,7 +166,7 @@ def missed_indicators(task: Task, *, today: datetime.date | None = None) -> list
     """The task's indicators whose latest current reading misses the target, or that have
     none (indicators.services.attained)."""
     indicators = with_latest_reading(Indicator.objects.filter(task=task), today)
-    return [i for i in indicators if attained(i.comparator, i.target, i.latest_value) is not True]
+    return [i for i in indicators if attained(i.comparator, i.target, i.latest_value) is not True]  # type: ignore[attr-defined]
 
 
 def _file_close_out(task: Task, update: ProgressUpdate, user, explanation: str) -> CloseOut:

@@ -130,7 +130,7 @@ def reporting_rates(tasks: QuerySet[Task], today: datetime.date, agency_ids: set
         rows[agency_id] = ReportingFigures(
             agency_id=agency_id,
             label=row["task_owners__agency__name"],
-            **{field: row[field] for field in ("due", "submitted", "accepted", "returned")},
+            **{field: row[field] for field in ("due", "submitted", "accepted", "returned")},  # type: ignore[misc]
         )
 
     # 3. Co-owners' input, per co-owner agency: one expected per (task, co-owner).
@@ -147,17 +147,17 @@ def reporting_rates(tasks: QuerySet[Task], today: datetime.date, agency_ids: set
         .values("agency_id", "agency__name", "agency__order")
         .annotate(expected=Count("pk"), submitted=Count("pk", filter=Q(Exists(submitted))))
     )
-    for row in co_owners:
-        total.inputs_due += row["expected"]
-        total.inputs_submitted += row["submitted"]
-        agency_id = row["agency_id"]
+    for co_row in co_owners:
+        total.inputs_due += co_row["expected"]
+        total.inputs_submitted += co_row["submitted"]
+        agency_id = co_row["agency_id"]
         if agency_ids is not None and agency_id not in agency_ids:
             continue
-        figures = rows.setdefault(agency_id, ReportingFigures(agency_id=agency_id, label=row["agency__name"]))
-        names[agency_id] = (row["agency__order"], row["agency__name"])
-        figures.inputs_due, figures.inputs_submitted = row["expected"], row["submitted"]
+        figures = rows.setdefault(agency_id, ReportingFigures(agency_id=agency_id, label=co_row["agency__name"]))
+        names[agency_id] = (co_row["agency__order"], co_row["agency__name"])
+        figures.inputs_due, figures.inputs_submitted = co_row["expected"], co_row["submitted"]
 
-    agencies = sorted(rows.values(), key=lambda figures: names[figures.agency_id])
+    agencies = sorted(rows.values(), key=lambda figures: names[figures.agency_id or 0])
     return ReportingRates(today=today, total=total, agencies=agencies)
 
 

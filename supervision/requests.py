@@ -203,21 +203,24 @@ def decide_request(
 
 def _apply_to_task(request: ChangeRequest) -> None:
     """Write the approved value: the current date or target moves, the baseline stays."""
+    # The approval wrote the value its kind needs (decide_request).
+    assert request.approved_due_on is not None or request.kind != RequestKind.DELAY
+    assert request.approved_target is not None or request.kind != RequestKind.TARGET
     if request.kind == RequestKind.DELAY and request.milestone_id:
         milestone = Milestone.objects.select_for_update().get(pk=request.milestone_id)
-        milestone.due_on = request.approved_due_on
+        milestone.due_on = request.approved_due_on  # type: ignore[assignment]
         milestone.save(update_fields=["due_on"])
     elif request.kind == RequestKind.DELAY:
         task = Task.objects.select_for_update().get(pk=request.task_id)
-        task.due_on = request.approved_due_on
+        task.due_on = request.approved_due_on  # type: ignore[assignment]
         task.save(update_fields=["due_on", "updated_at"])
     elif request.kind == RequestKind.WORDING:
         task = Task.objects.select_for_update().get(pk=request.task_id)
         task.text = request.approved_text
         task.save(update_fields=["text", "updated_at"])
     else:
-        indicator = Indicator.objects.select_for_update().get(pk=request.indicator_id)
-        indicator.target = request.approved_target
+        indicator = Indicator.objects.select_for_update().get(pk=request.indicator_id or 0)
+        indicator.target = request.approved_target  # type: ignore[assignment]
         indicator.save(update_fields=["target"])
 
 

@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -68,7 +69,7 @@ class Section:
     what each links to (`link`: supervision:report_detail, … or tasks:task_detail)."""
 
     key: str
-    label: str
+    label: "str | Promise"
     items: QuerySet
     link: str
     count: int = 0
@@ -298,7 +299,7 @@ def counts(user, found: list[Section]) -> dict[str, int]:
     # Carried by the user's own row: any one-row SELECT would do.
     subqueries = {f"n_{section.key}": _count_of(section.items) for section in found}
     row = User.objects.filter(pk=user.pk).values(**subqueries).first() or {}
-    return {section.key: row.get(f"n_{section.key}") or 0 for section in found}
+    return {section.key: int(row.get(f"n_{section.key}") or 0) for section in found}  # type: ignore[call-overload]
 
 
 def with_counts(user, today: datetime.date | None = None) -> list[Section]:

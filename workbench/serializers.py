@@ -9,12 +9,12 @@ from rest_framework import serializers
 
 from api.filters import MAX_ID
 from indicators.models import Reading
+from supervision.evidence import check_evidence_files
+from supervision.progress import EvidenceInput
 from tasks.choices import TaskStatus
 from tasks.models import Attachment, ProgressUpdate
 from tasks.serializers import task_etag
-from supervision.evidence import check_evidence_files
 from workbench.forms import NOTE_MAX_LENGTH
-from supervision.progress import EvidenceInput
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

@@ -4,39 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_two_factor_recovery_codes'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("accounts", "0007_two_factor_recovery_codes"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='user',
-            name='user_role_valid',
+            model_name="user",
+            name="user_role_valid",
         ),
         migrations.AddField(
-            model_name='historicaluser',
-            name='is_unit_reviewer',
-            field=models.BooleanField(default=False, help_text='可代表本单位审核报送材料和延期、调整申请。', verbose_name='单位审核人'),
+            model_name="historicaluser",
+            name="is_unit_reviewer",
+            field=models.BooleanField(
+                default=False, help_text="可代表本单位审核报送材料和延期、调整申请。", verbose_name="单位审核人"
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='is_unit_reviewer',
-            field=models.BooleanField(default=False, help_text='可代表本单位审核报送材料和延期、调整申请。', verbose_name='单位审核人'),
+            model_name="user",
+            name="is_unit_reviewer",
+            field=models.BooleanField(
+                default=False, help_text="可代表本单位审核报送材料和延期、调整申请。", verbose_name="单位审核人"
+            ),
         ),
         migrations.AlterField(
-            model_name='historicaluser',
-            name='role',
-            field=models.CharField(choices=[('staff', '经办人'), ('leader', '领导'), ('supervisor', '督查专员'), ('admin', '系统管理员'), ('security', '安全管理员'), ('auditor', '审计管理员')], default='staff', max_length=16, verbose_name='角色'),
+            model_name="historicaluser",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("staff", "经办人"),
+                    ("leader", "领导"),
+                    ("supervisor", "督查专员"),
+                    ("admin", "系统管理员"),
+                    ("security", "安全管理员"),
+                    ("auditor", "审计管理员"),
+                ],
+                default="staff",
+                max_length=16,
+                verbose_name="角色",
+            ),
         ),
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('staff', '经办人'), ('leader', '领导'), ('supervisor', '督查专员'), ('admin', '系统管理员'), ('security', '安全管理员'), ('auditor', '审计管理员')], default='staff', max_length=16, verbose_name='角色'),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("staff", "经办人"),
+                    ("leader", "领导"),
+                    ("supervisor", "督查专员"),
+                    ("admin", "系统管理员"),
+                    ("security", "安全管理员"),
+                    ("auditor", "审计管理员"),
+                ],
+                default="staff",
+                max_length=16,
+                verbose_name="角色",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['staff', 'leader', 'supervisor', 'admin', 'security', 'auditor'])), name='user_role_valid'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["staff", "leader", "supervisor", "admin", "security", "auditor"])),
+                name="user_role_valid",
+            ),
         ),
     ]

@@ -4,23 +4,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_more_event_types'),
+        ("audit", "0003_more_event_types"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='auditevent',
-            name='audit_event_type_valid',
+            model_name="auditevent",
+            name="audit_event_type_valid",
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='event_type',
-            field=models.CharField(choices=[('login', '登录成功'), ('login_failed', '登录失败'), ('lockout', '账户锁定'), ('login_refused', '锁定期间拒绝登录'), ('logout', '退出登录'), ('role_change', '角色变更'), ('permission_change', '权限变更'), ('import', '导入'), ('export', '导出'), ('create', '新增'), ('update', '修改'), ('delete', '删除'), ('admin_action', '管理操作'), ('audit_export', '审计导出'), ('access_denied', '拒绝访问'), ('otp_enrol', '启用双因素认证'), ('otp_failed', '双因素验证失败'), ('otp_reset', '重置双因素认证'), ('recovery_code_used', '使用恢复码'), ('token_create', '创建接口令牌'), ('token_revoke', '吊销接口令牌'), ('unlock', '解除锁定'), ('security_alert', '安全告警'), ('transition', '流程操作')], max_length=32, verbose_name='事件类型'),
+            model_name="auditevent",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("login", "登录成功"),
+                    ("login_failed", "登录失败"),
+                    ("lockout", "账户锁定"),
+                    ("login_refused", "锁定期间拒绝登录"),
+                    ("logout", "退出登录"),
+                    ("role_change", "角色变更"),
+                    ("permission_change", "权限变更"),
+                    ("import", "导入"),
+                    ("export", "导出"),
+                    ("create", "新增"),
+                    ("update", "修改"),
+                    ("delete", "删除"),
+                    ("admin_action", "管理操作"),
+                    ("audit_export", "审计导出"),
+                    ("access_denied", "拒绝访问"),
+                    ("otp_enrol", "启用双因素认证"),
+                    ("otp_failed", "双因素验证失败"),
+                    ("otp_reset", "重置双因素认证"),
+                    ("recovery_code_used", "使用恢复码"),
+                    ("token_create", "创建接口令牌"),
+                    ("token_revoke", "吊销接口令牌"),
+                    ("unlock", "解除锁定"),
+                    ("security_alert", "安全告警"),
+                    ("transition", "流程操作"),
+                ],
+                max_length=32,
+                verbose_name="事件类型",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.CheckConstraint(condition=models.Q(('event_type__in', ['login', 'login_failed', 'lockout', 'login_refused', 'logout', 'role_change', 'permission_change', 'import', 'export', 'create', 'update', 'delete', 'admin_action', 'audit_export', 'access_denied', 'otp_enrol', 'otp_failed', 'otp_reset', 'recovery_code_used', 'token_create', 'token_revoke', 'unlock', 'security_alert', 'transition'])), name='audit_event_type_valid'),
+            model_name="auditevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "event_type__in",
+                        [
+                            "login",
+                            "login_failed",
+                            "lockout",
+                            "login_refused",
+                            "logout",
+                            "role_change",
+                            "permission_change",
+                            "import",
+                            "export",
+                            "create",
+                            "update",
+                            "delete",
+                            "admin_action",
+                            "audit_export",
+                            "access_denied",
+                            "otp_enrol",
+                            "otp_failed",
+                            "otp_reset",
+                            "recovery_code_used",
+                            "token_create",
+                            "token_revoke",
+                            "unlock",
+                            "security_alert",
+                            "transition",
+                        ],
+                    )
+                ),
+                name="audit_event_type_valid",
+            ),
         ),
     ]

@@ -355,9 +355,7 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
     writer.create(TaskOwner, new_owners)
     writer.create(Milestone, new_milestones)
     writer.update(Milestone, reordered_milestones, ["order"])
-    writer.update(
-        Indicator, updated_indicators, ["comparator", "target", "baseline_target", "unit", "due_on", "order"]
-    )
+    writer.update(Indicator, updated_indicators, ["comparator", "target", "baseline_target", "unit", "due_on", "order"])
     writer.create(Indicator, new_indicators)
 
     gone = [t.pk for t in diff.removed if not t.has_reports]  # type: ignore[attr-defined]

@@ -12,22 +12,25 @@ def fill_baselines(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('indicators', '0004_reading_corrections'),
+        ("indicators", "0004_reading_corrections"),
     ]
 
     operations = [
         migrations.RunPython(drop_sqlite_triggers_naming("indicators_indicator"), migrations.RunPython.noop),
         migrations.AddField(
-            model_name='historicalindicator',
-            name='baseline_target',
-            field=models.DecimalField(blank=True, decimal_places=4, editable=False, max_digits=14, null=True, verbose_name='原定目标值'),
+            model_name="historicalindicator",
+            name="baseline_target",
+            field=models.DecimalField(
+                blank=True, decimal_places=4, editable=False, max_digits=14, null=True, verbose_name="原定目标值"
+            ),
         ),
         migrations.AddField(
-            model_name='indicator',
-            name='baseline_target',
-            field=models.DecimalField(blank=True, decimal_places=4, editable=False, max_digits=14, null=True, verbose_name='原定目标值'),
+            model_name="indicator",
+            name="baseline_target",
+            field=models.DecimalField(
+                blank=True, decimal_places=4, editable=False, max_digits=14, null=True, verbose_name="原定目标值"
+            ),
         ),
         migrations.RunPython(fill_baselines, migrations.RunPython.noop),
     ]

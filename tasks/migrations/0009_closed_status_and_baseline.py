@@ -16,107 +16,176 @@ def fill_baselines(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_supervisor_role_and_unit_reviewer'),
-        ('tasks', '0008_milestone_events'),
-        ('workplans', '0007_supervision_settings'),
+        ("accounts", "0008_supervisor_role_and_unit_reviewer"),
+        ("tasks", "0008_milestone_events"),
+        ("workplans", "0007_supervision_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.RunPython(drop_sqlite_triggers_naming("tasks_task", "tasks_progressupdate", "tasks_milestone"), migrations.RunPython.noop),
-        migrations.RemoveConstraint(
-            model_name='progressupdate',
-            name='progress_status_valid',
+        migrations.RunPython(
+            drop_sqlite_triggers_naming("tasks_task", "tasks_progressupdate", "tasks_milestone"),
+            migrations.RunPython.noop,
         ),
         migrations.RemoveConstraint(
-            model_name='progressupdate',
-            name='progress_done_is_100_percent',
+            model_name="progressupdate",
+            name="progress_status_valid",
         ),
         migrations.RemoveConstraint(
-            model_name='task',
-            name='task_status_valid',
+            model_name="progressupdate",
+            name="progress_done_is_100_percent",
         ),
         migrations.RemoveConstraint(
-            model_name='task',
-            name='task_done_is_100_percent',
+            model_name="task",
+            name="task_status_valid",
+        ),
+        migrations.RemoveConstraint(
+            model_name="task",
+            name="task_done_is_100_percent",
         ),
         migrations.AddField(
-            model_name='historicalmilestone',
-            name='baseline_due_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='原定节点日期'),
+            model_name="historicalmilestone",
+            name="baseline_due_on",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="原定节点日期"),
         ),
         migrations.AddField(
-            model_name='historicaltask',
-            name='baseline_due_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='原定时限'),
+            model_name="historicaltask",
+            name="baseline_due_on",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="原定时限"),
         ),
         migrations.AddField(
-            model_name='historicaltask',
-            name='completed_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='实际完成日期'),
+            model_name="historicaltask",
+            name="completed_on",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="实际完成日期"),
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='baseline_due_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='原定节点日期'),
+            model_name="milestone",
+            name="baseline_due_on",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="原定节点日期"),
         ),
         migrations.AddField(
-            model_name='task',
-            name='baseline_due_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='原定时限'),
+            model_name="task",
+            name="baseline_due_on",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="原定时限"),
         ),
         migrations.AddField(
-            model_name='task',
-            name='completed_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='实际完成日期'),
+            model_name="task",
+            name="completed_on",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="实际完成日期"),
         ),
         migrations.AlterField(
-            model_name='historicaltask',
-            name='due_on',
-            field=models.DateField(help_text='未指定时为计划年度末；经批准的延期改写此日期', verbose_name='完成时限'),
+            model_name="historicaltask",
+            name="due_on",
+            field=models.DateField(help_text="未指定时为计划年度末；经批准的延期改写此日期", verbose_name="完成时限"),
         ),
         migrations.AlterField(
-            model_name='historicaltask',
-            name='status',
-            field=models.CharField(choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓'), ('closed', '已销号')], default='not_started', max_length=16, verbose_name='状态'),
+            model_name="historicaltask",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("not_started", "未开始"),
+                    ("in_progress", "进行中"),
+                    ("done", "已完成"),
+                    ("lagging", "滞后"),
+                    ("on_hold", "暂缓"),
+                    ("closed", "已销号"),
+                ],
+                default="not_started",
+                max_length=16,
+                verbose_name="状态",
+            ),
         ),
         migrations.AlterField(
-            model_name='progressupdate',
-            name='status',
-            field=models.CharField(choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓'), ('closed', '已销号')], max_length=16, verbose_name='状态'),
+            model_name="progressupdate",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("not_started", "未开始"),
+                    ("in_progress", "进行中"),
+                    ("done", "已完成"),
+                    ("lagging", "滞后"),
+                    ("on_hold", "暂缓"),
+                    ("closed", "已销号"),
+                ],
+                max_length=16,
+                verbose_name="状态",
+            ),
         ),
         migrations.AlterField(
-            model_name='progressupdate',
-            name='status_before',
-            field=models.CharField(blank=True, choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓'), ('closed', '已销号')], max_length=16, verbose_name='原状态'),
+            model_name="progressupdate",
+            name="status_before",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_started", "未开始"),
+                    ("in_progress", "进行中"),
+                    ("done", "已完成"),
+                    ("lagging", "滞后"),
+                    ("on_hold", "暂缓"),
+                    ("closed", "已销号"),
+                ],
+                max_length=16,
+                verbose_name="原状态",
+            ),
         ),
         migrations.AlterField(
-            model_name='task',
-            name='due_on',
-            field=models.DateField(help_text='未指定时为计划年度末；经批准的延期改写此日期', verbose_name='完成时限'),
+            model_name="task",
+            name="due_on",
+            field=models.DateField(help_text="未指定时为计划年度末；经批准的延期改写此日期", verbose_name="完成时限"),
         ),
         migrations.AlterField(
-            model_name='task',
-            name='status',
-            field=models.CharField(choices=[('not_started', '未开始'), ('in_progress', '进行中'), ('done', '已完成'), ('lagging', '滞后'), ('on_hold', '暂缓'), ('closed', '已销号')], default='not_started', max_length=16, verbose_name='状态'),
+            model_name="task",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("not_started", "未开始"),
+                    ("in_progress", "进行中"),
+                    ("done", "已完成"),
+                    ("lagging", "滞后"),
+                    ("on_hold", "暂缓"),
+                    ("closed", "已销号"),
+                ],
+                default="not_started",
+                max_length=16,
+                verbose_name="状态",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progressupdate',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['not_started', 'in_progress', 'done', 'lagging', 'on_hold', 'closed'])), name='progress_status_valid'),
+            model_name="progressupdate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["not_started", "in_progress", "done", "lagging", "on_hold", "closed"])
+                ),
+                name="progress_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progressupdate',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ('done', 'closed')), _negated=True), ('percent', 100), _connector='OR'), name='progress_done_is_100_percent'),
+            model_name="progressupdate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ("done", "closed")), _negated=True), ("percent", 100), _connector="OR"
+                ),
+                name="progress_done_is_100_percent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['not_started', 'in_progress', 'done', 'lagging', 'on_hold', 'closed'])), name='task_status_valid'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["not_started", "in_progress", "done", "lagging", "on_hold", "closed"])
+                ),
+                name="task_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ('done', 'closed')), _negated=True), ('percent', 100), _connector='OR'), name='task_done_is_100_percent'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ("done", "closed")), _negated=True), ("percent", 100), _connector="OR"
+                ),
+                name="task_done_is_100_percent",
+            ),
         ),
         migrations.RunPython(fill_baselines, migrations.RunPython.noop),
     ]

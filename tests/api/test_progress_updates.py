@@ -156,7 +156,9 @@ def test_done_is_100_percent_whatever_percent_comes_with_it(api, world, task):
     已完成 is recorded at 100 %."""
     as_user(api, world["users"]["staff_lead"])
     response = post(
-        api, {"task": task.pk, "status": "done", "percent": 90, "note": "好了", "explanation": "指标年底统计"}, etag(task)
+        api,
+        {"task": task.pk, "status": "done", "percent": 90, "note": "好了", "explanation": "指标年底统计"},
+        etag(task),
     )
     assert response.status_code == 201, response.json()
     assert (response.json()["status"], response.json()["percent"]) == ("done", 100)

@@ -13,10 +13,10 @@ from rest_framework.test import APIClient
 
 from indicators.models import Indicator, Reading
 from indicators.services import attained_q, correct_reading, missed_q, with_latest_reading
+from supervision.progress import ReadingInput, report_progress
 from tasks.choices import MilestoneEventKind
 from tasks.models import Milestone, MilestoneEvent
 from tasks.services import reopen_milestone
-from supervision.progress import ReadingInput, report_progress
 
 pytestmark = pytest.mark.django_db
 

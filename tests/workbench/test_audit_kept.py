@@ -58,9 +58,9 @@ def test_evidence_files_are_part_of_the_record(staff_a, task, settings, tmp_path
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tasks.models import Attachment
     from supervision.evidence import check_evidence_file
     from supervision.progress import EvidenceInput, report_progress
+    from tasks.models import Attachment
 
     settings.MEDIA_ROOT = tmp_path
     pdf = SimpleUploadedFile("验收报告.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")

@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from supervision.evidence import check_evidence_files
+from supervision.progress import EvidenceInput, report_progress
 from tasks.models import Attachment, ProgressUpdate
 from tasks.quotas import QuotaExceeded
 from tests.conftest import make_user
-from supervision.evidence import check_evidence_files
-from supervision.progress import EvidenceInput, report_progress
 
 pytestmark = pytest.mark.django_db
 

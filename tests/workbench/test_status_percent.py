@@ -9,9 +9,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from supervision.progress import report_progress
 from tasks.choices import TaskStatus
 from tasks.models import ProgressUpdate, Task
-from supervision.progress import report_progress
 
 pytestmark = pytest.mark.django_db
 

@@ -6,56 +6,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workplans', '0006_delete_planimport'),
+        ("workplans", "0006_delete_planimport"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalplan',
-            name='leader_in_charge',
-            field=models.ForeignKey(blank=True, db_constraint=False, limit_choices_to={'role': 'leader'}, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='分管领导'),
+            model_name="historicalplan",
+            name="leader_in_charge",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                limit_choices_to={"role": "leader"},
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="分管领导",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='requests_need_unit_signoff',
-            field=models.BooleanField(default=True, help_text='申请先经本单位领导或审核人同意，再送督查室。', verbose_name='延期/调整申请需单位审核'),
+            model_name="historicalplan",
+            name="requests_need_unit_signoff",
+            field=models.BooleanField(
+                default=True,
+                help_text="申请先经本单位领导或审核人同意，再送督查室。",
+                verbose_name="延期/调整申请需单位审核",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='requires_unit_signoff',
-            field=models.BooleanField(default=False, help_text='开启后，经办人提交的报送须经本单位领导或审核人审核通过，才送督查室审核。', verbose_name='报送需单位审核'),
+            model_name="historicalplan",
+            name="requires_unit_signoff",
+            field=models.BooleanField(
+                default=False,
+                help_text="开启后，经办人提交的报送须经本单位领导或审核人审核通过，才送督查室审核。",
+                verbose_name="报送需单位审核",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='target_changes_need_leader',
-            field=models.BooleanField(default=True, help_text='调整指标目标值的申请，经督查室同意后还须分管领导审批。', verbose_name='调整指标须分管领导审批'),
+            model_name="historicalplan",
+            name="target_changes_need_leader",
+            field=models.BooleanField(
+                default=True,
+                help_text="调整指标目标值的申请，经督查室同意后还须分管领导审批。",
+                verbose_name="调整指标须分管领导审批",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='leader_in_charge',
-            field=models.ForeignKey(blank=True, limit_choices_to={'role': 'leader'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='plans_in_charge', to=settings.AUTH_USER_MODEL, verbose_name='分管领导'),
+            model_name="plan",
+            name="leader_in_charge",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"role": "leader"},
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="plans_in_charge",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="分管领导",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='requests_need_unit_signoff',
-            field=models.BooleanField(default=True, help_text='申请先经本单位领导或审核人同意，再送督查室。', verbose_name='延期/调整申请需单位审核'),
+            model_name="plan",
+            name="requests_need_unit_signoff",
+            field=models.BooleanField(
+                default=True,
+                help_text="申请先经本单位领导或审核人同意，再送督查室。",
+                verbose_name="延期/调整申请需单位审核",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='requires_unit_signoff',
-            field=models.BooleanField(default=False, help_text='开启后，经办人提交的报送须经本单位领导或审核人审核通过，才送督查室审核。', verbose_name='报送需单位审核'),
+            model_name="plan",
+            name="requires_unit_signoff",
+            field=models.BooleanField(
+                default=False,
+                help_text="开启后，经办人提交的报送须经本单位领导或审核人审核通过，才送督查室审核。",
+                verbose_name="报送需单位审核",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='supervisors',
-            field=models.ManyToManyField(blank=True, help_text='除其单位范围外，这些督查专员还负责本计划。', limit_choices_to={'role': 'supervisor'}, related_name='supervised_plans', to=settings.AUTH_USER_MODEL, verbose_name='督查专员'),
+            model_name="plan",
+            name="supervisors",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="除其单位范围外，这些督查专员还负责本计划。",
+                limit_choices_to={"role": "supervisor"},
+                related_name="supervised_plans",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="督查专员",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='target_changes_need_leader',
-            field=models.BooleanField(default=True, help_text='调整指标目标值的申请，经督查室同意后还须分管领导审批。', verbose_name='调整指标须分管领导审批'),
+            model_name="plan",
+            name="target_changes_need_leader",
+            field=models.BooleanField(
+                default=True,
+                help_text="调整指标目标值的申请，经督查室同意后还须分管领导审批。",
+                verbose_name="调整指标须分管领导审批",
+            ),
         ),
     ]
