@@ -380,6 +380,16 @@ RISK_POLICY = {
     "due_soon_min_percent": 80,
 }
 
+# --- The supervision loop's deadlines, in working days (supervision/deadlines.py) ------
+SUPERVISION = {
+    # The supervision office reviews a report, a close-out or a request within this many.
+    "REVIEW_WORKING_DAYS": env_int("SUPERVISION_REVIEW_WORKING_DAYS", 3),
+    # The lead agency's head signs off (or decides a request's unit step) within this many.
+    "SIGNOFF_WORKING_DAYS": env_int("SUPERVISION_SIGNOFF_WORKING_DAYS", 2),
+    # Co-owners' input is due this many working days before the lead's report.
+    "CO_OWNER_LEAD_WORKING_DAYS": env_int("SUPERVISION_CO_OWNER_LEAD_WORKING_DAYS", 3),
+}
+
 # --- Reminders (notifications app) ---------------------------------------------------
 # Where links in emails and robot messages point.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
