@@ -74,24 +74,6 @@ REQUEST_REASONS = [
 ]
 
 
-def _admins_say_whose(copy_rows):
-    """bench_staff_pages writes its admin and auditor without person_id, which the users
-    table now requires of the administrator roles (user_admin_roles_have_person): give them
-    one as they are copied, until that script does it itself."""
-
-    def patched(cursor, table, columns, rows, *args, **kwargs):
-        if table == "accounts_user" and "person_id" not in columns and "role" in columns:
-            role_at, id_at = columns.index("role"), columns.index("id")
-            admin_roles = {"admin", "security", "auditor"}
-            rows = [(*row, f"BENCH{row[id_at]}" if row[role_at] in admin_roles else "") for row in rows]
-            columns = [*columns, "person_id"]
-        return copy_rows(cursor, table, columns, rows, *args, **kwargs)
-
-    return patched
-
-
-city.copy_rows = _admins_say_whose(city.copy_rows)
-
 # --- The loop on top of the city ---------------------------------------------------------------
 
 
