@@ -106,6 +106,11 @@ class RoleChangeForm(forms.Form):
         required=False,
         help_text=_("设为系统管理员、安全管理员或审计管理员时必填；同一人只能担任其中一个角色。"),
     )
+    is_unit_reviewer = forms.BooleanField(
+        label=_("单位审核人"),
+        required=False,
+        help_text=_("仅经办人：可代表本单位审核报送材料和延期、调整申请（不能审核自己提交的）。"),
+    )
 
     def __init__(self, *args, target=None, **kwargs):
         self.target = target
@@ -119,6 +124,8 @@ class RoleChangeForm(forms.Form):
         role, person_id = cleaned.get("role"), cleaned.get("person_id", "")
         if role in ADMIN_ROLES and not person_id:
             self.add_error("person_id", _("设为系统管理员、安全管理员或审计管理员时，必须填写工号/证件号。"))
+        if cleaned.get("is_unit_reviewer") and role != Role.STAFF:
+            self.add_error("is_unit_reviewer", _("只有经办人可以设为单位审核人（领导本身即可审核本单位的报送）。"))
         if role in (Role.STAFF, Role.LEADER) and self.target is not None and self.target.agency_id is None:
             self.add_error("role", _("该用户没有所属单位，不能设为经办人或领导；请系统管理员先为其设置单位。"))
         return cleaned

@@ -35,21 +35,27 @@ def person_taken_by(person_id: str, *, exclude: User) -> User | None:
     )
 
 
-def change_reason(target: User, role: str, person_id: str) -> str:
+def change_reason(target: User, role: str, person_id: str, unit_reviewer: bool = False) -> str:
     parts = []
     if target.role != role:
         parts.append(_("角色：%(old)s → %(new)s") % {"old": Role(target.role).label, "new": Role(role).label})
     if target.person_id != person_id:
         parts.append(_("工号/证件号：%(old)s → %(new)s") % {"old": target.person_id or "—", "new": person_id or "—"})
+    if target.is_unit_reviewer != unit_reviewer:
+        parts.append(_("设为单位审核人") if unit_reviewer else _("取消单位审核人"))
     return "；".join(parts)
 
 
 @transaction.atomic
-def change_role(actor: User | None, target: User, role: str, person_id: str) -> str:
-    """Give `target` the `role` (and `person_id`); `actor` is the security admin doing it
+def change_role(actor: User | None, target: User, role: str, person_id: str, unit_reviewer: bool | None = None) -> str:
+    """Give `target` the `role` (and `person_id`, and for staff the 单位审核人 right: signing
+    off their agency's reports and requests); `actor` is the security admin doing it
     (None: from the shell). Returns what changed ("" for nothing); a refused change raises
-    ValidationError with the reason in Chinese and changes nothing."""
+    ValidationError with the reason in Chinese and changes nothing. `unit_reviewer` None
+    keeps the flag as it is, but a role other than staff never keeps it."""
     person_id = person_id.strip()
+    if unit_reviewer and role != Role.STAFF:
+        raise ValidationError(_("只有经办人可以设为单位审核人（领导本身即可审核本单位的报送）。"))
     if role not in Role.values:
         raise ValidationError(_("未知的角色。"))
     if actor is not None and actor.pk == target.pk:
@@ -72,15 +78,17 @@ def change_role(actor: User | None, target: User, role: str, person_id: str) -> 
                 )
                 % {"person": person_id, "role": other.get_role_display(), "user": other.username}
             )
-    reason = change_reason(target, role, person_id)
+    if unit_reviewer is None:
+        unit_reviewer = target.is_unit_reviewer and role == Role.STAFF
+    reason = change_reason(target, role, person_id, unit_reviewer)
     if not reason:
         return ""
-    target.role, target.person_id = role, person_id
+    target.role, target.person_id, target.is_unit_reviewer = role, person_id, unit_reviewer
     target._change_reason = reason
     try:
         # The database has the last word (a concurrent change of another account).
         with transaction.atomic():
-            target.save(update_fields=["role", "person_id", "is_staff", "is_superuser"])
+            target.save(update_fields=["role", "person_id", "is_unit_reviewer", "is_staff", "is_superuser"])
     except IntegrityError as error:
         raise ValidationError(
             _("保存失败：同一人只能担任系统管理员、安全管理员、审计管理员中的一个，管理员账户须有工号/证件号。")

@@ -102,14 +102,18 @@ def user_list(request):
 def user_role(request, pk):
     """One user's role (and the person behind an administrator account)."""
     target = get_object_or_404(User, pk=pk)
-    initial = {"role": target.role, "person_id": target.person_id}
+    initial = {"role": target.role, "person_id": target.person_id, "is_unit_reviewer": target.is_unit_reviewer}
     form = RoleChangeForm(request.POST or None, target=target, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 changed = roles.change_role(
-                    request.user, target, form.cleaned_data["role"], form.cleaned_data["person_id"]
+                    request.user,
+                    target,
+                    form.cleaned_data["role"],
+                    form.cleaned_data["person_id"],
+                    form.cleaned_data["is_unit_reviewer"],
                 )
             except ValidationError as error:
                 form.add_error(None, error)

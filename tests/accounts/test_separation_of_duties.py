@@ -383,3 +383,26 @@ def test_a_new_deployment_gets_its_security_admin_from_the_shell(agency_a, capsy
     user = User.objects.get(username="first_sec")
     assert (user.role, user.person_id) == (Role.SECURITY, "QL-9")
     assert "角色：经办人 → 安全管理员" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_security_admin_names_a_unit_reviewer_and_the_trail_says_so(client, security_admin, staff_a):
+    """单位审核人 is a right over other people's reports: the security admin grants it on the
+    role page, to staff only; a change of role takes it away."""
+    from accounts.roles import change_role
+    from audit.models import AuditEvent
+
+    client.force_login(security_admin)
+    url = f"/accounts/users/{staff_a.pk}/role/"
+    response = client.post(url, {"role": "leader", "person_id": "", "is_unit_reviewer": "on"})
+    assert response.status_code == 400
+    assert "只有经办人可以设为单位审核人" in response.content.decode()
+    assert not User.objects.get(pk=staff_a.pk).is_unit_reviewer
+
+    response = client.post(url, {"role": "staff", "person_id": "", "is_unit_reviewer": "on"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=staff_a.pk).is_unit_reviewer
+    assert AuditEvent.objects.filter(object_id=str(staff_a.pk), detail__icontains="is_unit_reviewer").exists()
+
+    change_role(security_admin, User.objects.get(pk=staff_a.pk), Role.LEADER, "")
+    assert not User.objects.get(pk=staff_a.pk).is_unit_reviewer
