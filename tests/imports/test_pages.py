@@ -472,7 +472,9 @@ def test_the_pages_run_a_bounded_number_of_queries(
         admin_client.get(reverse("imports:progress", args=[plan_import.pk]))
     with django_assert_max_num_queries(9):
         assert admin_client.get(reverse("imports:upload")).status_code == 200
-    with django_assert_max_num_queries(40):
+    # (SQLite caps the parameters of one statement: 64 tasks of 18 columns, the baseline
+    # and completion dates among them, go in two INSERTs, and so do their history rows)
+    with django_assert_max_num_queries(42):
         response = admin_client.post(preview_url(plan_import), preview_post(plan_import, full_mapping(agencies)))
     assert response.status_code == 302
     assert Task.objects.count() == 4 + extra_tasks

@@ -71,8 +71,11 @@ def test_a_task_without_a_due_date_is_due_at_the_plan_year_end(plan, section):
         (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, True),
         (TaskStatus.IN_PROGRESS, TaskStatus.DONE, True),
         (TaskStatus.IN_PROGRESS, TaskStatus.NOT_STARTED, False),
-        (TaskStatus.DONE, TaskStatus.IN_PROGRESS, True),
+        # 已完成 waits for its close-out: only the decision (or a withdrawal) moves it on,
+        # and 已销号 only a leader's reopening (supervision.closeout), never a report.
+        (TaskStatus.DONE, TaskStatus.IN_PROGRESS, False),
         (TaskStatus.DONE, TaskStatus.LAGGING, False),
+        (TaskStatus.CLOSED, TaskStatus.IN_PROGRESS, False),
         (TaskStatus.ON_HOLD, TaskStatus.DONE, False),
         (TaskStatus.LAGGING, TaskStatus.LAGGING, True),
     ],
