@@ -29,6 +29,7 @@
     not_started: "#9aa5b1", // grey
     in_progress: "#2563eb", // blue
     done: "#0b6e4f",        // green (the site's brand colour)
+    closed: "#064e3b",      // dark green: closed out (销号)
     lagging: "#c2261b",     // red
     on_hold: "#52606d"      // slate
   };

@@ -41,7 +41,9 @@ LEDGER_HEADER = [
     "状态",
     "完成百分比",
     "风险",
-    "完成时限",
+    "原定时限",
+    "现时限",
+    "实际完成",
     "是否逾期",
     "最近更新",
     "最新进展说明",
@@ -301,9 +303,10 @@ def test_it_shows_a_leader_the_overview_drills_down_and_exports_the_ledger(
         expect(page.locator(f"{chart} svg").first).to_be_attached()
     status_chart = page.locator("#chart-status svg").first
     assert status_chart.locator("path").count() >= 5  # one slice per status present, at least
-    for status, label in TaskStatus.choices:  # each slice labelled with its count
+    for status, label in TaskStatus.choices:  # each slice labelled with its count; none for 0
         count = sum(1 for t in mine if t.status == status)
-        expect(status_chart.locator("text", has_text=f"{label}: {count}")).to_have_count(1)
+        expected = 1 if count else 0
+        expect(status_chart.locator("text", has_text=f"{label}: {count}")).to_have_count(expected)
     agencies_chart = page.locator("#chart-agencies svg").first
     expect(agencies_chart.locator("text", has_text=agency_a.name).first).to_be_attached()
     expect(agencies_chart.locator("text", has_text=agency_b.name).first).to_be_attached()
@@ -403,7 +406,8 @@ def test_it_shows_a_leader_the_overview_drills_down_and_exports_the_ledger(
         co_owners = "、".join(o.agency.name for o in owners if o.role == OwnerRole.CO_OWNER)
         assert (row[column["配合单位"]] or "") == co_owners, task.heading
         assert row[column["是否逾期"]] == ("是" if task.is_overdue(today) else "否"), task.heading
-        assert row[column["完成时限"]].date() == task.due_on, task.heading
+        assert row[column["现时限"]].date() == task.due_on, task.heading
+        assert row[column["原定时限"]].date() == task.baseline_due_on, task.heading
         assert (row[column["最新进展说明"]] or "") == (latest.note if latest else ""), task.heading
 
     # (spot checks against the data as written: the co-owned task, and a latest report with no note)

@@ -107,36 +107,37 @@ def test_it_lets_staff_report_progress_and_co_owners_only_add_notes(
     expect(page.get_by_role("heading", name=OVERDUE)).to_be_visible()
     expect(page.get_by_test_id("task-status")).to_have_text("未开始")
     expect(page.get_by_test_id("task-percent")).to_have_text("0%")
-    history = page.locator("#progress")
-    expect(history).to_contain_text("尚无进展记录。")
+    expect(page.locator("#progress")).to_contain_text("尚无进展记录。")
 
-    # and enter a reading that is not a number
-    page.evaluate("window.__marker = 1")
+    # and enter a reading that is not a number in this cycle's report
+    report = page.locator("#report")
+    expect(report).to_contain_text("本期报送")
+    page.get_by_label("本期进展").fill("已启动轮岗派驻。")
     page.get_by_label(INDICATOR).fill("abc")
-    page.get_by_role("button", name="保存进展").click()
+    page.get_by_role("button", name="提交", exact=True).click()
 
-    # then a Chinese error names the problem, in place, and nothing is saved
+    # then a Chinese error names the problem, with what they typed kept, and nothing is saved
     expect(page.locator("#report")).to_contain_text("“abc”不是数字，请填写数值（如 3.09），单位“人”不用填写。")
-    assert page.evaluate("window.__marker") == 1
-    expect(history).to_contain_text("尚无进展记录。")
-    expect(page.locator("#indicators")).to_contain_text("未填报")
-    expect(page.get_by_test_id("task-status")).to_have_text("未开始")
+    expect(page.get_by_label("本期进展")).to_have_value("已启动轮岗派驻。")
     assert not ProgressUpdate.objects.exists() and not Reading.objects.exists()
 
-    # when they set 进行中 and 60%, add a note, a PDF and a reading, and save
+    # when they set 进行中 and 60%, write the report (the task is overdue: problems and next
+    # steps are required), add a PDF and a reading, and submit
     note = "已从市第一人民医院选派 6 名医师赴 3 家乡镇卫生院，其余人员 12 月底前到岗。"
-    page.get_by_role("combobox", name="状态", exact=True).select_option(label="进行中")
+    page.get_by_role("combobox", name="任务状态").select_option(label="进行中")
     page.get_by_label("完成百分比").fill("60")
-    page.get_by_label("进展说明").fill(note)
+    page.get_by_label("本期进展").fill(note)
+    page.get_by_label("存在问题").fill("部分医院人手紧张。")
+    page.get_by_label("下步计划").fill("12 月底前全部到岗。")
     page.get_by_label("佐证材料").set_input_files(pdf)
     page.get_by_label(INDICATOR).fill("3.12")
     page.get_by_label("统计日期").fill(today)
-    page.get_by_role("button", name="保存进展").click()
+    page.get_by_role("button", name="提交", exact=True).click()
 
-    # then the page is updated in place, without a full reload
-    expect(page.locator("#task-main").get_by_role("status")).to_have_text("进展已保存。")
-    assert page.evaluate("window.__marker") == 1
-    expect(page).to_have_url(re.compile(rf"/tasks/{task.pk}/$"))
+    # then the page says the report is in, and back on the task
+    expect(page.get_by_text("本期报送已提交。")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/tasks/{task.pk}/(#report)?$"))
+    history = page.locator("#progress")
 
     # and the header shows the new status and percent
     expect(page.get_by_test_id("task-status")).to_have_text("进行中")
@@ -185,18 +186,17 @@ def test_it_lets_staff_report_progress_and_co_owners_only_add_notes(
     row.get_by_role("link", name=OVERDUE).click()
     expect(page).to_have_url(re.compile(rf"/tasks/{task.pk}/$"))
 
-    # then the form has no status, percent or milestone controls
-    report = page.locator("#report")
-    expect(report).to_contain_text("本单位为配合单位")
-    expect(report.get_by_role("combobox", name="状态", exact=True)).to_have_count(0)
-    expect(report.get_by_label("完成百分比")).to_have_count(0)
-    expect(report.locator("input[name=milestones]")).to_have_count(0)
-    expect(report.get_by_label("进展说明")).to_be_visible()
+    # then they get the co-owner's input form: no status, percent or milestone controls
+    coinput = page.locator("#coinput")
+    expect(coinput).to_contain_text("本单位为配合单位")
+    expect(page.locator("#report")).to_have_count(0)
+    expect(coinput.get_by_role("combobox", name="任务状态")).to_have_count(0)
+    expect(coinput.get_by_label("完成百分比")).to_have_count(0)
+    expect(coinput.locator("input[name=milestones]")).to_have_count(0)
 
     # when they post a status change anyway, with the page's own session and CSRF token
-    form = report.locator("form.report-form")
-    token = form.locator("input[name=csrfmiddlewaretoken]").input_value()
-    version = form.locator("input[name=version]").input_value()
+    token = coinput.locator("input[name=csrfmiddlewaretoken]").input_value()
+    version = str(Task.objects.get(pk=task.pk).version)
     response = page.request.post(
         f"{live_server.url}/tasks/{task.pk}/report/",
         form={"csrfmiddlewaretoken": token, "version": version, "status": "done", "percent": "100", "note": "已完成"},
@@ -212,13 +212,13 @@ def test_it_lets_staff_report_progress_and_co_owners_only_add_notes(
     expect(history.locator("li.update")).to_have_count(1)
     assert Task.objects.values_list("status", "percent").get(pk=task.pk) == (TaskStatus.IN_PROGRESS, 60)
 
-    # when they add a note through the form
+    # when they send their agency's input
     co_note = "疾控处已完成派驻医师岗前公共卫生培训，共 6 人次。"
-    page.get_by_label("进展说明").fill(co_note)
-    page.get_by_role("button", name="保存进展").click()
+    page.get_by_label("配合工作情况").fill(co_note)
+    page.get_by_role("button", name="提交", exact=True).click()
 
-    # then the note is in the history under their name, and the status and percent stay
-    expect(page.locator("#task-main").get_by_role("status")).to_have_text("进展已保存。")
+    # then the input is in the history under their name, and the status and percent stay
+    expect(page.get_by_text("配合单位反馈已提交。")).to_be_visible()
     expect(history.locator("li.update")).to_have_count(2)
     newest = history.locator("li.update").first
     expect(newest.locator(".update-head")).to_contain_text("周启航")
@@ -250,8 +250,8 @@ def test_it_works_on_a_phone(page, browser_login, workload, staff_a):
     card.get_by_role("link", name=OVERDUE).click()
     expect(page).to_have_url(re.compile(rf"/tasks/{task.pk}/$"))
 
-    # then the form fits the screen and its button is reachable
-    save = page.get_by_role("button", name="保存进展")
+    # then the report form fits the screen and its button is reachable
+    save = page.get_by_role("button", name="提交", exact=True)
     save.scroll_into_view_if_needed()
     expect(save).to_be_in_viewport()
     box = save.bounding_box()
@@ -260,7 +260,9 @@ def test_it_works_on_a_phone(page, browser_login, workload, staff_a):
 
     # when they report from the phone
     page.get_by_label("完成百分比").fill("20")
-    page.get_by_label("进展说明").fill("已完成首批派驻人员摸底。")
+    page.get_by_label("本期进展").fill("已完成首批派驻人员摸底。")
+    page.get_by_label("存在问题").fill("派驻人员不足。")
+    page.get_by_label("下步计划").fill("下月补齐。")
     save.click()
 
     # then it is saved
@@ -269,21 +271,19 @@ def test_it_works_on_a_phone(page, browser_login, workload, staff_a):
     assert page.evaluate(no_sideways_scroll)
 
 
-def test_a_refused_report_says_which_limit_it_met(page, browser_login, workload, staff_a, settings):
-    # given a bureau that lets one person send one report a minute
+def test_a_refused_report_says_which_limit_it_met(page, browser_login, workload, staff_b, settings):
+    # given a bureau that lets one person send one report a minute, and a co-owner's input sent
     settings.REPORTS_PER_USER_MINUTE = 1
-    browser_login(staff_a)
+    browser_login(staff_b)
     page.goto(f"/tasks/{workload.pk}/")
-    page.get_by_label("进展说明").fill("已印发轮岗派驻实施方案")
-    page.get_by_role("button", name="保存进展").click()
-    expect(page.locator("#progress .update-note").first).to_have_text("已印发轮岗派驻实施方案")
+    page.get_by_label("配合工作情况").fill("已完成派驻医师岗前培训")
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator("#progress .update-note").first).to_have_text("已完成派驻医师岗前培训")
 
-    # when they send a second one within the minute
-    page.get_by_label("进展说明").fill("首批派驻医师已到岗")
-    page.get_by_role("button", name="保存进展").click()
+    # when they send more within the minute
+    page.get_by_label("配合工作情况").fill("补充：培训考核全部合格")
+    page.get_by_role("button", name="再次提交（补充）").click()
 
     # then the page says the quota's own words, not a generic "too many requests"
-    error = page.locator("#request-error")
-    expect(error).to_be_visible()
-    expect(error).to_contain_text("每分钟最多提交 1 次进展填报")
+    expect(page.locator("main")).to_contain_text("每分钟最多提交 1 次进展填报")
     assert ProgressUpdate.objects.filter(task=workload).count() == 1
