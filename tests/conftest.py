@@ -91,6 +91,20 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
+def fresh_worklist_badges():
+    """The header's work-list badge is cached per user id and day (supervision.worklist);
+    ids repeat from one test's database to the next, so each test starts a generation of
+    its own (without flushing a cache the CI's Redis shares): every page counts afresh once."""
+    import random
+
+    from django.core.cache import cache
+
+    from supervision.worklist import GENERATION_KEY
+
+    cache.set(GENERATION_KEY, random.randrange(1 << 40), None)
+
+
+@pytest.fixture(autouse=True)
 def uncached_dashboards(settings):
     """Dashboards compute afresh in every test (the cache may be the CI's Redis, which a
     test must not flush); test_dashboard_cache turns it back on."""

@@ -558,7 +558,9 @@ async def staff_loop(
         token = f"load:{run_token}:{next(counter)}"
         data = {
             "csrfmiddlewaretoken": inputs.get("csrfmiddlewaretoken", ""),
-            "version": inputs.get("version", ""),
+            # The lead's period-report panel names the task's version task_version; the
+            # co-owner's input form has none (a note never conflicts: any version will do).
+            "version": inputs.get("task_version") or inputs.get("version") or "1",
             "submission": inputs.get("submission", ""),
             "note": f"压测进展说明 {token}",
         }

@@ -65,15 +65,20 @@ class Browser:
         assert response is not None and response.status_code == 302, response and response.text[:500]
 
     def form_fields(self, path) -> dict | None:
-        """The hidden fields of the task page's progress form (version, submission key)."""
+        """The hidden fields the task page carries for a report: the task's version (the lead's
+        period-report panel names it task_version) and the submission key. The simulated
+        staff post them to the progress form's URL, which takes a report outside the cycle's
+        review (a report a second is not what the period report is for)."""
         response = self.get(path)
         if response is None or response.status_code != 200:
             return None
         fields = {}
-        for name in ("version", "submission"):
-            match = re.search(rf'name="{name}" value="([^"]*)"', response.text)
-            if match:
-                fields[name] = match.group(1)
+        for field, names in (("version", ("task_version", "version")), ("submission", ("submission",))):
+            for name in names:
+                match = re.search(rf'name="{name}" value="([^"]*)"', response.text)
+                if match:
+                    fields[field] = match.group(1)
+                    break
         return fields if "version" in fields else None
 
 

@@ -46,9 +46,10 @@ def _user(username, role, agency, **extra):
 
 
 def _due_tasks(plan, section, agency, count, start):
-    """Tasks due in seven days, reported this cycle: each calls for one 7-day reminder per
-    recipient and channel, today, whatever the date."""
-    due = timezone.localdate() + datetime.timedelta(days=7)
+    """Tasks due tomorrow, reported this cycle: each calls for one 1-day reminder per
+    recipient and channel, today, whatever the date (a deadline tomorrow is announced on a
+    day off too, where a 7-day heads-up waits for a working day)."""
+    due = timezone.localdate() + datetime.timedelta(days=1)
     tasks = []
     for n in range(start, start + count):
         task = Task.objects.create(

@@ -27,13 +27,14 @@ def test_beats_reminder_job_runs_in_a_worker_and_reaches_inbox_and_mailbox(
     staff_a.email = "staff_a@example.org"
     staff_a.save()
     Preference.objects.create(user=staff_a, quiet_start=datetime.time(0), quiet_end=datetime.time(0))
-    # Reported this cycle (so today's reminders are the due date's only, whatever the date).
+    # Reported this cycle and due tomorrow, so today's reminders are the due date's only,
+    # whatever the date: a deadline tomorrow is announced on a day off too.
     task = make_task(
         plan,
         section,
         "7",
         lead=agency_a,
-        due_on=timezone.localdate() + datetime.timedelta(days=7),
+        due_on=timezone.localdate() + datetime.timedelta(days=1),
         last_progress_at=timezone.now(),
     )
 
@@ -45,7 +46,7 @@ def test_beats_reminder_job_runs_in_a_worker_and_reaches_inbox_and_mailbox(
         time.sleep(0.5)
     item = Notification.objects.get(recipient=staff_a)
     assert item.link == f"/tasks/{task.pk}/"
-    assert item.title.startswith("任务还有7天到期")
+    assert item.title.startswith("任务还有1天到期")
     messages = [path.read_text() for path in mailbox.glob("*.log")]
     assert len(messages) == 1
     assert "To: staff_a@example.org" in messages[0]
