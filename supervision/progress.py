@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from indicators.models import Indicator, Reading
 from indicators.services import attained, check_reading, with_latest_reading
+from supervision.choices import CloseOutState
 from supervision.deadlines import Deadline, deadline
 from supervision.evidence import EvidenceKind
 from supervision.machine import CLOSE_OUTS
@@ -141,7 +142,9 @@ def report_progress(
             _save_evidence(update, user, evidence, written)
             record_milestones_done(update, milestone_ids)
             _save_readings(update, user, readings)
-            if update.status == TaskStatus.DONE and update.status_before != TaskStatus.DONE:
+            # Marking the task 已完成 files its close-out, unless one is pending already (a
+            # task left 已完成 with none, from before the loop, gets one this way too).
+            if status == TaskStatus.DONE and not task.close_outs.filter(state=CloseOutState.PENDING).exists():
                 _file_close_out(task, update, user, explanation)
     except BaseException:
         for storage, name in written:

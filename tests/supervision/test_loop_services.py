@@ -138,3 +138,17 @@ def test_delay_request_climbs_the_chain_and_keeps_the_baseline(active_task, staf
     active_task.refresh_from_db()
     assert request.state == RequestState.APPROVED
     assert active_task.due_on == datetime.date(2027, 2, 28) and active_task.baseline_due_on == baseline
+
+
+def test_a_task_left_done_without_a_close_out_can_file_one(active_task, staff_a):
+    """A task 已完成 from before the loop, with no close-out (nothing said who finished it):
+    its lead files one by reporting it done again."""
+    from tasks.models import Task
+
+    Task.objects.filter(pk=active_task.pk).update(status=TaskStatus.DONE, percent=100)
+    active_task.refresh_from_db()
+    co = closeout.request_close_out(active_task.pk, staff_a, task_version=active_task.version, summary="早已完成")
+    assert co.state == CloseOutState.PENDING
+    active_task.refresh_from_db()
+    with pytest.raises(ValidationError):  # and only one at a time
+        closeout.request_close_out(active_task.pk, staff_a, task_version=active_task.version, summary="再次")
