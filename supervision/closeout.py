@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from supervision import permissions as can
 from supervision.choices import Action, CloseOutState
 from supervision.machine import CLOSE_OUTS
 from supervision.models import CloseOut
@@ -184,12 +183,3 @@ def reopen_task(task_id: int, user, *, reason: str) -> CloseOut:
         )
         _back_in_progress(close_out, user, _("重新打开：%(why)s") % {"why": reason})
     return close_out
-
-
-def may_reopen(user, task: Task) -> bool:
-    return (
-        task.status == TaskStatus.CLOSED
-        and user.is_authenticated
-        and user.role == "leader"
-        and can.task_access(user, task).can_view
-    )

@@ -23,7 +23,6 @@ from supervision.choices import Action, CloseOutState
 from supervision.closeout import (
     checklist,
     decide_close_out,
-    may_reopen,
     reopen_task,
     request_close_out,
     withdraw_close_out,
@@ -145,7 +144,7 @@ def _detail(request, close_out, *, decision_form=None, withdraw_form=None, reope
         decision_form = CloseOutDecisionForm(initial={"version": close_out.version})
     if withdraw_form is None and Action.WITHDRAW in allowed:
         withdraw_form = ReasonForm(initial={"version": close_out.version}, required=False)
-    reopenable = close_out.state == CloseOutState.APPROVED and may_reopen(user, task)
+    reopenable = close_out.state == CloseOutState.APPROVED and can.may_reopen(user, task)
     if reopen_form is None and reopenable:
         reopen_form = ReasonForm()
     report_files = set()
@@ -238,7 +237,7 @@ def closeout_withdraw(request, pk):
 @require_http_methods(["GET", "HEAD", "POST"])
 def task_reopen(request, pk):
     task = load_task(request, pk)
-    if not may_reopen(request.user, task):
+    if not can.may_reopen(request.user, task):
         raise PermissionDenied(_("只有领导可以重新打开已销号的任务。"))
     status = 200
     if request.method == "POST":
@@ -292,7 +291,7 @@ def task_panel(request, task) -> dict:
             "open_requests": sum(r.state in OPEN_REQUEST_STATES for r in change_requests),
             "can_request_close_out": lead and not pending and task.status not in (TaskStatus.DONE, TaskStatus.CLOSED),
             "can_file_request": lead,
-            "can_reopen": may_reopen(user, task),
+            "can_reopen": can.may_reopen(user, task),
         }
     }
 

@@ -7,16 +7,6 @@ from django.conf import settings
 
 from workdays.services import add_working_days
 
-DEFAULTS = {
-    # The supervision office reviews a report, a close-out or a request within this many
-    # working days of receiving it.
-    "REVIEW_WORKING_DAYS": 3,
-    # The lead agency's head signs off (or decides a request's unit step) within this many.
-    "SIGNOFF_WORKING_DAYS": 2,
-    # Co-owners' input is due this many working days before the lead's report.
-    "CO_OWNER_LEAD_WORKING_DAYS": 3,
-}
-
 
 class Deadline(enum.Enum):
     REVIEW = "REVIEW_WORKING_DAYS"
@@ -25,7 +15,8 @@ class Deadline(enum.Enum):
 
 
 def working_days(kind: Deadline) -> int:
-    return int({**DEFAULTS, **getattr(settings, "SUPERVISION", {})}[kind.value])
+    """The setting's value (config/settings.py SUPERVISION, with its defaults and meaning)."""
+    return int(settings.SUPERVISION[kind.value])
 
 
 def deadline(kind: Deadline, received: datetime.date) -> datetime.date:

@@ -240,10 +240,6 @@ INPUTS = Machine(
 # --- Close-out --------------------------------------------------------------------------
 
 
-def _reopens(user, close_out) -> bool:
-    return user.is_authenticated and user.role == "leader" and can.task_access(user, close_out.task).can_view
-
-
 CLOSE_OUTS = Machine(
     CloseOut,
     "close_out",
@@ -267,7 +263,13 @@ CLOSE_OUTS = Machine(
             CloseOutState.WITHDRAWN,
             lambda u, c: can.is_lead_staff_on_closing(u, c.task),
         ),
-        Edge(Action.REOPEN, frozenset({CloseOutState.APPROVED}), CloseOutState.REOPENED, _reopens, needs_comment=True),
+        Edge(
+            Action.REOPEN,
+            frozenset({CloseOutState.APPROVED}),
+            CloseOutState.REOPENED,
+            lambda u, c: can.may_reopen(u, c.task),
+            needs_comment=True,
+        ),
     ],
 )
 

@@ -22,7 +22,7 @@ from supervision.choices import (
     RequestState,
     Step,
 )
-from tasks.models import AppendOnlyModel, AppendOnlyQuerySet, Task
+from tasks.models import AppendOnlyModel, AppendOnlyQuerySet, Task, TaskScopedQuerySet
 
 OPEN_REQUEST_STATES = (RequestState.PENDING_UNIT, RequestState.PENDING_SUPERVISOR, RequestState.PENDING_LEADER)
 # A report that waits for somebody other than its author.
@@ -31,12 +31,6 @@ WAITING_REPORT_STATES = (ReportState.PENDING_SIGNOFF, ReportState.PENDING_REVIEW
 OWED_REPORT_STATES = (ReportState.DRAFT, ReportState.UNIT_RETURNED, ReportState.RETURNED)
 # A report that was sent (the reporting rate counts it as submitted).
 SENT_REPORT_STATES = (ReportState.PENDING_SIGNOFF, ReportState.PENDING_REVIEW, ReportState.ACCEPTED)
-
-
-class ScopedQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Seen by whoever may open its task (Task.objects.visible_to)."""
-        return self.filter(task__in=Task.objects.visible_to(user).values("pk"))
 
 
 class PeriodReport(models.Model):
@@ -69,7 +63,7 @@ class PeriodReport(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = TaskScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("周期报送")
@@ -168,7 +162,7 @@ class CoOwnerInput(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = TaskScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("配合单位反馈")
@@ -224,7 +218,7 @@ class CloseOut(models.Model):
     requirements = models.TextField(_("退回要求"), blank=True)
     reopen_reason = models.TextField(_("重新打开原因"), blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = TaskScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("销号申请")
@@ -295,7 +289,7 @@ class ChangeRequest(models.Model):
     decision_due_on = models.DateField(_("审核时限"), null=True, blank=True)
     decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = TaskScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("延期/调整申请")
@@ -330,10 +324,6 @@ class ChangeRequest(models.Model):
         }.get(self.state)
 
 
-class TransitionQuerySet(AppendOnlyQuerySet):
-    pass
-
-
 class Transition(AppendOnlyModel):
     """One step taken on a report, a co-owner input, a close-out or a request: who, when,
     from which state to which, and what they wrote (the requirements of a return, the
@@ -360,7 +350,7 @@ class Transition(AppendOnlyModel):
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
     record_name = _("流程记录")
-    objects = TransitionQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("流程记录")

@@ -15,7 +15,7 @@ The system admin runs the platform and configures plans but takes no decision he
 
 from accounts.services import scope_agency_ids
 from core.roles import Role
-from tasks.choices import OwnerRole
+from tasks.choices import OwnerRole, TaskStatus
 from tasks.services import task_access
 from workplans.choices import PlanStatus
 from workplans.models import supervised_plan_ids
@@ -81,3 +81,10 @@ def is_lead_staff_on_closing(user, task) -> bool:
         return False
     lead = lead_agency_id(task)
     return lead is not None and user.agency_id == lead and task.plan.status == PlanStatus.ACTIVE
+
+
+def may_reopen(user, task) -> bool:
+    """A leader who can see a closed-out task may reopen it (with a reason)."""
+    if not (user.is_authenticated and user.is_active) or user.role != Role.LEADER:
+        return False
+    return task.status == TaskStatus.CLOSED and task_access(user, task).can_view

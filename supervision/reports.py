@@ -59,9 +59,12 @@ def _report_for_update(task: Task, user, today: datetime.date) -> PeriodReport:
     return report
 
 
-def _check_version(report: PeriodReport, version: int | None) -> None:
-    if version is not None and report.pk and int(version) != report.version:
-        raise StaleDecision(report)
+def _check_version(row: PeriodReport | CoOwnerInput, version: int | None) -> None:
+    """StaleDecision when someone saved `row` after the version the form showed. A form
+    with no version was opened before the row existed, and a row nobody has saved yet
+    (version 1, just created) holds nothing to lose."""
+    if version is not None and row.version > 1 and int(version) != row.version:
+        raise StaleDecision(row)
 
 
 def needs_problems_and_plan(task: Task, status: str, percent: int, *, late: bool, today: datetime.date) -> bool:
@@ -96,7 +99,7 @@ def save_draft(
         if not can.is_lead_staff(user, task):
             raise PermissionDenied(_("只有牵头单位的经办人可以填写本期报送。"))
         report = _report_for_update(task, user, today)
-        _check_version(report, version if report.revision or report.version > 1 else None)
+        _check_version(report, version)
         if report.state not in EDITABLE:
             raise ValidationError(_("本期报送已提交，正在审核中，不能修改。"))
         report.progress, report.problems, report.next_steps = progress.strip(), problems.strip(), next_steps.strip()
@@ -135,7 +138,7 @@ def submit_report(
     with transaction.atomic():
         task = _load_task(task_id)
         report = _report_for_update(task, user, today)
-        _check_version(report, version if report.revision or report.version > 1 else None)
+        _check_version(report, version)
         if not REPORTS.may(report, user, Action.SUBMIT):
             if report.state not in EDITABLE:
                 raise ValidationError(_("本期报送已提交，正在审核中，不能重复提交。"))
@@ -288,8 +291,7 @@ def save_input_draft(
         if agency_id is None:
             raise PermissionDenied(_("只有配合单位的经办人可以填写配合单位反馈。"))
         co_input = _input_for_update(task, agency_id, user, today)
-        if version is not None and co_input.version > 1 and int(version) != co_input.version:
-            raise StaleDecision(co_input)
+        _check_version(co_input, version)
         if co_input.state != InputState.DRAFT:
             raise ValidationError(_("本期反馈已提交；如需补充，请直接再次提交。"))
         co_input.text, co_input.author = text.strip(), user
@@ -321,8 +323,7 @@ def submit_input(
         if agency_id is None:
             raise PermissionDenied(_("只有配合单位的经办人可以提交配合单位反馈。"))
         co_input = _input_for_update(task, agency_id, user, today)
-        if version is not None and co_input.version > 1 and int(version) != co_input.version:
-            raise StaleDecision(co_input)
+        _check_version(co_input, version)
         if not text:
             raise ValidationError({"text": [_("请填写本单位配合工作情况。")]})
         update = report_progress(

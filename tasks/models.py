@@ -234,7 +234,14 @@ class Milestone(models.Model):
         super().save(*args, **kwargs)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class TaskScopedQuerySet(models.QuerySet):
+    """Rows of a task (a `task` foreign key): seen by whoever may open the task."""
+
+    def visible_to(self, user):
+        return self.filter(task__in=Task.objects.visible_to(user).values("pk"))
+
+
+class AppendOnlyQuerySet(TaskScopedQuerySet):
     """Refuses bulk changes: the rows of a log are added, never changed or removed. A row
     is seen by whoever may open its task."""
 
@@ -243,9 +250,6 @@ class AppendOnlyQuerySet(models.QuerySet):
 
     def delete(self):
         raise ValidationError(self.model.delete_refused())
-
-    def visible_to(self, user):
-        return self.filter(task__in=Task.objects.visible_to(user).values("pk"))
 
 
 class AppendOnlyModel(models.Model):
