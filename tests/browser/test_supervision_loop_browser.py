@@ -212,6 +212,11 @@ def test_one_task_through_a_whole_cycle(cast, person):
     baseline = task.due_on
     staff_page.goto(f"/tasks/{task.pk}/")
     staff_page.get_by_role("link", name="申请延期或调整").click()
+    # the request form fits a phone: no sideways scrolling (a fieldset with a long text once
+    # widened the page)
+    staff_page.set_viewport_size({"width": 390, "height": 844})
+    assert staff_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    staff_page.set_viewport_size({"width": 1280, "height": 800})
     staff_page.get_by_label("延期", exact=True).check()
     staff_page.get_by_label("申请延期至").fill(f"{baseline.year + 1}-03-31")
     staff_page.get_by_label("申请理由").fill("上级批复文件尚未下达。")
