@@ -124,7 +124,11 @@ def panels(request, task, *, indicators, today=None) -> dict:
     """The task page's supervision panels for this user: the lead's report panel, or a
     co-owner's input panel, and the reports' thread (anyone who sees the task)."""
     today = today or timezone.localdate()
-    context = {"report_thread": thread(task)}
+    sent = thread(task)
+    start = reports.cycle_of(task, today).start
+    # This cycle's report, once sent: the page's header says where it stands (待督查审核,
+    # 督查退回, 审核通过…) rather than only that something was reported.
+    context = {"report_thread": sent, "cycle_report": next((r for r in sent if r.period_start == start), None)}
     user = request.user
     if can.is_lead_staff(user, task):
         context["report_panel"] = _report_panel(task, today, indicators=indicators)

@@ -195,6 +195,8 @@ def test_one_task_through_a_whole_cycle(cast, person):
     # Resubmitted, signed off again and accepted.
     staff_page.goto(f"/tasks/{task.pk}/")
     expect(staff_page.get_by_text("请附医共体章程文件作为佐证。").first).to_be_visible()
+    # the header says where this cycle's report stands, not merely that one was sent
+    expect(staff_page.get_by_test_id("cycle-report-state")).to_have_text("本期报送（督查退回）")
     staff_page.get_by_label("本期进展").fill("章程已印发，附章程文件。")
     staff_page.get_by_role("button", name="提交", exact=True).click()
     staff_page.wait_for_load_state("networkidle")
