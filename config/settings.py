@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "tasks",
     "indicators",
     "supervision",
+    "escalation",
     "imports",
     "dashboards",
     "notifications",
@@ -390,6 +391,32 @@ SUPERVISION = {
     "CO_OWNER_LEAD_WORKING_DAYS": env_int("SUPERVISION_CO_OWNER_LEAD_WORKING_DAYS", 3),
 }
 
+# --- The 督办单 ladder (escalation/policy.py): when a notice is issued by rule ---------
+ESCALATION_POLICY = {
+    # Blue (提醒): due within this many working days and below RISK_POLICY's
+    # due_soon_min_percent (a task), or not done (a milestone); or this cycle's report late.
+    "blue_due_within_working_days": 3,
+    # Yellow (警示): overdue, or this many points behind the year's pace (tasks.risk), or a
+    # blue notice past its reply deadline unanswered.
+    "yellow_points_behind": 20,
+    # Red (严重): overdue by more than this many working days, or this many points behind,
+    # or a yellow notice past its reply deadline unanswered.
+    "red_overdue_working_days": 10,
+    "red_points_behind": 40,
+    # The reply deadline of a notice, in working days after it is issued, per level.
+    "reply_working_days": {"blue": 5, "yellow": 3, "red": 2},
+}
+# The bureau's series of notice numbers: "督办〔2026〕12号". {series}, {year}, {seq}.
+ESCALATION_NUMBER_SERIES = env_str("ESCALATION_NUMBER_SERIES", "督办")
+ESCALATION_NUMBER_FORMAT = env_str("ESCALATION_NUMBER_FORMAT", "{series}〔{year}〕{seq}号")
+# The office that issues the notices, printed on them.
+ESCALATION_ISSUING_OFFICE = env_str("ESCALATION_ISSUING_OFFICE", "督查室")
+# The .docx template of the printable notice (docxtpl); empty: the one we ship
+# (escalation/docx/notice.docx, made by scripts/make_notice_template.py). A bureau replaces
+# it with its own letterhead; a relative path is taken from BASE_DIR, and the template's
+# variables are the keys of escalation.printing.notice_context.
+ESCALATION_NOTICE_TEMPLATE = env_str("ESCALATION_NOTICE_TEMPLATE", "")
+
 # --- Reminders (notifications app) ---------------------------------------------------
 # Where links in emails and robot messages point.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -520,6 +547,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboards.jobs.expire_exports",
         "schedule": crontab(minute=23),
         "options": {"expires": 50 * 60},
+    },
+    # The 督办单 ladder: once each morning (the job does nothing on a day off; running it
+    # again, or twice at once, issues nothing more).
+    "escalate": {
+        "task": "escalation.jobs.escalate",
+        "schedule": crontab(hour=8, minute=30),
+        "options": {"expires": 6 * 3600},
     },
     # Idempotency-Key answers past their 24 hours (api.idempotency.KEEP_FOR).
     "purge-idempotency-keys": {

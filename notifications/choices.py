@@ -19,6 +19,9 @@ class Rule(models.TextChoices):
     SUPERVISION = "supervision", _("督办流程")
     # Co-owners who have not given this cycle's input, before their due day.
     CO_OWNER_DUE = "co_owner_due", _("配合单位反馈未提交")
+    # A step of escalation (a 督办单 issued, answered, an urge, a leader's instruction …),
+    # keyed by its escalation.models.Step.
+    ESCALATION = "escalation", _("督办升级")
 
 
 class Channel(models.TextChoices):

@@ -187,7 +187,7 @@ def render(delivery: Delivery, context: Context) -> Message:
             owed,
         ) % {"n": owed}
         return Message(title, [line], delivery.payload.get("link", "/supervision/"))
-    if rule in (Rule.SECURITY_ALERT, Rule.SUPERVISION):
+    if rule in (Rule.SECURITY_ALERT, Rule.SUPERVISION, Rule.ESCALATION):
         # Said when it was raised (notifications.alerts) or the step was taken
         # (notifications.receivers), in the words it was said with.
         payload = delivery.payload

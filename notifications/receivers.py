@@ -9,6 +9,7 @@ they want email and have an address (after their quiet hours). Group robots stay
 step is one person's business, not the agency's chat.
 """
 
+import dataclasses
 import datetime
 import logging
 from functools import partial
@@ -19,7 +20,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.jobs import enqueue
+from escalation import recipients as escalation_recipients
+from escalation.models import Step
+from escalation.signals import batch_stepped, stepped
 from notifications.choices import Channel, DeliveryState, Rule
 from notifications.jobs import send_deliveries
 from notifications.models import Delivery, Preference
@@ -86,41 +91,64 @@ def _after_quiet_hours(moment: datetime.datetime, preference: Preference) -> dat
     return end if end > local else end + datetime.timedelta(days=1)
 
 
-def write_step(transition: Transition, now: datetime.datetime | None = None) -> list[int]:
-    """Write the delivery rows telling `transition`'s recipients (a second call finds them
-    there and adds nothing); return the ids of those still waiting to go out."""
+@dataclasses.dataclass
+class Message:
+    """One step told to its people: keyed by the step's row (`object_id`) under `rule`."""
+
+    object_id: int
+    day: datetime.date
+    task_id: int | None
+    people: list
+    payload: dict
+
+
+def write_messages(rule: str, messages: list[Message], now: datetime.datetime | None = None) -> list[int]:
+    """Write the delivery rows of `messages` (one per person and channel; a second call
+    finds them there and adds nothing); return the ids of those waiting to go out."""
     now = now or timezone.now()
+    messages = [m for m in messages if m.people]
+    if not messages:
+        return []
+    everyone = {user.pk for m in messages for user in m.people}
+    preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=everyone)}
+    default = Preference()
+    rows = []
+    for m in messages:
+        key = {
+            "rule": rule,
+            "object_id": m.object_id,
+            "due_on": m.day,
+            "day_offset": 0,
+            "task_id": m.task_id,
+            "created_at": now,
+            "payload": m.payload,
+        }
+        for user in m.people:
+            rows.append(Delivery(**key, channel=Channel.INBOX, recipient=user, not_before=now))
+            preference = preferences.get(user.pk, default)
+            if user.email and preference.email:
+                when = _after_quiet_hours(now, preference)
+                rows.append(Delivery(**key, channel=Channel.EMAIL, recipient=user, not_before=when))
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(
+        Delivery.objects.filter(rule=rule, object_id__in=[m.object_id for m in messages], state=DeliveryState.PENDING)
+        .sendable(now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def write_step(transition: Transition, now: datetime.datetime | None = None) -> list[int]:
+    """Write the delivery rows telling `transition`'s recipients; return the ids of those
+    still waiting to go out."""
     people = recipients(transition)
     if not people:
         return []
     with translation.override(settings.LANGUAGE_CODE):
         payload = message(transition)
-    key = {
-        "rule": Rule.SUPERVISION,
-        "object_id": transition.pk,
-        "due_on": timezone.localdate(transition.created_at),
-        "day_offset": 0,
-        "task_id": transition.task_id,
-        "created_at": now,
-        "payload": payload,
-    }
-    preferences = {p.user_id: p for p in Preference.objects.filter(user__in=people)}
-    default = Preference()
-    rows = []
-    for user in people:
-        rows.append(Delivery(**key, channel=Channel.INBOX, recipient=user, not_before=now))
-        preference = preferences.get(user.pk, default)
-        if user.email and preference.email:
-            when = _after_quiet_hours(now, preference)
-            rows.append(Delivery(**key, channel=Channel.EMAIL, recipient=user, not_before=when))
-    with transaction.atomic():
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(
-        Delivery.objects.filter(rule=Rule.SUPERVISION, object_id=transition.pk, state=DeliveryState.PENDING)
-        .sendable(now)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    day = timezone.localdate(transition.created_at)
+    return write_messages(Rule.SUPERVISION, [Message(transition.pk, day, transition.task_id, people, payload)], now)
 
 
 def on_transitioned(sender, transition: Transition, **kwargs) -> None:
@@ -135,10 +163,62 @@ def on_transitioned(sender, transition: Transition, **kwargs) -> None:
         # the message could not be written (the work list still shows it).
         logger.exception("supervision step %s could not be announced", transition.pk)
         return
+    _send_later(ids)
+
+
+def _send_later(ids: list[int]) -> None:
     if ids:
         # Not queued (Redis down): the beat's dispatch_deliveries sends the rows later.
         transaction.on_commit(partial(enqueue, send_deliveries, ids))
 
 
+def write_escalation(steps: list[Step], people_of: dict[int, set[int]], now=None) -> list[int]:
+    """The delivery rows of escalation's steps (Rule.ESCALATION, keyed by the Step)."""
+    users = {
+        user.pk: user for user in User.objects.filter(pk__in=set().union(*people_of.values()) if people_of else [])
+    }
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for step in steps:
+            people = [users[pk] for pk in sorted(people_of.get(step.pk, ())) if pk in users]
+            if people:
+                day = timezone.localdate(step.created_at)
+                messages.append(Message(step.pk, day, step.task_id, people, escalation_recipients.message(step)))
+    return write_messages(Rule.ESCALATION, messages, now)
+
+
+def _load_steps(ids: list[int]) -> list[Step]:
+    return list(
+        Step.objects.filter(pk__in=ids)
+        .select_related("task", "actor", "notice", "urge", "instruction", "hold")
+        .order_by("pk")
+    )
+
+
+def on_escalation_step(sender, transition: Step, **kwargs) -> None:
+    """Receiver of escalation.signals.stepped: one step by a person."""
+    try:
+        steps = _load_steps([transition.pk])
+        ids = write_escalation(steps, {step.pk: escalation_recipients.one(step) for step in steps})
+    except Exception:
+        logger.exception("escalation step %s could not be announced", transition.pk)
+        return
+    _send_later(ids)
+
+
+def on_escalation_batch(sender, steps: list[Step], **kwargs) -> None:
+    """Receiver of escalation.signals.batch_stepped: notices the ladder (or a supervisor)
+    issued together, told in a few queries."""
+    try:
+        loaded = _load_steps([step.pk for step in steps])
+        ids = write_escalation(loaded, escalation_recipients.issued(loaded))
+    except Exception:
+        logger.exception("%d escalation steps could not be announced", len(steps))
+        return
+    _send_later(ids)
+
+
 def connect() -> None:
     transitioned.connect(on_transitioned, sender=Transition, dispatch_uid="notifications_supervision_step")
+    stepped.connect(on_escalation_step, sender=Step, dispatch_uid="notifications_escalation_step")
+    batch_stepped.connect(on_escalation_batch, sender=Step, dispatch_uid="notifications_escalation_batch")

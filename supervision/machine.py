@@ -61,10 +61,27 @@ class Edge:
 
 
 class Machine:
-    def __init__(self, model: Any, link: str, edges: list[Edge]):
+    """`log` is the thread's model (a row per step: task, action, states, actor, comment,
+    and the `link` field naming the object), `actions` the vocabulary of its steps and
+    `signal` what is sent, once the step commits, with `transition=` the row. The loop's
+    objects log to Transition; escalation's (督办单, 催办, 批示) to their own thread."""
+
+    def __init__(
+        self,
+        model: Any,
+        link: str,
+        edges: list[Edge],
+        *,
+        log: Any = Transition,
+        actions: Any = Action,
+        signal: Any = transitioned,
+    ):
         self.model = model
-        self.link = link  # the Transition field naming the object
+        self.link = link  # the log's field naming the object
         self.edges = {edge.action: edge for edge in edges}
+        self.log = log
+        self.actions = actions
+        self.signal = signal
 
     def edge(self, action: str) -> Edge:
         return self.edges[action]
@@ -111,10 +128,10 @@ class Machine:
             if current.state not in edge.sources:
                 raise ValidationError(
                     _("该事项当前为“%(state)s”，不能“%(action)s”。")
-                    % {"state": current.get_state_display(), "action": Action(action).label}
+                    % {"state": current.get_state_display(), "action": self.actions(action).label}
                 )
             if not edge.who(user, current):
-                raise PermissionDenied(_("您无权对该事项执行“%(action)s”。") % {"action": Action(action).label})
+                raise PermissionDenied(_("您无权对该事项执行“%(action)s”。") % {"action": self.actions(action).label})
             if edge.needs_comment and not comment:
                 raise ValidationError({"comment": [_("请写明意见或要求。")]})
             before = {"state": current.state, "version": current.version}
@@ -126,7 +143,7 @@ class Machine:
             current.state = edge.target_for(current)
             current.version += 1
             current.save()
-            step = Transition(
+            step = self.log(
                 task_id=current.task_id,
                 action=action,
                 state_before=state_before,
@@ -145,7 +162,7 @@ class Machine:
                 obj=current,
                 detail={"action": action, "before": before, "after": after, "comment": comment[:500]},
             )
-            transaction.on_commit(lambda: transitioned.send(sender=Transition, transition=step))
+            self._announce(step)
         if not locked:
             obj.__dict__.update({k: v for k, v in current.__dict__.items() if not k.startswith("_")})
         return step
@@ -153,7 +170,7 @@ class Machine:
     def record_creation(self, obj, user, *, comment: str = "", action: str = Action.SUBMIT) -> Transition:
         """The first step of an object filed in the state its chain starts at (a close-out,
         a request): logged and announced like any other."""
-        step = Transition(
+        step = self.log(
             task_id=obj.task_id,
             action=action,
             state_before="",
@@ -169,8 +186,12 @@ class Machine:
             obj=obj,
             detail={"action": action, "before": {}, "after": {"state": obj.state, "version": obj.version}},
         )
-        transaction.on_commit(lambda: transitioned.send(sender=Transition, transition=step))
+        self._announce(step)
         return step
+
+    def _announce(self, step) -> None:
+        signal, log = self.signal, self.log
+        transaction.on_commit(lambda: signal.send(sender=log, transition=step))
 
 
 def _plain(value):

@@ -152,7 +152,7 @@ def _owned_as(role: str, agency_id: int) -> Q:
 # --- The sections -----------------------------------------------------------------------
 
 
-def _oldest_due_first(queryset: QuerySet, received: str, today: datetime.date) -> QuerySet:
+def oldest_due_first(queryset: QuerySet, received: str, today: datetime.date) -> QuerySet:
     """Overdue first (their due day is the earliest), then by due day, then by arrival."""
     return queryset.annotate(
         overdue=Case(
@@ -214,13 +214,13 @@ def _unit_head_sections(user, today: datetime.date) -> list[Section]:
         Section(
             "signoff_reports",
             _("待单位审核的报送"),
-            _oldest_due_first(reports.select_related("task__plan", "author"), "submitted_at", today),
+            oldest_due_first(reports.select_related("task__plan", "author"), "submitted_at", today),
             "supervision:report_detail",
         ),
         Section(
             "unit_requests",
             _("待单位审核的申请"),
-            _oldest_due_first(requests.select_related("task__plan", "filed_by"), "filed_at", today),
+            oldest_due_first(requests.select_related("task__plan", "filed_by"), "filed_at", today),
             "supervision:request_detail",
         ),
     ]
@@ -237,19 +237,19 @@ def _supervisor_sections(user, today: datetime.date) -> list[Section]:
         Section(
             "review_reports",
             _("待审核的报送"),
-            _oldest_due_first(reports.select_related("task__plan", "author"), "submitted_at", today),
+            oldest_due_first(reports.select_related("task__plan", "author"), "submitted_at", today),
             "supervision:report_detail",
         ),
         Section(
             "close_outs",
             _("待审核的销号申请"),
-            _oldest_due_first(close_outs.select_related("task__plan", "submitted_by"), "submitted_at", today),
+            oldest_due_first(close_outs.select_related("task__plan", "submitted_by"), "submitted_at", today),
             "supervision:closeout_detail",
         ),
         Section(
             "supervisor_requests",
             _("待督查室审核的申请"),
-            _oldest_due_first(requests.select_related("task__plan", "filed_by"), "filed_at", today),
+            oldest_due_first(requests.select_related("task__plan", "filed_by"), "filed_at", today),
             "supervision:request_detail",
         ),
     ]
@@ -263,18 +263,25 @@ def _leader_sections(user, today: datetime.date) -> list[Section]:
         Section(
             "leader_requests",
             _("待分管领导审批的申请"),
-            _oldest_due_first(requests.select_related("task__plan", "filed_by"), "filed_at", today),
+            oldest_due_first(requests.select_related("task__plan", "filed_by"), "filed_at", today),
             "supervision:request_detail",
         )
     ]
 
 
-SECTION_BUILDERS: tuple[Callable[[object, datetime.date], list[Section]], ...] = (
+SECTION_BUILDERS: list[Callable[[object, datetime.date], list[Section]]] = [
     _staff_sections,
     _unit_head_sections,
     _supervisor_sections,
     _leader_sections,
-)
+]
+
+
+def register(build: Callable[[object, datetime.date], list[Section]]) -> None:
+    """Add the sections of a layer above (escalation's notices, urges, instructions):
+    called from its AppConfig.ready, once."""
+    if build not in SECTION_BUILDERS:
+        SECTION_BUILDERS.append(build)
 
 
 def sections(user, today: datetime.date | None = None) -> list[Section]:

@@ -115,6 +115,20 @@ def plan_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 
+def points_behind(year: int, percent: int, today: datetime.date) -> int:
+    """How many percentage points `percent` trails the share of plan year `year` elapsed on
+    `today` ("落后时间进度 N 个百分点"), rounded up as the amber reason rounds it; 0 when
+    on or ahead of pace. The escalation ladder's thresholds are measured in these points."""
+    expected = _expected_percent(*plan_year_bounds(year), today)
+    return max(math.ceil(expected - percent), 0)
+
+
+def due_soon_below_percent(policy: dict | None = None) -> int:
+    """The percent a task due soon must reach not to be behind (RISK_POLICY's
+    due_soon_min_percent, as a whole percent): the escalation ladder's blue rule uses it."""
+    return _due_soon_min_percent(_policy(policy))
+
+
 def task_risk(task, today: datetime.date, policy: dict | None = None) -> tuple[Risk, str]:
     """The mark and its reason for a Task (with its plan loaded), assessed once."""
     year_start, year_end = plan_year_bounds(task.plan.year)
