@@ -160,6 +160,28 @@ POLICY: dict[str, Rule] = {
     "supervision:request_detail": allow(read=WORK_ROLES),
     "supervision:request_decide": allow(write=(Role.STAFF, Role.LEADER, Role.SUPERVISOR)),
     "supervision:request_withdraw": allow(write=(Role.STAFF,)),
+    # --- Escalation (督办单, 催办, 批示): the objects' own rules (escalation.permissions)
+    # decide who acts on which notice, urge or instruction; these say who may call.
+    # Every work role reads what it may see; the office issues, decides and holds; the
+    # lead's staff (and its heads) acknowledge, its staff answer; leaders urge, instruct
+    # and settle.
+    "escalation:board": allow(read=WORK_ROLES),
+    "escalation:notice_detail": allow(read=WORK_ROLES),
+    "escalation:notice_docx": allow(read=WORK_ROLES),
+    "escalation:notice_pdf": allow(read=WORK_ROLES),
+    "escalation:notice_acknowledge": allow(write=(Role.STAFF, Role.LEADER)),
+    "escalation:notice_answer": allow(write=(Role.STAFF,)),
+    "escalation:notice_decide": allow(write=(Role.SUPERVISOR,)),
+    "escalation:notice_new": allow(read=(Role.SUPERVISOR,), write=(Role.SUPERVISOR,)),
+    "escalation:urge_new": allow(read=(Role.SUPERVISOR, Role.LEADER), write=(Role.SUPERVISOR, Role.LEADER)),
+    "escalation:instruction_new": allow(read=(Role.LEADER,), write=(Role.LEADER,)),
+    "escalation:hold": allow(read=(Role.SUPERVISOR,), write=(Role.SUPERVISOR,)),
+    "escalation:release": allow(write=(Role.SUPERVISOR,)),
+    "escalation:urge_detail": allow(read=WORK_ROLES),
+    "escalation:urge_reply": allow(write=(Role.STAFF,)),
+    "escalation:instruction_detail": allow(read=WORK_ROLES),
+    "escalation:instruction_respond": allow(write=(Role.STAFF,)),
+    "escalation:instruction_conclude": allow(write=(Role.LEADER,)),
     # --- Dashboards and exports: leaders and the system admin ------------------------
     "dashboards:overview": allow(read=OVERSIGHT_ROLES),
     "dashboards:export_ledger": allow(write=OVERSIGHT_ROLES),

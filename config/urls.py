@@ -22,6 +22,7 @@ urlpatterns = [
     path("workdays/", include("workdays.urls")),
     path("tasks/", include("workbench.urls")),
     path("supervision/", include("supervision.urls")),
+    path("escalation/", include("escalation.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include((api.urlpatterns, "api"))),
     path("notifications/", include("notifications.urls")),

@@ -224,6 +224,7 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 # The loop's pages answer 404 for an id that is not a report, close-out or
                 # request of the user's: what the matrix checks is the policy in front.
                 "supervision": task.pk,
+                "escalation": task.pk,
                 "attachment": reported.attachment.pk,
                 "dashboards": export.pk,
                 "notifications:open": notification.pk,

@@ -21,6 +21,7 @@ from audit.services import record
 from core.lists import listing
 from core.permissions import role_required
 from core.roles import WORK_ROLES, Role
+from escalation.views import task_panel as escalation_panel
 from indicators.models import Indicator, Reading
 from indicators.services import attained, correct_reading, with_latest_reading
 from supervision.closeout_views import task_panel as closeout_panel
@@ -163,6 +164,7 @@ def _task_context(request, task, access, *, form=None, conflict=None, responsibl
         "refused": refused or {},
         **supervision,
         **closeout_panel(request, task),
+        **escalation_panel(request, task),
     }
 
 

@@ -1,0 +1,230 @@
+"""The printable 督办单: a .docx filled from a Word template the bureau can replace
+(settings.ESCALATION_NOTICE_TEMPLATE; ours, escalation/docx/notice.docx, is written by
+scripts/make_notice_template.py), and a PDF of it where LibreOffice is installed.
+
+The template is Jinja inside Word XML (docxtpl). What people typed (facts, requirements,
+agency names) is escaped on the way in (autoescape), so `<`, `&` or `{{` in a notice print
+as written and cannot break the document; the template itself runs in Jinja's sandbox,
+since whoever swaps the file is a bureau's office, not a developer. Each line of the facts
+and the requirements becomes its own paragraph (docxtpl's "\\a"), so every one keeps the
+template's first-line indent the way an official document's paragraphs do.
+
+The variables a template may use are notice_context's keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from docx.opc.exceptions import PackageNotFoundError
+from docxtpl import DocxTemplate
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from core.spreadsheets import clean_text
+from escalation.choices import LEVEL_MEANING, Level
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "docx" / "notice.docx"
+# A notice prints on a page or two; longer text is cut with "…" rather than run on for pages.
+TEXT_MAX = 20000
+# Seconds LibreOffice may take to start and convert one notice.
+PDF_TIME_LIMIT = 60
+LIBREOFFICE = ("soffice", "libreoffice")
+CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+# What a file name cannot hold on Windows, macOS or in a Content-Disposition header.
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+class NoticeTemplateError(Exception):
+    """The notice template is missing, not a .docx, or its Jinja does not run; ``str(exc)``
+    is a message for the user."""
+
+
+class PdfUnavailable(Exception):
+    """LibreOffice could not make the PDF (failed, timed out); ``str(exc)`` is a message for
+    the user, who can still print the .docx."""
+
+
+def cn_date(day: datetime.date) -> str:
+    return _("%(year)d年%(month)d月%(day)d日") % {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _line(value) -> str:
+    """One line of text an Office file can hold: line breaks and tabs become spaces."""
+    return " ".join(clean_text(value, TEXT_MAX).split())
+
+
+def _paragraphs(value) -> str:
+    """Multi-line text as docxtpl paragraphs ("\\a" between them): each line trimmed (also of
+    the full-width spaces people indent with, as the template indents), blank lines dropped."""
+    lines = (line.strip() for line in _LINE_BREAKS.split(clean_text(value, TEXT_MAX)))
+    return "\a".join(line.replace("\t", " ") for line in lines if line)
+
+
+def notice_context(notice, copied: Iterable | None = None) -> dict:
+    """The template's variables: text, the two flags, dates written out ("2026年6月30日").
+
+    office, number, level ("红色督办"), meaning ("严重"), addressee, task ("1. 任务摘要"),
+    plan (its title), facts, requirements, wants_evidence, wants_plan (booleans),
+    reply_due, issued_on, issuer (the signer's name, else the office), copied_to (names
+    joined by "、", empty when none).
+
+    `copied`: the copied agencies, for a notice not saved yet (or already fetched);
+    otherwise they are read from a saved notice."""
+    office = _line(settings.ESCALATION_ISSUING_OFFICE)
+    if copied is None:
+        copied = notice.copied_to.all() if notice.pk else ()
+    level = Level(notice.level)
+    task = notice.task
+    issuer = notice.issued_by.display_name if notice.issued_by_id else office
+    return {
+        "office": office,
+        "number": _line(notice.number),
+        "level": str(level.label),
+        "meaning": str(LEVEL_MEANING[level]),
+        "addressee": _line(notice.agency),
+        "task": _line(task),
+        "plan": _line(task.plan.title),
+        "facts": _paragraphs(notice.facts),
+        "requirements": _paragraphs(notice.requirements),
+        "wants_evidence": bool(notice.wants_evidence),
+        "wants_plan": bool(notice.wants_plan),
+        "reply_due": cn_date(notice.reply_due_on),
+        "issued_on": cn_date(notice.issued_on),
+        "issuer": _line(issuer),
+        "copied_to": "、".join(_line(agency) for agency in copied),
+    }
+
+
+def template_path() -> Path:
+    """settings.ESCALATION_NOTICE_TEMPLATE (relative: to the project's folder), else ours."""
+    configured = settings.ESCALATION_NOTICE_TEMPLATE
+    if not configured:
+        return DEFAULT_TEMPLATE
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+
+
+def render_docx(notice, copied: Iterable | None = None) -> bytes:
+    """The notice as a .docx, from template_path(); NoticeTemplateError when that will not do."""
+    path = template_path()
+    context = notice_context(notice, copied)
+    if not path.is_file():
+        raise NoticeTemplateError(
+            _("找不到督办单模板文件：%(path)s，请检查 ESCALATION_NOTICE_TEMPLATE 设置") % {"path": path}
+        )
+    try:
+        document = DocxTemplate(path)
+        document.render(context, jinja_env=SandboxedEnvironment(autoescape=True), autoescape=True)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
+        raise NoticeTemplateError(_("督办单模板不是有效的 Word 文档（.docx）：%(path)s") % {"path": path}) from exc
+    except TemplateError as exc:
+        raise NoticeTemplateError(
+            _("督办单模板中的填充标记有误（%(error)s），请修改模板：%(path)s") % {"error": exc, "path": path}
+        ) from exc
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as out:
+        document.save(out)
+        out.seek(0)
+        return out.read()
+
+
+def pdf_available() -> bool:
+    """Whether render_pdf can make a PDF here (LibreOffice on the PATH)."""
+    return _libreoffice() is not None
+
+
+def render_pdf(notice, copied: Iterable | None = None) -> bytes | None:
+    """The notice's .docx converted to PDF by LibreOffice; None where LibreOffice is not
+    installed, PdfUnavailable when the conversion fails or runs past PDF_TIME_LIMIT.
+
+    Each call has its own folder and LibreOffice profile, so conversions at once do not
+    wait for each other's profile lock or see each other's files."""
+    office = _libreoffice()
+    if office is None:
+        return None
+    data = render_docx(notice, copied)
+    with tempfile.TemporaryDirectory(prefix="notice-pdf-") as work:
+        source = Path(work, "notice.docx")
+        source.write_bytes(data)
+        out_dir = Path(work, "out")
+        out_dir.mkdir()
+        _run_libreoffice(
+            [
+                office,
+                "--headless",
+                "--norestore",
+                "--nolockcheck",
+                "--nodefault",
+                "-env:UserInstallation=" + Path(work, "profile").as_uri(),
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out_dir),
+                str(source),
+            ],
+            work,
+        )
+        target = out_dir / "notice.pdf"
+        pdf = target.read_bytes() if target.is_file() else b""
+    if not pdf.startswith(b"%PDF"):
+        raise PdfUnavailable(_("LibreOffice 未能生成督办单 PDF，请下载 Word 版（.docx）打印"))
+    return pdf
+
+
+def filename(notice, ext: str) -> str:
+    """ "督办单-督办〔2026〕12号.docx", without characters a file name cannot hold."""
+    stem = _UNSAFE_IN_NAME.sub("_", f"{_('督办单')}-{notice.number}").strip(" .")[:150]
+    return f"{stem}.{ext}"
+
+
+def _libreoffice() -> str | None:
+    for name in LIBREOFFICE:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _run_libreoffice(args: list[str], work: str) -> None:
+    """Run LibreOffice in `work` (also its HOME), stopping its whole process group (soffice
+    starts soffice.bin under it) when it runs past PDF_TIME_LIMIT."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": work, "LANG": "C.UTF-8"}
+    try:
+        process = subprocess.Popen(
+            args,
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise PdfUnavailable(_("无法启动 LibreOffice，请下载 Word 版（.docx）打印")) from exc
+    try:
+        returncode = process.wait(timeout=PDF_TIME_LIMIT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise PdfUnavailable(
+            _("生成督办单 PDF 超时（超过 %(seconds)d 秒），请下载 Word 版（.docx）打印") % {"seconds": PDF_TIME_LIMIT}
+        ) from None
+    if returncode != 0:
+        raise PdfUnavailable(_("LibreOffice 未能生成督办单 PDF，请下载 Word 版（.docx）打印"))
