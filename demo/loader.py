@@ -21,11 +21,15 @@ from accounts.choices import AgencyLevel
 from accounts.models import Agency, AgencyAlias, User
 from core.roles import Role
 from dashboards.rollup import rollup_day
+from escalation import ladder, notices, urges
+from escalation.by_hand import issue_by_hand
+from escalation.choices import Level
+from escalation.models import Notice
 from indicators.models import Indicator, Reading
 from supervision import closeout, reports, requests
 from supervision.choices import RequestKind
 from supervision.models import ChangeRequest, CloseOut, PeriodReport
-from tasks.choices import OwnerRole
+from tasks.choices import FINISHED, OwnerRole
 from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
 from workplans.choices import PlanStatus
 from workplans.models import Plan, Section
@@ -252,6 +256,7 @@ def load_demo(year: int | None = None) -> dict[str, str]:
     )
     if not created:
         _seed_loop(plan)  # a demo loaded before the supervision loop gets its work lists too
+        _seed_escalation(plan)  # … and before escalation, its notices
         return creds
 
     sections = {}
@@ -309,6 +314,7 @@ def load_demo(year: int | None = None) -> dict[str, str]:
             reporter=users["demo_staff"],
         )
     _seed_loop(plan)
+    _seed_escalation(plan)
     # Today's snapshot, so the dashboard's trend has its first point (the nightly rollup
     # adds one a day from here on).
     rollup_day(timezone.localdate(), plan_ids=[plan.pk])
@@ -378,6 +384,37 @@ def _seed_loop(plan: Plan) -> None:
         proposed_due_on=min(due + datetime.timedelta(days=30), datetime.date(plan.year + 1, 12, 31)),
     )
     requests.decide_request(request.pk, leader, version=request.version, approve=True, comment="同意报督查室。")
+
+
+def _seed_escalation(plan: Plan) -> None:
+    """Escalation's first morning: the ladder's notices for what the demo data calls for
+    today, a yellow notice the supervision office issued by hand, an urge and a leader's
+    instruction. Done once per plan: skipped when the plan already has a notice."""
+    if Notice.objects.filter(task__plan=plan).exists():
+        return
+    today = timezone.localdate()
+    ladder.run(today)
+    users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
+    tasks = Task.objects.filter(plan=plan)
+    by_hand = tasks.filter(number="3").first()
+    if by_hand is not None and by_hand.status not in FINISHED and not notices.open_notices(by_hand.pk).exists():
+        issue_by_hand(
+            by_hand.pk,
+            users["demo_supervisor"],
+            level=Level.YELLOW,
+            requirements="请于反馈时限前书面说明推进滞后的原因、已采取的措施和下一步安排，并附佐证材料。",
+        )
+    urged = tasks.filter(number="2").first()
+    if urged is not None:
+        urges.urge(urged.pk, users["demo_supervisor"], message="请本周内报送预约诊疗数据统计口径说明。")
+    instructed = tasks.filter(number="1").first()
+    if instructed is not None:
+        urges.instruct(
+            instructed.pk,
+            users["demo_leader"],
+            text="医疗集团建设是今年重点，请医政医管处专题研究，月底前报送推进方案。",
+            respond_by=min(today + datetime.timedelta(days=14), datetime.date(plan.year, 12, 31)),
+        )
 
 
 def _days_from_today(days: int | None, year: int) -> datetime.date | None:
