@@ -68,25 +68,24 @@ def _open(task):
     return list(Notice.objects.filter(task=task, state__in=notices.OPEN).values_list("level", flat=True))
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def committed(django_capture_on_commit_callbacks):
-    """What waits for the commit (the close-out closing notices, the messages) runs after
-    each ladder run and each decision, as it would once their transaction commits."""
-    global _commit
-    _commit = django_capture_on_commit_callbacks
-    yield
+    """What waits for the commit (the close-out closing notices, the messages) runs at the
+    end of each block, as it would once its transaction commits."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-_commit = None
+@pytest.fixture
+def run(committed):
+    def go(day):
+        with committed():
+            return ladder.run(day)
 
-
-def run(day):
-    with _commit(execute=True):
-        return ladder.run(day)
+    return go
 
 
 def test_a_year_of_autumn_on_the_ladder(
-    autumn_2026, quarterly_plan, section, agency_a, agency_b, staff_a, supervisor, leader
+    run, committed, autumn_2026, quarterly_plan, section, agency_a, agency_b, staff_a, supervisor, leader
 ):
     plan = quarterly_plan
     slipping = _task(plan, section, agency_a, agency_b, staff_a, "1", D(2026, 9, 29), 70)
@@ -113,12 +112,18 @@ def test_a_year_of_autumn_on_the_ladder(
     # The delay for task 3 is approved on 09-28 (to 11-30), and the office holds its
     # ladder until the end of October.
     request = requests.file_request(
-        delayed.pk, staff_a, kind=RequestKind.DELAY, reason="等待设备到货", proposed_due_on=D(2026, 11, 30),
+        delayed.pk,
+        staff_a,
+        kind=RequestKind.DELAY,
+        reason="等待设备到货",
+        proposed_due_on=D(2026, 11, 30),
         today=D(2026, 9, 28),
     )
     while request.state not in ("approved", "rejected"):
         decider = supervisor if request.state == "pending_supervisor" else leader
-        request = requests.decide_request(request.pk, decider, version=request.version, approve=True, today=D(2026, 9, 28))
+        request = requests.decide_request(
+            request.pk, decider, version=request.version, approve=True, today=D(2026, 9, 28)
+        )
     assert request.state == "approved"
     holds.hold(delayed.pk, supervisor, reason="延期已批准，待新时限", until=D(2026, 10, 31), today=D(2026, 9, 28))
 
@@ -170,10 +175,15 @@ def test_a_year_of_autumn_on_the_ladder(
     # Task 4 is finished and closed out: its red closes with it.
     far_behind.refresh_from_db()
     close_out = closeout.request_close_out(far_behind.pk, staff_a, task_version=far_behind.version, summary="已完成")
-    with _commit(execute=True):
+    with committed():
         closeout.decide_close_out(
-            close_out.pk, supervisor, version=close_out.version, approve=True,
-            evidence_checked=True, milestones_checked=True, indicators_checked=True,
+            close_out.pk,
+            supervisor,
+            version=close_out.version,
+            approve=True,
+            evidence_checked=True,
+            milestones_checked=True,
+            indicators_checked=True,
         )
     assert _open(far_behind) == []
     closed = Notice.objects.get(task=far_behind)
@@ -192,7 +202,7 @@ def test_a_year_of_autumn_on_the_ladder(
 
 
 def test_the_addressees_are_told_once_per_notice(
-    autumn_2026, quarterly_plan, section, agency_a, agency_b, staff_a, staff_b, supervisor
+    run, autumn_2026, quarterly_plan, section, agency_a, agency_b, staff_a, staff_b, supervisor
 ):
     _task(quarterly_plan, section, agency_a, agency_b, staff_a, "1", D(2026, 9, 29), 70)
     run(D(2026, 9, 24))
@@ -203,7 +213,7 @@ def test_the_addressees_are_told_once_per_notice(
 
 
 def test_a_notice_by_hand_is_not_repeated_by_the_ladder(
-    autumn_2026, quarterly_plan, section, agency_a, agency_b, staff_a, supervisor
+    run, autumn_2026, quarterly_plan, section, agency_a, agency_b, staff_a, supervisor
 ):
     from escalation.by_hand import issue_by_hand
 
@@ -211,7 +221,25 @@ def test_a_notice_by_hand_is_not_repeated_by_the_ladder(
     notice = issue_by_hand(task.pk, supervisor, level=Level.YELLOW, requirements="请说明滞后原因", today=D(2026, 9, 30))
     assert notice.origin == Origin.HAND and notice.issued_by == supervisor
     assert notice.wants_evidence and not notice.wants_plan
-    notice = notices.answer(notice.pk, staff_a, version=notice.version, text="已加派人手", evidence=[]) if not notice.wants_evidence else notice
+    # The office closes it (after a talk on the phone, say): nothing is left open.
     notices.decide(notice.pk, supervisor, Action.CLOSE, version=notice.version)
+    assert not notices.open_notices(task.pk).exists()
     # The next morning the task is still overdue: the hand notice covered that cause.
     assert run(D(2026, 10, 8)).total == 0
+
+
+def test_the_command_runs_the_ladder_on_working_days_only(
+    autumn_2026, quarterly_plan, section, agency_a, agency_b, staff_a
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _task(quarterly_plan, section, agency_a, agency_b, staff_a, "1", D(2026, 9, 29), 70)
+    out = StringIO()
+    call_command("escalate", day="2026-10-03", stdout=out)
+    assert "不是工作日" in out.getvalue() and not Notice.objects.exists()
+    call_command("escalate", day="2026-09-24", stdout=out)
+    assert "蓝色 1" in out.getvalue() and Notice.objects.count() == 1
+    call_command("escalate", day="2026-09-24", stdout=out)
+    assert Notice.objects.count() == 1
