@@ -166,12 +166,18 @@ def keys_up_to(task_id: int, level: str, today: datetime.date) -> list[tuple[str
     """The causes of `task_id` at `level` and below true on `today` and not yet recorded: a
     notice issued by hand records them, so the ladder does not repeat it."""
     levels = causes_on(today, [task_id]).get(task_id, {})
-    issued = _issued_keys([task_id])
+    return _unrecorded(task_id, levels, level, _issued_keys([task_id]))
+
+
+def _unrecorded(
+    task_id: int, levels: dict[str, list[Found]], level: str, issued: set[tuple[int, str, str]]
+) -> list[tuple[str, str]]:
+    """The (level, key) causes at `level` and below not yet recorded for the task."""
     keys: list[tuple[str, str]] = []
     for lower in LEVELS_DOWN[LEVELS_DOWN.index(Level(level)) :]:
         for f in levels.get(lower, []):
-            if (task_id, lower, f.key) not in issued and (lower, f.key) not in keys:
-                keys.append((lower, f.key))
+            if (task_id, lower, f.key) not in issued and (lower.value, f.key) not in keys:
+                keys.append((lower.value, f.key))
     return keys
 
 
@@ -216,12 +222,7 @@ def decide(
                 continue
             if RANK[level] <= open_rank.get(task_id, 0):
                 break  # an open notice of this level or higher covers it
-            keys = []
-            for lower in LEVELS_DOWN[LEVELS_DOWN.index(level) :]:
-                for f in levels.get(lower, []):
-                    if (task_id, lower, f.key) not in issued and (lower, f.key) not in keys:
-                        keys.append((lower, f.key))
-            decisions.append(Decision(task_id, level, new, keys))
+            decisions.append(Decision(task_id, level, new, _unrecorded(task_id, levels, level, issued)))
             break
     return decisions
 
