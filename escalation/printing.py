@@ -14,13 +14,8 @@ The variables a template may use are notice_context's keys.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import os
 import re
-import shutil
-import signal
-import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -33,6 +28,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from core import programs
 from core.spreadsheets import clean_text
 from escalation.choices import LEVEL_MEANING, Level
 
@@ -146,7 +142,7 @@ def render_docx(notice, copied: Iterable | None = None) -> bytes:
 
 def pdf_available() -> bool:
     """Whether render_pdf can make a PDF here (LibreOffice on the PATH)."""
-    return _libreoffice() is not None
+    return programs.which(*LIBREOFFICE) is not None
 
 
 def render_pdf(notice, copied: Iterable | None = None) -> bytes | None:
@@ -155,31 +151,31 @@ def render_pdf(notice, copied: Iterable | None = None) -> bytes | None:
 
     Each call has its own folder and LibreOffice profile, so conversions at once do not
     wait for each other's profile lock or see each other's files."""
-    office = _libreoffice()
+    office = programs.which(*LIBREOFFICE)
     if office is None:
         return None
     data = render_docx(notice, copied)
-    with tempfile.TemporaryDirectory(prefix="notice-pdf-") as work:
-        source = Path(work, "notice.docx")
-        source.write_bytes(data)
-        out_dir = Path(work, "out")
+    with programs.Workdir(prefix="notice-pdf-") as work:
+        source = work.file("notice.docx", data)
+        out_dir = Path(work.path, "out")
         out_dir.mkdir()
-        _run_libreoffice(
-            [
-                office,
-                "--headless",
-                "--norestore",
-                "--nolockcheck",
-                "--nodefault",
-                "-env:UserInstallation=" + Path(work, "profile").as_uri(),
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out_dir),
-                str(source),
-            ],
-            work,
-        )
+        args = [
+            office,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--nodefault",
+            "-env:UserInstallation=" + Path(work.path, "profile").as_uri(),
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            source,
+        ]
+        try:
+            programs.run(args, PDF_TIME_LIMIT, work)
+        except programs.ProgramFailed as failed:
+            raise PdfUnavailable(_failure_message(failed.reason)) from failed
         target = out_dir / "notice.pdf"
         pdf = target.read_bytes() if target.is_file() else b""
     if not pdf.startswith(b"%PDF"):
@@ -193,38 +189,11 @@ def filename(notice, ext: str) -> str:
     return f"{stem}.{ext}"
 
 
-def _libreoffice() -> str | None:
-    for name in LIBREOFFICE:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def _run_libreoffice(args: list[str], work: str) -> None:
-    """Run LibreOffice in `work` (also its HOME), stopping its whole process group (soffice
-    starts soffice.bin under it) when it runs past PDF_TIME_LIMIT."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": work, "LANG": "C.UTF-8"}
-    try:
-        process = subprocess.Popen(
-            args,
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise PdfUnavailable(_("无法启动 LibreOffice，请下载 Word 版（.docx）打印")) from exc
-    try:
-        returncode = process.wait(timeout=PDF_TIME_LIMIT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise PdfUnavailable(
-            _("生成督办单 PDF 超时（超过 %(seconds)d 秒），请下载 Word 版（.docx）打印") % {"seconds": PDF_TIME_LIMIT}
-        ) from None
-    if returncode != 0:
-        raise PdfUnavailable(_("LibreOffice 未能生成督办单 PDF，请下载 Word 版（.docx）打印"))
+def _failure_message(reason: str) -> str:
+    if reason == programs.START:
+        return _("无法启动 LibreOffice，请下载 Word 版（.docx）打印")
+    if reason == programs.TIMEOUT:
+        return _("生成督办单 PDF 超时（超过 %(seconds)d 秒），请下载 Word 版（.docx）打印") % {
+            "seconds": PDF_TIME_LIMIT
+        }
+    return _("LibreOffice 未能生成督办单 PDF，请下载 Word 版（.docx）打印")
