@@ -233,15 +233,16 @@ def answer(
         errors["text"] = [_("请填写办理情况。")]
     with transaction.atomic():
         notice = _locked(notice_id)
+        if not NOTICES.may(notice, user, Action.ANSWER) or (version is not None and int(version) != notice.version):
+            # Who, when and which version are checked before anything is written (the
+            # files): the machine raises what applies (StaleDecision, PermissionDenied, …).
+            NOTICES.apply(notice, Action.ANSWER, user, version=version, locked=True)
         if notice.wants_plan and not plan:
             errors["plan"] = [_("该督办单要求报送整改计划。")]
         if notice.wants_evidence and not evidence:
             errors["files"] = [_("该督办单要求附佐证材料，请上传文件。")]
         if errors:
             raise ValidationError(errors)
-        if not NOTICES.may(notice, user, Action.ANSWER):
-            # Checked before anything is written (the files), then again by the machine.
-            NOTICES.apply(notice, Action.ANSWER, user, version=version, locked=True)
         update = None
         if evidence:
             update = report_progress(
