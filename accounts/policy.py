@@ -250,6 +250,24 @@ POLICY: dict[str, Rule] = {
     "api:change-request-detail": allow(read=WORK_ROLES),
     "api:change-request-decide": allow(write=(Role.STAFF, Role.LEADER, Role.SUPERVISOR)),
     "api:change-request-withdraw": allow(write=(Role.STAFF,)),
+    # escalation: API
+    # Reads for the work roles (what each sees is visible_to); writes for the roles that can
+    # take the step: the supervision office issues and decides 督办单, the lead's staff (and
+    # its heads) acknowledge and its staff answer; the office or a leader urges, the urged
+    # staff reply; a leader instructs and settles, the lead's staff respond. The objects' own
+    # rules (escalation.permissions through escalation.machine) decide the rest.
+    "api:notice-list": allow(read=WORK_ROLES, write=(Role.SUPERVISOR,)),
+    "api:notice-detail": allow(read=WORK_ROLES),
+    "api:notice-acknowledge": allow(write=(Role.STAFF, Role.LEADER)),
+    "api:notice-answer": allow(write=(Role.STAFF,)),
+    "api:notice-decide": allow(write=(Role.SUPERVISOR,)),
+    "api:urge-list": allow(read=WORK_ROLES, write=(Role.SUPERVISOR, Role.LEADER)),
+    "api:urge-detail": allow(read=WORK_ROLES),
+    "api:urge-reply": allow(write=(Role.STAFF,)),
+    "api:instruction-list": allow(read=WORK_ROLES, write=(Role.LEADER,)),
+    "api:instruction-detail": allow(read=WORK_ROLES),
+    "api:instruction-respond": allow(write=(Role.STAFF,)),
+    "api:instruction-conclude": allow(write=(Role.LEADER,)),
     "api:transition-list": allow(read=WORK_ROLES),
     "api:transition-detail": allow(read=WORK_ROLES),
     # --- The Django admin: the system admin's -----------------------------------------

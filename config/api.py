@@ -10,6 +10,7 @@ from api import urls as api_pages
 from api import views
 from api.tokens import ApiTokenViewSet
 from dashboards.api import DashboardViewSet
+from escalation.api import InstructionViewSet, NoticeViewSet, UrgeViewSet
 from indicators.api import IndicatorViewSet
 from notifications.api import NotificationViewSet
 from supervision.api import (
@@ -41,6 +42,9 @@ router.register("co-inputs", CoOwnerInputViewSet, basename="co-input")
 router.register("close-outs", CloseOutViewSet, basename="close-out")
 router.register("change-requests", ChangeRequestViewSet, basename="change-request")
 router.register("transitions", TransitionViewSet, basename="transition")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("urges", UrgeViewSet, basename="urge")
+router.register("instructions", InstructionViewSet, basename="instruction")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

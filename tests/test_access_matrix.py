@@ -252,6 +252,10 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 "api:close-out": task.pk,
                 "api:change-request": task.pk,
                 "api:transition": task.pk,
+                # escalation: any id too
+                "api:notice": task.pk,
+                "api:urge": task.pk,
+                "api:instruction": task.pk,
             },
             "milestone": reported.milestone,
             "people": people,

@@ -9,6 +9,7 @@ from accounts.api import AgencyFilterSet
 from api.pagination import PagePagination
 from api.tokens import ApiTokenFilterSet
 from config.api import router
+from escalation.filters import InstructionFilterSet, NoticeFilterSet, UrgeFilterSet
 from indicators.api import IndicatorFilterSet, ReadingFilterSet
 from notifications.api import NotificationFilterSet
 from supervision.filters import (
@@ -23,7 +24,67 @@ from workbench.api import ProgressUpdateFilterSet
 from workplans.api import PlanFilterSet, SectionFilterSet
 
 # filterset: ({model field: the filters that filter by it}, {fields nobody filters by})
+TASK = {"task": {"task_id", "plan_id", "plan"}}
+ISSUED = {"issued_by": {"issued_by_id", "issued_by"}, "issued_at": {"issued_after", "issued_before"}}
 COVERAGE = {
+    NoticeFilterSet: (
+        {
+            **TASK,
+            **ISSUED,
+            "level": {"level"},
+            "state": {"state", "overdue"},
+            "origin": {"origin"},
+            "agency": {"agency_id", "agency"},
+            "copied_to": {"copied_to_id", "copied_to"},
+            "number": {"number"},
+            "reply_due_on": {"reply_due_before", "overdue"},
+            "answered_late": {"answered_late"},
+        },
+        {
+            "id",
+            "series",
+            "year",
+            "seq",
+            "causes",
+            "facts",
+            "facts_data",
+            "requirements",
+            "wants_evidence",
+            "wants_plan",
+            "version",
+            "issued_on",
+            "acknowledged_by",
+            "acknowledged_at",
+            "answer",
+            "answer_plan",
+            "answer_update",
+            "answered_by",
+            "answered_at",
+            "closed_at",
+            "cancel_reason",
+            "superseded_by",
+        },
+    ),
+    UrgeFilterSet: (
+        {
+            **TASK,
+            **ISSUED,
+            "state": {"state", "overdue"},
+            "to_co_owners": {"to_co_owners"},
+            "reply_by": {"overdue"},
+        },
+        {"id", "message", "version", "answer", "answered_by", "answered_at"},
+    ),
+    InstructionFilterSet: (
+        {
+            **TASK,
+            **ISSUED,
+            "state": {"state", "overdue"},
+            "notice": {"notice_id", "notice"},
+            "respond_by": {"respond_by_before", "overdue"},
+        },
+        {"id", "text", "version", "response", "responded_by", "responded_at", "settled_at"},
+    ),
     AgencyFilterSet: (
         {
             "name": {"q"},
