@@ -17,7 +17,7 @@ from escalation import policy
 from escalation.choices import RANK, Level, Origin
 from escalation.ladder import keys_up_to
 from escalation.models import Notice
-from tasks.models import Task
+from escalation.urges import load_task
 
 
 def issue_by_hand(
@@ -35,6 +35,9 @@ def issue_by_hand(
     """A supervisor issues a notice of any level (it supersedes lower open ones; one of the
     same or a higher level still open is continued, not doubled)."""
     today = today or timezone.localdate()
+    task = load_task(task_id)
+    if not can.may_issue_notice(user, task):
+        raise PermissionDenied(_("您无权对该任务下发督办单。"))
     if level not in Level.values:
         raise ValidationError({"level": [_("请选择督办等级。")]})
     requirements = (requirements or "").strip()
@@ -45,10 +48,9 @@ def issue_by_hand(
         raise ValidationError({"reply_due_on": [_("反馈时限须晚于今天。")]})
     evidence_default, plan_default = service.wants_by_default(level)
     with transaction.atomic():
+        # The year's counter first: a ladder or another supervisor issuing now waits, and
+        # what they issued is seen below.
         service.lock_counter(today.year)
-        task = Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=task_id)
-        if not can.may_issue_notice(user, task):
-            raise PermissionDenied(_("您无权对该任务下发督办单。"))
         higher = [n for n in service.open_notices(task_id) if RANK[Level(n.level)] >= RANK[Level(level)]]
         if higher:
             raise ValidationError(

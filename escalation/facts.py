@@ -8,7 +8,7 @@ import datetime
 from django.utils.translation import gettext as _
 
 from indicators.services import plain_number
-from supervision.progress import missed_indicators
+from supervision.progress import missed_among, missed_indicators
 from tasks.risk import points_behind
 from workdays.services import working_days_between
 
@@ -17,9 +17,19 @@ def _day(day: datetime.date) -> str:
     return _("%(year)d年%(month)d月%(day)d日") % {"year": day.year, "month": day.month, "day": day.day}
 
 
-def figures(task, today: datetime.date) -> dict:
-    """The figures of `task` on `today` (its plan loaded)."""
+def figures(task, today: datetime.date, *, indicators=None, late_memo: dict | None = None) -> dict:
+    """The figures of `task` on `today` (its plan loaded). `indicators`: the task's, with
+    their latest reading (with_latest_reading), when the caller loaded many tasks' at once;
+    `late_memo`: working days late per due date, shared across a batch."""
     late = (today - task.due_on).days
+    if late > 0:
+        memo = late_memo if late_memo is not None else {}
+        if task.due_on not in memo:
+            memo[task.due_on] = working_days_between(task.due_on, today)
+        working_late = memo[task.due_on]
+    else:
+        working_late = 0
+    missed = missed_indicators(task, today=today) if indicators is None else missed_among(indicators)
     data = {
         "as_of": today.isoformat(),
         "status": task.status,
@@ -27,11 +37,11 @@ def figures(task, today: datetime.date) -> dict:
         "percent": task.percent,
         "due_on": task.due_on.isoformat(),
         "days_late": max(late, 0),
-        "working_days_late": max(working_days_between(task.due_on, today), 0) if late > 0 else 0,
+        "working_days_late": max(working_late, 0),
         "points_behind": points_behind(task.plan.year, task.percent, today),
         "missed_indicators": [],
     }
-    for indicator in missed_indicators(task, today=today):
+    for indicator in missed:
         value = getattr(indicator, "latest_value", None)
         data["missed_indicators"].append(
             {

@@ -14,7 +14,7 @@ from audit.services import record
 from escalation import permissions as can
 from escalation.choices import Action
 from escalation.models import Hold, Step
-from tasks.models import Task
+from escalation.urges import load_task
 
 
 def active_hold(task_id: int, today: datetime.date | None = None) -> Hold | None:
@@ -35,15 +35,15 @@ def _log(hold: Hold, user, action: str, comment: str) -> None:
 
 def hold(task_id: int, user, *, reason: str, until: datetime.date | None = None, today=None) -> Hold:
     today = today or timezone.localdate()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("请写明暂停原因。")]})
-    if until is not None and until < today:
-        raise ValidationError({"until": [_("暂停至的日期不能早于今天。")]})
     with transaction.atomic():
-        task = Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=task_id)
+        task = load_task(task_id)
         if not can.may_hold(user, task):
             raise PermissionDenied(_("您无权暂停该任务的自动督办。"))
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({"reason": [_("请写明暂停原因。")]})
+        if until is not None and until < today:
+            raise ValidationError({"until": [_("暂停至的日期不能早于今天。")]})
         # A hold whose day has passed is released before a new one is taken.
         Hold.objects.filter(task=task, released_at__isnull=True, until__lt=today).update(released_at=timezone.now())
         try:
@@ -57,7 +57,7 @@ def hold(task_id: int, user, *, reason: str, until: datetime.date | None = None,
 
 def release(task_id: int, user, *, comment: str = "") -> Hold:
     with transaction.atomic():
-        task = Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=task_id)
+        task = load_task(task_id)
         if not can.may_hold(user, task):
             raise PermissionDenied(_("您无权恢复该任务的自动督办。"))
         item = Hold.objects.select_for_update().filter(task=task, released_at__isnull=True).first()

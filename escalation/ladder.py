@@ -36,6 +36,8 @@ from escalation import notices as service
 from escalation import policy
 from escalation.choices import RANK, Cause, Level, NoticeState, Origin
 from escalation.models import Hold, Notice, RuleCause
+from indicators.models import Indicator
+from indicators.services import with_latest_reading
 from supervision.models import SENT_REPORT_STATES, PeriodReport
 from tasks.choices import FINISHED, TaskStatus
 from tasks.models import Milestone, Task
@@ -228,13 +230,22 @@ def decide(
 
 
 def _drafts(decisions: list[Decision], today: datetime.date) -> list[service.Draft]:
-    tasks = Task.objects.select_related("plan").prefetch_related("task_owners").in_bulk([d.task_id for d in decisions])
+    """The notices of a batch, their facts read in a few queries for the whole batch."""
+    ids = [d.task_id for d in decisions]
+    tasks = Task.objects.select_related("plan").prefetch_related("task_owners").in_bulk(ids)
+    indicators: dict[int, list] = defaultdict(list)
+    for indicator in with_latest_reading(Indicator.objects.filter(task_id__in=ids), today).order_by(
+        "task_id", "order", "id"
+    ):
+        indicators[indicator.task_id].append(indicator)
+    late_memo: dict = {}
+    reply_due = {level: policy.default_reply_due(level, today) for level in Level.values}
     drafts = []
     for decision in decisions:
         task = tasks.get(decision.task_id)
         if task is None or task.status in FINISHED:
             continue
-        data = fact_text.figures(task, today)
+        data = fact_text.figures(task, today, indicators=indicators[task.pk], late_memo=late_memo)
         evidence, plan = service.wants_by_default(decision.level)
         causes = []
         for f in decision.found:
@@ -246,7 +257,7 @@ def _drafts(decisions: list[Decision], today: datetime.date) -> list[service.Dra
                 level=decision.level,
                 origin=Origin.RULE,
                 requirements=service.default_requirements(decision.level),
-                reply_due_on=policy.default_reply_due(decision.level, today),
+                reply_due_on=reply_due[decision.level],
                 facts=fact_text.text(data, [f.line for f in decision.found if f.line]),
                 facts_data=data,
                 causes=causes,

@@ -68,8 +68,8 @@ def may_acknowledge(user, notice) -> bool:
 
 
 def decides_notice(user, obj) -> bool:
-    """The supervision office covering the task (notices, holds)."""
-    return _active(user) and loop.is_supervisor_for(user, obj.task)
+    """The supervision office covering the task (notices), on an active plan."""
+    return _active(user) and obj.task.plan.status == PlanStatus.ACTIVE and loop.is_supervisor_for(user, obj.task)
 
 
 def is_ladder(user, _obj) -> bool:
@@ -93,4 +93,9 @@ def may_respond(user, instruction) -> bool:
 
 
 def is_instruction_author(user, instruction) -> bool:
-    return _active(user) and user.role == Role.LEADER and user.pk == instruction.issued_by_id
+    return (
+        _active(user)
+        and user.role == Role.LEADER
+        and user.pk == instruction.issued_by_id
+        and instruction.task.plan.status == PlanStatus.ACTIVE
+    )

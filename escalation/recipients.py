@@ -25,17 +25,13 @@ from accounts.models import User
 from core.roles import Role
 from escalation.choices import Action, Level
 from escalation.models import Notice, Step
+from supervision import permissions as can
 from supervision import recipients as loop
 from tasks.choices import OwnerRole
 from tasks.models import Task, TaskOwner
 
 TITLE_MAX_CHARS = 200
 COMMENT_MAX_CHARS = 1000
-
-
-def _task_label(task) -> str:
-    heading = task.heading if len(task.heading) <= 60 else task.heading[:59] + "…"
-    return f"{task.number}. {heading}" if task.number else heading
 
 
 def link(step: Step) -> str:
@@ -49,8 +45,8 @@ def message(step: Step) -> dict:
     subject = step.subject
     action = Action(step.action).label
     kind = f"{subject.get_level_display()} {subject.number}" if step.notice_id else str(subject._meta.verbose_name)
-    title = _("%(kind)s · %(action)s：%(task)s") % {"kind": kind, "action": action, "task": _task_label(step.task)}
-    lines = [_("任务：%(task)s") % {"task": _task_label(step.task)}]
+    title = _("%(kind)s · %(action)s：%(task)s") % {"kind": kind, "action": action, "task": step.task.label}
+    lines = [_("任务：%(task)s") % {"task": step.task.label}]
     state = subject.get_state_display() if hasattr(subject, "get_state_display") else ""
     lines.append(
         _("%(actor)s%(action)s，当前状态：%(state)s") % {"actor": step.actor_name, "action": action, "state": state}
@@ -107,6 +103,7 @@ def issued(steps: list[Step]) -> dict[int, set[int]]:
     leads = {notice.agency_id for notice in notices.values()}
     agencies = leads.union(*copied.values())
     staff, heads = _staff_of(agencies), _heads_of(leads)
+    in_charge = _leaders_in_charge([n.task_id for n in notices.values() if n.level == Level.RED])
     told: dict[int, set[int]] = {}
     for step in steps:
         notice = notices.get(step.notice_id)
@@ -116,12 +113,20 @@ def issued(steps: list[Step]) -> dict[int, set[int]]:
         people |= heads.get(notice.agency_id, set())
         for agency_id in copied.get(notice.task_id, ()):
             people |= staff.get(agency_id, set())
-        if notice.level == Level.RED:
-            task = Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=notice.task_id)
-            people |= {user.pk for user in loop.leaders_in_charge(task)}
+        people |= in_charge.get(notice.task_id, set())
         people.discard(step.actor_id)
         told[step.pk] = people
     return told
+
+
+def _leaders_in_charge(task_ids: list[int]) -> dict[int, set[int]]:
+    """Per task, its leaders in charge (supervision.permissions.is_leader_in_charge), the
+    tasks and the leaders loaded once for the batch."""
+    if not task_ids:
+        return {}
+    tasks = Task.objects.select_related("plan").prefetch_related("task_owners").filter(pk__in=task_ids)
+    leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
+    return {task.pk: {leader.pk for leader in leaders if can.is_leader_in_charge(leader, task)} for task in tasks}
 
 
 # --- One step by a person --------------------------------------------------------------------

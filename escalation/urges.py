@@ -17,8 +17,12 @@ from tasks.models import Task
 MESSAGE_MAX_CHARS = 2000
 
 
-def _task(task_id: int) -> Task:
-    return Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=task_id)
+def load_task(task_id: int) -> Task:
+    """The task with what the rules read; an id that is no task is refused (not a 500)."""
+    task = Task.objects.select_related("plan").prefetch_related("task_owners").filter(pk=task_id).first()
+    if task is None:
+        raise ValidationError({"task": [_("任务不存在。")]})
+    return task
 
 
 def _text(value: str, field: str, missing: str) -> str:
@@ -40,13 +44,13 @@ def urge(
     today: datetime.date | None = None,
 ) -> Urge:
     today = today or timezone.localdate()
-    message = _text(message, "message", _("请填写催办内容。"))
-    if reply_by is not None and reply_by < today:
-        raise ValidationError({"reply_by": [_("答复时限不能早于今天。")]})
     with transaction.atomic():
-        task = _task(task_id)
+        task = load_task(task_id)
         if not can.may_urge(user, task):
             raise PermissionDenied(_("您无权催办该任务。"))
+        message = _text(message, "message", _("请填写催办内容。"))
+        if reply_by is not None and reply_by < today:
+            raise ValidationError({"reply_by": [_("答复时限不能早于今天。")]})
         item = Urge.objects.create(
             task=task, message=message, reply_by=reply_by, to_co_owners=bool(to_co_owners), issued_by=user
         )
@@ -55,9 +59,10 @@ def urge(
 
 
 def reply(urge_id: int, user, *, version: int, answer: str) -> Urge:
-    answer = _text(answer, "answer", _("请填写答复内容。"))
     with transaction.atomic():
         item = URGES.lock(urge_id)
+        URGES.check(item, user, Action.REPLY, version=version)
+        answer = _text(answer, "answer", _("请填写答复内容。"))
         URGES.apply(
             item,
             Action.REPLY,
@@ -80,15 +85,15 @@ def instruct(
     today: datetime.date | None = None,
 ) -> Instruction:
     today = today or timezone.localdate()
-    text = _text(text, "text", _("请填写批示内容。"))
-    if respond_by is None:
-        raise ValidationError({"respond_by": [_("请填写反馈时限。")]})
-    if respond_by < today:
-        raise ValidationError({"respond_by": [_("反馈时限不能早于今天。")]})
     with transaction.atomic():
-        task = _task(task_id)
+        task = load_task(task_id)
         if not can.may_instruct(user, task):
             raise PermissionDenied(_("您无权对该任务作出批示。"))
+        text = _text(text, "text", _("请填写批示内容。"))
+        if respond_by is None:
+            raise ValidationError({"respond_by": [_("请填写反馈时限。")]})
+        if respond_by < today:
+            raise ValidationError({"respond_by": [_("反馈时限不能早于今天。")]})
         notice = None
         if notice_id is not None:
             notice = Notice.objects.filter(pk=notice_id, task=task).first()
@@ -100,9 +105,10 @@ def instruct(
 
 
 def respond(instruction_id: int, user, *, version: int, response: str) -> Instruction:
-    response = _text(response, "response", _("请填写落实情况。"))
     with transaction.atomic():
         item = INSTRUCTIONS.lock(instruction_id)
+        INSTRUCTIONS.check(item, user, Action.RESPOND, version=version)
+        response = _text(response, "response", _("请填写落实情况。"))
         INSTRUCTIONS.apply(
             item,
             Action.RESPOND,

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.jobs import enqueue
+from notifications import steps as told
 from notifications.delivery import recover_stale_claims, send_batch, sendable_batches
 from notifications.rules import digests_due, scan
 from notifications.rules import write_digest as write
@@ -48,6 +49,17 @@ def dispatch_deliveries() -> int:
     for ids in batches:
         transaction.on_commit(partial(enqueue, send_deliveries, ids))
     return len(batches)
+
+
+@shared_task(acks_late=True)
+def announce_notices(step_ids: list[int]) -> int:
+    """Tell the people of notices issued together (escalation's ladder, a supervisor):
+    their delivery rows written (once, however often this runs), then queued for sending.
+    Returns how many rows wait to go out."""
+    ids = told.tell_issued(step_ids)
+    if ids:
+        transaction.on_commit(partial(enqueue, send_deliveries, ids))
+    return len(ids)
 
 
 @shared_task(acks_late=True)

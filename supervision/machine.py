@@ -94,6 +94,25 @@ class Machine:
         edge = self.edges.get(action)
         return edge is not None and obj.state in edge.sources and edge.who(user, obj)
 
+    def check(self, obj, user, action: str, *, version: int | None) -> Edge:
+        """Refuse `action` on `obj` (as loaded or locked) unless `user` may take it now on
+        the version they saw: StaleDecision, ValidationError (state) or PermissionDenied.
+        Services call it before they check a form's input, so a stranger is told 403, not
+        what the form lacks; `apply` calls it again under the lock."""
+        edge = self.edges.get(action)
+        if edge is None:
+            raise ValidationError(_("不支持的操作。"))
+        if version is not None and int(version) != obj.version:
+            raise StaleDecision(obj)
+        if obj.state not in edge.sources:
+            raise ValidationError(
+                _("该事项当前为“%(state)s”，不能“%(action)s”。")
+                % {"state": obj.get_state_display(), "action": self.actions(action).label}
+            )
+        if not edge.who(user, obj):
+            raise PermissionDenied(_("您无权对该事项执行“%(action)s”。") % {"action": self.actions(action).label})
+        return edge
+
     def lock(self, pk: int):
         """The object, locked for the rest of the transaction, with what the rules read."""
         return (
@@ -117,21 +136,10 @@ class Machine:
         """Take `action` on `obj` as `user`: inside the caller's transaction (or its own).
         `version` is the version the person saw (None: whatever is current — jobs only).
         Raises StaleDecision, PermissionDenied or ValidationError, changing nothing."""
-        edge = self.edges.get(action)
-        if edge is None:
-            raise ValidationError(_("不支持的操作。"))
         comment = (comment or "").strip()
         with transaction.atomic():
             current = obj if locked else self.lock(obj.pk)
-            if version is not None and int(version) != current.version:
-                raise StaleDecision(current)
-            if current.state not in edge.sources:
-                raise ValidationError(
-                    _("该事项当前为“%(state)s”，不能“%(action)s”。")
-                    % {"state": current.get_state_display(), "action": self.actions(action).label}
-                )
-            if not edge.who(user, current):
-                raise PermissionDenied(_("您无权对该事项执行“%(action)s”。") % {"action": self.actions(action).label})
+            edge = self.check(current, user, action, version=version)
             if edge.needs_comment and not comment:
                 raise ValidationError({"comment": [_("请写明意见或要求。")]})
             before = {"state": current.state, "version": current.version}

@@ -168,7 +168,12 @@ def updates_since(task: Task, version: int) -> list[ProgressUpdate]:
 def missed_indicators(task: Task, *, today: datetime.date | None = None) -> list[Indicator]:
     """The task's indicators whose latest current reading misses the target, or that have
     none (indicators.services.attained)."""
-    indicators = with_latest_reading(Indicator.objects.filter(task=task), today)
+    return missed_among(with_latest_reading(Indicator.objects.filter(task=task), today))
+
+
+def missed_among(indicators: Iterable[Indicator]) -> list[Indicator]:
+    """Those of `indicators` (with_latest_reading's) whose latest reading misses the
+    target or that have none: `missed_indicators` for many tasks' indicators at once."""
     return [i for i in indicators if attained(i.comparator, i.target, i.latest_value) is not True]  # type: ignore[attr-defined]
 
 

@@ -150,6 +150,15 @@ class Task(models.Model):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
+    # How long a heading may be where a message names its task.
+    LABEL_CHARS = 60
+
+    @property
+    def label(self) -> str:
+        """The task as a message names it: "12. heading", the heading cut at LABEL_CHARS."""
+        heading = self.heading if len(self.heading) <= self.LABEL_CHARS else self.heading[: self.LABEL_CHARS - 1] + "…"
+        return f"{self.number}. {heading}" if self.number else heading
+
     @staticmethod
     def make_search_text(heading: str, text: str) -> str:
         return script_key(f"{heading}\n{text}")

@@ -4,20 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0004_supervision_rules'),
+        ("notifications", "0004_supervision_rules"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='rule',
-            field=models.CharField(choices=[('task_due', '任务即将到期'), ('milestone_due', '时间节点即将到期'), ('task_overdue', '任务已逾期'), ('milestone_overdue', '时间节点已逾期'), ('report_due', '进展未报送'), ('leader_digest', '每周督办摘要'), ('security_alert', '安全告警'), ('supervision', '督办流程'), ('co_owner_due', '配合单位反馈未提交'), ('escalation', '督办升级')], max_length=32, verbose_name='提醒规则'),
+            model_name="delivery",
+            name="rule",
+            field=models.CharField(
+                choices=[
+                    ("task_due", "任务即将到期"),
+                    ("milestone_due", "时间节点即将到期"),
+                    ("task_overdue", "任务已逾期"),
+                    ("milestone_overdue", "时间节点已逾期"),
+                    ("report_due", "进展未报送"),
+                    ("leader_digest", "每周督办摘要"),
+                    ("security_alert", "安全告警"),
+                    ("supervision", "督办流程"),
+                    ("co_owner_due", "配合单位反馈未提交"),
+                    ("escalation", "督办升级"),
+                ],
+                max_length=32,
+                verbose_name="提醒规则",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='rule',
-            field=models.CharField(choices=[('task_due', '任务即将到期'), ('milestone_due', '时间节点即将到期'), ('task_overdue', '任务已逾期'), ('milestone_overdue', '时间节点已逾期'), ('report_due', '进展未报送'), ('leader_digest', '每周督办摘要'), ('security_alert', '安全告警'), ('supervision', '督办流程'), ('co_owner_due', '配合单位反馈未提交'), ('escalation', '督办升级')], max_length=32, verbose_name='提醒规则'),
+            model_name="notification",
+            name="rule",
+            field=models.CharField(
+                choices=[
+                    ("task_due", "任务即将到期"),
+                    ("milestone_due", "时间节点即将到期"),
+                    ("task_overdue", "任务已逾期"),
+                    ("milestone_overdue", "时间节点已逾期"),
+                    ("report_due", "进展未报送"),
+                    ("leader_digest", "每周督办摘要"),
+                    ("security_alert", "安全告警"),
+                    ("supervision", "督办流程"),
+                    ("co_owner_due", "配合单位反馈未提交"),
+                    ("escalation", "督办升级"),
+                ],
+                max_length=32,
+                verbose_name="提醒规则",
+            ),
         ),
     ]
