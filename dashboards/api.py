@@ -33,7 +33,8 @@ class DashboardViewSet(ScopedViewSet):
         responses={200: OverviewSerializer},
         description=_(
             "督办总览的数字：本人范围内（领导：本单位及下级单位；管理员：全部）一个年度的任务与指标，"
-            "以及本期报送情况（已报送待审核、审核通过、退回、未报送；配合单位反馈单独统计）。"
+            "本期报送情况（已报送待审核、审核通过、退回、未报送；配合单位反馈单独统计），"
+            "以及各主送单位未办结的蓝色、黄色、红色督办单数。"
         ),
     )
     @action(detail=False, methods=["get"])

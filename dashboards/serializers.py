@@ -37,6 +37,30 @@ class RowSerializer(serializers.Serializer):
         return urlencode([(key if key in ("year", "plan_status") else f"{key}_id", value) for key, value in params])
 
 
+class NoticeRowSerializer(serializers.Serializer):
+    """The open 督办单 on the scope's tasks addressed to one agency, or to all (id null)."""
+
+    id = serializers.IntegerField(source="key", allow_null=True, label=_("主送单位编号"))
+    label = serializers.CharField(label=_("主送单位"))
+    blue = serializers.IntegerField(label=_("蓝色督办"))
+    yellow = serializers.IntegerField(label=_("黄色督办"))
+    red = serializers.IntegerField(label=_("红色督办"))
+    total = serializers.IntegerField(label=_("合计"))
+    overdue = serializers.IntegerField(label=_("逾期未反馈"))
+    outside = serializers.BooleanField(
+        label=_("范围外单位"), help_text=_("主送单位不在本人范围内：它牵头、本范围配合的任务")
+    )
+    notices_query = serializers.SerializerMethodField(
+        label=_("督办单筛选条件"),
+        help_text=_("/api/v1/notices/ 的查询参数：列出此行统计的督办单；加 level= 按等级"),
+    )
+
+    def get_notices_query(self, row) -> str:
+        # The page's drill-down (?state=open&agency=…&plan=…), in the API's names (x_id).
+        params = [tuple(pair.split("=", 1)) for pair in row.link.lstrip("?").split("&") if "=" in pair]
+        return urlencode([(key if key == "state" else f"{key}_id", value) for key, value in params])
+
+
 class IndicatorRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="indicator.pk")
     name = serializers.CharField(source="indicator.name", label=_("指标名称"))
@@ -95,6 +119,8 @@ class OverviewSerializer(serializers.Serializer):
     plans = RowSerializer(many=True, label=_("各计划"))
     sections = RowSerializer(many=True, label=_("各部分（指定计划时）"))
     agencies = RowSerializer(many=True, label=_("各责任单位"))
+    notices = NoticeRowSerializer(many=True, label=_("未办结督办单（各主送单位）"))
+    notices_total = NoticeRowSerializer(label=_("未办结督办单（合计）"))
     indicators = IndicatorCountsSerializer(source="*", label=_("指标达标情况"))
     indicator_rows = IndicatorRowSerializer(many=True, label=_("指标"))
     trend = TrendPointSerializer(many=True, label=_("全年趋势"))

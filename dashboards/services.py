@@ -1,6 +1,7 @@
 """Figures for leaders' dashboards over the agencies a leader oversees (or everything, for
 admins): live counts for today, per plan, section and owner agency, indicator attainment,
-and the trend read from the rollup snapshots. A fixed number of queries whatever the size."""
+the open 督办单 per addressee and level, and the trend read from the rollup snapshots. A
+fixed number of queries whatever the size."""
 
 import dataclasses
 import datetime
@@ -17,6 +18,8 @@ from django.utils.translation import gettext
 
 from dashboards.models import TrendPoint
 from dashboards.rollup import mean_percent, task_aggregates
+from escalation.choices import OPEN_NOTICE_STATES, UNANSWERED_STATES, Level
+from escalation.models import Notice
 from indicators.models import Indicator, Reading
 from indicators.services import attained, attained_q, with_latest_reading
 from supervision.rates import ReportingRates, reporting_rates_for
@@ -88,6 +91,109 @@ def _sum_rows(rows: list[Row]) -> Row:
 
 
 @dataclasses.dataclass
+class NoticeRow:
+    """The open 督办单 of the scope addressed to one agency (or, key None, all of them), by
+    level, and how many of them are past their reply deadline unanswered. `plan_id`: the
+    plan the overview was narrowed to, carried into the drill-down links; `outside`: the
+    addressee is not of the scope (it leads a task the scope co-owns)."""
+
+    key: int | None
+    label: str
+    blue: int = 0
+    yellow: int = 0
+    red: int = 0
+    overdue: int = 0
+    plan_id: int | None = None
+    outside: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.blue + self.yellow + self.red
+
+    def _query(self, level: str = "", extra: str = "") -> str:
+        # The 督办 page's filters (escalation:board): ?state=open&level=red&agency=12
+        query = "?state=open"
+        if level:
+            query += f"&level={level}"
+        if self.key is not None:
+            query += f"&agency={self.key}"
+        if self.plan_id is not None:
+            query += f"&plan={self.plan_id}"
+        return query + extra
+
+    @property
+    def link(self) -> str:
+        """The board's query for every open notice of the row."""
+        return self._query()
+
+    @property
+    def overdue_link(self) -> str:
+        return self._query(extra="&overdue=on")
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The board's query per level: {"red": "?state=open&level=red&agency=12", …}."""
+        return {value: self._query(value) for value in Level.values}
+
+    @property
+    def by_level(self) -> list[tuple[str, str, int, str]]:
+        """(level, label, count, the board's query) for blue, yellow and red."""
+        return [(value, str(label), getattr(self, value), self._query(value)) for value, label in Level.choices]
+
+
+def open_notices(agency_ids: set[int] | None, year: int | None = None, plan_id: int | None = None):
+    """The open notices (已发出, 已签收, 已反馈) on the scope's published tasks (None: every
+    notice): what the 督办 page lists at state=open for a leader of that scope, addressed
+    to an agency of it or, on a task one of them co-owns (and is copied on), to that task's
+    lead. Not by year: a notice open today is open whatever its plan's year, and the page a
+    count links to lists it; with a plan chosen (of `year`), that plan's only."""
+    tasks = Task.objects.published()
+    if plan_id is not None:
+        tasks = tasks.filter(plan_id=plan_id, plan__year=year)
+    if agency_ids is not None:
+        tasks = tasks.owned_by(agency_ids)
+    return Notice.objects.filter(task__in=tasks.values("pk"), state__in=OPEN_NOTICE_STATES)
+
+
+def notice_rows(
+    agency_ids: set[int] | None, today: datetime.date, year: int | None = None, plan_id: int | None = None
+) -> list[NoticeRow]:
+    """The open notices of the scope (open_notices) per addressee and level, and those
+    past their reply deadline unanswered, in one query. An addressee outside the scope
+    (the lead of a task the scope co-owns) is marked so."""
+    notices = open_notices(agency_ids, year, plan_id)
+    rows = (
+        notices.values("agency_id", "agency__name")
+        .annotate(
+            **{level: Count("pk", filter=Q(level=level)) for level in Level.values},
+            overdue=Count("pk", filter=Q(state__in=UNANSWERED_STATES, reply_due_on__lt=today)),
+        )
+        .order_by("agency__order", "agency__name")
+    )
+    return [
+        NoticeRow(
+            key=r["agency_id"],
+            label=r["agency__name"],
+            blue=r[Level.BLUE],
+            yellow=r[Level.YELLOW],
+            red=r[Level.RED],
+            overdue=r["overdue"],
+            plan_id=plan_id,
+            outside=agency_ids is not None and r["agency_id"] not in agency_ids,
+        )
+        for r in rows
+    ]
+
+
+def sum_notice_rows(rows: list[NoticeRow], plan_id: int | None = None) -> NoticeRow:
+    total = NoticeRow(key=None, label=gettext("合计"), plan_id=plan_id)
+    for row in rows:
+        for field in (*Level.values, "overdue"):
+            setattr(total, field, getattr(total, field) + getattr(row, field))
+    return total
+
+
+@dataclasses.dataclass
 class IndicatorRow:
     indicator: Indicator
     met: bool | None
@@ -108,6 +214,9 @@ class Overview:
     indicator_rows: list[IndicatorRow]
     trend: list[dict]
     computed_at: datetime.datetime | None = None
+    # The open 督办单 per addressee agency of the scope, and their sum.
+    notices: list[NoticeRow] = dataclasses.field(default_factory=list)
+    notices_total: NoticeRow = dataclasses.field(default_factory=lambda: NoticeRow(key=None, label=""))
 
     @property
     def indicators_total(self) -> int:
@@ -117,7 +226,7 @@ class Overview:
 def overview(
     agency_ids: set[int] | None, year: int, today: datetime.date | None = None, plan_id: int | None = None
 ) -> Overview:
-    """Everything the overview page shows, in seven queries (six without a plan: sections are
+    """Everything the overview page shows, in eight queries (seven without a plan: sections are
     broken down for one plan at a time; a city's hundreds of plans have thousands of them)."""
     today = today or timezone.localdate()
     tasks = scoped_tasks(agency_ids, year, plan_id)
@@ -169,7 +278,10 @@ def overview(
     met, missed, unreported = _attainment_counts(tasks)
     indicator_rows = _indicator_rows(tasks, year)
 
-    # 7. The trend, from the nightly snapshots.
+    # 7. The open 督办单 per addressee and level.
+    notices = notice_rows(agency_ids, today, year, plan_id)
+
+    # 8. The trend, from the nightly snapshots.
     trend = _trend(agency_ids, year)
     return Overview(
         year=year,
@@ -183,6 +295,8 @@ def overview(
         indicators_unreported=unreported,
         indicator_rows=indicator_rows,
         trend=trend,
+        notices=notices,
+        notices_total=sum_notice_rows(notices, plan_id),
     )
 
 
@@ -250,7 +364,8 @@ def cached_overview(scope: set[int] | None, year: int, today, plan_id: int | Non
     at a city's scale (hundreds of plans, tens of thousands of tasks) the live figures
     take about a second to add up, and a leader's morning look need not redo it."""
     scope_key = "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()[:24]
-    key = f"dashboard:overview:{scope_key}:{year}:{plan_id or ''}:{today.isoformat()}"
+    # v2: the overview carries the open notices (an older cached one does not).
+    key = f"dashboard:overview:v2:{scope_key}:{year}:{plan_id or ''}:{today.isoformat()}"
     data = cache.get(key)
     if data is None:
         data = overview(scope, year, today, plan_id=plan_id)

@@ -1,5 +1,6 @@
 """Leader pages: the overview of the agencies a leader oversees (admins: everything), with
-rollups by plan, section and agency that drill down to the tasks behind each figure."""
+rollups by plan, section and agency that drill down to the tasks behind each figure, and
+the open 督办单 per addressee and level that drill down to the 督办 page."""
 
 from django.shortcuts import render
 from django.urls import reverse
@@ -100,6 +101,7 @@ def overview_page(request):
             "year": year,
             "years": years,
             "task_list_url": task_list_url,
+            "board_url": reverse("escalation:board"),
             "chart_data": _chart_data(data, task_list_url),
             "scope_size": None if scope is None else len(scope),
             "exports": Export.objects.filter(requested_by=request.user)[:RECENT_EXPORTS],

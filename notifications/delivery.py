@@ -96,14 +96,9 @@ class Context:
         )
 
 
-def _task_label(task: Task) -> str:
-    heading = task.heading if len(task.heading) <= 60 else task.heading[:59] + "…"
-    return f"{task.number}. {heading}" if task.number else heading
-
-
 def _task_lines(task: Task) -> list[str]:
     return [
-        _("任务：%(task)s") % {"task": _task_label(task)},
+        _("任务：%(task)s") % {"task": task.label},
         _("计划：%(plan)s") % {"plan": task.plan.title},
         _("完成时限：%(date)s") % {"date": f"{task.due_on:%Y-%m-%d}"},
         _("当前：%(status)s，%(percent)d%%") % {"status": task.get_status_display(), "percent": task.percent},
@@ -147,7 +142,7 @@ def render(delivery: Delivery, context: Context) -> Message:
             title = ngettext("任务还有%(days)d天到期：%(task)s", "任务还有%(days)d天到期：%(task)s", days)
         else:
             title = ngettext("任务已逾期%(days)d天：%(task)s", "任务已逾期%(days)d天：%(task)s", days)
-        return Message(title % {"days": days, "task": _task_label(task)}, _task_lines(task), f"/tasks/{task.pk}/")
+        return Message(title % {"days": days, "task": task.label}, _task_lines(task), f"/tasks/{task.pk}/")
     if rule in (Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE):
         task = context.tasks[delivery.task_id]
         milestone = context.milestones[delivery.object_id]
@@ -211,8 +206,44 @@ def render(delivery: Delivery, context: Context) -> Message:
             "  · " + _("%(name)s（%(owed)d项）") % {"name": a["name"], "owed": a["owed"]}
             for a in figures["unreported_agencies"][:10]
         ),
+        *_digest_escalation_lines(figures),
     ]
     return Message(title, lines, "/dashboard/")
+
+
+def _digest_escalation_lines(figures: dict) -> list[str]:
+    """The digest's 督办 part: the open red and yellow notices of the leader's agencies and
+    the leader's instructions not yet settled. A digest written before these were part of
+    it has neither key, and says nothing of them (rather than "0")."""
+    lines = []
+    notices = figures.get("open_notices")
+    if notices is not None:
+        lines.append(
+            _("未办结的督办单：红色%(red)d件，黄色%(yellow)d件；逾期未反馈%(late)d件")
+            % {
+                "red": notices.get("red", 0),
+                "yellow": notices.get("yellow", 0),
+                "late": notices.get("unanswered_late", 0),
+            }
+        )
+    if "open_instructions" in figures:
+        instructions = figures.get("open_instructions") or []
+        lines.append(_("您的批示尚未办结：%(n)d项") % {"n": figures.get("open_instruction_count", len(instructions))})
+        for item in instructions:
+            task = " ".join(filter(None, [item.get("task_number", ""), item.get("task_heading", "")[:30]]))
+            # Answered: the leader's turn (settle it or ask for more); otherwise the owners'.
+            state = _("已反馈，待您审阅") if item.get("responded") else _("待落实")
+            lines.append(
+                "  · "
+                + _("%(task)s：%(text)s（反馈时限%(date)s，%(state)s）")
+                % {
+                    "task": task,
+                    "text": " ".join(item.get("text", "").split())[:40],
+                    "date": item.get("respond_by", ""),
+                    "state": state,
+                }
+            )
+    return lines
 
 
 # --- Claiming and recording outcomes ---------------------------------------------------

@@ -1,13 +1,16 @@
 """The leaders' weekly digest: overdue tasks, tasks newly at risk, indicators that miss
-their target, and agencies that have not reported this cycle, over the agencies a leader
-oversees. Computed once per leader and week by the scan and kept on the delivery rows, so
+their target, agencies that have not reported this cycle and the open red and yellow
+督办单, over the agencies a leader oversees; and the leader's own instructions (批示) not yet
+settled. Computed once per leader and week by the scan and kept on the delivery rows, so
 the inbox and the email say the same thing."""
 
 import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from accounts.services import scope_agency_ids
+from escalation.choices import OPEN_NOTICE_STATES, UNANSWERED_STATES, InstructionState, Level
+from escalation.models import Instruction, Notice
 from indicators.models import Indicator
 from indicators.services import missed_q, target_text, with_latest_reading, with_unit
 from notifications.choices import Channel, Rule
@@ -35,6 +38,47 @@ def _previous_at_risk(leader, day: datetime.date) -> set[int] | None:
         .first()
     )
     return None if previous is None else set(previous.get("at_risk_ids", []))
+
+
+def _instructions(leader) -> tuple[int, list[dict]]:
+    """The leader's own instructions not yet settled (待落实, or answered and waiting for
+    the leader), the earliest deadline first: how many, and the first LISTED."""
+    pending = (
+        Instruction.objects.filter(issued_by=leader, state__in=(InstructionState.OPEN, InstructionState.RESPONDED))
+        .select_related("task")
+        .only("id", "text", "respond_by", "state", "task__id", "task__number", "task__heading")
+        .order_by("respond_by", "id")
+    )
+    items = [
+        {
+            "id": i.pk,
+            "task_id": i.task_id,
+            "task_number": i.task.number,
+            "task_heading": i.task.heading,
+            "text": i.text[:200],
+            "respond_by": i.respond_by.isoformat(),
+            "state": i.state,
+            "responded": i.state == InstructionState.RESPONDED,
+        }
+        for i in pending[:LISTED]
+    ]
+    count = len(items) if len(items) < LISTED else pending.count()
+    return count, items
+
+
+def _open_notices(leader, day: datetime.date) -> dict:
+    """The open red and yellow 督办单 the leader sees (on the tasks of their agencies, of
+    every published plan: what the dashboard and the 督办 page count), and the open ones
+    past their reply deadline unanswered, in one query."""
+    return (
+        Notice.objects.visible_to(leader)
+        .filter(state__in=OPEN_NOTICE_STATES)
+        .aggregate(
+            red=Count("pk", filter=Q(level=Level.RED)),
+            yellow=Count("pk", filter=Q(level=Level.YELLOW)),
+            unanswered_late=Count("pk", filter=Q(state__in=UNANSWERED_STATES, reply_due_on__lt=day)),
+        )
+    )
 
 
 def leader_digest(leader, day: datetime.date) -> dict:
@@ -79,6 +123,7 @@ def leader_digest(leader, day: datetime.date) -> dict:
         .annotate(owed=Count("task_id", distinct=True))
         .order_by("-owed", "agency__name")
     ]
+    instruction_count, instructions = _instructions(leader)
     return {
         "week_of": day.isoformat(),
         "overdue_count": overdue.count(),
@@ -88,5 +133,8 @@ def leader_digest(leader, day: datetime.date) -> dict:
         "missed_indicator_count": missed.count(),
         "missed_indicators": missed_items,
         "unreported_agencies": unreported,
+        "open_notices": _open_notices(leader, day),
+        "open_instruction_count": instruction_count,
+        "open_instructions": instructions,
         "at_risk_ids": sorted(at_risk_ids),
     }

@@ -1,5 +1,6 @@
-"""The progress bulletin (进展通报): the figures of the requester's scope, the overdue tasks and
-the indicators, as a .docx that prints on A4."""
+"""The progress bulletin (进展通报): the figures of the requester's scope, the overdue tasks,
+the indicators and the 督办单 to be named (open yellow and red ones, those answered late or
+unanswered past their deadline, per addressee), as a .docx that prints on A4."""
 
 import datetime
 import decimal
@@ -29,9 +30,11 @@ from dashboards.exports.base import (
     scope_of,
     value_text,
 )
+from dashboards.exports.notices import NoticeLine, export_notices
 from dashboards.models import Export
 from dashboards.rollup import task_aggregates
 from dashboards.services import scoped_tasks
+from escalation.choices import OPEN_NOTICE_STATES, RANK, Level, NoticeState
 from indicators.models import Indicator
 from indicators.services import attained, target_text
 from tasks.choices import FINISHED, TaskStatus
@@ -103,6 +106,55 @@ def overdue_tasks(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[Task]
             Prefetch("task_owners", queryset=TaskOwner.objects.select_related("agency").order_by("role", "order", "id"))
         )
         .order_by("due_on", "plan__title", "plan_id", "order", "id")
+    )
+
+
+# The levels a bulletin names while open: blue is a reminder, left to the 督办 page.
+NAMED_LEVELS = (Level.RED, Level.YELLOW)
+
+
+def bulletin_notices(tasks: QuerySet[Task]) -> list[NoticeLine]:
+    """The notices a bulletin counts and names, in one query: the open ones (all levels, for
+    the counts) and those answered late (whatever became of them since, unless cancelled)."""
+    condition = Q(state__in=OPEN_NOTICE_STATES) | (Q(answered_late=True) & ~Q(state=NoticeState.CANCELLED))
+    return export_notices(tasks, condition)
+
+
+def notice_figures(lines: list[NoticeLine], today: datetime.date) -> dict:
+    """The counts of the bulletin's 督办 section, the notices it names (open yellow and red,
+    answered late, unanswered past the deadline: by addressee, the most severe first), and
+    per addressee (agency name, red open, yellow open, unanswered late, answered late)."""
+    open_lines = [line for line in lines if line.is_open]
+    named = [
+        line
+        for line in lines
+        if (line.is_open and line.level in NAMED_LEVELS) or line.answered_late or line.unanswered_late(today)
+    ]
+    named.sort(key=lambda line: (line.agency_order, line.agency_name, -RANK[Level(line.level)], line.issued_on))
+    agencies: dict[int, list] = {}
+    for line in named:
+        row = agencies.setdefault(line.agency_id, [line.agency_name, 0, 0, 0, 0])
+        row[1] += line.is_open and line.level == Level.RED
+        row[2] += line.is_open and line.level == Level.YELLOW
+        row[3] += line.unanswered_late(today)
+        row[4] += line.answered_late
+    return {
+        "open": len(open_lines),
+        **{level: sum(1 for line in open_lines if line.level == level) for level in Level.values},
+        "unanswered_late": sum(1 for line in lines if line.unanswered_late(today)),
+        "answered_late": sum(1 for line in lines if line.answered_late),
+        "named": named,
+        "agencies": list(agencies.values()),
+    }
+
+
+def _notice_situation(line: NoticeLine, today: datetime.date) -> str:
+    """已签收 / 已签收，逾期未反馈3天 / 已办结，逾期反馈."""
+    lateness = line.lateness(today)
+    return (
+        _("%(state)s，%(lateness)s") % {"state": line.state_label, "lateness": lateness}
+        if lateness
+        else line.state_label
     )
 
 
@@ -223,7 +275,8 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
     indicators = bulletin_indicators(scope, export.year, export.plan_id)
     figures = bulletin_figures(tasks, indicators, today)
     overdue = list(overdue_tasks(tasks, today))
-    total = 1 + len(overdue) + len(indicators)
+    notices = notice_figures(bulletin_notices(tasks), today)
+    total = 1 + len(overdue) + len(indicators) + len(notices["named"])
     state = {"done": 1}
     progress(1, total)
 
@@ -307,11 +360,54 @@ def build_bulletin(export: Export, progress: Callable[[int, int], None]) -> Buil
         )
     else:
         doc.paragraph(_("暂无量化指标。"))
+
+    _notice_section(doc, notices, today, step)
     progress(total, total)
 
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who streams and closes it
     doc.document.save(handle)
     return Built(handle, download_name(title, scope_short, today, "docx"), figures["tasks"], scope)
+
+
+def _notice_section(doc: _Doc, notices: dict, today: datetime.date, step: Callable[[], None]) -> None:
+    """四、督办单办理情况: the counts, a table per addressee, and the notices named."""
+    doc.paragraph(_("四、督办单办理情况"), style="Heading 1")
+    doc.paragraph(
+        _(
+            "截至%(day)s，未办结的督办单共%(open)d件，其中红色督办%(red)d件、黄色督办%(yellow)d件、"
+            "蓝色督办%(blue)d件；逾期未反馈%(unanswered_late)d件，逾期反馈%(answered_late)d件。"
+        )
+        % {**notices, "day": _cn_date(today)}
+    )
+    if not notices["named"]:
+        doc.paragraph(_("截至目前，无未办结的黄色、红色督办单，无逾期反馈或逾期未反馈的督办单。"))
+        return
+    doc.paragraph(_("（一）各主送单位情况"), style="Heading 2")
+    counts = [[name, *(str(n) for n in figures)] for name, *figures in notices["agencies"]]
+    sums = [str(sum(row[i] for row in notices["agencies"])) for i in range(1, 5)]
+    doc.table(
+        [_("主送单位"), _("红色督办（未办结）"), _("黄色督办（未办结）"), _("逾期未反馈"), _("逾期反馈")],
+        [50, 30, 30, 28, 28],
+        [*counts, [_("合计"), *sums]],
+    )
+    doc.paragraph(_("（二）督办单明细（%(count)d件）") % {"count": len(notices["named"])}, style="Heading 2")
+    doc.table(
+        [_("序号"), _("主送单位"), _("督办单编号"), _("等级"), _("任务"), _("反馈时限"), _("办理情况")],
+        [10, 24, 28, 16, 40, 21, 27],
+        (
+            [
+                str(n),
+                line.agency_name,
+                line.number,
+                line.level_label,
+                line.task_label,
+                f"{line.reply_due_on:%Y-%m-%d}",
+                _notice_situation(line, today),
+            ]
+            for n, line in enumerate(notices["named"], start=1)
+        ),
+        step,
+    )
 
 
 def _summary(figures: dict, today: datetime.date) -> str:

@@ -1,5 +1,6 @@
-"""The supervision ledger (督办台账): one row per task of the requester's scope, as an .xlsx
-that prints on A4 landscape with its header repeated."""
+"""The supervision ledger (督办台账): one row per task of the requester's scope, with the
+figures of its 督办单, and a sheet listing those notices, as an .xlsx that prints on A4
+landscape with its header repeated."""
 
 import datetime
 import tempfile
@@ -25,6 +26,7 @@ from dashboards.exports.base import (
     section_paths,
     value_text,
 )
+from dashboards.exports.notices import NoticeLine, TaskNotices, export_notices, per_task
 from dashboards.models import Export
 from dashboards.services import scoped_tasks
 from indicators.models import Indicator
@@ -53,6 +55,24 @@ LEDGER_COLUMNS = [
     (gettext_lazy("最新进展说明"), 50),
     (gettext_lazy("时间节点"), 44),
     (gettext_lazy("量化指标"), 44),
+    # The task's 督办单 (escalation): how many, the most severe still open, the latest.
+    (gettext_lazy("督办单数"), 8),
+    (gettext_lazy("最高等级（未办结）"), 12),
+    (gettext_lazy("最近督办单"), 30),
+]
+
+# The 督办单 sheet: every notice on the ledger's tasks, oldest first.
+NOTICE_COLUMNS = [
+    (gettext_lazy("督办单编号"), 20),
+    (gettext_lazy("督办等级"), 10),
+    (gettext_lazy("计划"), 24),
+    (gettext_lazy("任务"), 40),
+    (gettext_lazy("主送单位"), 16),
+    (gettext_lazy("下发日期"), 12),
+    (gettext_lazy("反馈时限"), 12),
+    (gettext_lazy("状态"), 8),
+    (gettext_lazy("反馈时间"), 17),
+    (gettext_lazy("逾期情况"), 14),
 ]
 
 
@@ -137,8 +157,10 @@ def _risk_text(task: Task, today: datetime.date) -> str:
     return _("%(mark)s（%(reason)s）") % {"mark": mark.label, "reason": reason} if reason else str(mark.label)
 
 
-def ledger_row(task: Task, sections: dict[int, str], today: datetime.date) -> list:
-    """The ledger's values for one task, in LEDGER_COLUMNS order (strings, ints, dates)."""
+def ledger_row(task: Task, sections: dict[int, str], today: datetime.date, notices: TaskNotices | None = None) -> list:
+    """The ledger's values for one task, in LEDGER_COLUMNS order (strings, ints, dates);
+    `notices`: the task's notice figures (dashboards.exports.notices.per_task), none if absent."""
+    notices = notices or TaskNotices()
     lead, co = owners_text(task.owner_rows)
     last = None
     if task.last_progress_at:
@@ -162,7 +184,46 @@ def ledger_row(task: Task, sections: dict[int, str], today: datetime.date) -> li
         task.latest_note or "",
         "\n".join(task.milestone_lines),
         "\n".join(_indicator_line(i) for i in task.indicator_list),
+        notices.count,
+        notices.highest_open_label,
+        notices.latest_text,
     ]
+
+
+def notice_row(line: NoticeLine, today: datetime.date) -> list:
+    """The 督办单 sheet's values for one notice, in NOTICE_COLUMNS order."""
+    return [
+        line.number,
+        line.level_label,
+        line.plan_title,
+        line.task_label,
+        line.agency_name,
+        line.issued_on,
+        line.reply_due_on,
+        line.state_label,
+        line.answered_at_local(),
+        line.lateness(today),
+    ]
+
+
+def _sheet(book: Workbook, title: str, columns, rows: int) -> tuple:
+    """A sheet of `columns` (title, width) and `rows` rows to come, set up to print on A4
+    landscape with its header repeated, the header written; with its Cells."""
+    sheet = book.create_sheet(title)
+    cells = Cells(sheet)
+    for index, (_title, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    last_column = get_column_letter(len(columns))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{last_column}{rows + 1}"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.append([cells.header(title) for title, _width in columns])
+    return sheet, cells
 
 
 def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
@@ -174,22 +235,12 @@ def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
     total = len(rows)
     progress(0, total)
     sections = section_paths({plan_id for _id, plan_id in rows})
+    # Every notice on the ledger's tasks, in one query, for their rows and their own sheet.
+    notices = export_notices(scoped_tasks(scope, export.year, export.plan_id))
+    by_task = per_task(notices)
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("督办台账"))
-    cells = Cells(sheet)
-    for index, (_title, width) in enumerate(LEDGER_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    last_column = get_column_letter(len(LEDGER_COLUMNS))
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{last_column}{total + 1}"
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = 9  # A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.append([cells.header(title) for title, _width in LEDGER_COLUMNS])
+    sheet, cells = _sheet(book, _("督办台账"), LEDGER_COLUMNS, total)
 
     done = 0
     for start in range(0, total, CHUNK_ROWS):
@@ -199,9 +250,13 @@ def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
             task = by_id.get(task_id)
             if task is None:  # deleted since the list was read
                 continue
-            sheet.append([cells.value(v) for v in ledger_row(task, sections, today)])
+            sheet.append([cells.value(v) for v in ledger_row(task, sections, today, by_task.get(task_id))])
             done += 1
         progress(done, total)
+
+    notice_sheet, notice_cells = _sheet(book, _("督办单"), NOTICE_COLUMNS, len(notices))
+    for line in notices:
+        notice_sheet.append([notice_cells.value(v) for v in notice_row(line, today)])
 
     notes = book.create_sheet(_("说明"))
     notes.column_dimensions["A"].width = 14
@@ -216,7 +271,16 @@ def build_ledger(export: Export, progress: Callable[[int, int], None]) -> Built:
         (_("范围"), described),
         (_("年度"), _("%(year)d年") % {"year": export.year}),
         (_("任务数"), done),
+        (_("督办单数"), len(notices)),
         (_("说明"), _("每行一项任务；牵头或配合单位在范围内的任务均列出。风险按平台统一口径计算（截至导出当日）。")),
+        (
+            _("督办单"),
+            _(
+                "“督办单数”为该任务累计下发的督办单（不含已撤销的）；“最高等级（未办结）”为已发出、已签收、"
+                "已反馈而尚未办结的督办单中等级最高者。“督办单”工作表列出上述任务的全部督办单，"
+                "逾期情况截至导出当日。"
+            ),
+        ),
     ]
     for label, value in explained:
         notes.append([cells.header(label), cells.value(value)])

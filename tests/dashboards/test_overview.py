@@ -147,9 +147,9 @@ def test_it_runs_a_bounded_number_of_queries(
             indicator = Indicator.objects.create(task=task, name=f"指标{n}", target=n)
             Reading.objects.create(indicator=indicator, value=n, as_of=datetime.date(2026, 5, 1), reporter=staff_a)
     client.force_login(leader)
-    # The overview's seven, the reporting rate's three, and the page's frame (session, user,
-    # scope, years, the inbox and work-list badges, recent exports).
-    with django_assert_max_num_queries(19):
+    # The overview's eight (with the open notices'), the reporting rate's three, and the
+    # page's frame (session, user, scope, years, the inbox and work-list badges, recent exports).
+    with django_assert_max_num_queries(20):
         response = client.get(URL)
     assert response.status_code == 200
 
