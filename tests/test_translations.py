@@ -35,6 +35,9 @@ DATA_MODULES = {
     "imports/parsing",
     # The demo plan and its agencies, as a bureau would have typed them.
     "demo/loader.py",
+    # The default 督办单 template: an official Chinese document's wording and its Word
+    # styles and fonts, not interface (a bureau replaces the template with its own).
+    "scripts/make_notice_template.py",
 }
 # Single literals that are data; each with why.
 DATA_LITERALS = {
@@ -49,6 +52,11 @@ DATA_LITERALS = {
     ("accounts/matching.py", "委"),
     # Stored in the audit trail in place of a secret: the trail is a record, not a page.
     ("audit/services.py", "（已隐藏）"),
+    # The bureau's notice series, number format and office: settings defaults, printed on
+    # an official document as the bureau writes them (ESCALATION_NUMBER_*, _ISSUING_OFFICE).
+    ("config/settings.py", "督办"),
+    ("config/settings.py", "{series}〔{year}〕{seq}号"),
+    ("config/settings.py", "督查室"),
     # East Asian font names, as Word knows them.
     ("dashboards/exports/bulletin.py", "宋体"),
     ("dashboards/exports/bulletin.py", "黑体"),

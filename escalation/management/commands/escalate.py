@@ -7,17 +7,18 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from escalation import ladder
 from workdays.services import is_working_day
 
 
 class Command(BaseCommand):
-    help = "按规则下发当日督办单（非工作日不下发）。"
+    help = gettext_lazy("按规则下发当日督办单（非工作日不下发）。")
 
     def add_arguments(self, parser):
-        parser.add_argument("--day", help="YYYY-MM-DD（默认今天）")
-        parser.add_argument("--any-day", action="store_true", help="非工作日也运行")
+        parser.add_argument("--day", help=gettext_lazy("YYYY-MM-DD（默认今天）"))
+        parser.add_argument("--any-day", action="store_true", help=gettext_lazy("非工作日也运行"))
 
     def handle(self, *args, day=None, any_day=False, **options):
         try:
