@@ -233,7 +233,7 @@ def _drafts(decisions: list[Decision], today: datetime.date) -> list[service.Dra
     """The notices of a batch, their facts read in a few queries for the whole batch."""
     ids = [d.task_id for d in decisions]
     tasks = Task.objects.select_related("plan").prefetch_related("task_owners").in_bulk(ids)
-    indicators: dict[int, list] = defaultdict(list)
+    indicators: dict[int | None, list] = defaultdict(list)
     for indicator in with_latest_reading(Indicator.objects.filter(task_id__in=ids), today).order_by(
         "task_id", "order", "id"
     ):

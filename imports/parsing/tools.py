@@ -23,7 +23,7 @@ class Workdir(programs.Workdir):
         super().__init__(prefix="plan-import-")
 
 
-def run(args: Sequence[str], timeout: float, workdir: Workdir, what: str) -> bytes:
+def run(args: Sequence[str], timeout: float, workdir: programs.Workdir, what: str) -> bytes:
     """The standard output of ``args`` run in ``workdir`` (also its HOME), or ParseError when it
     fails or runs past ``timeout`` seconds (then its whole process group is stopped)."""
     try:

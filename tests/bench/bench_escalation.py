@@ -793,9 +793,7 @@ def print_breakdown(result: dict, args) -> None:
             calls, seconds, queries = result["phases"][label]
             print(f"  {label:<40} {calls:>7,} {seconds:>9.2f} {queries:>9,}")
     told = result["told"]
-    print(
-        f"  then, on the workers: {told['jobs']} announce jobs, {told['seconds']:.2f} s, {told['queries']:,} queries"
-    )
+    print(f"  then, on the workers: {told['jobs']} announce jobs, {told['seconds']:.2f} s, {told['queries']:,} queries")
     for label, _module, _name in PHASES:
         if label in told["phases"]:
             calls, seconds, queries = told["phases"][label]
