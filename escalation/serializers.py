@@ -16,14 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from api.filters import EARLIEST, LATEST, MAX_ID
+from api.filters import MAX_ID
 from escalation.choices import UNANSWERED_STATES, Action, Cause, Level
 from escalation.machine import INSTRUCTIONS, NOTICES, URGES
 from escalation.models import Instruction, Notice, Step, Urge
 from escalation.urges import MESSAGE_MAX_CHARS
 from supervision.evidence import check_evidence_files
 from supervision.progress import EvidenceInput
-from supervision.serializers import TEXT_MAX, EvidenceFilesField, etag_of
+from supervision.serializers import TEXT_MAX, EvidenceFilesField, etag_of, in_date_range, version_field
 
 # The entity tags' kinds (api.etag): `"notice-12-v3"`.
 NOTICE_TAG, URGE_TAG, INSTRUCTION_TAG = "notice", "urge", "instruction"
@@ -238,26 +238,8 @@ def _text(label, *, required=False, missing=None, max_length=TEXT_MAX, help_text
     return serializers.CharField(**kwargs)
 
 
-def _version():
-    return serializers.IntegerField(
-        min_value=1,
-        max_value=2**31 - 1,
-        required=False,
-        allow_null=True,
-        label=_("版本"),
-        help_text=_("所依据的版本；也可用 If-Match 请求头带上 ETag"),
-    )
-
-
-def _in_range(day):
-    if day is not None and not EARLIEST <= day <= LATEST:
-        raise serializers.ValidationError(
-            _("日期应在 %(start)s 至 %(end)s 之间。") % {"start": EARLIEST, "end": LATEST}
-        )
-
-
 def _date(label, *, required=False, missing=None, help_text=None):
-    kwargs = {"required": required, "label": label, "validators": [_in_range]}
+    kwargs = {"required": required, "label": label, "validators": [in_date_range]}
     if not required:
         kwargs["allow_null"] = True
     if missing:
@@ -288,11 +270,11 @@ class NoticeIssueSerializer(serializers.Serializer):
 
 
 class VersionSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
 
 
 class NoticeAnswerSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     text = _text(_("办理情况"), required=True, missing=_("请填写办理情况。"))
     plan = _text(_("整改计划"), help_text=_("督办单要求报送整改计划时必填"))
     files = EvidenceFilesField(
@@ -310,7 +292,7 @@ class NoticeAnswerSerializer(serializers.Serializer):
 
 
 class NoticeDecisionSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     decision = serializers.ChoiceField(
         choices=[("close", _("办结")), ("return", _("退回反馈")), ("cancel", _("撤销"))],
         label=_("处理"),
@@ -329,7 +311,7 @@ class UrgeCreateSerializer(serializers.Serializer):
 
 
 class UrgeReplySerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     answer = _text(_("答复"), required=True, missing=_("请填写答复内容。"), max_length=MESSAGE_MAX_CHARS)
 
 
@@ -343,12 +325,12 @@ class InstructionCreateSerializer(serializers.Serializer):
 
 
 class InstructionRespondSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     response = _text(_("落实情况"), required=True, missing=_("请填写落实情况。"), max_length=MESSAGE_MAX_CHARS)
 
 
 class InstructionConcludeSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     decision = serializers.ChoiceField(
         choices=[("settle", _("确认办结")), ("return", _("退回"))],
         label=_("处理"),

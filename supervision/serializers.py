@@ -250,7 +250,7 @@ def _text(label, *, required=False, help_text=None):
     return serializers.CharField(**kwargs)
 
 
-def _version():
+def version_field():
     return serializers.IntegerField(
         min_value=1,
         max_value=2**31 - 1,
@@ -261,7 +261,7 @@ def _version():
     )
 
 
-def _in_range(day):
+def in_date_range(day):
     if day is not None and not EARLIEST <= day <= LATEST:
         raise serializers.ValidationError(
             _("日期应在 %(start)s 至 %(end)s 之间。") % {"start": EARLIEST, "end": LATEST}
@@ -270,7 +270,7 @@ def _in_range(day):
 
 def _date(label, *, help_text=None):
     kwargs = {"help_text": help_text} if help_text else {}
-    return serializers.DateField(required=False, allow_null=True, label=label, validators=[_in_range], **kwargs)
+    return serializers.DateField(required=False, allow_null=True, label=label, validators=[in_date_range], **kwargs)
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "format": "binary"}})
@@ -298,7 +298,7 @@ class _WithFiles(serializers.Serializer):
 
 class ReportDraftSerializer(serializers.Serializer):
     task = _id(_("任务"))
-    version = _version()
+    version = version_field()
     progress = _text(_("本期进展"))
     problems = _text(_("存在问题"))
     next_steps = _text(_("下步计划"))
@@ -312,7 +312,7 @@ class ReportDraftSerializer(serializers.Serializer):
 
 class ReportSubmitSerializer(_WithFiles):
     task = _id(_("任务"))
-    version = _version()
+    version = version_field()
     task_version = serializers.IntegerField(
         min_value=1,
         max_value=2**31 - 1,
@@ -337,26 +337,26 @@ class ReportSubmitSerializer(_WithFiles):
 
 
 class SignOffSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     approve = serializers.BooleanField(label=_("通过"), help_text=_("false 为退回，须写明意见"))
     comment = _text(_("意见"))
 
 
 class ReviewSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     accept = serializers.BooleanField(label=_("审核通过"), help_text=_("false 为退回，须写明要求"))
     requirements = _text(_("意见或退回要求"))
 
 
 class InputDraftSerializer(serializers.Serializer):
     task = _id(_("任务"))
-    version = _version()
+    version = version_field()
     text = _text(_("配合工作情况"))
 
 
 class InputSubmitSerializer(_WithFiles):
     task = _id(_("任务"))
-    version = _version()
+    version = version_field()
     text = _text(_("配合工作情况"), required=True)
 
 
@@ -375,7 +375,7 @@ class CloseOutRequestSerializer(_WithFiles):
 
 
 class CloseOutDecideSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     approve = serializers.BooleanField(label=_("批准销号"), help_text=_("false 为退回，须写明要求"))
     evidence_checked = serializers.BooleanField(required=False, default=False, label=_("佐证材料齐全"))
     milestones_checked = serializers.BooleanField(required=False, default=False, label=_("时间节点已完成"))
@@ -384,7 +384,7 @@ class CloseOutDecideSerializer(serializers.Serializer):
 
 
 class WithdrawSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     reason = _text(_("撤回原因"))
 
 
@@ -422,7 +422,7 @@ class ChangeRequestFileSerializer(serializers.Serializer):
 
 
 class ChangeRequestDecideSerializer(serializers.Serializer):
-    version = _version()
+    version = version_field()
     approve = serializers.BooleanField(label=_("批准"), help_text=_("false 为不予批准，须写明意见"))
     comment = _text(_("意见"))
     approved_due_on = serializers.DateField(

@@ -4,11 +4,12 @@ issued is not issued twice."""
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.commands import BaseCommand
 from escalation import ladder
 from workdays.services import is_working_day
 
@@ -17,8 +18,8 @@ class Command(BaseCommand):
     help = gettext_lazy("按规则下发当日督办单（非工作日不下发）。")
 
     def add_arguments(self, parser):
-        parser.add_argument("--day", help=gettext_lazy("YYYY-MM-DD（默认今天）"))
-        parser.add_argument("--any-day", action="store_true", help=gettext_lazy("非工作日也运行"))
+        parser.add_argument("--day", help=_("YYYY-MM-DD（默认今天）"))
+        parser.add_argument("--any-day", action="store_true", help=_("非工作日也运行"))
 
     def handle(self, *args, day=None, any_day=False, **options):
         try:
