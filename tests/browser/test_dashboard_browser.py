@@ -49,6 +49,9 @@ LEDGER_HEADER = [
     "最新进展说明",
     "时间节点",
     "量化指标",
+    "督办单数",
+    "最高等级（未办结）",
+    "最近督办单",
 ]
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 

@@ -174,6 +174,20 @@ def check_issued_once(expected: Expected) -> None:
     assert inbox.count() == len(wanted)
 
 
+@pytest.fixture
+def celery_join_flag_restored():
+    """Two threads running eager jobs at once (the announce jobs, with no broker) race on
+    Celery's process-wide "joining a result would block" flag (celery.result
+    .denied_join_result saves and restores it around each eager run), which can leave it
+    set and make a later test's result.get() refuse. Workers are separate processes in
+    production; here the flag is put back as it was."""
+    from celery import _state
+
+    before = _state.task_join_will_block()
+    yield
+    _state._set_task_join_will_block(before)
+
+
 def run_together(work, n=2) -> list:
     """`work()` in `n` threads, each on its own connection, released at once by a barrier."""
     barrier = threading.Barrier(n)
@@ -201,7 +215,16 @@ def run_together(work, n=2) -> list:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks to race for real")
 @pytest.mark.django_db(transaction=True)
 def test_two_ladders_at_once_issue_each_notice_once_and_tell_each_person_once(
-    dragon_boat, ladder_plan, section, agency_a, agency_b, staff_a, staff_b, leader, supervisor
+    celery_join_flag_restored,
+    dragon_boat,
+    ladder_plan,
+    section,
+    agency_a,
+    agency_b,
+    staff_a,
+    staff_b,
+    leader,
+    supervisor,
 ):
     # given: tasks of every kind the ladder acts on, over one batch's worth
     expected = build(ladder_plan, section, agency_a, agency_b, staff_a, staff_b, leader, supervisor, PER_KIND)
