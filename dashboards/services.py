@@ -18,8 +18,8 @@ from django.utils.translation import gettext
 
 from dashboards.models import TrendPoint
 from dashboards.rollup import mean_percent, task_aggregates
-from escalation.choices import OPEN_NOTICE_STATES, UNANSWERED_STATES, Level
-from escalation.models import Notice
+from escalation.choices import Level
+from escalation.models import Notice, overdue_q
 from indicators.models import Indicator, Reading
 from indicators.services import attained, attained_q, with_latest_reading
 from supervision.rates import ReportingRates, reporting_rates_for
@@ -152,7 +152,7 @@ def open_notices(agency_ids: set[int] | None, year: int | None = None, plan_id: 
         tasks = tasks.filter(plan_id=plan_id, plan__year=year)
     if agency_ids is not None:
         tasks = tasks.owned_by(agency_ids)
-    return Notice.objects.filter(task__in=tasks.values("pk"), state__in=OPEN_NOTICE_STATES)
+    return Notice.objects.open().filter(task__in=tasks.values("pk"))
 
 
 def notice_rows(
@@ -166,7 +166,7 @@ def notice_rows(
         notices.values("agency_id", "agency__name")
         .annotate(
             **{level: Count("pk", filter=Q(level=level)) for level in Level.values},
-            overdue=Count("pk", filter=Q(state__in=UNANSWERED_STATES, reply_due_on__lt=today)),
+            overdue=Count("pk", filter=overdue_q(today)),
         )
         .order_by("agency__order", "agency__name")
     )

@@ -9,14 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from api.filters import DateFilter, DateTimeFilter, IdFilter, NameFilter
 from escalation.choices import (
     OPEN_NOTICE_STATES,
-    UNANSWERED_STATES,
     InstructionState,
     Level,
     NoticeState,
     Origin,
     UrgeState,
 )
-from escalation.models import Instruction, Notice, Urge
+from escalation.models import Instruction, Notice, Urge, overdue_q
 from supervision.filters import TaskFilters
 
 OPEN = "open"
@@ -63,8 +62,8 @@ class NoticeFilterSet(_IssuedBy):
         return queryset.filter(state__in=states)
 
     def filter_overdue(self, queryset, name, value):
-        late = {"state__in": UNANSWERED_STATES, "reply_due_on__lt": timezone.localdate()}
-        return queryset.filter(**late) if value else queryset.exclude(**late)
+        late = overdue_q(timezone.localdate())
+        return queryset.filter(late) if value else queryset.exclude(late)
 
 
 class UrgeFilterSet(_IssuedBy):

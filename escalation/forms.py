@@ -155,13 +155,9 @@ class NoticeFilter(django_filters.FilterSet):
         self.filters["plan"].queryset = plans if plans is not None else Plan.objects.none()
 
     def by_state(self, queryset, name, value):
-        if value == "open":
-            return queryset.filter(state__in=(NoticeState.ISSUED, NoticeState.ACKNOWLEDGED, NoticeState.ANSWERED))
-        return queryset.filter(state=value)
+        return queryset.open() if value == "open" else queryset.filter(state=value)
 
     def by_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(
-            state__in=(NoticeState.ISSUED, NoticeState.ACKNOWLEDGED), reply_due_on__lt=timezone.localdate()
-        )
+        return queryset.overdue(timezone.localdate())

@@ -34,7 +34,7 @@ from django.utils import timezone
 from escalation import facts as fact_text
 from escalation import notices as service
 from escalation import policy
-from escalation.choices import RANK, Cause, Level, NoticeState, Origin
+from escalation.choices import RANK, Cause, Level, Origin
 from escalation.models import Hold, Notice, RuleCause
 from indicators.models import Indicator
 from indicators.services import with_latest_reading
@@ -150,11 +150,8 @@ def causes_on(today: datetime.date, task_ids: list[int] | None = None) -> dict[i
 
     # Notices past their reply deadline unanswered: the next level up.
     ignored = (
-        Notice.objects.filter(
-            state__in=(NoticeState.ISSUED, NoticeState.ACKNOWLEDGED),
-            reply_due_on__lt=today,
-            level__in=(Level.BLUE, Level.YELLOW),
-        )
+        Notice.objects.overdue(today)
+        .filter(level__in=(Level.BLUE, Level.YELLOW))
         .filter(task__in=_watched(today, task_ids).values("pk"))
         .values_list("task_id", "pk", "level", "number", "reply_due_on")
     )
@@ -195,9 +192,7 @@ def _open_ranks(task_ids: list[int]) -> dict[int, int]:
     ranks: dict[int, int] = {}
     for start in range(0, len(task_ids), 2000):
         chunk = task_ids[start : start + 2000]
-        for task_id, level in Notice.objects.filter(task_id__in=chunk, state__in=service.OPEN).values_list(
-            "task_id", "level"
-        ):
+        for task_id, level in Notice.objects.open().filter(task_id__in=chunk).values_list("task_id", "level"):
             ranks[task_id] = max(ranks.get(task_id, 0), RANK[Level(level)])
     return ranks
 
@@ -271,9 +266,7 @@ def _drafts(decisions: list[Decision], today: datetime.date) -> list[service.Dra
 
 def _close_finished(result: Result) -> None:
     closed_out = (
-        Notice.objects.filter(state__in=service.OPEN, task__status=TaskStatus.CLOSED)
-        .values_list("task_id", flat=True)
-        .distinct()
+        Notice.objects.open().filter(task__status=TaskStatus.CLOSED).values_list("task_id", flat=True).distinct()
     )
     for task_id in list(closed_out):
         result.closed += service.close_for_task(task_id)

@@ -16,13 +16,13 @@ version check, thread, audit, signal once committed), logging to escalation's St
 """
 
 from escalation import permissions as can
-from escalation.choices import Action, InstructionState, NoticeState, UrgeState
+from escalation.choices import OPEN_NOTICE_STATES, UNANSWERED_STATES, Action, InstructionState, NoticeState, UrgeState
 from escalation.models import Instruction, Notice, Step, Urge
 from escalation.signals import stepped
 from supervision.machine import Edge, Machine
 
-_OPEN = frozenset({NoticeState.ISSUED, NoticeState.ACKNOWLEDGED, NoticeState.ANSWERED})
-_UNANSWERED = frozenset({NoticeState.ISSUED, NoticeState.ACKNOWLEDGED})
+_OPEN = frozenset(OPEN_NOTICE_STATES)
+_UNANSWERED = frozenset(UNANSWERED_STATES)
 
 
 def _machine(model, link, edges) -> Machine:

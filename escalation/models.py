@@ -13,8 +13,39 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from escalation.choices import Action, Cause, InstructionState, Level, NoticeState, Origin, UrgeState
+from escalation.choices import (
+    OPEN_NOTICE_STATES,
+    UNANSWERED_STATES,
+    Action,
+    Cause,
+    InstructionState,
+    Level,
+    NoticeState,
+    Origin,
+    UrgeState,
+)
 from tasks.models import AppendOnlyModel, AppendOnlyQuerySet, Task, TaskScopedQuerySet
+
+
+def is_overdue(state: str, reply_due_on, today) -> bool:
+    """Unanswered past the reply deadline on `today` (逾期未反馈); overdue_q is its SQL form."""
+    return state in UNANSWERED_STATES and reply_due_on < today
+
+
+def overdue_q(today) -> Q:
+    """Notices unanswered past their reply deadline on `today` (逾期未反馈): the SQL form of
+    Notice.is_overdue; the ladder's "ignored" rule, the 督办 page, the dashboard, exports,
+    the digest and the API all count with it."""
+    return Q(state__in=UNANSWERED_STATES, reply_due_on__lt=today)
+
+
+class NoticeQuerySet(TaskScopedQuerySet):
+    def open(self):
+        """Not yet closed: issued, acknowledged or answered (未办结)."""
+        return self.filter(state__in=OPEN_NOTICE_STATES)
+
+    def overdue(self, today):
+        return self.filter(overdue_q(today))
 
 
 class NoticeCounter(models.Model):
@@ -101,7 +132,7 @@ class Notice(models.Model):
         "self", verbose_name=_("升级为"), null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )
 
-    objects = TaskScopedQuerySet.as_manager()
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("督办单")
@@ -130,7 +161,10 @@ class Notice(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in (NoticeState.ISSUED, NoticeState.ACKNOWLEDGED, NoticeState.ANSWERED)
+        return self.state in OPEN_NOTICE_STATES
+
+    def is_overdue(self, today) -> bool:
+        return is_overdue(self.state, self.reply_due_on, today)
 
     def cause_labels(self) -> list[str]:
         return [str(Cause(cause).label) for cause in self.causes if cause in Cause.values]

@@ -28,8 +28,6 @@ from supervision.progress import EvidenceInput, report_progress
 from tasks.choices import OwnerRole
 from tasks.models import Task
 
-OPEN = (NoticeState.ISSUED, NoticeState.ACKNOWLEDGED, NoticeState.ANSWERED)
-
 
 @dataclasses.dataclass
 class Draft:
@@ -174,7 +172,8 @@ def _supersede_lower(notices: list[Notice], user, now) -> list:
     new_of = {notice.task_id: notice for notice in notices}
     lower = (
         Notice.objects.select_for_update()
-        .filter(task_id__in=list(rank_of), state__in=OPEN)
+        .open()
+        .filter(task_id__in=list(rank_of))
         .exclude(pk__in=[notice.pk for notice in notices])
     )
     superseded = [old for old in lower if RANK[Level(old.level)] < rank_of[old.task_id]]
@@ -206,7 +205,7 @@ def _supersede_lower(notices: list[Notice], user, now) -> list:
 
 
 def open_notices(task_id: int):
-    return Notice.objects.filter(task_id=task_id, state__in=OPEN)
+    return Notice.objects.open().filter(task_id=task_id)
 
 
 def suggested_facts(task: Task, today: datetime.date | None = None) -> str:
@@ -308,7 +307,7 @@ def close_for_task(task_id: int) -> int:
     closed = 0
     reason = _("任务已销号")
     with transaction.atomic():
-        for notice in Notice.objects.filter(task_id=task_id, state__in=OPEN).only("pk"):
+        for notice in Notice.objects.open().filter(task_id=task_id).only("pk"):
             NOTICES.apply(
                 notice, Action.CLOSE, None, version=None, comment=reason, changes={"closed_at": timezone.now()}
             )

@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from api.filters import MAX_ID
-from escalation.choices import UNANSWERED_STATES, Action, Cause, Level
+from escalation.choices import Action, Cause, Level
 from escalation.machine import INSTRUCTIONS, NOTICES, URGES
 from escalation.models import Instruction, Notice, Step, Urge
 from escalation.urges import MESSAGE_MAX_CHARS
@@ -145,7 +145,7 @@ class NoticeSerializer(_Versioned):
         extra_kwargs = {"answer_update": {"help_text": _("反馈所附佐证材料所在的进展记录")}}
 
     def get_overdue(self, obj) -> bool:
-        return obj.state in UNANSWERED_STATES and obj.reply_due_on < timezone.localdate()
+        return obj.is_overdue(timezone.localdate())
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=_choices(NOTICE_ACTIONS))))
     def get_actions(self, obj) -> list[str]:

@@ -24,7 +24,7 @@ from core.scope import get_visible_or_404
 from escalation import holds, notices, printing, urges
 from escalation import permissions as can
 from escalation.by_hand import issue_by_hand
-from escalation.choices import RANK, Action, InstructionState, Level, NoticeState, UrgeState
+from escalation.choices import RANK, Action, InstructionState, Level, UrgeState
 from escalation.forms import (
     AnswerForm,
     DecisionForm,
@@ -38,7 +38,7 @@ from escalation.forms import (
     VersionForm,
 )
 from escalation.machine import INSTRUCTIONS, NOTICES, URGES
-from escalation.models import Instruction, Notice, Step, Urge
+from escalation.models import Instruction, Notice, Step, Urge, overdue_q
 from supervision.closeout_views import form_errors_from, load_task
 from supervision.machine import StaleDecision
 from workplans.models import Plan
@@ -54,7 +54,7 @@ def _board_rows(queryset, today):
     """Unanswered past the deadline first, then the most severe, then the oldest."""
     return queryset.annotate(
         overdue=Case(
-            When(state__in=(NoticeState.ISSUED, NoticeState.ACKNOWLEDGED), reply_due_on__lt=today, then=Value(1)),
+            When(overdue_q(today), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         ),
@@ -73,10 +73,9 @@ def board(request):
     plans = Plan.objects.filter(pk__in=visible.values("task__plan_id")).order_by("-year", "title")
     rows = _board_rows(visible.select_related("task__plan", "agency"), today)
     found = listing(request, NoticeFilter, rows, per_page=PER_PAGE, agencies=agencies, plans=plans)
-    open_states = (NoticeState.ISSUED, NoticeState.ACKNOWLEDGED, NoticeState.ANSWERED)
-    counts = visible.filter(state__in=open_states).aggregate(
+    counts = visible.open().aggregate(
         **{level: Count("pk", filter=Q(level=level)) for level in Level.values},
-        overdue=Count("pk", filter=Q(state__in=open_states[:2], reply_due_on__lt=today)),
+        overdue=Count("pk", filter=overdue_q(today)),
     )
     context = {
         "listing": found,
@@ -490,7 +489,7 @@ def task_panel(request, task) -> dict:
         instruction.can_conclude = INSTRUCTIONS.may(instruction, user, Action.SETTLE)
     for notice in notice_rows:
         notice.task = task
-        notice.overdue = notice.state in (NoticeState.ISSUED, NoticeState.ACKNOWLEDGED) and notice.reply_due_on < today
+        notice.overdue = notice.is_overdue(today)
         notice.owed = bool({Action.ACKNOWLEDGE, Action.ANSWER} & set(NOTICES.allowed(notice, user)))
     hold = holds.active_hold(task.pk, today)
     open_notices = [n for n in notice_rows if n.is_open]

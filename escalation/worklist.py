@@ -15,7 +15,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import Role
-from escalation.choices import InstructionState, NoticeState, UrgeState
+from escalation.choices import UNANSWERED_STATES, InstructionState, NoticeState, UrgeState
 from escalation.models import Instruction, Notice, Urge
 from supervision.worklist import Section, oldest_due_first, supervisor_q
 from tasks.choices import OwnerRole
@@ -31,9 +31,9 @@ def sections(user, today: datetime.date) -> list[Section]:
     active = Q(task__plan__status=PlanStatus.ACTIVE)
     found: list[Section] = []
     if user.role == Role.STAFF and user.agency_id:
-        owed = Notice.objects.filter(
-            active, agency_id=user.agency_id, state__in=(NoticeState.ISSUED, NoticeState.ACKNOWLEDGED)
-        ).annotate(decision_due_on=F("reply_due_on"))
+        owed = Notice.objects.filter(active, agency_id=user.agency_id, state__in=UNANSWERED_STATES).annotate(
+            decision_due_on=F("reply_due_on")
+        )
         urges = Urge.objects.filter(active, state=UrgeState.OPEN).filter(
             _owned(user.agency_id, OwnerRole.LEAD) | (Q(to_co_owners=True) & _owned(user.agency_id, OwnerRole.CO_OWNER))
         )

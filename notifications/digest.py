@@ -9,8 +9,8 @@ import datetime
 from django.db.models import Count, Q
 
 from accounts.services import scope_agency_ids
-from escalation.choices import OPEN_NOTICE_STATES, UNANSWERED_STATES, InstructionState, Level
-from escalation.models import Instruction, Notice
+from escalation.choices import InstructionState, Level
+from escalation.models import Instruction, Notice, overdue_q
 from indicators.models import Indicator
 from indicators.services import missed_q, target_text, with_latest_reading, with_unit
 from notifications.choices import Channel, Rule
@@ -72,11 +72,11 @@ def _open_notices(leader, day: datetime.date) -> dict:
     past their reply deadline unanswered, in one query."""
     return (
         Notice.objects.visible_to(leader)
-        .filter(state__in=OPEN_NOTICE_STATES)
+        .open()
         .aggregate(
             red=Count("pk", filter=Q(level=Level.RED)),
             yellow=Count("pk", filter=Q(level=Level.YELLOW)),
-            unanswered_late=Count("pk", filter=Q(state__in=UNANSWERED_STATES, reply_due_on__lt=day)),
+            unanswered_late=Count("pk", filter=overdue_q(day)),
         )
     )
 

@@ -8,8 +8,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from escalation.choices import OPEN_NOTICE_STATES, RANK, UNANSWERED_STATES, Level, NoticeState
-from escalation.models import Notice
+from escalation.choices import OPEN_NOTICE_STATES, RANK, Level, NoticeState
+from escalation.models import Notice, is_overdue
 from tasks.models import Task
 
 
@@ -52,7 +52,7 @@ class NoticeLine:
 
     def unanswered_late(self, today: datetime.date) -> bool:
         """Still waiting for the addressee's answer, past the reply deadline."""
-        return self.state in UNANSWERED_STATES and self.reply_due_on < today
+        return is_overdue(self.state, self.reply_due_on, today)
 
     def lateness(self, today: datetime.date) -> str:
         """逾期反馈 / 逾期未反馈N天 / empty."""

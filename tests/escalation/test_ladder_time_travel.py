@@ -65,7 +65,7 @@ def _task(plan, section, agency_a, agency_b, staff_a, number, due_on, percent):
 
 
 def _open(task):
-    return list(Notice.objects.filter(task=task, state__in=notices.OPEN).values_list("level", flat=True))
+    return list(Notice.objects.open().filter(task=task).values_list("level", flat=True))
 
 
 @pytest.fixture
