@@ -50,7 +50,7 @@ def issue_by_hand(
     with transaction.atomic():
         # The year's counter first: a ladder or another supervisor issuing now waits, and
         # what they issued is seen below.
-        service.lock_counter(today.year)
+        counter = service.lock_counter(today.year)
         higher = [n for n in service.open_notices(task_id) if RANK[Level(n.level)] >= RANK[Level(level)]]
         if higher:
             raise ValidationError(
@@ -71,5 +71,5 @@ def issue_by_hand(
             # What the ladder would have issued this for, so it does not repeat it.
             keys=keys_up_to(task.pk, level, today),
         )
-        (notice,) = service.write([draft], today, user=user)
+        (notice,) = service.write([draft], today, counter, user=user)
     return notice

@@ -285,9 +285,9 @@ def run(today: datetime.date | None = None) -> Result:
         with transaction.atomic():
             # The counter lock first, then a second look: a run that got here before us
             # has committed, and what it issued is not issued again.
-            service.lock_counter(today.year)
+            counter = service.lock_counter(today.year)
             ids = [d.task_id for d in batch]
             still = decide({d.task_id: found[d.task_id] for d in batch}, _issued_keys(ids), _open_ranks(ids))
-            for notice in service.write(_drafts(still, today), today):
+            for notice in service.write(_drafts(still, today), today, counter):
                 result.issued[notice.level] += 1
     return result

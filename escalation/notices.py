@@ -72,14 +72,14 @@ def _owners(task: Task) -> tuple[int | None, list[int]]:
     return lead, sorted(co)
 
 
-def write(drafts: list[Draft], today: datetime.date, *, user=None) -> list[Notice]:
-    """Write `drafts` as notices, inside the caller's transaction (which holds the counter
-    lock: see `issue_by_hand` and escalation.ladder): numbered in turn, their causes
-    recorded, lower open notices of their tasks superseded, each step in the thread and
-    the audit trail; their recipients are told once it commits (batch_stepped)."""
+def write(drafts: list[Draft], today: datetime.date, counter: NoticeCounter, *, user=None) -> list[Notice]:
+    """Write `drafts` as notices, inside the caller's transaction, which took `counter`
+    (lock_counter) before it looked at what is already issued (see `issue_by_hand` and
+    escalation.ladder): numbered in turn, their causes recorded, lower open notices of
+    their tasks superseded, each step in the thread and the audit trail; their recipients
+    are told once it commits (batch_stepped)."""
     if not drafts:
         return []
-    counter = lock_counter(today.year)
     now = timezone.now()
     notices, copies = [], []
     for draft in drafts:

@@ -8,7 +8,7 @@ comes back on its form with the reason, changing nothing."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -65,10 +65,12 @@ def _board_rows(queryset, today):
 @role_required(*WORK_ROLES)
 @require_safe
 def board(request):
+    if not request.GET:
+        # The page opens on the open notices, and says so in its address (its filter form
+        # and page links keep it).
+        return redirect(f"{request.path}?state=open")
     today = timezone.localdate()
     visible = Notice.objects.visible_to(request.user)
-    params = request.GET if request.GET else QueryDict("state=open")
-    request.GET = params
     agencies = Agency.objects.filter(pk__in=visible.values("agency_id")).order_by("name")
     plans = Plan.objects.filter(pk__in=visible.values("task__plan_id")).order_by("-year", "title")
     rows = _board_rows(visible.select_related("task__plan", "agency"), today)
@@ -101,6 +103,17 @@ def board(request):
 
 
 # --- A notice ---------------------------------------------------------------------------------
+
+
+def _refused(obj, machine, action: str, user) -> str:
+    """Why `user` may not take `action` on `obj` now because of its state (the machine's
+    own check, before the form is read); PermissionDenied (403) when it is not theirs to
+    take; "" when they may."""
+    try:
+        machine.check(obj, user, action, version=None)
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return ""
 
 
 def _load_notice(request, pk) -> Notice:
@@ -166,8 +179,9 @@ def notice_acknowledge(request, pk):
 @require_POST
 def notice_answer(request, pk):
     notice = _load_notice(request, pk)
-    if not NOTICES.may(notice, request.user, Action.ANSWER):
-        raise PermissionDenied(_("只有主送单位的经办人可以反馈督办单。"))
+    refused = _refused(notice, NOTICES, Action.ANSWER, request.user)
+    if refused:
+        return _notice_page(request, notice, alert=refused, status=400)
     form = AnswerForm(request.POST, request.FILES)
     if not form.is_valid():
         return _notice_page(request, notice, answer_form=form, status=400)
@@ -203,10 +217,9 @@ def notice_decide(request, pk):
     notice = _load_notice(request, pk)
     action = DECISIONS.get(request.POST.get("decision", ""))
     form = DecisionForm(request.POST)
-    if action is None or not NOTICES.may(notice, request.user, action):
-        if not set(NOTICES.allowed(notice, request.user)) & set(DECISIONS.values()):
-            raise PermissionDenied(_("您无权处理该督办单。"))
-        return _notice_page(request, notice, alert=_("该督办单当前不能执行此操作。"), status=400)
+    refused = _("请选择处理方式。") if action is None else _refused(notice, NOTICES, action, request.user)
+    if refused:
+        return _notice_page(request, notice, alert=refused, status=400)
     if not form.is_valid():
         return _notice_page(request, notice, decision_form=form, status=400)
     try:
@@ -377,10 +390,9 @@ def _back(task_id):
 def _answer(request, obj, machine, action, form, run, done: str):
     """A one-step answer from the task page: refused with its reason (and nothing
     changed), or done; back to the task either way."""
-    if not machine.may(obj, request.user, action):
-        if action not in machine.allowed(obj, request.user) and obj.state in machine.edge(action).sources:
-            raise PermissionDenied(_("您无权执行此操作。"))
-        messages.error(request, _("该事项已处理，请刷新页面查看。"))
+    refused = _refused(obj, machine, action, request.user)
+    if refused:
+        messages.error(request, refused)
         return _back(obj.task_id)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
