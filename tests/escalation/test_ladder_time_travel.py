@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from audit.models import AuditEvent
 from escalation import holds, ladder, notices
 from escalation.choices import Action, Cause, Level, NoticeState, Origin
 from escalation.jobs import escalate
@@ -133,6 +134,10 @@ def test_a_year_of_autumn_on_the_ladder(
     blue.refresh_from_db()
     yellow = Notice.objects.get(task=slipping, level=Level.YELLOW)
     assert blue.state == NoticeState.SUPERSEDED and blue.superseded_by == yellow
+    superseded = AuditEvent.objects.get(
+        object_type="escalation.notice", object_id=str(blue.pk), detail__action="supersede"
+    )
+    assert superseded.detail["after"] == {"state": "superseded", "version": 2, "superseded_by": yellow.number}
     assert yellow.number == "督办〔2026〕3号"
     assert yellow.reply_due_on == D(2026, 10, 10)  # 10-08, 10-09, the make-up Saturday
     assert Notice.objects.filter(task=delayed).get().state == NoticeState.ISSUED  # its blue, still open

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core.roles import Role
 from escalation.by_hand import issue_by_hand
 from escalation.choices import InstructionState, Level, NoticeState, UrgeState
@@ -93,10 +94,14 @@ def test_a_yellow_notice_by_hand_is_acknowledged_answered_with_a_file_and_closed
     notice.refresh_from_db()
     assert notice.state == NoticeState.ANSWERED and notice.answer_update.attachments.count() == 1
     # A stale version answers 409.
-    stale = client.post(reverse("escalation:notice_acknowledge", args=[notice.pk]), {"version": 1})
-    assert stale.status_code in (400, 409)
-
+    stale = client.post(reverse("escalation:notice_decide", args=[notice.pk]), {"version": 1, "decision": "close"})
+    assert stale.status_code == 403  # not the staff's to close
     client.force_login(supervisor)
+    stale = client.post(reverse("escalation:notice_decide", args=[notice.pk]), {"version": 1, "decision": "close"})
+    assert stale.status_code == 409
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.ANSWERED
+
     detail = client.get(reverse("escalation:notice_detail", args=[notice.pk])).content.decode()
     assert "整改报告.pdf" in detail and "办结" in detail
     no_reason = client.post(
@@ -111,6 +116,10 @@ def test_a_yellow_notice_by_hand_is_acknowledged_answered_with_a_file_and_closed
     assert notice.state == NoticeState.CLOSED
     actions = list(Step.objects.filter(notice=notice).values_list("action", flat=True))
     assert actions == ["issue", "acknowledge", "answer", "close"]
+    # Every step is in the audit trail, with its state before and after.
+    trail = AuditEvent.objects.filter(object_type="escalation.notice", object_id=str(notice.pk)).order_by("pk")
+    assert [event.detail["action"] for event in trail] == actions
+    assert [event.detail["after"]["state"] for event in trail] == ["issued", "acknowledged", "answered", "closed"]
 
 
 def test_the_printable_notice_downloads(client, task, supervisor, staff_a):
@@ -190,7 +199,9 @@ def test_the_board_puts_the_unanswered_past_deadline_first_and_filters(
     Notice.objects.filter(pk=late.pk).update(reply_due_on=today - datetime.timedelta(days=1))
     red = issue_by_hand(other_task.pk, supervisor, level=Level.RED, requirements="b")
     client.force_login(supervisor)
-    page = client.get(reverse("escalation:board")).content.decode()
+    opened = client.get(reverse("escalation:board"))
+    assert opened.status_code == 302 and opened["Location"].endswith("?state=open")
+    page = client.get(reverse("escalation:board"), follow=True).content.decode()
     assert page.index(late.number) < page.index(red.number)
     filtered = client.get(reverse("escalation:board"), {"level": "red", "state": "open"}).content.decode()
     assert red.number in filtered and late.number not in filtered
@@ -199,10 +210,10 @@ def test_the_board_puts_the_unanswered_past_deadline_first_and_filters(
     # Staff see the notices of the tasks they may open: their agency's, and those they
     # co-own (copied); nothing of another agency's task.
     client.force_login(staff_b)
-    mine = client.get(reverse("escalation:board")).content.decode()
+    mine = client.get(reverse("escalation:board"), follow=True).content.decode()
     assert red.number in mine and late.number in mine
     client.force_login(staff_a)
-    theirs = client.get(reverse("escalation:board")).content.decode()
+    theirs = client.get(reverse("escalation:board"), follow=True).content.decode()
     assert late.number in theirs and red.number not in theirs
     assert client.get(reverse("escalation:notice_detail", args=[red.pk])).status_code == 404
 
@@ -210,7 +221,7 @@ def test_the_board_puts_the_unanswered_past_deadline_first_and_filters(
 def test_the_board_costs_the_same_for_three_notices_or_thirty(client, plan, section, agency_a, supervisor):
     def queries():
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("escalation:board")).status_code == 200
+            assert client.get(reverse("escalation:board"), {"state": "open"}).status_code == 200
         return len(ctx.captured_queries)
 
     client.force_login(supervisor)
@@ -243,4 +254,27 @@ def test_nobody_outside_the_office_issues_and_a_leader_cannot_answer(client, tas
     )
     outside = make_user("supervisor_elsewhere", Role.SUPERVISOR, None)
     client.force_login(outside)
-    assert client.get(reverse("escalation:notice_detail", args=[notice.pk])).status_code in (403, 404)
+    assert client.get(reverse("escalation:notice_detail", args=[notice.pk])).status_code == 404
+
+
+def test_each_step_is_told_to_its_people_once_however_often_it_is_told(
+    task, staff_a, supervisor, django_capture_on_commit_callbacks
+):
+    from escalation import notices
+    from notifications import steps as told
+    from notifications.choices import Rule
+    from notifications.models import Delivery
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = issue_by_hand(task.pk, supervisor, level=Level.BLUE, requirements="请加快")
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = notices.answer(notice.pk, staff_a, version=notice.version, text="已加快")
+    answered = Step.objects.get(notice=notice, action="answer")
+    inbox = Delivery.objects.filter(rule=Rule.ESCALATION, object_id=answered.pk, channel="inbox")
+    assert list(inbox.values_list("recipient", flat=True)) == [supervisor.pk]  # the issuer
+    # The step told again (a redelivered job, a second signal): nothing more.
+    told.tell(told.load([answered.pk]))
+    issued = Step.objects.get(notice=notice, action="issue")
+    told.tell_issued([issued.pk])
+    assert inbox.count() == 1
+    assert Delivery.objects.filter(rule=Rule.ESCALATION, object_id=issued.pk, recipient=staff_a).count() == 1
