@@ -156,9 +156,7 @@ def one(step: Step) -> set[int]:
             people = _ids(loop.lead_staff(task))
             if subject.to_co_owners:
                 co = [o.agency_id for o in task.task_owners.all() if o.role == OwnerRole.CO_OWNER]
-                people |= set(
-                    User.objects.filter(agency_id__in=co, role=Role.STAFF, is_active=True).values_list("pk", flat=True)
-                )
+                people |= set().union(*_staff_of(co).values())
         elif step.action == Action.REPLY:
             people = {subject.issued_by_id}
     elif step.instruction_id:

@@ -278,3 +278,17 @@ def test_each_step_is_told_to_its_people_once_however_often_it_is_told(
     told.tell_issued([issued.pk])
     assert inbox.count() == 1
     assert Delivery.objects.filter(rule=Rule.ESCALATION, object_id=issued.pk, recipient=staff_a).count() == 1
+
+
+def test_an_urge_to_the_co_owners_tells_their_staff_too(
+    task, staff_a, staff_b, supervisor, django_capture_on_commit_callbacks
+):
+    from escalation import urges
+    from notifications.choices import Rule
+    from notifications.models import Delivery
+
+    with django_capture_on_commit_callbacks(execute=True):
+        urge = urges.urge(task.pk, supervisor, message="请本周内报送", to_co_owners=True)
+    step = Step.objects.get(urge=urge)
+    told = Delivery.objects.filter(rule=Rule.ESCALATION, object_id=step.pk, channel="inbox")
+    assert sorted(told.values_list("recipient", flat=True)) == sorted([staff_a.pk, staff_b.pk])

@@ -32,3 +32,19 @@ def test_open_and_overdue_agree_in_python_and_sql(plan, section, agency_a, super
     assert {n.pk for n in Notice.objects.open()} == {n.pk for n in notices if n.is_open}
     # Both found something, and left something out.
     assert 0 < Notice.objects.overdue(TODAY).count() < Notice.objects.open().count() < len(notices)
+
+
+def test_a_hold_holds_the_same_days_in_python_and_sql(plan, section, agency_a, supervisor):
+    from django.utils import timezone
+
+    from escalation.ladder import held_q
+    from escalation.models import Hold
+    from tasks.models import Task
+
+    cases = [(None, None), (TODAY, None), (TODAY - datetime.timedelta(days=1), None), (None, timezone.now())]
+    for n, (until, released_at) in enumerate(cases):
+        task = make_task(plan, section, f"h{n}", lead=agency_a, due_on=datetime.date(2026, 12, 31))
+        Hold.objects.create(task=task, reason="延期审批中", until=until, held_by=supervisor, released_at=released_at)
+    held_in_sql = set(Task.objects.filter(held_q(TODAY)).values_list("pk", flat=True))
+    held_in_python = {hold.task_id for hold in Hold.objects.all() if hold.holds_on(TODAY)}
+    assert held_in_sql == held_in_python and len(held_in_sql) == 2
