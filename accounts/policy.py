@@ -189,6 +189,10 @@ POLICY: dict[str, Rule] = {
     "dashboards:export_status": allow(read=OVERSIGHT_ROLES),
     "dashboards:export_progress": allow(read=OVERSIGHT_ROLES),
     "dashboards:export_download": allow(read=OVERSIGHT_ROLES),
+    # --- Bulletins (通报): drafted, edited and issued by the supervision office -------
+    # --- Assessment (考核): schemes by the system admin, scores for the oversight roles --
+    # --- Excel fill-in sheets (填报表): staff of an agency, and the supervision office ----
+    # --- The public progress page (政务公开): settings by the admin, pages for anyone ---
     # --- Notifications: everyone's own inbox; the delivery log is the system admin's -
     "notifications:inbox": allow(read=ALL_ROLES),
     "notifications:open": allow(write=ALL_ROLES),

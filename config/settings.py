@@ -86,10 +86,12 @@ INSTALLED_APPS = [
     "indicators",
     "supervision",
     "escalation",
+    "assessment",
     "imports",
     "dashboards",
     "notifications",
     "workbench",
+    "publication",
     "demo",
 ]
 

@@ -23,6 +23,8 @@ urlpatterns = [
     path("tasks/", include("workbench.urls")),
     path("supervision/", include("supervision.urls")),
     path("escalation/", include("escalation.urls")),
+    path("assessment/", include("assessment.urls")),
+    path("public/", include("publication.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include((api.urlpatterns, "api"))),
     path("notifications/", include("notifications.urls")),

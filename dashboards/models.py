@@ -153,6 +153,12 @@ class Export(models.Model):
         blank=True,
         help_text=_("文件生成时覆盖的单位（ID 列表）；留空为全部单位。下载时须仍在下载人的权限范围内"),
     )
+    options = models.JSONField(
+        _("导出选项"),
+        default=dict,
+        blank=True,
+        help_text=_("该类导出自己的选项，例如台账按单位分表、加列逐月进展"),
+    )
     created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     expired_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
