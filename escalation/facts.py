@@ -7,7 +7,7 @@ import datetime
 
 from django.utils.translation import gettext as _
 
-from indicators.services import plain_number
+from indicators.units import plain_number, with_unit
 from supervision.progress import missed_among, missed_indicators
 from tasks.risk import points_behind
 from workdays.services import working_days_between
@@ -71,12 +71,16 @@ def text(data: dict, extra: list[str] | None = None) -> str:
     if data["points_behind"]:
         lines.append(_("落后时间进度%(points)d个百分点。") % {"points": data["points_behind"]})
     for item in data["missed_indicators"]:
+        shown = {
+            "name": item["name"],
+            "comparator": item["comparator"],
+            "target": with_unit(item["target"], item["unit"]),
+            "value": with_unit(item["value"], item["unit"]),
+        }
         if item["value"] is None:
-            lines.append(_("指标“%(name)s”尚无填报值（目标%(comparator)s%(target)s%(unit)s）。") % item)
+            lines.append(_("指标“%(name)s”尚无填报值（目标%(comparator)s%(target)s）。") % shown)
         else:
-            lines.append(
-                _("指标“%(name)s”最新值为%(value)s%(unit)s，未达到目标（%(comparator)s%(target)s%(unit)s）。") % item
-            )
+            lines.append(_("指标“%(name)s”最新值为%(value)s，未达到目标（%(comparator)s%(target)s）。") % shown)
     lines.extend(extra or [])
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import audit_history
 from indicators.choices import Comparator
+from indicators.units import with_unit
 from tasks.models import Task
 from workplans.models import Plan
 
@@ -85,7 +86,7 @@ class Indicator(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} {self.comparator} {self.target.normalize():f}{self.unit}"
+        return f"{self.name} {self.comparator} {with_unit(self.target, self.unit)}"
 
     def save(self, *args, **kwargs):
         if self.plan_id is None and self.task_id is not None:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core.roles import Role
 from indicators.choices import Comparator
 from indicators.models import Indicator, Reading
+from indicators.units import with_unit
 from tasks.models import Task
 from tasks.services import task_access
 from workplans.choices import PlanStatus
@@ -180,28 +181,7 @@ def missed_q(value: str = "latest_value") -> Q:
     return Q(**{f"{value}__isnull": False}) & ~attained_q(value)
 
 
-# --- How a value reads ----------------------------------------------------------------------
-
-
-def plain_number(value) -> str:
-    """3.0900 → "3.09", 100.0000 → "100" (never "1E+2"); empty for None."""
-    if value is None or value == "":
-        return ""
-    try:
-        return f"{decimal.Decimal(value).normalize():f}"
-    except (decimal.InvalidOperation, TypeError, ValueError):
-        return str(value)
-
-
-def with_unit(value, unit: str) -> str:
-    """A value with its unit as people write it: "95%", "30分钟", and a rate whose unit starts
-    with its base ("1/10万", "1/万") as "8/10万", never glued into "81/10万". The one
-    formatting rule of values for pages, exports and messages."""
-    number = plain_number(value)
-    unit = unit or ""
-    if unit.startswith("1/") and number:
-        return f"{number}{unit[1:]}"
-    return f"{number}{unit}"
+# --- How a value reads (the rule itself is indicators.units) ----------------------------------
 
 
 def target_text(indicator: Indicator) -> str:

@@ -12,7 +12,8 @@ from accounts.services import scope_agency_ids
 from escalation.choices import InstructionState, Level
 from escalation.models import Instruction, Notice, overdue_q
 from indicators.models import Indicator
-from indicators.services import missed_q, target_text, with_latest_reading, with_unit
+from indicators.services import missed_q, target_text, with_latest_reading
+from indicators.units import with_unit
 from notifications.choices import Channel, Rule
 from notifications.models import Delivery
 from tasks.choices import FINISHED

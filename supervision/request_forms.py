@@ -5,6 +5,7 @@ current one, values that differ, who decides) are supervision.requests'."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from indicators.services import target_text
 from supervision.choices import RequestKind
 from supervision.closeout_forms import TEXT_MAX_LENGTH
 
@@ -54,7 +55,7 @@ class RequestForm(forms.Form):
             (str(m.pk), f"{m.due_on:%Y-%m-%d} {m.text}") for m in milestones if m.done_on is None
         ]
         self.fields["indicator"].choices = [("", _("请选择"))] + [
-            (str(i.pk), f"{i.name}（{i.get_comparator_display()} {i.target.normalize():f}{i.unit}）")
+            (str(i.pk), f"{i.name}（{target_text(i)}）")
             for i in indicators
         ]
         if not indicators:

@@ -12,7 +12,8 @@ from accounts.services import scope_agency_ids
 from core.roles import OVERSIGHT_ROLES, Role
 from dashboards.models import Export, ExportKind
 from indicators.models import Indicator
-from indicators.services import with_latest_reading, with_unit
+from indicators.services import with_latest_reading
+from indicators.units import with_unit
 from tasks.choices import OwnerRole
 from tasks.models import ProgressUpdate
 from workplans.models import Section

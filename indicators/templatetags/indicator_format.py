@@ -3,7 +3,7 @@
 from django import template
 from django.utils.html import format_html
 
-from indicators.services import plain_number, with_unit
+from indicators.units import plain_number, unit_suffix, with_unit
 
 register = template.Library()
 
@@ -18,6 +18,12 @@ def plain(value):
 def with_unit_filter(value, unit):
     """{{ indicator.target|with_unit:indicator.unit }} → "95%", "8/10万" (indicators.services.with_unit)."""
     return with_unit(value, unit)
+
+
+@register.filter(name="unit_suffix")
+def unit_suffix_filter(unit):
+    """The unit after an input box or a bare number: "1/10万" → "/10万" (indicators.units)."""
+    return unit_suffix(unit)
 
 
 @register.simple_tag
