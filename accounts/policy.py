@@ -193,6 +193,21 @@ POLICY: dict[str, Rule] = {
     # --- Assessment (考核): schemes by the system admin, scores for the oversight roles --
     # --- Excel fill-in sheets (填报表): staff of an agency, and the supervision office ----
     # --- The public progress page (政务公开): settings by the admin, pages for anyone ---
+    # The public list and a plan's page serve anyone, signed in or not, GET only: they read
+    # a published snapshot and nothing else (publication.services). The system admin turns a
+    # plan on, picks its fields and publishes; the supervision office writes the public
+    # narratives and may build and preview a draft; both read the settings and take the
+    # static bundle (each plan within Plan.visible_to).
+    "publication:index": public("GET"),
+    "publication:plan_page": public("GET"),
+    "publication:manage": allow(read=(Role.ADMIN, Role.SUPERVISOR)),
+    "publication:plan_settings": allow(read=(Role.ADMIN, Role.SUPERVISOR), write=SYSTEM),
+    "publication:snapshot_build": allow(write=(Role.ADMIN, Role.SUPERVISOR)),
+    "publication:snapshot_preview": allow(read=(Role.ADMIN, Role.SUPERVISOR)),
+    "publication:snapshot_publish": allow(write=SYSTEM),
+    "publication:bundle": allow(read=(Role.ADMIN, Role.SUPERVISOR)),
+    "publication:narratives": allow(read=(Role.ADMIN, Role.SUPERVISOR)),
+    "publication:narrative_edit": allow(read=(Role.SUPERVISOR,), write=(Role.SUPERVISOR,)),
     # --- Notifications: everyone's own inbox; the delivery log is the system admin's -
     "notifications:inbox": allow(read=ALL_ROLES),
     "notifications:open": allow(write=ALL_ROLES),

@@ -1,5 +1,7 @@
 """The public progress pages (政务公开) and their settings, namespace `publication`."""
 
+from publication import views
+
 app_name = "publication"
 
-urlpatterns: list = []
+urlpatterns = views.urlpatterns
