@@ -192,6 +192,13 @@ POLICY: dict[str, Rule] = {
     # --- Bulletins (通报): drafted, edited and issued by the supervision office -------
     # --- Assessment (考核): schemes by the system admin, scores for the oversight roles --
     # --- Excel fill-in sheets (填报表): staff of an agency, and the supervision office ----
+    # Staff download their agency's sheet and bring it back (an import is its uploader's);
+    # the supervision office downloads any agency's sheet in its scope to hand out.
+    "tasks:fill_sheets": allow(read=(Role.STAFF, Role.SUPERVISOR), write=(Role.STAFF,)),
+    "tasks:fill_sheet_download": allow(read=(Role.STAFF, Role.SUPERVISOR)),
+    "tasks:fill_sheet_import": allow(read=(Role.STAFF,)),
+    "tasks:fill_sheet_confirm": allow(write=(Role.STAFF,)),
+    "tasks:fill_sheet_discard": allow(write=(Role.STAFF,)),
     # --- The public progress page (政务公开): settings by the admin, pages for anyone ---
     # The public list and a plan's page serve anyone, signed in or not, GET only: they read
     # a published snapshot and nothing else (publication.services). The system admin turns a

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workbench import views
+from workbench import sheet_views, views
 
 # The task pages keep the `tasks` URL namespace (/tasks/…, tasks:task_detail): they are
 # the tasks' pages, served by this app because they bring tasks and indicators together.
@@ -16,4 +16,10 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("<int:pk>/readings/<int:reading_pk>/correct/", views.reading_correct, name="reading_correct"),
     path("<int:pk>/milestones/<int:milestone_pk>/reopen/", views.milestone_reopen, name="milestone_reopen"),
+    # Excel fill-in sheets (填报表)
+    path("sheets/", sheet_views.fill_sheets, name="fill_sheets"),
+    path("sheets/download/", sheet_views.fill_sheet_download, name="fill_sheet_download"),
+    path("sheets/imports/<int:pk>/", sheet_views.fill_sheet_import, name="fill_sheet_import"),
+    path("sheets/imports/<int:pk>/confirm/", sheet_views.fill_sheet_confirm, name="fill_sheet_confirm"),
+    path("sheets/imports/<int:pk>/discard/", sheet_views.fill_sheet_discard, name="fill_sheet_discard"),
 ]
