@@ -409,9 +409,9 @@ def apply_caps(items: list[Item], caps: dict[str, Decimal]) -> list[Item]:
             used[key] = used.get(key, ZERO) + size
             capped.append(item)
             continue
-        kept = left.copy_sign(item.weighted) if left else ZERO
+        kept = (left.copy_sign(item.weighted) if left else ZERO).quantize(CENT)
         used[key] = abs(cap)
-        reason = item.reason + _("（本项已达上限%(cap)s分）") % {"cap": abs(cap)}
+        reason = item.reason + _("（本项已达上限%(cap)s分）") % {"cap": f"{abs(cap).normalize():f}"}
         capped.append(dataclasses.replace(item, weighted=kept, reason=reason))
     return capped
 
