@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.choices import SchemeState
 from assessment.rules import EVALUATION_MAX, EVALUATION_MIN, Block, EventKind, ItemRole
-from audit.history import audit_history
 
 WEIGHT_RANGE = Q(lead_weight__gte=0) & Q(lead_weight__lte=10) & Q(co_weight__gte=0) & Q(co_weight__lte=10)
 
@@ -44,8 +43,6 @@ class Scheme(models.Model):
     frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True)
     # The last day the frozen result counted events up to.
     frozen_until = models.DateField(_("计分截止日"), null=True, blank=True)
-
-    history = audit_history(verbose_name=_("考核方案变更记录"))
 
     class Meta:
         verbose_name = _("考核方案")
@@ -85,8 +82,6 @@ class SchemeRule(models.Model):
         blank=True,
         help_text=_("一个单位全年从本项最多得（或扣）多少分；留空不设上限。"),
     )
-
-    history = audit_history(verbose_name=_("计分项变更记录"))
 
     class Meta:
         verbose_name = _("计分项")

@@ -14,7 +14,7 @@ DUE = D(2026, 5, 25)
 
 
 @pytest.mark.parametrize(
-    ("sent_on", "late", "days_late", "today", "block", "reason"),
+    "sent_on, late, days_late, today, block, reason",
     [
         (D(2026, 5, 20), False, 0, D(2026, 6, 1), Block.REPORT_ON_TIME, "第3期（2026年5月）报告按时报送"),
         (DUE, False, 0, DUE, Block.REPORT_ON_TIME, "第3期（2026年5月）报告按时报送"),
@@ -42,7 +42,7 @@ def test_report_rules(sent_on, late, days_late, today, block, reason):
 
 
 @pytest.mark.parametrize(
-    ("comment", "reason"),
+    "comment, reason",
     [
         ("佐证材料不足，请补充", "第3期（2026年5月）报告被督查室退回：佐证材料不足，请补充"),
         ("", "第3期（2026年5月）报告被督查室退回"),
@@ -56,7 +56,7 @@ def test_return_rule(comment, reason):
 
 
 @pytest.mark.parametrize(
-    ("sent_on", "due_on", "scored"),
+    "sent_on, due_on, scored",
     [
         (D(2026, 6, 30), D(2026, 6, 30), True),
         (D(2026, 3, 1), D(2026, 6, 30), True),
@@ -73,7 +73,7 @@ def test_close_out_rule(sent_on, due_on, scored):
 
 
 @pytest.mark.parametrize(
-    ("today", "due_on", "status", "completed_on", "overdue"),
+    "today, due_on, status, completed_on, overdue",
     [
         (D(2026, 12, 31), D(2026, 6, 30), "in_progress", None, True),
         (D(2026, 12, 31), D(2026, 6, 30), "lagging", None, True),
@@ -96,7 +96,7 @@ def test_overdue_at_year_end_rule(today, due_on, status, completed_on, overdue):
 
 
 @pytest.mark.parametrize(
-    ("level", "block", "points"),
+    "level, block, points",
     [
         ("blue", Block.NOTICE_BLUE, Decimal("0")),
         ("yellow", Block.NOTICE_YELLOW, Decimal("-1")),
@@ -117,7 +117,7 @@ def test_a_red_notice_reads_as_the_bureau_writes_it():
 
 
 @pytest.mark.parametrize(
-    ("approved", "filed_late", "block", "reason"),
+    "approved, filed_late, block, reason",
     [
         (True, False, Block.DELAY_IN_TIME, "到期前申请延期获批（原时限2026-06-30，批准至2026-09-30）"),
         (False, False, None, None),  # asked in time, not (yet) approved: nothing
@@ -137,7 +137,7 @@ def test_delay_rules(approved, filed_late, block, reason):
 
 
 @pytest.mark.parametrize(
-    ("value", "is_attained", "today", "block", "reason"),
+    "value, is_attained, today, block, reason",
     [
         ("96%", True, D(2026, 12, 31), Block.INDICATOR_ATTAINED, "指标“覆盖率”达标：96%（目标不低于 95%）"),
         ("90%", False, D(2026, 12, 31), Block.INDICATOR_MISSED, "指标“覆盖率”未达标：90%（目标不低于 95%）"),
@@ -158,7 +158,7 @@ def test_indicator_rules(value, is_attained, today, block, reason):
 
 
 @pytest.mark.parametrize(
-    ("points", "error"),
+    "points, error",
     [
         (Decimal("5"), None),
         (Decimal("-5"), None),
@@ -192,7 +192,7 @@ def fact(block, **extra):
 
 
 @pytest.mark.parametrize(
-    ("block", "expected"),
+    "block, expected",
     [
         # The task's outcome is every owner's, the co-owner at its weight.
         (Block.CLOSED_ON_TIME, [(LEAD, "lead", "3.00"), (CO, "co_owner", "1.50")]),
@@ -214,7 +214,7 @@ def test_score_gives_each_block_to_its_owners(block, expected):
 
 
 @pytest.mark.parametrize(
-    ("addressee", "expected"),
+    "addressee, expected",
     [(LEAD, [(LEAD, "lead", "-2.00")]), (CO, [(CO, "co_owner", "-1.00")]), (OTHER, [(OTHER, "lead", "-2.00")])],
 )
 def test_score_gives_a_notice_to_its_addressee(addressee, expected):
@@ -254,7 +254,7 @@ def test_a_cap_keeps_every_event_but_stops_the_points():
 
 
 @pytest.mark.parametrize(
-    ("points", "ranks"),
+    "points, ranks",
     [
         ([5, 4, 3], [1, 2, 3]),
         ([5, 5, 3], [1, 1, 3]),
