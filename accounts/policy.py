@@ -190,6 +190,16 @@ POLICY: dict[str, Rule] = {
     "dashboards:export_progress": allow(read=OVERSIGHT_ROLES),
     "dashboards:export_download": allow(read=OVERSIGHT_ROLES),
     # --- Bulletins (通报): drafted, edited and issued by the supervision office -------
+    # Drafts are the office's (dashboards.bulletins.may_draft/may_edit decide per plan);
+    # leaders read the issued bulletins of their plans, the system admin every one.
+    "dashboards:bulletin_list": allow(read=OVERSIGHT_ROLES),
+    "dashboards:bulletin_new": allow(read=(Role.SUPERVISOR,), write=(Role.SUPERVISOR,)),
+    "dashboards:bulletin_detail": allow(read=OVERSIGHT_ROLES),
+    "dashboards:bulletin_edit": allow(write=(Role.SUPERVISOR,)),
+    "dashboards:bulletin_redraft": allow(write=(Role.SUPERVISOR,)),
+    "dashboards:bulletin_issue": allow(read=(Role.SUPERVISOR,), write=(Role.SUPERVISOR,)),
+    "dashboards:bulletin_docx": allow(read=OVERSIGHT_ROLES),
+    "dashboards:bulletin_pdf": allow(read=OVERSIGHT_ROLES),
     # --- Assessment (考核): schemes by the system admin, scores for the oversight roles --
     # --- Excel fill-in sheets (填报表): staff of an agency, and the supervision office ----
     # Staff download their agency's sheet and bring it back (an import is its uploader's);

@@ -1,12 +1,14 @@
-"""Daily rollup snapshots that dashboards read for history, and export jobs (ledger, bulletin)."""
+"""Daily rollup snapshots that dashboards read for history, export jobs (ledger, quick
+bulletin), and the issued bulletins (通报) with their numbering."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import OVERSIGHT_ROLES, Role
+from workplans.models import Plan
 
 
 class SnapshotScope(models.TextChoices):
@@ -230,3 +232,127 @@ class TrendPoint(models.Model):
 
     def __str__(self):
         return f"{self.day:%Y-%m-%d} {self.year} {self.agency_id or '*'}"
+
+
+# --- Bulletins (通报) ---------------------------------------------------------------------
+
+
+class BulletinState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ISSUED = "issued", _("已印发")
+
+
+def bulletin_path(bulletin, filename):
+    return f"bulletins/{bulletin.number_year or timezone.localdate().year}/{bulletin.pk or 'new'}-{filename}"
+
+
+class BulletinQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "BulletinQuerySet":
+        """The system admin reads every bulletin; the supervision office the drafts and issued
+        bulletins of the plans it sees; a leader the issued bulletins of the plans their scope
+        owns tasks in (a 通报 is circulated to every unit of its plan); nobody else any."""
+        if not (user.is_authenticated and user.is_active) or user.role not in OVERSIGHT_ROLES:
+            return self.none()
+        if user.role == Role.ADMIN:
+            return self
+        mine = self.filter(plan__in=Plan.objects.visible_to(user).values("pk"))
+        return mine if user.role == Role.SUPERVISOR else mine.filter(state=BulletinState.ISSUED)
+
+
+class BulletinCounter(models.Model):
+    """The last number given in the bulletins' series and year (督查通报〔2026〕3期 → 3):
+    taken under a row lock at issue, so numbers run without gaps or repeats however many
+    bulletins are issued at once."""
+
+    series = models.CharField(_("编号系列"), max_length=20)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    last = models.PositiveIntegerField(_("已用至"), default=0)
+
+    class Meta:
+        verbose_name = _("通报编号")
+        verbose_name_plural = _("通报编号")
+        constraints = [models.UniqueConstraint(fields=["series", "year"], name="bulletin_counter_once")]
+
+    def __str__(self):
+        return f"{self.series} {self.year}: {self.last}"
+
+
+class Bulletin(models.Model):
+    """A 通报 of one plan for one reporting period: drafted from the data by the supervision
+    office (the figures in `data`, the opening summary pre-written from them), edited, then
+    issued — numbered in the bureau's series, its data frozen and its .docx kept — after
+    which it never changes. `version` guards edits against a stale page."""
+
+    plan = models.ForeignKey(
+        "workplans.Plan", verbose_name=_("工作计划"), on_delete=models.PROTECT, related_name="bulletins"
+    )
+    year = models.PositiveSmallIntegerField(_("计划年度"))
+    period_start = models.DateField(_("通报期开始"))
+    period_end = models.DateField(_("通报期结束"))
+    period_due_on = models.DateField(_("本期报送截止日"))
+    period_label = models.CharField(_("通报期"), max_length=40)
+    compared_start = models.DateField(_("上期开始"))
+    compared_end = models.DateField(_("上期结束"))
+    compared_label = models.CharField(_("上期"), max_length=40)
+    state = models.CharField(_("状态"), max_length=8, choices=BulletinState.choices, default=BulletinState.DRAFT)
+    title = models.CharField(_("标题"), max_length=200)
+    summary = models.TextField(_("总体情况概述"), blank=True, help_text=_("已按数据预填，可修改"))
+    next_steps = models.TextField(_("下步要求"), blank=True, help_text=_("由督查室撰写，印发前必须填写"))
+    data = models.JSONField(_("通报数据"), default=dict, blank=True)
+    drafted_at = models.DateTimeField(_("数据截至"), default=timezone.now)
+    series = models.CharField(_("编号系列"), max_length=20, blank=True)
+    number_year = models.PositiveSmallIntegerField(_("编号年度"), null=True, blank=True)
+    seq = models.PositiveIntegerField(_("期号"), null=True, blank=True)
+    number = models.CharField(_("通报编号"), max_length=60, blank=True)
+    docx = models.FileField(_("通报文件"), upload_to=bulletin_path, blank=True, max_length=200)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("起草人"), on_delete=models.PROTECT, related_name="bulletins_drafted"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bulletins_issued",
+    )
+    issued_at = models.DateTimeField(_("印发时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    objects = BulletinQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("通报")
+        verbose_name_plural = _("通报")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The bulletin list: a scope's plans' bulletins, newest first (leaders: issued only).
+            models.Index(fields=["plan", "state", "-created_at"], name="bulletin_plan_state_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=BulletinState.values), name="bulletin_state_valid"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="bulletin_version_positive"),
+            models.CheckConstraint(condition=Q(period_start__lte=F("period_end")), name="bulletin_period_ordered"),
+            # Issued means numbered and dated; a draft has no number yet.
+            models.CheckConstraint(
+                condition=(Q(state=BulletinState.DRAFT) & Q(seq__isnull=True) & Q(number=""))
+                | (
+                    Q(state=BulletinState.ISSUED)
+                    & Q(seq__isnull=False)
+                    & Q(number_year__isnull=False)
+                    & ~Q(number="")
+                    & Q(issued_at__isnull=False)
+                ),
+                name="bulletin_issued_is_numbered",
+            ),
+            models.UniqueConstraint(fields=["series", "number_year", "seq"], name="bulletin_number_once"),
+        ]
+
+    def __str__(self):
+        return self.number or self.title
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == BulletinState.DRAFT
