@@ -196,11 +196,13 @@ def _section_titles(plan_id: int) -> dict[int, str]:
     sections = {s.pk: s for s in Section.objects.filter(plan_id=plan_id)}
     titles = {}
     for pk, section in sections.items():
-        chain, current, seen = [], section, set()
+        chain: list[str] = []
+        current: Section | None = section
+        seen: set[int] = set()
         while current is not None and current.pk not in seen:
             seen.add(current.pk)
             chain.append(f"{current.label} {current.title}".strip())
-            current = sections.get(current.parent_id)
+            current = sections.get(current.parent_id) if current.parent_id else None
         titles[pk] = " › ".join(reversed(chain))
     return titles
 
@@ -226,7 +228,8 @@ def public_data(plan: Plan, fields, today: datetime.date) -> dict:
     )
     for task in order:
         task.plan = plan  # the risk rule reads the plan's year: no query per task
-        group = groups.setdefault(task.section_id, {"title": titles.get(task.section_id, ""), "tasks": []})
+        title = titles.get(task.section_id, "") if task.section_id else ""
+        group = groups.setdefault(task.section_id, {"title": title, "tasks": []})
         row: dict = {"number": task.number}
         if PublicField.HEADING in fields:
             row["heading"] = task.heading
@@ -386,7 +389,7 @@ def run_scheduled(plan_id: int, today: datetime.date) -> ScheduledRun:
                 "state": snapshot.state,
                 "period": period,
                 "by": "schedule",
-                "replaced": current.pk if reviewed else None,
+                "replaced": current.pk if current is not None and reviewed else None,
             },
         )
         return ScheduledRun(plan_id, period, "published" if reviewed else "draft", snapshot.pk)

@@ -101,7 +101,9 @@ def internal_task(settings, tmp_path, plan, section, agency_a, agency_b, staff_a
     return task
 
 
-def test_nothing_internal_appears_on_the_public_page_nor_in_the_bundle(client, plan, internal_task, admin_user, supervisor):
+def test_nothing_internal_appears_on_the_public_page_nor_in_the_bundle(
+    client, plan, internal_task, admin_user, supervisor
+):
     # given: every field public, a public narrative written apart from the internal notes
     make_public(plan, admin_user, fields=ALL_FIELDS)
     narrative = services.save_narrative(internal_task.pk, supervisor, text=NARRATIVE, version=1)
