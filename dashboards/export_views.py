@@ -18,18 +18,25 @@ from audit.services import record
 from core.jobs import progress_payload
 from core.permissions import role_required
 from core.roles import OVERSIGHT_ROLES
+from dashboards.export_forms import LedgerOptionsForm
 from dashboards.exports.base import CONTENT_TYPES, EXTENSIONS, ExportRefused
 from dashboards.exports.downloads import ExportExpired, ExportOutOfScope, check_kept, check_scope
 from dashboards.exports.requests import request_export
 from dashboards.models import Export, ExportKind, ExportStatus
 
 
-def _requested(request, kind: str):
+def _refused(request, kind: str, message: str):
+    context = {"refused": message, "kind_label": ExportKind(kind).label}
+    return render(request, "dashboards/export_status.html", context, status=400)
+
+
+def _requested(request, kind: str, options: dict | None = None):
     try:
-        export = request_export(request.user, kind, plan=request.POST.get("plan"), year=request.POST.get("year"))
+        export = request_export(
+            request.user, kind, plan=request.POST.get("plan"), year=request.POST.get("year"), options=options
+        )
     except ExportRefused as refused:
-        context = {"refused": str(refused), "kind_label": ExportKind(kind).label}
-        return render(request, "dashboards/export_status.html", context, status=400)
+        return _refused(request, kind, str(refused))
     response = HttpResponseRedirect(reverse("dashboards:export_status", args=[export.pk]))
     response.status_code = 303  # See Other: the browser GETs the status page
     return response
@@ -38,8 +45,12 @@ def _requested(request, kind: str):
 @role_required(*OVERSIGHT_ROLES)
 @require_POST
 def export_ledger(request):
-    """POST plan (optional id) and year (optional): the 督办台账 of the user's scope."""
-    return _requested(request, ExportKind.LEDGER)
+    """POST plan (optional id), year (optional), per_agency and monthly (optional yes/no):
+    the 督办台账 of the user's scope."""
+    form = LedgerOptionsForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, ExportKind.LEDGER, form.first_error())
+    return _requested(request, ExportKind.LEDGER, form.options())
 
 
 @role_required(*OVERSIGHT_ROLES)

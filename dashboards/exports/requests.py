@@ -51,15 +51,17 @@ def check_request(user, *, plan=None, year=None) -> tuple[set[int] | None, Plan 
     return scope, chosen, year
 
 
-def request_export(user, kind: str, *, plan=None, year=None) -> Export:
+def request_export(user, kind: str, *, plan=None, year=None, options: dict | None = None) -> Export:
     """Check and record one export request, and have it built once the row is committed:
     right away in this process when it is small, else by the `build_export` job. An
-    identical request still queued or running is returned instead of a second one.
+    identical request (options included) still queued or running is returned instead of a
+    second one. `options`: the kind's own, already checked (Export.options).
     Raises ExportRefused (and writes nothing) when the request is not allowed."""
     if kind not in ExportKind.values:
         raise ExportRefused(_("不支持的导出类型。"))
     scope, chosen, year = check_request(user, plan=plan, year=year)
     # The same request posted twice (a double click) while the first is still on its way: one export.
+    options = options or {}
     pending = Export.objects.filter(
         requested_by=user,
         kind=kind,
@@ -67,11 +69,15 @@ def request_export(user, kind: str, *, plan=None, year=None) -> Export:
         year=year,
         status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
         created_at__gte=timezone.now() - STALE_CLAIM_AFTER,
-    ).first()
+    )
+    # Options compared here, not in SQL: JSON equality differs between SQLite and PostgreSQL.
+    pending = next((export for export in pending if export.options == options), None)
     if pending is not None:
         return pending
     rows = scoped_tasks(scope, year, chosen.pk if chosen else None).count()
-    export = Export.objects.create(kind=kind, requested_by=user, plan=chosen, year=year, total_rows=rows)
+    export = Export.objects.create(
+        kind=kind, requested_by=user, plan=chosen, year=year, total_rows=rows, options=options
+    )
     transaction.on_commit(lambda: _start(export.pk, inline=rows <= settings.EXPORT_INLINE_MAX_ROWS))
     return export
 

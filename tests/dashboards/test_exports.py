@@ -32,28 +32,24 @@ from workplans.models import Plan, Section
 pytestmark = [pytest.mark.django_db]
 
 LEDGER_HEADERS = [
-    "计划",
-    "部分",
     "序号",
     "任务",
     "牵头单位",
     "配合单位",
     "责任人",
+    "时间节点",
+    "本期进展",
+    "存在问题",
+    "下步计划",
     "状态",
-    "完成百分比",
-    "风险",
+    "进度%",
     "原定时限",
     "现时限",
-    "实际完成",
-    "是否逾期",
-    "最近更新",
-    "最新进展说明",
-    "时间节点",
-    "量化指标",
-    "督办单数",
-    "最高等级（未办结）",
-    "最近督办单",
+    "指标",
+    "督办情况",
 ]
+# Title rows (title, scope, as-of date, legend) above the header.
+LEDGER_HEADER_ROW = 5
 
 
 @pytest.fixture(autouse=True)
@@ -177,15 +173,27 @@ def request(client, capture, name, **data):
 
 
 def ledger_rows(export):
+    """The task rows of the ledger sheet by header (the section rows between them left
+    out, each task row given its section as "部分"), and the workbook."""
     book = openpyxl.load_workbook(export.file.path)
     sheet = book["督办台账"]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(min_row=LEDGER_HEADER_ROW, values_only=True))
     assert list(rows[0]) == LEDGER_HEADERS
-    return [dict(zip(LEDGER_HEADERS, row, strict=True)) for row in rows[1:]], book
+    found, section = [], None
+    for row in rows[1:]:
+        if isinstance(row[0], int):
+            found.append({**dict(zip(LEDGER_HEADERS, row, strict=True)), "部分": section})
+        else:
+            section = row[0]
+    return found, book
+
+
+def heading(row) -> str:
+    return row["任务"].split(". ", 1)[-1]
 
 
 def by_heading(rows):
-    return {row["任务"]: row for row in rows}
+    return {heading(row): row for row in rows}
 
 
 # --- The ledger ---------------------------------------------------------------------------
@@ -208,37 +216,40 @@ def test_it_exports_a_leaders_ledger_of_their_scope_only(client, leader_a, world
 
     rows, book = ledger_rows(export)
     # A leads t1 and u1 and co-owns t3; B's, the outside agency's, the draft's and last year's are not in scope.
-    # Plans by title (基层… sorts before 测试…), then section, then order.
-    assert [row["任务"] for row in rows] == ["推进家庭医生签约", "推进城市医疗集团建设", "完善传染病监测预警"]
+    # Plans by title (基层… sorts before 测试…), then section, then order; numbered through the sheet.
+    assert [heading(row) for row in rows] == ["推进家庭医生签约", "推进城市医疗集团建设", "完善传染病监测预警"]
+    assert [row["序号"] for row in rows] == [1, 2, 3]
     t1 = by_heading(rows)["推进城市医疗集团建设"]
-    assert t1["计划"] == world["plan"].title
-    assert t1["部分"] == "一 提升服务能力"
-    assert t1["序号"] == "1"
+    assert t1["部分"] == f"{world['plan'].title} / 一 提升服务能力"
+    assert t1["任务"] == "1. 推进城市医疗集团建设"
     assert (t1["牵头单位"], t1["配合单位"], t1["责任人"]) == ("医政医管处", "疾病预防控制处", "张三")
-    assert (t1["状态"], t1["完成百分比"]) == ("进行中", 45)
-    assert t1["风险"] == "红（已逾期 10 天）"
-    assert (t1["原定时限"].date(), t1["现时限"].date(), t1["实际完成"]) == (days(-10), days(-10), None)
-    assert t1["是否逾期"] == "是"
-    world["t1"].refresh_from_db()
-    expected_update = timezone.localtime(world["t1"].last_progress_at).replace(tzinfo=None, second=0, microsecond=0)
-    assert t1["最近更新"].replace(second=0, microsecond=0) == expected_update
-    assert t1["最新进展说明"] == "已完成方案起草"
+    assert (t1["状态"], t1["进度%"]) == ("进行中\n已逾期 10 天", 45)
+    assert (t1["原定时限"].date(), t1["现时限"].date()) == (days(-10), days(-10))
+    # No period report: 本期进展 is the latest progress note.
+    assert (t1["本期进展"], t1["存在问题"], t1["下步计划"]) == ("已完成方案起草", None, None)
     assert t1["时间节点"] == (
         f"{days(-40):%Y-%m-%d} 制定集团章程（已完成）\n{days(-5):%Y-%m-%d} 组建城市医疗集团（未完成）"
     )
-    assert t1["量化指标"] == f"预约诊疗率 不低于 60% 62.5%（{days(-3):%Y-%m-%d}，达标）"
+    assert t1["指标"] == f"预约诊疗率 不低于 60% 62.5%（{days(-3):%Y-%m-%d}，达标）"
     t3 = by_heading(rows)["完善传染病监测预警"]
-    assert (t3["部分"], t3["牵头单位"], t3["配合单位"]) == ("二 织牢公共卫生网底", "测试市医疗保障局", "医政医管处")
-    assert (t3["状态"], t3["完成百分比"], t3["责任人"], t3["最新进展说明"]) == ("未开始", 0, None, None)
-    assert t3["量化指标"] == "疫苗接种率 不低于 95% —（未填报）"
+    assert (t3["部分"], t3["牵头单位"], t3["配合单位"]) == (
+        f"{world['plan'].title} / 二 织牢公共卫生网底",
+        "测试市医疗保障局",
+        "医政医管处",
+    )
+    assert (t3["状态"], t3["进度%"], t3["责任人"], t3["本期进展"]) == ("未开始\n已逾期 1 天", 0, None, None)
+    assert t3["指标"] == "疫苗接种率 不低于 95% —（未填报）"
     u1 = by_heading(rows)["推进家庭医生签约"]
-    assert (u1["部分"], u1["是否逾期"], u1["时间节点"]) == (None, "否", None)
+    assert (u1["部分"], u1["时间节点"]) == (world["second"].title, None)
 
     sheet = book["督办台账"]
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:U4"
-    assert sheet["A1"].font.b and sheet["D2"].alignment.wrap_text
-    assert sheet.column_dimensions["D"].width == 40
+    assert sheet["A1"].value == f"{world['year']}年度工作要点督办台账"
+    assert sheet["A2"].value == "单位范围：医政医管处"
+    assert sheet.freeze_panes == "C6"
+    # The header, then a group row per plan and section (the second plan's, 一 and 二 of the first), three tasks.
+    assert sheet.auto_filter.ref == "A5:O11"
+    assert sheet["A5"].font.b and sheet["B7"].alignment.wrap_text
+    assert sheet.column_dimensions["B"].width == 23
     notes = dict(book["说明"].iter_rows(values_only=True))
     assert notes["申请人"] == "李处长（医政医管处）"
     assert notes["范围"] == f"医政医管处；{world['year']}年度全部已发布计划"
@@ -253,17 +264,18 @@ def test_it_exports_everything_for_an_admin(client, admin_user, world, django_ca
     rows, book = ledger_rows(export)
     expected = Task.objects.filter(plan__year=world["year"]).exclude(plan__status=PlanStatus.DRAFT)
     assert len(rows) == expected.count() == 6
-    assert {row["任务"] for row in rows} == set(expected.values_list("heading", flat=True))
+    assert {heading(row) for row in rows} == set(expected.values_list("heading", flat=True))
     # Plan order: plan (by title), then section, then the task's order.
-    assert [row["任务"] for row in rows if row["计划"] == world["plan"].title] == [
+    assert [heading(row) for row in rows if row["部分"].startswith(world["plan"].title)] == [
         "推进城市医疗集团建设",
         "改善就医体验",
         "完善传染病监测预警",
         "做好医保支付衔接",
     ]
     t2 = by_heading(rows)["改善就医体验"]
-    assert (t2["状态"], t2["完成百分比"], t2["风险"], t2["是否逾期"]) == ("已完成", 100, "已完成", "否")
-    assert t2["量化指标"] == f"住院患者死亡率 不高于 7% 7.5%（{days(-2):%Y-%m-%d}，未达标）"
+    assert (t2["状态"], t2["进度%"]) == ("已完成", 100)
+    assert t2["指标"] == f"住院患者死亡率 不高于 7% 7.5%（{days(-2):%Y-%m-%d}，未达标）"
+    assert book["督办台账"]["A2"].value == "单位范围：全部单位"
     assert export.filename == f"{world['year']}年督办台账-全部单位-{today():%Y%m%d}.xlsx"
     assert dict(book["说明"].iter_rows(values_only=True))["范围"].startswith("全部单位")
 
@@ -275,7 +287,10 @@ def test_it_filters_the_ledger_by_plan(client, leader, world, django_capture_on_
     assert (export.plan, export.year) == (world["plan"], world["year"])
     rows, book = ledger_rows(export)
     # The commission's leader oversees A and B: t1, t2 and t3 (A co-owns it), not t4.
-    assert [row["任务"] for row in rows] == ["推进城市医疗集团建设", "改善就医体验", "完善传染病监测预警"]
+    assert [heading(row) for row in rows] == ["推进城市医疗集团建设", "改善就医体验", "完善传染病监测预警"]
+    # One plan: its title heads the sheet, its group rows name only the sections.
+    assert book["督办台账"]["A1"].value == f"{world['plan'].title}督办台账"
+    assert rows[0]["部分"] == "一 提升服务能力"
     assert export.filename == f"{world['plan'].title}督办台账-市卫生健康委-{today():%Y%m%d}.xlsx"
     assert "计划：" + world["plan"].title in dict(book["说明"].iter_rows(values_only=True))["范围"]
 
@@ -304,10 +319,10 @@ def test_it_writes_formula_like_text_as_text(client, leader_a, world, staff_a, d
     book = openpyxl.load_workbook(export.file.path)
     sheet = book["督办台账"]
     cells = {cell.value: cell for row in sheet.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)}
-    for text in [heading, "一 =1+2", *leads.values()]:
+    task_cell, section_cell = f"2. {heading}", f"{world['plan'].title} / 一 =1+2"
+    for text in [task_cell, section_cell, *leads.values()]:
         assert cells[text].data_type == "s", text
-    assert cells[heading].value == heading
-    assert cells[heading].quotePrefix and cells["+1 完成培训"].quotePrefix and not cells["任务3"].quotePrefix
+    assert cells["+1 完成培训"].quotePrefix and cells["@SUM(A1:A9)"].quotePrefix and not cells["3. 任务3"].quotePrefix
     with zipfile.ZipFile(export.file.path) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
         others = [archive.read(f"xl/worksheets/sheet{n}.xml").decode() for n in (2, 3)]  # 督办单, 说明
@@ -605,7 +620,8 @@ def test_the_download_is_an_attachment_with_its_chinese_name(
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
     body = b"".join(response.streaming_content)
-    assert openpyxl.load_workbook(io.BytesIO(body))["督办台账"].max_row == 4
+    # Four title rows, the header, a group row for each of the two plans and one more section, three tasks.
+    assert openpyxl.load_workbook(io.BytesIO(body))["督办台账"].max_row == 11
 
     request(client, django_capture_on_commit_callbacks, "export_bulletin", year=str(world["year"]))
     bulletin = Export.objects.get(kind=ExportKind.BULLETIN)
@@ -737,10 +753,11 @@ def test_the_queries_do_not_grow_with_the_tasks(leader, commission, agency_a, st
         if kind == ExportKind.LEDGER:
             rows, _book = ledger_rows(Export.objects.get(pk=export.pk))
             assert len(rows) == size
-            assert rows[0]["量化指标"] == f"覆盖率 不低于 90% 91%（{days(-1):%Y-%m-%d}，达标）"
-            assert rows[0]["最新进展说明"].startswith("说明")
+            assert rows[0]["指标"] == f"覆盖率 不低于 90% 91%（{days(-1):%Y-%m-%d}，达标）"
+            assert rows[0]["本期进展"].startswith("说明")
     assert counts[10] == counts[100], counts
-    assert counts[100] <= 14, counts
+    # The ledger reads two more: the tasks' period reports and the scope's agency names for its title rows.
+    assert counts[100] <= (16 if kind == ExportKind.LEDGER else 14), counts
 
 
 def test_a_delayed_and_closed_out_task_shows_its_three_dates_and_status(world):
@@ -752,8 +769,8 @@ def test_a_delayed_and_closed_out_task_shows_its_three_dates_and_status(world):
 
     # when
     (loaded,) = _ledger_chunk([task.pk])
-    row = dict(zip(LEDGER_HEADERS, ledger_row(loaded, {}, today()), strict=True))
+    row = ledger_row(loaded, 1, today())
 
     # then: the baseline stays as imported, the current date is the approved one
-    assert (row["原定时限"], row["现时限"], row["实际完成"]) == (days(-10), days(20), days(-2))
-    assert (row["状态"], row["是否逾期"]) == ("已销号", "否")
+    assert (row["baseline_due"], row["due"], row["due_changed"]) == (days(-10), days(20), True)
+    assert (row["status"], row["risk"]) == (f"已销号\n{days(-2):%Y-%m-%d}", "done")
