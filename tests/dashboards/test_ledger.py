@@ -517,6 +517,8 @@ def test_the_queries_do_not_grow_with_the_tasks_whatever_the_options(
 # --- Printed by LibreOffice --------------------------------------------------------------------
 
 OFFICE = programs.which("soffice", "libreoffice")
+# Calc's library beside soffice: Debian splits LibreOffice, and Writer alone cannot open an .xlsx.
+CALC = bool(OFFICE) and (Path(OFFICE).resolve().parent / "libsclo.so").exists()
 PDF_TOOLS = shutil.which("pdfinfo") and shutil.which("pdftotext")
 
 
@@ -582,6 +584,7 @@ def expected_pages(sheet, scale: float) -> int:
 
 @pytest.mark.system
 @pytest.mark.skipif(not OFFICE, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(not CALC, reason="LibreOffice Calc is not installed (Debian: libreoffice-calc-nogui)")
 @pytest.mark.skipif(not PDF_TOOLS, reason="poppler-utils (pdfinfo, pdftotext) are not installed")
 @pytest.mark.parametrize("options", [{}, {"monthly": True}])
 def test_libreoffice_prints_every_column_on_every_a3_landscape_page(
