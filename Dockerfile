@@ -20,10 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 # Plan files as bureaus publish them: LibreOffice converts legacy .doc/.wps (antiword and
 # catdoc are the fallback), poppler renders scanned PDF pages and tesseract reads them
-# (simplified and traditional Chinese).
+# (simplified and traditional Chinese); LibreOffice Calc prints the ledger to PDF.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
-      libreoffice-writer-nogui antiword catdoc \
+      libreoffice-writer-nogui libreoffice-calc-nogui antiword catdoc \
       poppler-utils tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /app --uid 1000 app

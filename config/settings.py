@@ -557,6 +557,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    # Public pages (政务公开): once a day; a plan on a daily schedule is built once a day, a
+    # weekly one once an ISO week; republished without review only when nothing reviewed
+    # (its settings, its narratives) has changed (publication.services.run_scheduled).
+    "publish-public-pages": {
+        "task": "publication.jobs.publish_scheduled",
+        "schedule": crontab(hour=6, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
     # Idempotency-Key answers past their 24 hours (api.idempotency.KEEP_FOR).
     "purge-idempotency-keys": {
         "task": "api.jobs.purge_idempotency_keys",

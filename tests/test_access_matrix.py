@@ -78,7 +78,16 @@ def test_the_policy_names_no_route_that_does_not_exist_except_the_audit_pages_to
 
 def test_public_routes_are_exactly_the_sign_in_health_and_language_ones():
     public = {name for name, rule in policy.POLICY.items() if rule.is_public}
-    assert public == {"accounts:login", "admin:login", "healthz", "set_language", "api:api.views.not_found"}
+    assert public == {
+        "accounts:login",
+        "admin:login",
+        "healthz",
+        "set_language",
+        "api:api.views.not_found",
+        # 政务公开: the published snapshot of a plan whose admin turned its page on
+        "publication:index",
+        "publication:plan_page",
+    }
 
 
 def test_the_three_administrators_share_no_page_of_another():
@@ -225,6 +234,8 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 # request of the user's: what the matrix checks is the policy in front.
                 "supervision": task.pk,
                 "escalation": task.pk,
+                "publication": plan.pk,
+                "assessment": plan.pk,
                 "attachment": reported.attachment.pk,
                 "dashboards": export.pk,
                 "notifications:open": notification.pk,
@@ -324,6 +335,8 @@ def sample_url(name, pattern, world):
             kwargs[param] = _sample_pk(name, world)
         elif param == "reading_pk":  # a reading of the reported task's indicator
             kwargs[param] = world["pk"]["api:reading"]
+        elif param == "agency_pk":  # an agency of the plan: A leads its task
+            kwargs[param] = world["people"][Role.STAFF].agency_id
         elif param == "milestone_pk":
             kwargs[param] = world["milestone"].pk
         else:
