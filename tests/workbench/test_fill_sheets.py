@@ -109,7 +109,15 @@ def test_it_imports_good_rows_and_marks_the_others(client, plan, tasks, staff_a)
     one, two, three, four, other = tasks["1"], tasks["2"], tasks["3"], tasks["4"], tasks["b"]
     # when two rows are filled well, one is filled for a task whose report changed since,
     # one has a percent out of range, and a row is added for a task agency B leads
-    fill(sheet, row_of(sheet, one), status="滞后", percent=55, progress="完成全市摸底", problems="经费未到位", next_steps="协调财政")
+    fill(
+        sheet,
+        row_of(sheet, one),
+        status="滞后",
+        percent=55,
+        progress="完成全市摸底",
+        problems="经费未到位",
+        next_steps="协调财政",
+    )
     fill(sheet, row_of(sheet, two), percent=70, progress="印发实施方案")
     fill(sheet, row_of(sheet, three), percent=80, progress="表中的进展")
     fill(sheet, row_of(sheet, four), percent=150, progress="进展")
@@ -324,7 +332,7 @@ def test_the_downloaded_sheet_is_locked_with_validated_input_cells(client, plan,
 
 
 def test_a_formula_typed_into_a_task_stays_text(client, plan, section, agency_a, staff_a, on_june_10):
-    make_task(plan, section, "9", lead=agency_a, heading="=HYPERLINK(\"http://x\")", due_on=datetime.date(2026, 12, 31))
+    make_task(plan, section, "9", lead=agency_a, heading='=HYPERLINK("http://x")', due_on=datetime.date(2026, 12, 31))
     client.force_login(staff_a)
     _workbook, sheet = open_sheet(download(client, plan).content)
     cell = sheet.cell(sheets.FIRST_ROW, 3)
@@ -364,3 +372,36 @@ def test_discarding_an_import_writes_no_report(client, plan, tasks, staff_a):
 def test_my_tasks_links_to_the_sheets(client, staff_a):
     client.force_login(staff_a)
     assert SHEETS in client.get(reverse("tasks:my_tasks")).content.decode()
+
+
+def test_a_quota_that_runs_out_midway_leaves_the_rest_for_a_later_confirmation(client, settings, plan, tasks, staff_a):
+    # given an import of two good rows, and a quota of one report a minute
+    settings.REPORTS_PER_USER_MINUTE = 1
+    client.force_login(staff_a)
+    workbook, sheet = open_sheet(download(client, plan).content)
+    fill(sheet, row_of(sheet, tasks["1"]), percent=60, progress="完成摸底")
+    fill(sheet, row_of(sheet, tasks["2"]), percent=70, progress="印发方案")
+    url = the_import_url(upload(client, saved(workbook)))
+    sheet_import = SheetImport.objects.get()
+    confirm = reverse("tasks:fill_sheet_confirm", args=[sheet_import.pk])
+
+    # when it is confirmed: the first row goes through, the quota stops the second
+    client.post(confirm)
+    sheet_import.refresh_from_db()
+    assert sheet_import.state == SheetImportState.PREVIEWED
+    assert sheet_import.results["stopped"]
+    assert set(ReportRevision.objects.values_list("task_id", flat=True)) == {tasks["1"].pk}
+    # and the preview now shows the first row as already there
+    outcomes = {row.task.pk: row.outcome for row in client.get(url).context["rows"]}
+    assert outcomes[tasks["1"].pk] == "unchanged" and outcomes[tasks["2"].pk] == "apply"
+
+    # when it is confirmed again a few minutes later
+    with time_machine.travel(JUNE_10 + datetime.timedelta(minutes=3), tick=False):
+        client.force_login(staff_a)
+        client.post(confirm)
+
+    # then the second row is sent too, and the first is not sent twice
+    sheet_import.refresh_from_db()
+    assert sheet_import.state == SheetImportState.CONFIRMED
+    assert sorted(ReportRevision.objects.values_list("task_id", flat=True)) == [tasks["1"].pk, tasks["2"].pk]
+    assert [item["task_id"] for item in sheet_import.results["applied"]] == [tasks["1"].pk, tasks["2"].pk]
