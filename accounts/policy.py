@@ -201,6 +201,15 @@ POLICY: dict[str, Rule] = {
     "dashboards:bulletin_docx": allow(read=OVERSIGHT_ROLES),
     "dashboards:bulletin_pdf": allow(read=OVERSIGHT_ROLES),
     # --- Assessment (考核): schemes by the system admin, scores for the oversight roles --
+    "assessment:index": allow(read=OVERSIGHT_ROLES),
+    "assessment:ranking": allow(read=OVERSIGHT_ROLES),
+    "assessment:agency": allow(read=OVERSIGHT_ROLES),
+    "assessment:export": allow(read=OVERSIGHT_ROLES),
+    "assessment:scheme": allow(read=SYSTEM, write=SYSTEM),
+    # The admin freezes the year, as they run its other settings (activation, rollover): the
+    # office whose returns and notices make the scores does not also fix the result.
+    "assessment:freeze": allow(read=SYSTEM, write=SYSTEM),
+    "assessment:evaluate": allow(read=(Role.LEADER,), write=(Role.LEADER,)),
     # --- Excel fill-in sheets (填报表): staff of an agency, and the supervision office ----
     # Staff download their agency's sheet and bring it back (an import is its uploader's);
     # the supervision office downloads any agency's sheet in its scope to hand out.

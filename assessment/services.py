@@ -261,9 +261,13 @@ def _local_date(moment: datetime.datetime | None) -> datetime.date | None:
     return timezone.localdate(moment) if moment is not None else None
 
 
-def collect(plan, scheme: Scheme | None, today: datetime.date) -> tuple[list[Fact], dict, dict]:
+def collect(
+    plan, scheme: Scheme | None, today: datetime.date, evaluated_by: datetime.date | None = None
+) -> tuple[list[Fact], dict, dict]:
     """The plan's facts up to `today`, the owners of each task ([(agency id, role)]) and
-    each task's label. Eight queries whatever the number of tasks."""
+    each task's label, in ten queries whatever the number of tasks. Leaders evaluate the
+    year once it is over, so evaluations count up to `evaluated_by` (default `today`), past
+    the year's end, and sit on its last day."""
     tasks = list(
         Task.objects.filter(plan=plan).values(
             "id", "number", "heading", "due_on", "status", "completed_on", "last_progress_at"
@@ -425,7 +429,9 @@ def collect(plan, scheme: Scheme | None, today: datetime.date) -> tuple[list[Fac
     facts = [fact for fact in facts if fact is not None]
 
     if scheme is not None:
-        evaluations = Evaluation.objects.filter(scheme=scheme, given_at__date__lte=today).select_related("given_by")
+        evaluations = Evaluation.objects.filter(
+            scheme=scheme, given_at__date__lte=evaluated_by or today
+        ).select_related("given_by")
         for evaluation in evaluations:
             facts.append(
                 rules.evaluation_fact(
@@ -433,7 +439,7 @@ def collect(plan, scheme: Scheme | None, today: datetime.date) -> tuple[list[Fac
                     points=evaluation.points,
                     reason=evaluation.reason,
                     leader=evaluation.given_by.get_full_name() or evaluation.given_by.get_username(),
-                    day=timezone.localdate(evaluation.given_at),
+                    day=min(timezone.localdate(evaluation.given_at), plan.year_end),
                     evaluation_id=evaluation.pk,
                 )
             )
@@ -493,7 +499,7 @@ def result(
     if scheme.is_frozen:
         return _frozen_result(plan, scheme, cycles, agency_ids, cycle_start)
     today = assessment_day(plan, until)
-    facts, owners, labels = collect(plan, scheme, today)
+    facts, owners, labels = collect(plan, scheme, today, until or timezone.localdate())
     items = rules.score(facts, owners, settings_of(scheme), weights_of(scheme))
     participants = {agency_id for pairs in owners.values() for agency_id, _role in pairs}
     participants |= {item.agency_id for item in items}
