@@ -22,7 +22,7 @@ from accounts.services import scope_agency_ids
 from assessment import rules
 from assessment.choices import ALLOWED, SchemeState
 from assessment.models import Evaluation, FrozenItem, FrozenStanding, Scheme, SchemeRule
-from assessment.rules import Block, EventKind, Fact, Item, ItemRole, Setting
+from assessment.rules import Block, Fact, Item, ItemRole, Setting
 from audit.choices import EventType
 from audit.services import record
 from core.roles import Role
@@ -643,7 +643,3 @@ def freeze(scheme_id: int, user, *, version: int, until: datetime.date | None = 
             },
         )
     return scheme
-
-
-# What each event kind links to on the drill-down (the task page for the rest).
-EVENT_LINKS = {EventKind.NOTICE: "escalation:notice_detail"}

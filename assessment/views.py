@@ -177,11 +177,19 @@ def agency_items(request, pk, agency_pk):
     return render(request, "assessment/agency.html", context)
 
 
+# The page of each kind of event an item links to (the task page is linked beside it).
+EVENT_PAGES = {
+    EventKind.NOTICE: "escalation:notice_detail",
+    EventKind.REPORT: "supervision:report_detail",
+    EventKind.CLOSE_OUT: "supervision:closeout_detail",
+    EventKind.REQUEST: "supervision:request_detail",
+}
+
+
 def _event_url(scored) -> str:
     item = scored.item
-    if item.event_kind == EventKind.NOTICE and item.event_id:
-        return reverse("escalation:notice_detail", args=[item.event_id])
-    return ""
+    page = EVENT_PAGES.get(item.event_kind)
+    return reverse(page, args=[item.event_id]) if page and item.event_id else ""
 
 
 # --- A leader's evaluation -------------------------------------------------------------------

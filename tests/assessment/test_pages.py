@@ -104,6 +104,9 @@ def test_the_drill_down_links_every_item_to_its_task_and_event(client, year, lea
     assert "红色督办单 督办〔2026〕2号" in body
     assert reverse("escalation:notice_detail", args=[year.notices["red"].pk]) in body
     assert reverse("tasks:task_detail", args=[year.t2.pk]) in body
+    q2 = year.t2.period_reports.get(period_start=datetime.date(2026, 4, 1))
+    assert reverse("supervision:report_detail", args=[q2.pk]) in body
+    assert reverse("supervision:request_detail", args=[year.t2.change_requests.get().pk]) in body
     assert "第2期（2026年第2季度）报告被督查室退回：佐证材料不足，请补充" in body
     assert len(response.context["rows"]) == 11
 
