@@ -19,8 +19,11 @@ from django.core import signing
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.spreadsheets import FORMULA_LEADS, clean_text
 from core.uploads import MB, FileRefused, check_size
@@ -158,9 +161,10 @@ def build_sheet(head: SheetHead, lines: list[SheetLine]) -> bytes:
     """The .xlsx of one agency's sheet for one plan and cycle."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
     sheet.title = _("填报表")
     labels = headers()
-    last_visible = openpyxl.utils.get_column_letter(COLUMNS.index("next_steps") + 1)
+    last_visible = get_column_letter(COLUMNS.index("next_steps") + 1)
 
     _put(sheet.cell(TITLE_ROW, 1), _("%(plan)s · 进展填报表") % {"plan": head.plan_title}, font=_font(TITLE_PT, True))
     info = _("填报单位：%(agency)s　　报送周期：%(cycle)s　　报送截止：%(due)s") % {
@@ -187,7 +191,7 @@ def build_sheet(head: SheetHead, lines: list[SheetLine]) -> bytes:
     for index, key in enumerate(COLUMNS, start=1):
         _put(sheet.cell(HEADER_ROW, index), labels[key], font=_font(bold=True), fill=header_fill, border=border)
         sheet.cell(HEADER_ROW, index).alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = WIDTHS[index - 1]
+        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[index - 1]
 
     status_labels = {status.value: str(status.label) for status in TaskStatus}
     for offset, line in enumerate(lines):
@@ -216,17 +220,17 @@ def build_sheet(head: SheetHead, lines: list[SheetLine]) -> bytes:
             )
 
     for key in ("task_id", "version"):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(COLUMNS.index(key) + 1)].hidden = True
+        sheet.column_dimensions[get_column_letter(COLUMNS.index(key) + 1)].hidden = True
     if lines:
         _validations(sheet, FIRST_ROW, FIRST_ROW + len(lines) - 1)
 
-    sheet.freeze_panes = sheet.cell(FIRST_ROW, COLUMNS.index("status") + 1)
+    sheet.freeze_panes = f"{get_column_letter(COLUMNS.index('status') + 1)}{FIRST_ROW}"
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.print_area = f"A1:{last_visible}{max(FIRST_ROW, FIRST_ROW + len(lines) - 1)}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
     # Only the unlocked cells take input: rows and columns keep their place (no inserting,
     # deleting or sorting), though a user may widen a column or a row to read.
@@ -256,8 +260,8 @@ def build_sheet(head: SheetHead, lines: list[SheetLine]) -> bytes:
 
 
 def _validations(sheet, first: int, last: int) -> None:
-    status_col = openpyxl.utils.get_column_letter(COLUMNS.index("status") + 1)
-    percent_col = openpyxl.utils.get_column_letter(COLUMNS.index("percent") + 1)
+    status_col = get_column_letter(COLUMNS.index("status") + 1)
+    percent_col = get_column_letter(COLUMNS.index("percent") + 1)
     choices = ",".join(str(status.label) for status in CHOOSABLE)
     status = DataValidation(
         type="list",
@@ -372,7 +376,7 @@ def _check_header(sheet) -> None:
         if index >= len(found) or found[index] not in (label, HEADER_IDS[key]):
             raise SheetRefused(
                 _("表头与填报表模板不符：第 %(col)s 列应为“%(label)s”。请勿增删或移动列，重新下载填报表后填写。")
-                % {"col": openpyxl.utils.get_column_letter(index + 1), "label": label}
+                % {"col": get_column_letter(index + 1), "label": label}
             )
 
 
