@@ -39,7 +39,6 @@ from workdays.services import working_days_between
 from workplans.cycles import Cycle, cycle_for
 
 Decimal = decimal.Decimal
-WEIGHTS_SETTING = "ASSESSMENT_DEFAULT_WEIGHTS"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +95,7 @@ class Result:
 def default_weights() -> dict[str, Decimal]:
     """The weights a new scheme starts from: settings.ASSESSMENT_DEFAULT_WEIGHTS
     ({"lead": "1.00", "co_owner": "0.50"}) over the rules' defaults."""
-    configured = getattr(settings, WEIGHTS_SETTING, None) or {}
+    configured = settings.ASSESSMENT_DEFAULT_WEIGHTS
     return {role: Decimal(str(configured.get(role, value))) for role, value in rules.DEFAULT_WEIGHTS.items()}
 
 

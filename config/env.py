@@ -4,6 +4,7 @@ django-environ does the URL parsing (DATABASE_URL, EMAIL_URL); these helpers add
 does not: a boolean that is neither true nor false is an error, not a silent False.
 """
 
+import decimal
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -43,3 +44,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_decimal(name: str, default: str, *, low: str = "0", high: str = "1") -> decimal.Decimal:
+    """A decimal in [low, high] (a weight, a share); anything else is an error."""
+    raw = os.environ.get(name)
+    text = default if raw is None or not raw.strip() else raw.strip()
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from exc
+    if not value.is_finite() or not decimal.Decimal(low) <= value <= decimal.Decimal(high):
+        raise ImproperlyConfigured(f"{name}={raw!r} must be between {low} and {high}")
+    return value

@@ -17,7 +17,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_decimal, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -418,6 +418,14 @@ ESCALATION_ISSUING_OFFICE = env_str("ESCALATION_ISSUING_OFFICE", "督查室")
 # it with its own letterhead; a relative path is taken from BASE_DIR, and the template's
 # variables are the keys of escalation.printing.notice_context.
 ESCALATION_NOTICE_TEMPLATE = env_str("ESCALATION_NOTICE_TEMPLATE", "")
+
+# --- Assessment (考核) ----------------------------------------------------------------
+# The weights a new scheme starts from: a co-owner's share of a task's points beside the
+# lead's full share (the admin then sets each scheme's own, assessment/rules.py scores).
+ASSESSMENT_DEFAULT_WEIGHTS = {
+    "lead": env_decimal("ASSESSMENT_LEAD_WEIGHT", "1.00"),
+    "co_owner": env_decimal("ASSESSMENT_CO_OWNER_WEIGHT", "0.50"),
+}
 
 # --- Reminders (notifications app) ---------------------------------------------------
 # Where links in emails and robot messages point.

@@ -4,13 +4,14 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from config.env import env_bool
+from config.env import env_bool, env_decimal
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARS = (
@@ -88,6 +89,20 @@ def test_a_bad_boolean_is_an_error_not_false(monkeypatch, tmp_path):
         env_bool("SOME_FLAG", default=False)
     result = run_python(PRINT_SETTINGS, tmp_path, DEBUG="ture")
     assert result.returncode != 0 and "DEBUG='ture' is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["half", "1.5", "-0.1", "NaN"])
+def test_an_assessment_weight_outside_zero_to_one_is_an_error(monkeypatch, raw):
+    monkeypatch.setenv("ASSESSMENT_CO_OWNER_WEIGHT", raw)
+    with pytest.raises(ImproperlyConfigured):
+        env_decimal("ASSESSMENT_CO_OWNER_WEIGHT", "0.50")
+
+
+def test_an_assessment_weight_is_read_as_an_exact_decimal(monkeypatch):
+    monkeypatch.setenv("ASSESSMENT_CO_OWNER_WEIGHT", "0.3")
+    assert env_decimal("ASSESSMENT_CO_OWNER_WEIGHT", "0.50") == Decimal("0.3")
+    monkeypatch.delenv("ASSESSMENT_CO_OWNER_WEIGHT")
+    assert env_decimal("ASSESSMENT_CO_OWNER_WEIGHT", "0.50") == Decimal("0.50")
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
