@@ -393,3 +393,26 @@ def test_two_bulletins_issued_at_once_take_consecutive_numbers(world, quarterly,
         thread.join(timeout=120)
     assert errors == []
     assert sorted(Bulletin.objects.values_list("seq", flat=True)) == [1, 2, 3, 4]
+
+
+def issued(plan, supervisor):
+    bulletin = draft(plan, supervisor)
+    bulletin = bulletins.edit(bulletin.pk, supervisor, version=1, title="通报", summary="", next_steps="按时报送。")
+    return bulletins.issue(bulletin.pk, supervisor, version=bulletin.version)
+
+
+def test_without_libreoffice_the_pdf_is_a_chinese_message(client, world, quarterly, supervisor):
+    bulletin = issued(quarterly, supervisor)
+    client.force_login(supervisor)
+    with mock.patch("dashboards.bulletins.programs.which", autospec=True, return_value=None):
+        response = client.get(reverse("dashboards:bulletin_pdf", args=[bulletin.pk]))
+    assert response.status_code == 503
+    assert "未安装 LibreOffice" in response.content.decode()
+
+
+@pytest.mark.skipif(not bulletins.pdf_available(), reason="LibreOffice is not installed")
+def test_where_libreoffice_is_installed_the_pdf_is_made_from_the_kept_docx(client, world, quarterly, supervisor):
+    bulletin = issued(quarterly, supervisor)
+    client.force_login(supervisor)
+    response = client.get(reverse("dashboards:bulletin_pdf", args=[bulletin.pk]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
