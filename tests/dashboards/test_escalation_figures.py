@@ -262,19 +262,31 @@ def sheet_dicts(book, name):
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
+def ledger_dicts(book):
+    """The ledger's task rows by header: the header is under the title rows and the legend,
+    and group rows (plan, section) carry no serial number."""
+    rows = list(book["督办台账"].iter_rows(min_row=5, values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:] if isinstance(row[0], int)]
+
+
+def by_heading(rows):
+    """A row by its task's heading ("1. 推进城市医疗集团建设" → "推进城市医疗集团建设")."""
+    return {row["任务"].split(". ", 1)[1]: row for row in rows}
+
+
 def test_the_ledger_carries_each_tasks_notices_and_a_sheet_of_them(notices, leader):
     export = run(ExportKind.LEDGER, leader)
     book = openpyxl.load_workbook(export.file.path)
     assert book.sheetnames == ["督办台账", "督办单", "说明"]
-    tasks = {row["任务"]: row for row in sheet_dicts(book, "督办台账")}
-    a1 = tasks["推进城市医疗集团建设"]
+    tasks = by_heading(ledger_dicts(book))
+    a1 = tasks["推进城市医疗集团建设"]["督办情况"].split("\n")
     # red (open), blue (open), yellow (superseded): three, the highest open red, the latest the red.
-    assert (a1["督办单数"], a1["最高等级（未办结）"]) == (3, "红色督办")
-    assert a1["最近督办单"] == f"{notices['a_red'].number}（红色督办，已发出）"
-    a2 = tasks["改善就医体验"]
+    assert a1 == ["3件", "未办结最高：红色督办", f"{notices['a_red'].number}（红色督办，已发出）"]
+    a2 = tasks["改善就医体验"]["督办情况"].split("\n")
     # The cancelled one is not counted; the closed red one is no longer open.
-    assert (a2["督办单数"], a2["最高等级（未办结）"]) == (2, "黄色督办")
-    assert tasks["做好医保支付衔接"]["督办单数"] == 1  # A co-owns it: the outside agency's notice is on its row
+    assert a2[:2] == ["2件", "未办结最高：黄色督办"]
+    # A co-owns it: the outside agency's notice is on its row
+    assert tasks["做好医保支付衔接"]["督办情况"].startswith("1件")
 
     sheet = sheet_dicts(book, "督办单")
     # Every notice of the ledger's tasks (the year's, in scope), oldest first; not last year's.
@@ -315,8 +327,8 @@ def test_a_ledger_without_notices_has_an_empty_notice_sheet(leader, plan, agency
     make_task(plan, None, "1", lead=agency_a)
     book = openpyxl.load_workbook(run(ExportKind.LEDGER, leader).file.path)
     assert sheet_dicts(book, "督办单") == []
-    (row,) = sheet_dicts(book, "督办台账")
-    assert (row["督办单数"], row["最高等级（未办结）"], row["最近督办单"]) == (0, None, None)
+    (row,) = ledger_dicts(book)
+    assert row["督办情况"] is None
 
 
 # --- The bulletin -------------------------------------------------------------------------
