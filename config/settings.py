@@ -419,6 +419,17 @@ ESCALATION_ISSUING_OFFICE = env_str("ESCALATION_ISSUING_OFFICE", "督查室")
 # variables are the keys of escalation.printing.notice_context.
 ESCALATION_NOTICE_TEMPLATE = env_str("ESCALATION_NOTICE_TEMPLATE", "")
 
+# --- The bulletin (通报, dashboards/bulletins.py) ---------------------------------------
+# Its number in the bureau's series, given at issue without gaps: "督查通报〔2026〕3期".
+BULLETIN_NUMBER_SERIES = env_str("BULLETIN_NUMBER_SERIES", "督查通报")
+BULLETIN_NUMBER_FORMAT = env_str("BULLETIN_NUMBER_FORMAT", "{series}〔{year}〕{seq}期")
+# The office printed as its issuer; empty is the notices' issuing office.
+BULLETIN_ISSUING_OFFICE = env_str("BULLETIN_ISSUING_OFFICE", "")
+# The docxtpl template; empty is the one we ship (dashboards/docx/bulletin.docx, made by
+# scripts/make_bulletin_template.py). A relative path is taken from BASE_DIR; the
+# template's variables are the keys of dashboards.bulletins.document_context.
+BULLETIN_TEMPLATE = env_str("BULLETIN_TEMPLATE", "")
+
 # --- Assessment (考核) ----------------------------------------------------------------
 # The weights a new scheme starts from: a co-owner's share of a task's points beside the
 # lead's full share (the admin then sets each scheme's own, assessment/rules.py scores).

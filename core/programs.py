@@ -1,8 +1,9 @@
 """External programs (LibreOffice, antiword, catdoc, pdftoppm, tesseract): found with
 shutil.which, run in a private temporary directory (also their HOME) with a time limit,
 their whole process group stopped when it runs past it. The callers — the plan parser's
-readers (imports/parsing/tools.py) and the printable notice (escalation/printing.py) — say
-what a failure means to their users; here it is only ProgramFailed and its reason."""
+readers (imports/parsing/tools.py), the printable notice (escalation/printing.py) and the
+bulletin (dashboards/bulletins.py) — say what a failure means to their users; here it is
+only ProgramFailed and its reason."""
 
 from __future__ import annotations
 
@@ -90,3 +91,42 @@ def _stop(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
+
+
+# --- Office documents to PDF (the printable notice, the bulletin) --------------------------
+
+LIBREOFFICE = ("soffice", "libreoffice")
+# LibreOffice ran but left no PDF behind (a document it could not read).
+NO_OUTPUT = "no_output"
+
+
+def office_available() -> bool:
+    """Whether office_to_pdf can make a PDF here (LibreOffice on the PATH)."""
+    return which(*LIBREOFFICE) is not None
+
+
+def office_to_pdf(data: bytes, name: str, timeout: float) -> bytes | None:
+    """The office document ``data`` (named ``name``, e.g. "notice.docx") as a PDF; None where
+    LibreOffice is not installed, ProgramFailed (NO_OUTPUT among the reasons) when it fails.
+
+    Each call has its own folder and LibreOffice profile, so conversions at once do not
+    wait for each other's profile lock or see each other's files."""
+    office = which(*LIBREOFFICE)
+    if office is None:
+        return None
+    with Workdir(prefix="office-pdf-") as work:
+        source = work.file(name, data)
+        out_dir = os.path.join(work.path, "out")
+        os.mkdir(out_dir)
+        profile = "file://" + os.path.join(work.path, "profile")
+        args = [office, "--headless", "--norestore", "--nolockcheck", "--nodefault"]
+        args += ["-env:UserInstallation=" + profile, "--convert-to", "pdf", "--outdir", out_dir, source]
+        run(args, timeout, work)
+        target = os.path.join(out_dir, os.path.splitext(name)[0] + ".pdf")
+        pdf = b""
+        if os.path.isfile(target):
+            with open(target, "rb") as handle:
+                pdf = handle.read()
+    if not pdf.startswith(b"%PDF"):
+        raise ProgramFailed(NO_OUTPUT)
+    return pdf

@@ -67,18 +67,10 @@ from workplans.cycles import Cycle, cycle_for, previous_cycle
 from workplans.models import Plan
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "docx" / "bulletin.docx"
-# Settings the lead adds to config/settings.py; until then these are the defaults. The
-# series and its format are the bureau's own words, printed on an official document.
-DEFAULTS = {
-    "BULLETIN_TEMPLATE": "",
-    "BULLETIN_NUMBER_SERIES": "督查通报",
-    "BULLETIN_NUMBER_FORMAT": "{series}〔{year}〕{seq}期",
-}
 # A list section prints at most this many lines, then says how many more there are.
 LIST_MAX = 300
 TEXT_MAX = 20000
 PDF_TIME_LIMIT = 90
-LIBREOFFICE = ("soffice", "libreoffice")
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
@@ -103,16 +95,12 @@ class PdfUnavailable(Exception):
     """LibreOffice could not make the PDF; a message for users, who can still take the .docx."""
 
 
-def setting(name: str):
-    return getattr(settings, name, DEFAULTS[name])
-
-
 def issuing_office() -> str:
-    return getattr(settings, "BULLETIN_ISSUING_OFFICE", "") or settings.ESCALATION_ISSUING_OFFICE
+    return settings.BULLETIN_ISSUING_OFFICE or settings.ESCALATION_ISSUING_OFFICE
 
 
 def number_text(series: str, year: int, seq: int) -> str:
-    return setting("BULLETIN_NUMBER_FORMAT").format(series=series, year=year, seq=seq)
+    return settings.BULLETIN_NUMBER_FORMAT.format(series=series, year=year, seq=seq)
 
 
 # --- Periods ------------------------------------------------------------------------------
@@ -615,7 +603,7 @@ def redraft(bulletin_id: int, user, *, version: int, today: datetime.date | None
 
 
 def lock_counter(year: int) -> BulletinCounter:
-    series = setting("BULLETIN_NUMBER_SERIES")
+    series = settings.BULLETIN_NUMBER_SERIES
     BulletinCounter.objects.bulk_create([BulletinCounter(series=series, year=year)], ignore_conflicts=True)
     return BulletinCounter.objects.select_for_update().get(series=series, year=year)
 
@@ -785,7 +773,7 @@ def document_context(bulletin: Bulletin) -> dict:
 
 def template_path() -> Path:
     """settings.BULLETIN_TEMPLATE (relative: to the project's folder), else ours."""
-    configured = setting("BULLETIN_TEMPLATE")
+    configured = settings.BULLETIN_TEMPLATE
     if not configured:
         return DEFAULT_TEMPLATE
     path = Path(configured).expanduser()
@@ -822,47 +810,22 @@ def docx_content(bulletin: Bulletin) -> bytes:
 
 
 def pdf_available() -> bool:
-    return programs.which(*LIBREOFFICE) is not None
+    return programs.office_available()
 
 
 def render_pdf(bulletin: Bulletin) -> bytes | None:
-    """The bulletin's .docx converted by LibreOffice; None where it is not installed,
-    PdfUnavailable when the conversion fails or runs past PDF_TIME_LIMIT. Each call has its
-    own folder and LibreOffice profile, so conversions at once do not wait for each other."""
-    office = programs.which(*LIBREOFFICE)
-    if office is None:
+    """The bulletin's .docx converted by LibreOffice (core.programs.office_to_pdf); None where
+    it is not installed, PdfUnavailable when the conversion fails or runs past PDF_TIME_LIMIT."""
+    if not programs.office_available():
         return None
-    data = docx_content(bulletin)
-    with programs.Workdir(prefix="bulletin-pdf-") as work:
-        source = work.file("bulletin.docx", data)
-        out_dir = Path(work.path, "out")
-        out_dir.mkdir()
-        args = [
-            office,
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--nodefault",
-            "-env:UserInstallation=" + Path(work.path, "profile").as_uri(),
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out_dir),
-            source,
-        ]
-        try:
-            programs.run(args, PDF_TIME_LIMIT, work)
-        except programs.ProgramFailed as failed:
-            if failed.reason == programs.TIMEOUT:
-                raise PdfUnavailable(
-                    _("生成通报 PDF 超时（超过 %(seconds)d 秒），请下载 Word 版（.docx）") % {"seconds": PDF_TIME_LIMIT}
-                ) from failed
-            raise PdfUnavailable(_("LibreOffice 未能生成通报 PDF，请下载 Word 版（.docx）")) from failed
-        target = out_dir / "bulletin.pdf"
-        pdf = target.read_bytes() if target.is_file() else b""
-    if not pdf.startswith(b"%PDF"):
-        raise PdfUnavailable(_("LibreOffice 未能生成通报 PDF，请下载 Word 版（.docx）"))
-    return pdf
+    try:
+        return programs.office_to_pdf(docx_content(bulletin), "bulletin.docx", PDF_TIME_LIMIT)
+    except programs.ProgramFailed as failed:
+        if failed.reason == programs.TIMEOUT:
+            raise PdfUnavailable(
+                _("生成通报 PDF 超时（超过 %(seconds)d 秒），请下载 Word 版（.docx）") % {"seconds": PDF_TIME_LIMIT}
+            ) from failed
+        raise PdfUnavailable(_("LibreOffice 未能生成通报 PDF，请下载 Word 版（.docx）")) from failed
 
 
 def filename(bulletin: Bulletin, ext: str) -> str:

@@ -37,7 +37,6 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "docx" / "notice.docx"
 TEXT_MAX = 20000
 # Seconds LibreOffice may take to start and convert one notice.
 PDF_TIME_LIMIT = 60
-LIBREOFFICE = ("soffice", "libreoffice")
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
@@ -142,45 +141,18 @@ def render_docx(notice, copied: Iterable | None = None) -> bytes:
 
 def pdf_available() -> bool:
     """Whether render_pdf can make a PDF here (LibreOffice on the PATH)."""
-    return programs.which(*LIBREOFFICE) is not None
+    return programs.office_available()
 
 
 def render_pdf(notice, copied: Iterable | None = None) -> bytes | None:
     """The notice's .docx converted to PDF by LibreOffice; None where LibreOffice is not
-    installed, PdfUnavailable when the conversion fails or runs past PDF_TIME_LIMIT.
-
-    Each call has its own folder and LibreOffice profile, so conversions at once do not
-    wait for each other's profile lock or see each other's files."""
-    office = programs.which(*LIBREOFFICE)
-    if office is None:
+    installed, PdfUnavailable when the conversion fails or runs past PDF_TIME_LIMIT."""
+    if not programs.office_available():
         return None
-    data = render_docx(notice, copied)
-    with programs.Workdir(prefix="notice-pdf-") as work:
-        source = work.file("notice.docx", data)
-        out_dir = Path(work.path, "out")
-        out_dir.mkdir()
-        args = [
-            office,
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--nodefault",
-            "-env:UserInstallation=" + Path(work.path, "profile").as_uri(),
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out_dir),
-            source,
-        ]
-        try:
-            programs.run(args, PDF_TIME_LIMIT, work)
-        except programs.ProgramFailed as failed:
-            raise PdfUnavailable(_failure_message(failed.reason)) from failed
-        target = out_dir / "notice.pdf"
-        pdf = target.read_bytes() if target.is_file() else b""
-    if not pdf.startswith(b"%PDF"):
-        raise PdfUnavailable(_("LibreOffice 未能生成督办单 PDF，请下载 Word 版（.docx）打印"))
-    return pdf
+    try:
+        return programs.office_to_pdf(render_docx(notice, copied), "notice.docx", PDF_TIME_LIMIT)
+    except programs.ProgramFailed as failed:
+        raise PdfUnavailable(_failure_message(failed.reason)) from failed
 
 
 def filename(notice, ext: str) -> str:
