@@ -38,6 +38,8 @@ DATA_MODULES = {
     # The default 督办单 template: an official Chinese document's wording and its Word
     # styles and fonts, not interface (a bureau replaces the template with its own).
     "scripts/make_notice_template.py",
+    # The default 通报 template, likewise: an official document's wording, styles and fonts.
+    "scripts/make_bulletin_template.py",
 }
 # Single literals that are data; each with why.
 DATA_LITERALS = {
@@ -57,9 +59,13 @@ DATA_LITERALS = {
     ("config/settings.py", "督办"),
     ("config/settings.py", "{series}〔{year}〕{seq}号"),
     ("config/settings.py", "督查室"),
+    # The bulletin's series and number format (BULLETIN_NUMBER_*), likewise.
+    ("config/settings.py", "督查通报"),
+    ("config/settings.py", "{series}〔{year}〕{seq}期"),
     # East Asian font names, as Word knows them.
     ("dashboards/exports/bulletin.py", "宋体"),
     ("dashboards/exports/bulletin.py", "黑体"),
+    ("dashboards/exports/ledger.py", "宋体"),
 }
 
 
