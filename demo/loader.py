@@ -19,13 +19,21 @@ from django.utils import timezone
 
 from accounts.choices import AgencyLevel
 from accounts.models import Agency, AgencyAlias, User
+from assessment import services as assessment
+from assessment.choices import SchemeState
+from assessment.models import Scheme
 from core.roles import Role
+from dashboards import bulletins
+from dashboards.models import Bulletin
 from dashboards.rollup import rollup_day
 from escalation import ladder, notices, urges
 from escalation.by_hand import issue_by_hand
 from escalation.choices import Level
 from escalation.models import Notice
 from indicators.models import Indicator, Reading
+from publication import services as publication
+from publication.choices import PublicField, Schedule
+from publication.models import PublicNarrative, PublicSetting
 from supervision import closeout, reports, requests
 from supervision.choices import RequestKind
 from supervision.models import ChangeRequest, CloseOut, PeriodReport
@@ -257,6 +265,7 @@ def load_demo(year: int | None = None) -> dict[str, str]:
     if not created:
         _seed_loop(plan)  # a demo loaded before the supervision loop gets its work lists too
         _seed_escalation(plan)  # … and before escalation, its notices
+        _seed_outputs(plan)  # … and before the assessment, the bulletin and the public page
         return creds
 
     sections = {}
@@ -318,6 +327,7 @@ def load_demo(year: int | None = None) -> dict[str, str]:
     # Today's snapshot, so the dashboard's trend has its first point (the nightly rollup
     # adds one a day from here on).
     rollup_day(timezone.localdate(), plan_ids=[plan.pk])
+    _seed_outputs(plan)
     return creds
 
 
@@ -415,6 +425,58 @@ def _seed_escalation(plan: Plan) -> None:
             text="医疗集团建设是今年重点，请医政医管处专题研究，月底前报送推进方案。",
             respond_by=min(today + datetime.timedelta(days=14), datetime.date(plan.year, 12, 31)),
         )
+
+
+# The public texts the supervision office writes for the public page, apart from the notes.
+PUBLIC_NARRATIVES = {
+    "1": "两个城市医疗集团组建方案已审议通过，正在推进章程制定和运行机制建设。",
+    "2": "全市三级医院已全面推行分时段预约诊疗，群众就医等候时间进一步缩短。",
+}
+
+
+def _seed_outputs(plan: Plan) -> None:
+    """What leaders take to the meeting, each through its own service: an active 考核
+    scheme with a leader's evaluation, a draft 通报 for the last finished period, and the
+    plan's public page (政务公开) published with two narratives. Each is done once per plan:
+    skipped when the plan already has it."""
+    users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
+    admin, leader, supervisor = users["demo_admin"], users["demo_leader"], users["demo_supervisor"]
+    tasks = Task.objects.filter(plan=plan)
+
+    if not Scheme.objects.filter(plan=plan).exists():
+        scheme = assessment.create_scheme(plan, admin)
+        scheme = assessment.set_state(scheme.pk, admin, version=scheme.version, state=SchemeState.ACTIVE)
+        lead = TaskOwner.objects.filter(task__plan=plan, task__number="2", role=OwnerRole.LEAD).first()
+        if lead is not None:
+            assessment.add_evaluation(
+                scheme.pk,
+                leader,
+                agency_id=lead.agency_id,
+                points=Decimal(2),
+                reason="预约诊疗改革推进有力，群众反映良好。",
+            )
+
+    period = bulletins.default_period(plan, timezone.localdate())
+    if period is not None and not Bulletin.objects.filter(plan=plan).exists() and bulletins.may_draft(supervisor, plan):
+        bulletins.create_draft(plan, period, supervisor)
+
+    if not PublicSetting.objects.filter(plan=plan, enabled=True).exists():
+        setting = publication.setting_of(plan)
+        publication.save_settings(
+            plan.pk,
+            admin,
+            enabled=True,
+            fields=list(PublicField.values),
+            schedule=Schedule.DAILY,
+            version=setting.version,
+        )
+        for number, text in PUBLIC_NARRATIVES.items():
+            task = tasks.filter(number=number).first()
+            if task is not None:
+                narrative = PublicNarrative.objects.filter(task=task).first() or PublicNarrative(task=task)
+                publication.save_narrative(task.pk, supervisor, text=text, version=narrative.version)
+        snapshot = publication.build_snapshot(plan.pk, supervisor)
+        publication.publish(snapshot.pk, admin)
 
 
 def _days_from_today(days: int | None, year: int) -> datetime.date | None:

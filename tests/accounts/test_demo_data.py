@@ -70,3 +70,24 @@ def test_the_demo_fills_the_supervision_loops_work_lists_once(var_dir):
     assert sorted(PeriodReport.objects.values_list("state", flat=True)) == ["pending_review", "returned"]
     assert list(CloseOut.objects.values_list("state", flat=True)) == ["pending"]
     assert list(ChangeRequest.objects.values_list("state", flat=True)) == ["pending_supervisor"]
+
+
+def test_the_demo_has_a_scheme_a_bulletin_draft_and_a_public_page_once(var_dir, client):
+    from assessment.models import Evaluation, Scheme
+    from dashboards.models import Bulletin
+    from publication.models import PublicNarrative, PublicSnapshot
+
+    # when loaded twice
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    # then the assessment ranks, the office has a draft bulletin and the public page is up
+    plan = Plan.objects.get()
+    assert list(Scheme.objects.values_list("state", flat=True)) == ["active"]
+    assert Evaluation.objects.count() == 1
+    assert Bulletin.objects.filter(plan=plan).count() <= 1  # none before the plan's first period ends
+    assert list(PublicSnapshot.objects.values_list("state", flat=True)) == ["published"]
+    assert PublicNarrative.objects.count() == 2
+    page = client.get(f"/public/{plan.pk}/")
+    assert page.status_code == 200
+    assert PublicNarrative.objects.first().text in page.content.decode()
