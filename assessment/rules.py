@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from indicators.units import plain_number
 from tasks.choices import FINISHED, OwnerRole
 
 Decimal = decimal.Decimal
@@ -443,3 +444,12 @@ def ranks(points: list[Decimal]) -> list[int]:
     for position, value in enumerate(points, start=1):
         result.append(result[-1] if result and points[position - 2] == value else position)
     return result
+
+
+def points_text(value) -> str:
+    """Points as people write them on pages and in the bulletin: "3", "-22", "0.5", never
+    "-22.00" or "-0" (a spreadsheet keeps the number itself)."""
+    if value is None or value == "":
+        return ""
+    number = decimal.Decimal(value)
+    return "0" if number == 0 else plain_number(number)

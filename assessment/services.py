@@ -437,7 +437,7 @@ def collect(
                     agency_id=evaluation.agency_id,
                     points=evaluation.points,
                     reason=evaluation.reason,
-                    leader=evaluation.given_by.get_full_name() or evaluation.given_by.get_username(),
+                    leader=evaluation.given_by.display_name,
                     day=min(timezone.localdate(evaluation.given_at), plan.year_end),
                     evaluation_id=evaluation.pk,
                 )

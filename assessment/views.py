@@ -285,6 +285,7 @@ def export(request, pk):
         detail={"kind": "assessment", "plan": plan.pk, "agencies": len(outcome.standings), "items": len(outcome.items)},
     )
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, _("%(year)s年度考核结果.xlsx") % {"year": plan.year})
+    name = _("%(year)s年度考核结果.xlsx") % {"year": plan.year}
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -46,6 +46,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from assessment.rules import points_text
 from assessment.services import standings
 from audit.choices import EventType
 from audit.services import record
@@ -281,7 +282,7 @@ def ranking(plan: Plan, period: Cycle, per_agency: dict[int, dict], today: datet
     scores = {s.agency_id: s.points for s in standings(plan, until=today, agency_ids={r["agency_id"] for r in lines})}
     for line in lines:
         if line["agency_id"] in scores:
-            line["score"] = str(scores[line["agency_id"]])
+            line["score"] = points_text(scores[line["agency_id"]])
 
     def key(line: dict) -> tuple:
         score = decimal.Decimal(line["score"]) if line["score"] is not None else decimal.Decimal("-1e9")

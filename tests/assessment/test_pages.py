@@ -66,7 +66,7 @@ def test_the_ranking_lists_the_agencies_in_order_with_the_split(client, year, le
     response = client.get(url("ranking", year))
     assert names(response) == ["医政医管处", "规划发展处", "疾病预防控制处"]
     body = response.content.decode()
-    assert "牵头任务得分" in body and "配合任务得分" in body and "-8.50" in body
+    assert "牵头任务得分" in body and "配合任务得分" in body and "<td>-8.5</td><td>-11</td><td>2.5</td>" in body
 
 
 def test_a_leader_outside_the_plan_gets_404(client, year, leader_outside):

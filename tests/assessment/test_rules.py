@@ -288,3 +288,11 @@ def test_every_block_has_default_points_and_a_chinese_label():
     for block in Block:
         assert block.value in rules.DEFAULT_POINTS
         assert str(block.label)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(Decimal("-22.00"), "-22"), (Decimal("0.50"), "0.5"), (Decimal("-0.00"), "0"), (Decimal("3"), "3"), (None, "")],
+)
+def test_points_read_as_people_write_them(value, shown):
+    assert rules.points_text(value) == shown
