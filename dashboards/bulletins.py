@@ -520,8 +520,9 @@ def default_title(plan: Plan, period: Cycle) -> str:
 # --- Writing ----------------------------------------------------------------------------------
 
 
-def _audit(event: EventType, bulletin: Bulletin, **detail) -> None:
-    record(event, obj=bulletin, object_repr=str(bulletin)[:200], detail={"plan": bulletin.plan_id, **detail})
+def _audit(event: EventType, bulletin: Bulletin, user, **detail) -> None:
+    """One audit event naming who acted (also from a job or the shell, with no request)."""
+    record(event, user=user, obj=bulletin, object_repr=str(bulletin)[:200], detail={"plan": bulletin.plan_id, **detail})
 
 
 def create_draft(plan: Plan, period: Cycle, user, *, today: datetime.date | None = None) -> Bulletin:
@@ -548,7 +549,7 @@ def create_draft(plan: Plan, period: Cycle, user, *, today: datetime.date | None
             drafted_at=timezone.now(),
             drafted_by=user,
         )
-        _audit(EventType.CREATE, bulletin, period=period.label, as_of=data["as_of"])
+        _audit(EventType.CREATE, bulletin, user, period=period.label, as_of=data["as_of"])
     return bulletin
 
 
@@ -579,7 +580,7 @@ def edit(bulletin_id: int, user, *, version: int, title: str, summary: str, next
             setattr(bulletin, field, value)
         bulletin.version += 1
         bulletin.save(update_fields=[*values, "version", "updated_at"])
-        _audit(EventType.UPDATE, bulletin, changed=changed, version=bulletin.version)
+        _audit(EventType.UPDATE, bulletin, user, changed=changed, version=bulletin.version)
     return bulletin
 
 
@@ -599,7 +600,9 @@ def redraft(bulletin_id: int, user, *, version: int, today: datetime.date | None
         bulletin.drafted_at = timezone.now()
         bulletin.version += 1
         bulletin.save(update_fields=["data", "summary", "drafted_at", "version", "updated_at"])
-        _audit(EventType.UPDATE, bulletin, redrafted=True, as_of=bulletin.data["as_of"], summary_rewritten=untouched)
+        _audit(
+            EventType.UPDATE, bulletin, user, redrafted=True, as_of=bulletin.data["as_of"], summary_rewritten=untouched
+        )
     return bulletin, untouched
 
 
@@ -635,6 +638,7 @@ def issue(bulletin_id: int, user, *, version: int) -> Bulletin:
         _audit(
             EventType.TRANSITION,
             bulletin,
+            user,
             action="issue",
             before=BulletinState.DRAFT,
             after=BulletinState.ISSUED,
