@@ -123,7 +123,12 @@ def build() -> DocumentObject:
         grid.autofit = False
         repeat = etree.SubElement(grid.rows[0]._tr.get_or_add_trPr(), qn("w:tblHeader"))
         repeat.set(qn("w:val"), "true")
+        # Fixed layout with the grid's own column widths: Word reads the cells' widths, but
+        # LibreOffice lays a table out by its grid (w:tblGrid), equal columns unless told.
+        layout = etree.SubElement(grid._tbl.tblPr, qn("w:tblLayout"))
+        layout.set(qn("w:type"), "fixed")
         for n, (width, heading_text, value) in enumerate(zip(widths_mm, headers, cells, strict=True)):
+            grid.columns[n].width = Mm(width)
             for row in range(4):
                 grid.cell(row, n).width = Mm(width)
             grid.cell(0, n).paragraphs[0].style = header
@@ -174,7 +179,7 @@ def build() -> DocumentObject:
     table(
         ["单位", "未报送", "逾期报送", "涉及任务"],
         ["{{ u.agency }}", "{{ u.missing }}", "{{ u.late }}", "{{ u.tasks }}"],
-        [40, 18, 20, 78],
+        [40, 20, 24, 72],
         "u in unreported",
         left={0, 3},
     )
@@ -189,7 +194,7 @@ def build() -> DocumentObject:
         table(
             ["序号", "任务", "牵头单位", "进度", "完成时限", "预警原因"],
             ["{{ t.n }}", "{{ t.task }}", "{{ t.agency }}", "{{ t.percent }}", "{{ t.due_on }}", "{{ t.reason }}"],
-            [12, 48, 28, 16, 24, 28],
+            [14, 46, 26, 14, 26, 30],
             f"t in {name}",
             left={1, 5},
         )
@@ -212,7 +217,7 @@ def build() -> DocumentObject:
             "{{ d.reply_due_on }}",
             "{{ d.situation }}",
         ],
-        [11, 27, 16, 24, 34, 22, 22],
+        [13, 27, 16, 24, 32, 22, 22],
         "d in notices",
         left={4},
     )
@@ -224,7 +229,7 @@ def build() -> DocumentObject:
     table(
         ["序号", "指标", "牵头单位", "目标", "最新值", "日期"],
         ["{{ i.n }}", "{{ i.name }}", "{{ i.agency }}", "{{ i.target }}", "{{ i.value }}", "{{ i.as_of }}"],
-        [12, 48, 28, 26, 18, 24],
+        [14, 46, 28, 26, 18, 24],
         "i in indicators",
         left={1},
     )
