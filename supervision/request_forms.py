@@ -55,8 +55,7 @@ class RequestForm(forms.Form):
             (str(m.pk), f"{m.due_on:%Y-%m-%d} {m.text}") for m in milestones if m.done_on is None
         ]
         self.fields["indicator"].choices = [("", _("请选择"))] + [
-            (str(i.pk), f"{i.name}（{target_text(i)}）")
-            for i in indicators
+            (str(i.pk), f"{i.name}（{target_text(i)}）") for i in indicators
         ]
         if not indicators:
             self.fields["kind"].choices = [c for c in RequestKind.choices if c[0] != RequestKind.TARGET]
