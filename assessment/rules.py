@@ -360,7 +360,7 @@ def score(
             points = fact.points if fact.points is not None else ZERO
             items.append(_item(fact, fact.agency_id, ItemRole.AGENCY, points, points))
             continue
-        task_owners = owners.get(fact.task_id, [])
+        task_owners = owners.get(fact.task_id, []) if fact.task_id is not None else []
         if fact.agency_id is not None:
             role = next((r for a, r in task_owners if a == fact.agency_id), OwnerRole.LEAD)
             targets = [(fact.agency_id, role)]
@@ -426,13 +426,18 @@ class Total:
     evaluation_points: Decimal
 
 
+# Which of an agency's sums (lead, co-owner, evaluation) an item's role adds to; any other
+# role (the agency's own: an evaluation) goes to the last.
+_TOTAL_COLUMNS: dict[str, int] = {ItemRole.LEAD: 0, ItemRole.CO_OWNER: 1}
+
+
 def totals(items: Iterable[Item], agency_ids: Iterable[int]) -> list[Total]:
     """Each agency's points: all, from the tasks it leads, from those it helps with, and
     from leaders' evaluations (points = the three together)."""
     sums = {agency_id: [ZERO, ZERO, ZERO] for agency_id in agency_ids}
     for item in items:
         row = sums.setdefault(item.agency_id, [ZERO, ZERO, ZERO])
-        index = {ItemRole.LEAD: 0, ItemRole.CO_OWNER: 1}.get(item.role, 2)
+        index = _TOTAL_COLUMNS.get(item.role, 2)
         row[index] += item.weighted
     return [Total(agency_id, lead + co + ev, lead, co, ev) for agency_id, (lead, co, ev) in sums.items()]
 

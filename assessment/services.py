@@ -9,6 +9,7 @@ import dataclasses
 import datetime
 import decimal
 from collections import defaultdict
+from typing import TypedDict, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -185,7 +186,9 @@ def set_state(scheme_id: int, user, *, version: int, state: str) -> Scheme:
     """Activate a draft or put an active scheme back to draft (freezing is freeze())."""
     with transaction.atomic():
         scheme = _locked(scheme_id, version)
-        if state == SchemeState.FROZEN or state not in ALLOWED.get(scheme.state, ()):
+        # The field holds SchemeState's values as plain strings, which key ALLOWED alike.
+        current = cast(SchemeState, scheme.state)
+        if state == SchemeState.FROZEN or state not in ALLOWED.get(current, ()):
             raise ValidationError(_("考核方案不能从“%(before)s”改为该状态。") % {"before": scheme.get_state_display()})
         before = scheme.state
         scheme.state = state
@@ -273,12 +276,12 @@ def collect(
         )
     )
     owners: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for row in (
+    for task_id, agency_id, role in (
         TaskOwner.objects.filter(task__plan=plan)
         .order_by("task_id", "order", "id")
         .values_list("task_id", "agency_id", "role")
     ):
-        owners[row[0]].append((row[1], row[2]))
+        owners[task_id].append((agency_id, role))
     labels = {task["id"]: _task_label(task) for task in tasks}
     facts: list[Fact] = []
     cycles = year_cycles(plan)
@@ -325,17 +328,17 @@ def collect(
     returns = Transition.objects.filter(
         task__plan=plan, report__isnull=False, action=Action.RETURN, created_at__date__lte=today
     ).values("task_id", "report_id", "report__period_start", "created_at", "comment")
-    for row in returns:
-        start = row["report__period_start"]
+    for returned in returns:
+        start = returned["report__period_start"]
         cycle = cycle_for(plan.reporting_cycle, plan.report_due_day, start)
         facts.append(
             rules.return_fact(
                 cycle_number=numbers.get(cycle.start, 0) or 1,
                 cycle_label=cycle.label,
-                day=timezone.localdate(row["created_at"]),
-                comment=row["comment"],
-                task_id=row["task_id"],
-                report_id=row["report_id"],
+                day=timezone.localdate(returned["created_at"]),
+                comment=returned["comment"],
+                task_id=returned["task_id"],
+                report_id=returned["report_id"],
                 period_start=cycle.start if cycle.start in numbers else None,
             )
         )
@@ -343,15 +346,15 @@ def collect(
     close_outs = CloseOut.objects.filter(task__plan=plan, state=CloseOutState.APPROVED).values(
         "id", "task_id", "submitted_at", "decided_at", "task__due_on"
     )
-    for row in close_outs:
-        decided_on = _local_date(row["decided_at"])
+    for close_out in close_outs:
+        decided_on = _local_date(close_out["decided_at"])
         if decided_on is None or decided_on > today:
             continue
         fact = rules.close_out_fact(
-            sent_on=timezone.localdate(row["submitted_at"]),
-            due_on=row["task__due_on"],
-            task_id=row["task_id"],
-            close_out_id=row["id"],
+            sent_on=timezone.localdate(close_out["submitted_at"]),
+            due_on=close_out["task__due_on"],
+            task_id=close_out["task_id"],
+            close_out_id=close_out["id"],
         )
         if fact is not None:
             facts.append(fact)
@@ -373,19 +376,19 @@ def collect(
         .exclude(state=RequestState.WITHDRAWN)
         .values("id", "task_id", "state", "filed_late", "filed_at", "decided_at", "current_due_on", "approved_due_on")
     )
-    for row in delays:
-        filed_on = timezone.localdate(row["filed_at"])
-        approved = row["state"] == RequestState.APPROVED and (_local_date(row["decided_at"]) or filed_on) <= today
+    for delay in delays:
+        filed_on = timezone.localdate(delay["filed_at"])
+        approved = delay["state"] == RequestState.APPROVED and (_local_date(delay["decided_at"]) or filed_on) <= today
         if filed_on > today:
             continue
         fact = rules.delay_fact(
             approved=approved,
-            filed_late=row["filed_late"],
+            filed_late=delay["filed_late"],
             filed_on=filed_on,
-            current_due_on=row["current_due_on"],
-            approved_due_on=row["approved_due_on"],
-            task_id=row["task_id"],
-            request_id=row["id"],
+            current_due_on=delay["current_due_on"],
+            approved_due_on=delay["approved_due_on"],
+            task_id=delay["task_id"],
+            request_id=delay["id"],
         )
         if fact is not None:
             facts.append(fact)
@@ -395,15 +398,15 @@ def collect(
         .exclude(state=NoticeState.CANCELLED)
         .values("id", "task_id", "level", "number", "issued_on", "agency_id")
     )
-    for row in notices:
+    for notice in notices:
         facts.append(
             rules.notice_fact(
-                level=row["level"],
-                number=row["number"],
-                issued_on=row["issued_on"],
-                agency_id=row["agency_id"],
-                task_id=row["task_id"],
-                notice_id=row["id"],
+                level=notice["level"],
+                number=notice["number"],
+                issued_on=notice["issued_on"],
+                agency_id=notice["agency_id"],
+                task_id=notice["task_id"],
+                notice_id=notice["id"],
             )
         )
 
@@ -412,20 +415,21 @@ def collect(
     )
     for indicator in indicators:
         due_on = min(indicator.due_on or plan.year_end, plan.year_end)
-        value = indicator.latest_value
-        facts.append(
-            rules.indicator_fact(
-                name=indicator.name,
-                target_text=target_text(indicator),
-                value_text=with_unit(value, indicator.unit) if value is not None else None,
-                is_attained=attained(indicator.comparator, indicator.target, value),
-                due_on=due_on,
-                today=today,
-                task_id=indicator.task_id,
-                indicator_id=indicator.pk,
-            )
+        # Annotated by with_latest_reading (None when nothing is reported); the model's
+        # type does not know it.
+        value: Decimal | None = getattr(indicator, "latest_value", None)
+        fact = rules.indicator_fact(
+            name=indicator.name,
+            target_text=target_text(indicator),
+            value_text=with_unit(value, indicator.unit) if value is not None else None,
+            is_attained=attained(indicator.comparator, indicator.target, value),
+            due_on=due_on,
+            today=today,
+            task_id=indicator.task_id,
+            indicator_id=indicator.pk,
         )
-    facts = [fact for fact in facts if fact is not None]
+        if fact is not None:
+            facts.append(fact)
 
     if scheme is not None:
         evaluations = Evaluation.objects.filter(
@@ -445,7 +449,12 @@ def collect(
     return facts, dict(owners), labels
 
 
-def _task_label(task: dict) -> str:
+class _TaskHeading(TypedDict):
+    number: str
+    heading: str
+
+
+def _task_label(task: _TaskHeading) -> str:
     heading = task["heading"]
     heading = heading if len(heading) <= Task.LABEL_CHARS else heading[: Task.LABEL_CHARS - 1] + "…"
     return f"{task['number']}. {heading}" if task["number"] else heading

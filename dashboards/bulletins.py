@@ -124,7 +124,7 @@ def default_period(plan: Plan, today: datetime.date) -> Cycle | None:
     """The last cycle that has ended (what a bulletin usually reports), else the current one."""
     cycles = periods_of(plan, today)
     ended = [cycle for cycle in cycles if cycle.end < today]
-    return (ended or cycles or [None])[0]
+    return next(iter(ended or cycles), None)
 
 
 def compared_with(plan: Plan, period: Cycle) -> Cycle:
