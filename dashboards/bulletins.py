@@ -29,8 +29,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import re
-import tempfile
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,16 +39,12 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from docx.opc.exceptions import PackageNotFoundError
-from docxtpl import DocxTemplate
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
 from assessment.rules import points_text
 from assessment.services import standings
 from audit.choices import EventType
 from audit.services import record
-from core import programs
+from core import documents, programs
 from core.roles import Role
 from core.spreadsheets import clean_text
 from dashboards.exports.base import indicators_queryset
@@ -778,32 +772,26 @@ def document_context(bulletin: Bulletin) -> dict:
 
 def template_path() -> Path:
     """settings.BULLETIN_TEMPLATE (relative: to the project's folder), else ours."""
-    configured = settings.BULLETIN_TEMPLATE
-    if not configured:
-        return DEFAULT_TEMPLATE
-    path = Path(configured).expanduser()
-    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+    return documents.template_file(settings.BULLETIN_TEMPLATE, DEFAULT_TEMPLATE)
 
 
 def render_docx(bulletin: Bulletin) -> bytes:
-    """The bulletin as a .docx from template_path(); BulletinTemplateError when it will not do.
-    What people typed is escaped on the way in, and the template runs in Jinja's sandbox."""
+    """The bulletin as a .docx from template_path() (core.documents: escaped, sandboxed);
+    BulletinTemplateError when it will not do."""
     path = template_path()
-    if not path.is_file():
-        raise BulletinTemplateError(_("找不到通报模板文件：%(path)s，请检查 BULLETIN_TEMPLATE 设置") % {"path": path})
     try:
-        document = DocxTemplate(path)
-        document.render(document_context(bulletin), jinja_env=SandboxedEnvironment(autoescape=True), autoescape=True)
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
-        raise BulletinTemplateError(_("通报模板不是有效的 Word 文档（.docx）：%(path)s") % {"path": path}) from exc
-    except TemplateError as exc:
-        raise BulletinTemplateError(
-            _("通报模板中的填充标记有误（%(error)s），请修改模板：%(path)s") % {"error": exc, "path": path}
-        ) from exc
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as out:
-        document.save(out)
-        out.seek(0)
-        return out.read()
+        return documents.render_docx(path, document_context(bulletin))
+    except documents.TemplateFailed as failed:
+        if failed.reason == documents.MISSING:
+            message = _("找不到通报模板文件：%(path)s，请检查 BULLETIN_TEMPLATE 设置") % {"path": path}
+        elif failed.reason == documents.NOT_DOCX:
+            message = _("通报模板不是有效的 Word 文档（.docx）：%(path)s") % {"path": path}
+        else:
+            message = _("通报模板中的填充标记有误（%(error)s），请修改模板：%(path)s") % {
+                "error": failed.error,
+                "path": path,
+            }
+        raise BulletinTemplateError(message) from failed
 
 
 def docx_content(bulletin: Bulletin) -> bytes:

@@ -16,19 +16,13 @@ from __future__ import annotations
 
 import datetime
 import re
-import tempfile
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from docx.opc.exceptions import PackageNotFoundError
-from docxtpl import DocxTemplate
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
-from core import programs
+from core import documents, programs
 from core.spreadsheets import clean_text
 from escalation.choices import LEVEL_MEANING, Level
 
@@ -109,34 +103,25 @@ def notice_context(notice, copied: Iterable | None = None) -> dict:
 
 def template_path() -> Path:
     """settings.ESCALATION_NOTICE_TEMPLATE (relative: to the project's folder), else ours."""
-    configured = settings.ESCALATION_NOTICE_TEMPLATE
-    if not configured:
-        return DEFAULT_TEMPLATE
-    path = Path(configured).expanduser()
-    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+    return documents.template_file(settings.ESCALATION_NOTICE_TEMPLATE, DEFAULT_TEMPLATE)
 
 
 def render_docx(notice, copied: Iterable | None = None) -> bytes:
     """The notice as a .docx, from template_path(); NoticeTemplateError when that will not do."""
     path = template_path()
-    context = notice_context(notice, copied)
-    if not path.is_file():
-        raise NoticeTemplateError(
-            _("找不到督办单模板文件：%(path)s，请检查 ESCALATION_NOTICE_TEMPLATE 设置") % {"path": path}
-        )
     try:
-        document = DocxTemplate(path)
-        document.render(context, jinja_env=SandboxedEnvironment(autoescape=True), autoescape=True)
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
-        raise NoticeTemplateError(_("督办单模板不是有效的 Word 文档（.docx）：%(path)s") % {"path": path}) from exc
-    except TemplateError as exc:
-        raise NoticeTemplateError(
-            _("督办单模板中的填充标记有误（%(error)s），请修改模板：%(path)s") % {"error": exc, "path": path}
-        ) from exc
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as out:
-        document.save(out)
-        out.seek(0)
-        return out.read()
+        return documents.render_docx(path, notice_context(notice, copied))
+    except documents.TemplateFailed as failed:
+        if failed.reason == documents.MISSING:
+            message = _("找不到督办单模板文件：%(path)s，请检查 ESCALATION_NOTICE_TEMPLATE 设置") % {"path": path}
+        elif failed.reason == documents.NOT_DOCX:
+            message = _("督办单模板不是有效的 Word 文档（.docx）：%(path)s") % {"path": path}
+        else:
+            message = _("督办单模板中的填充标记有误（%(error)s），请修改模板：%(path)s") % {
+                "error": failed.error,
+                "path": path,
+            }
+        raise NoticeTemplateError(message) from failed
 
 
 def pdf_available() -> bool:

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.uploads import DEFAULT_MAX_BYTES, FileRefused, size_text
+from core.uploads import DEFAULT_MAX_BYTES, FileRefused, read_at_most, size_text
 from core.uploads.errors import KindMismatch
 from core.uploads.images import check_image
 from core.uploads.images import invalid as invalid_image
@@ -130,7 +130,7 @@ def check_evidence_file(uploaded, *, max_bytes: int | None = None) -> EvidenceKi
         kind = _kind_from_name(uploaded.name, name)
         if (uploaded.size or 0) > max_bytes:
             raise _too_large(name, uploaded.size, max_bytes)
-        data = _read_at_most(uploaded, max_bytes + 1)
+        data = read_at_most(uploaded, max_bytes + 1)
     finally:
         uploaded.seek(0)
     if not data:
@@ -144,18 +144,6 @@ def check_evidence_file(uploaded, *, max_bytes: int | None = None) -> EvidenceKi
     except FileRefused as refused:
         raise _refused(name, kind, refused) from None
     return kind
-
-
-def _read_at_most(uploaded, limit):
-    uploaded.seek(0)
-    parts, left = [], limit
-    while left > 0:
-        part = uploaded.read(min(left, 1024 * 1024))
-        if not part:
-            break
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
 
 
 def _display_name(name):

@@ -18,6 +18,7 @@ from accounts.models import Agency
 from audit.choices import EventType
 from audit.services import record
 from core.roles import Role
+from core.uploads import read_at_most
 from supervision import permissions as can
 from supervision.machine import StaleDecision
 from supervision.models import PeriodReport
@@ -172,23 +173,11 @@ def record_download(plan: Plan, agency: Agency, cycle: Cycle, rows: int, filenam
 # --- Reading a filled sheet ----------------------------------------------------------------
 
 
-def _read_at_most(uploaded, limit: int) -> bytes:
-    uploaded.seek(0)
-    parts, left = [], limit
-    while left > 0:
-        part = uploaded.read(min(left, 1024 * 1024))
-        if not part:
-            break
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
-
-
 def receive(uploaded, user, *, today: datetime.date) -> SheetImport:
     """Read an uploaded sheet and keep its rows for the preview. SheetRefused (with the
     reason, in Chinese) for a file that cannot be read, is not a sheet of this system, is
     another agency's, or another cycle's: then nothing is stored."""
-    data = _read_at_most(uploaded, MAX_BYTES + 1)
+    data = read_at_most(uploaded, MAX_BYTES + 1)
     parsed = read_sheet(data)
     plan = Plan.objects.filter(pk=parsed.plan_id).first()
     if plan is None or plan.status != PlanStatus.ACTIVE:

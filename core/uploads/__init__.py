@@ -7,7 +7,7 @@ and a code: ``empty``, ``too_large``, ``invalid`` (damaged, or not what it claim
 ``unsafe`` (built to attack a reader: bombs, climbing paths, entity declarations, polyglots,
 macros, active content) or ``encrypted``.
 
-- limits: sizes (``check_size``) and the archive limits (``Limits``);
+- limits: sizes (``check_size``, ``read_at_most``) and the archive limits (``Limits``);
 - sniff: what bytes are by their signature, and the markup a browser would run;
 - office: zip packages (.docx/.xlsx), their XML parts, OLE compound files (.doc/.xls and
   password-protected Office files);
@@ -21,6 +21,15 @@ macros, active content) or ``encrypted``.
 """
 
 from core.uploads.errors import FileRefused
-from core.uploads.limits import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, MB, Limits, check_size, size_text
+from core.uploads.limits import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, MB, Limits, check_size, read_at_most, size_text
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_MAX_BYTES", "MB", "FileRefused", "Limits", "check_size", "size_text"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_BYTES",
+    "MB",
+    "FileRefused",
+    "Limits",
+    "check_size",
+    "read_at_most",
+    "size_text",
+]

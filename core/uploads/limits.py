@@ -45,3 +45,18 @@ def check_size(data: bytes, max_bytes: int | None = DEFAULT_MAX_BYTES, size: int
             % {"size": size_text(size), "limit": size_text(max_bytes)},
             "too_large",
         )
+
+
+def read_at_most(uploaded, limit: int) -> bytes:
+    """The first `limit` bytes of an uploaded file (from its start), read a megabyte at a
+    time: a file bigger than allowed is never read whole into memory. Ask for one byte more
+    than the limit to tell "exactly the limit" from "too big"."""
+    uploaded.seek(0)
+    parts, left = [], limit
+    while left > 0:
+        part = uploaded.read(min(left, MB))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
