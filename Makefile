@@ -86,6 +86,7 @@ bench: venv
 	$(PY) tests/bench/bench_api.py
 	$(PY) tests/bench/bench_supervision.py
 	$(PY) tests/bench/bench_escalation.py
+	$(PY) tests/bench/bench_outputs.py
 
 # 50 staff and 10 leaders against gunicorn for 2 minutes, then the lost-update check
 # (tests/bench/load.py; PostgreSQL on DATABASE_URL, default a database of its own; with
