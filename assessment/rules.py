@@ -9,11 +9,12 @@ hands them over as plain values, so every rule is table-tested on its own
 import dataclasses
 import datetime
 import decimal
+import functools
 from collections.abc import Iterable
 
 from django.db import models
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from indicators.units import plain_number
 from tasks.choices import FINISHED, OwnerRole
@@ -161,6 +162,12 @@ class Item:
 
 def cycle_name(number: int, label: str) -> str:
     """ "第3期（2026年5月）"."""
+    return _cycle_name(number, label, get_language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _cycle_name(number: int, label: str, language: str | None) -> str:
+    # A year's reports name a dozen cycles ~100k times: translated once per language.
     return _("第%(number)d期（%(label)s）") % {"number": number, "label": label}
 
 

@@ -5,6 +5,7 @@ number of tasks), turned into facts and scored by assessment.rules, the one modu
 scoring rules. A frozen year is read from its stored rows. The bulletin's ranking
 (dashboards) reads `standings`."""
 
+import bisect
 import dataclasses
 import datetime
 import decimal
@@ -40,6 +41,8 @@ from workdays.services import working_days_between
 from workplans.cycles import Cycle, cycle_for
 
 Decimal = decimal.Decimal
+# Rows per INSERT when a year is frozen.
+FREEZE_BATCH = 2000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -463,13 +466,11 @@ def _task_label(task: _TaskHeading) -> str:
 # --- Scoring and the ranking ---------------------------------------------------------------
 
 
-def _cycle_of(plan, cycles: list[Cycle], day: datetime.date) -> Cycle:
-    """The cycle of the year an item counts in (the first or last for a day outside it)."""
-    if day < cycles[0].start:
-        return cycles[0]
-    if day > cycles[-1].end:
-        return cycles[-1]
-    return cycle_for(plan.reporting_cycle, plan.report_due_day, day)
+def _cycle_of(cycles: list[Cycle], starts: list[datetime.date], day: datetime.date) -> Cycle:
+    """The cycle of the year an item counts in (the first or last for a day outside it):
+    the year's cycles are consecutive, so the last one starting on or before the day.
+    `starts` is the cycles' first days (a plan's year has ~120k items: no cycle_for each)."""
+    return cycles[max(bisect.bisect_right(starts, day) - 1, 0)]
 
 
 def _rank(totals: list[rules.Total], names: dict[int, str]) -> list[Standing]:
@@ -515,10 +516,11 @@ def result(
         participants &= set(agency_ids)
     names = dict(Agency.objects.filter(pk__in=participants).values_list("pk", "name"))
     scored = []
+    starts = [cycle.start for cycle in cycles]
     for item in items:
         if item.agency_id not in participants:
             continue
-        cycle = _cycle_of(plan, cycles, item.period_start or item.day)
+        cycle = _cycle_of(cycles, starts, item.period_start or item.day)
         if cycle_start is not None and cycle.start != cycle_start:
             continue
         scored.append(
@@ -600,24 +602,28 @@ def freeze(scheme_id: int, user, *, version: int, until: datetime.date | None = 
         scheme.state = SchemeState.ACTIVE  # scored as it stands, before the flag flips
         outcome = result(plan, until=until, scheme=scheme)
         FrozenItem.objects.bulk_create(
-            FrozenItem(
-                scheme=scheme,
-                agency_id=s.item.agency_id,
-                agency_name=s.agency_name[:100],
-                role=s.item.role,
-                block=s.item.block,
-                task_id=s.item.task_id,
-                task_label=s.task_label[:200],
-                event_kind=s.item.event_kind,
-                event_id=s.item.event_id,
-                day=s.item.day,
-                cycle_start=s.cycle_start,
-                cycle_label=s.cycle_label,
-                points=s.item.points,
-                weighted_points=s.item.weighted,
-                reason=s.item.reason,
-            )
-            for s in outcome.items
+            (
+                FrozenItem(
+                    scheme=scheme,
+                    agency_id=s.item.agency_id,
+                    agency_name=s.agency_name[:100],
+                    role=s.item.role,
+                    block=s.item.block,
+                    task_id=s.item.task_id,
+                    task_label=s.task_label[:200],
+                    event_kind=s.item.event_kind,
+                    event_id=s.item.event_id,
+                    day=s.item.day,
+                    cycle_start=s.cycle_start,
+                    cycle_label=s.cycle_label,
+                    points=s.item.points,
+                    weighted_points=s.item.weighted,
+                    reason=s.item.reason,
+                )
+                for s in outcome.items
+            ),
+            # A year of a big plan is ~100k rows: in batches, not one statement of them all.
+            batch_size=FREEZE_BATCH,
         )
         FrozenStanding.objects.bulk_create(
             FrozenStanding(
