@@ -30,28 +30,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 390, "height": 844}
 CHARTS = ("#chart-status", "#chart-agencies", "#chart-trend", "#chart-indicators")
+# The ledger's columns (dashboards/exports/ledger.py), under its title rows and legend.
+LEDGER_HEADER_ROW = 5
 LEDGER_HEADER = [
-    "计划",
-    "部分",
     "序号",
     "任务",
     "牵头单位",
     "配合单位",
     "责任人",
+    "时间节点",
+    "本期进展",
+    "存在问题",
+    "下步计划",
     "状态",
-    "完成百分比",
-    "风险",
+    "进度%",
     "原定时限",
     "现时限",
-    "实际完成",
-    "是否逾期",
-    "最近更新",
-    "最新进展说明",
-    "时间节点",
-    "量化指标",
-    "督办单数",
-    "最高等级（未办结）",
-    "最近督办单",
+    "指标",
+    "督办情况",
 ]
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -381,43 +377,44 @@ def test_it_shows_a_leader_the_overview_drills_down_and_exports_the_ledger(
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
 
-    # then the ledger has the columns, and one row per task of the branch, none other
+    # then the ledger names the plan above its columns, with one row per task of the
+    # branch and none other (plan and section are group rows between them)
     sheet = openpyxl.load_workbook(saved, read_only=True)["督办台账"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0] == LEDGER_HEADER
+    assert plan.title in rows[0][0]
+    assert rows[LEDGER_HEADER_ROW - 1][: len(LEDGER_HEADER)] == LEDGER_HEADER
     column = {title: index for index, title in enumerate(LEDGER_HEADER)}
-    body = rows[1:]
+    body = [row for row in rows[LEDGER_HEADER_ROW:] if isinstance(row[0], int)]
     assert len(body) == len(mine)
-    assert all(row[column["计划"]] == plan.title for row in body)
-    assert OUTSIDE.heading not in [row[column["任务"]] for row in body]
+    assert all(OUTSIDE.heading not in row[column["任务"]] for row in body)
     assert all(outside_agency.name not in (row[column["配合单位"]] or "") for row in body)
 
-    # and each row agrees with the database: status, percent, lead, co-owners, overdue, latest note
+    # and each row agrees with the database: status, percent, lead, co-owners, dates, latest note
     by_task = {}
     for row in body:
-        task = Task.objects.get(plan=plan, section__label=row[column["部分"]].split()[0], number=row[column["序号"]])
-        assert row[column["任务"]] == task.heading
+        number, heading = row[column["任务"]].split(". ", 1)
+        task = Task.objects.get(plan=plan, number=number, heading=heading)
         by_task[task.pk] = row
     assert set(by_task) == {t.pk for t in mine}
     for task in Task.objects.filter(pk__in=by_task):
         row = by_task[task.pk]
         owners = TaskOwner.objects.filter(task=task).select_related("agency").order_by("order", "id")
         latest = task.progress_updates.exclude(note="").order_by("-created_at", "-id").first()
-        assert row[column["状态"]] == TaskStatus(task.status).label, task.heading
-        assert row[column["完成百分比"]] == task.percent, task.heading
+        assert row[column["状态"]].split("\n")[0] == TaskStatus(task.status).label, task.heading
+        assert row[column["进度%"]] == task.percent, task.heading
         assert row[column["牵头单位"]] == owners.get(role=OwnerRole.LEAD).agency.name, task.heading
         co_owners = "、".join(o.agency.name for o in owners if o.role == OwnerRole.CO_OWNER)
         assert (row[column["配合单位"]] or "") == co_owners, task.heading
-        assert row[column["是否逾期"]] == ("是" if task.is_overdue(today) else "否"), task.heading
+        assert ("已逾期" in row[column["状态"]]) == task.is_overdue(today), task.heading
         assert row[column["现时限"]].date() == task.due_on, task.heading
         assert row[column["原定时限"]].date() == task.baseline_due_on, task.heading
-        assert (row[column["最新进展说明"]] or "") == (latest.note if latest else ""), task.heading
+        assert (row[column["本期进展"]] or "") == (latest.note if latest else ""), task.heading
 
     # (spot checks against the data as written: the co-owned task, and a latest report with no note)
     assert by_task[tasks["a1"].pk][column["配合单位"]] == agency_b.name
-    assert by_task[tasks["a1"].pk][column["最新进展说明"]] == "两个城市医疗集团已挂牌运行，其余正在组建。"
-    assert by_task[tasks["b1"].pk][column["最新进展说明"]] == "已开展 3 轮校园传染病联合督导。"
-    assert by_task[tasks["b1"].pk][column["状态"]] == "滞后"
+    assert by_task[tasks["a1"].pk][column["本期进展"]] == "两个城市医疗集团已挂牌运行，其余正在组建。"
+    assert by_task[tasks["b1"].pk][column["本期进展"]] == "已开展 3 轮校园传染病联合督导。"
+    assert by_task[tasks["b1"].pk][column["状态"]].startswith("滞后")
     assert console_errors == []
 
 
