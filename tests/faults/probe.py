@@ -152,7 +152,7 @@ def state():
                 "handed_over_at",
             )
         ],
-        "notifications": list(Notification.objects.values("recipient_id", "task_id", "delivery_id")),
+        "notifications": list(Notification.objects.values("recipient_id", "task_id", "delivery_id", "rule")),
         "exports": list(Export.objects.values("pk", "status", "error")),
         "snapshots": list(Snapshot.objects.values("day", "plan_id", "scope", "section_id", "agency_id")),
         "sessions": Session.objects.count(),
