@@ -27,9 +27,8 @@ ZERO = Decimal("0")
 # too little to overturn what the year's record says.
 EVALUATION_MIN = Decimal("-5")
 EVALUATION_MAX = Decimal("5")
-# The weights of a task's lead (牵头) and co-owners (配合) when the scheme is created:
-# settings.ASSESSMENT_DEFAULT_WEIGHTS overrides them, a scheme's own fields after that.
-DEFAULT_WEIGHTS = {"lead": Decimal("1.00"), "co_owner": Decimal("0.50")}
+# The weights of a task's lead (牵头) and co-owners (配合) a scheme is created with are
+# settings.ASSESSMENT_DEFAULT_WEIGHTS (from the environment); each scheme then has its own.
 
 
 class Block(models.TextChoices):

@@ -97,10 +97,10 @@ class Result:
 
 
 def default_weights() -> dict[str, Decimal]:
-    """The weights a new scheme starts from: settings.ASSESSMENT_DEFAULT_WEIGHTS
-    ({"lead": "1.00", "co_owner": "0.50"}) over the rules' defaults."""
+    """The weights a new scheme starts from: settings.ASSESSMENT_DEFAULT_WEIGHTS (the
+    environment's ASSESSMENT_LEAD_WEIGHT and ASSESSMENT_CO_OWNER_WEIGHT, 1.00 and 0.50)."""
     configured = settings.ASSESSMENT_DEFAULT_WEIGHTS
-    return {role: Decimal(str(configured.get(role, value))) for role, value in rules.DEFAULT_WEIGHTS.items()}
+    return {role: Decimal(str(configured[role])) for role in ("lead", "co_owner")}
 
 
 def scheme_of(plan) -> Scheme | None:
