@@ -22,6 +22,7 @@ from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import ProgressUpdate, Task, TaskOwner
 from tasks.risk import Risk, plan_year_bounds, risk_of
 from tests.conftest import make_task, make_user
+from tests.dashboards.test_ledger import HEADER_ROW, HEADERS
 from workplans.choices import PlanStatus
 from workplans.cycles import cycle_for
 from workplans.models import Plan, Section
@@ -30,25 +31,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 390, "height": 844}
 CHARTS = ("#chart-status", "#chart-agencies", "#chart-trend", "#chart-indicators")
-# The ledger's columns (dashboards/exports/ledger.py), under its title rows and legend.
-LEDGER_HEADER_ROW = 5
-LEDGER_HEADER = [
-    "序号",
-    "任务",
-    "牵头单位",
-    "配合单位",
-    "责任人",
-    "时间节点",
-    "本期进展",
-    "存在问题",
-    "下步计划",
-    "状态",
-    "进度%",
-    "原定时限",
-    "现时限",
-    "指标",
-    "督办情况",
-]
+# The ledger's columns under its title rows and legend (tests/dashboards/test_ledger.py).
+LEDGER_HEADER, LEDGER_HEADER_ROW = HEADERS, HEADER_ROW
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 

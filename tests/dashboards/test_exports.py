@@ -26,30 +26,14 @@ from indicators.models import Indicator, Reading
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
 from tests.conftest import make_task, make_user
+from tests.dashboards.test_ledger import HEADER_ROW, HEADERS
 from workplans.choices import PlanStatus
 from workplans.models import Plan, Section
 
 pytestmark = [pytest.mark.django_db]
 
-LEDGER_HEADERS = [
-    "序号",
-    "任务",
-    "牵头单位",
-    "配合单位",
-    "责任人",
-    "时间节点",
-    "本期进展",
-    "存在问题",
-    "下步计划",
-    "状态",
-    "进度%",
-    "原定时限",
-    "现时限",
-    "指标",
-    "督办情况",
-]
-# Title rows (title, scope, as-of date, legend) above the header.
-LEDGER_HEADER_ROW = 5
+# The ledger's columns under its title rows (tests/dashboards/test_ledger.py holds them).
+LEDGER_HEADERS, LEDGER_HEADER_ROW = HEADERS, HEADER_ROW
 
 
 @pytest.fixture(autouse=True)
