@@ -80,6 +80,7 @@ def report_progress(
     readings: Iterable[ReadingInput] = (),
     submission_key: str = "",
     explanation: str = "",
+    quota_counted: bool = False,
 ) -> ProgressUpdate:
     """Record one progress report and everything that came with it, in one transaction. The
     task page's form and the API both call this, so both follow the same rules.
@@ -98,6 +99,10 @@ def report_progress(
     Completing a task is a request: the report that first marks it 已完成 files its
     close-out (销号) for the supervision office, with `explanation` saying why any indicator
     of the task is missed (required when one is, after this report's readings).
+
+    `quota_counted`: the caller asked check_report_quotas once for a batch the person sent
+    as one action (an imported fill-in sheet), inside the same transaction; its rows carry
+    no files and are not counted again one by one.
     """
     evidence, milestone_ids, readings = list(evidence), list(milestone_ids), list(readings)
     if status == TaskStatus.DONE:
@@ -122,7 +127,8 @@ def report_progress(
                 raise PermissionDenied(_("您无权修改此任务的状态或进度。"))
             # Counted under the reporter's agency's lock, before anything is checked or
             # written: a flood is turned away cheaply, and two reports at once count in turn.
-            check_report_quotas(user, evidence_bytes=sum(item.uploaded.size or 0 for item in evidence))
+            if not (quota_counted and not evidence):
+                check_report_quotas(user, evidence_bytes=sum(item.uploaded.size or 0 for item in evidence))
             new_status = task.status if status is None else status
             new_percent = task.percent if percent is None else percent
             moved_on = based_on_version != task.version

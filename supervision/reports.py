@@ -128,6 +128,7 @@ def submit_report(
     explanation: str = "",
     submission_key: str = "",
     today: datetime.date | None = None,
+    quota_counted: bool = False,
 ) -> PeriodReport:
     """Send this cycle's report: it writes the progress record (status, percent, files,
     milestones, readings: report_progress's rules) and goes to the unit's sign-off or
@@ -169,6 +170,7 @@ def submit_report(
             readings=readings,
             submission_key=submission_key,
             explanation=explanation,
+            quota_counted=quota_counted,
         )
         number = report.revision + 1
         ReportRevision(

@@ -27,7 +27,7 @@ from supervision.report_forms import TEXT_MAX_LENGTH
 from supervision.reports import EDITABLE, needs_problems_and_plan, submit_report
 from tasks.choices import FINISHED, OwnerRole, TaskStatus, can_transition
 from tasks.models import Task, TaskOwner
-from tasks.quotas import QuotaExceeded
+from tasks.quotas import QuotaExceeded, check_report_quotas
 from workbench.models import SheetImport, SheetImportState
 from workbench.sheets import MAX_BYTES, TEXT_FIELDS, SheetHead, SheetLine, SheetRefused, build_sheet, read_sheet
 from workplans.choices import PlanStatus
@@ -426,6 +426,13 @@ def confirm(import_id: int, user, *, today: datetime.date | None = None) -> Shee
         by_line = {row["line"]: row for row in sheet_import.rows}
         results = sheet_import.results or {}
         applied, failed, stopped = list(results.get("applied", [])), [], ""
+        # The sheet is one action of the person's: asked of the reporting quota once, here,
+        # not once a row (a unit leading 60 tasks would otherwise confirm three times).
+        try:
+            check_report_quotas(user, evidence_bytes=0)
+        except QuotaExceeded as error:
+            stopped = _message(error)
+            good = []
         for shown in good:
             row, task = by_line[shown.line], shown.task
             assert task is not None
@@ -438,11 +445,9 @@ def confirm(import_id: int, user, *, today: datetime.date | None = None) -> Shee
                         version=row["report_version"] or None,
                         task_version=row["task_version"],
                         today=today,
+                        quota_counted=True,
                         **shown.values,
                     )
-            except QuotaExceeded as error:
-                stopped = _message(error)
-                break
             except (ValidationError, PermissionDenied, StaleDecision, StaleVersion) as error:
                 failed.append({**entry, "message": _message(error)})
                 continue

@@ -16,6 +16,7 @@ from supervision import reports
 from supervision.choices import ReportState
 from supervision.models import PeriodReport, ReportRevision
 from tasks.choices import TaskStatus
+from tasks.models import ProgressUpdate
 from tests.fixtures.tasks import make_task
 from workbench import sheets
 from workbench.models import SheetImport, SheetImportState
@@ -374,34 +375,48 @@ def test_my_tasks_links_to_the_sheets(client, staff_a):
     assert SHEETS in client.get(reverse("tasks:my_tasks")).content.decode()
 
 
-def test_a_quota_that_runs_out_midway_leaves_the_rest_for_a_later_confirmation(client, settings, plan, tasks, staff_a):
-    # given an import of two good rows, and a quota of one report a minute
+def test_a_sheet_is_one_action_for_the_reporting_quota(client, settings, plan, tasks, staff_a):
+    # given a quota of one report a minute, and an import of two good rows
     settings.REPORTS_PER_USER_MINUTE = 1
     client.force_login(staff_a)
     workbook, sheet = open_sheet(download(client, plan).content)
     fill(sheet, row_of(sheet, tasks["1"]), percent=60, progress="完成摸底")
     fill(sheet, row_of(sheet, tasks["2"]), percent=70, progress="印发方案")
-    url = the_import_url(upload(client, saved(workbook)))
+    upload(client, saved(workbook))
+    sheet_import = SheetImport.objects.get()
+
+    # when it is confirmed
+    client.post(reverse("tasks:fill_sheet_confirm", args=[sheet_import.pk]))
+
+    # then both rows go in at once: the sheet is counted once, not once a row
+    sheet_import.refresh_from_db()
+    assert sheet_import.state == SheetImportState.CONFIRMED and not sheet_import.results["stopped"]
+    assert sorted(ReportRevision.objects.values_list("task_id", flat=True)) == [tasks["1"].pk, tasks["2"].pk]
+
+
+def test_a_used_up_quota_holds_the_whole_sheet_for_a_later_confirmation(client, settings, plan, tasks, staff_a):
+    # given an import of two good rows, and the minute's one report already used
+    settings.REPORTS_PER_USER_MINUTE = 1
+    client.force_login(staff_a)
+    workbook, sheet = open_sheet(download(client, plan).content)
+    fill(sheet, row_of(sheet, tasks["1"]), percent=60, progress="完成摸底")
+    fill(sheet, row_of(sheet, tasks["2"]), percent=70, progress="印发方案")
+    upload(client, saved(workbook))
     sheet_import = SheetImport.objects.get()
     confirm = reverse("tasks:fill_sheet_confirm", args=[sheet_import.pk])
+    ProgressUpdate.objects.create(task=tasks["3"], author=staff_a, status=tasks["3"].status, percent=tasks["3"].percent)
 
-    # when it is confirmed: the first row goes through, the quota stops the second
+    # when it is confirmed: nothing is sent, and it says why
     client.post(confirm)
     sheet_import.refresh_from_db()
     assert sheet_import.state == SheetImportState.PREVIEWED
-    assert sheet_import.results["stopped"]
-    assert set(ReportRevision.objects.values_list("task_id", flat=True)) == {tasks["1"].pk}
-    # and the preview now shows the first row as already there
-    outcomes = {row.task.pk: row.outcome for row in client.get(url).context["rows"]}
-    assert outcomes[tasks["1"].pk] == "unchanged" and outcomes[tasks["2"].pk] == "apply"
+    assert "每分钟最多提交 1 次" in sheet_import.results["stopped"]
+    assert not ReportRevision.objects.exists()
 
-    # when it is confirmed again a few minutes later
+    # when it is confirmed again a few minutes later, both go in
     with time_machine.travel(JUNE_10 + datetime.timedelta(minutes=3), tick=False):
         client.force_login(staff_a)
         client.post(confirm)
-
-    # then the second row is sent too, and the first is not sent twice
     sheet_import.refresh_from_db()
     assert sheet_import.state == SheetImportState.CONFIRMED
     assert sorted(ReportRevision.objects.values_list("task_id", flat=True)) == [tasks["1"].pk, tasks["2"].pk]
-    assert [item["task_id"] for item in sheet_import.results["applied"]] == [tasks["1"].pk, tasks["2"].pk]
