@@ -146,7 +146,7 @@ def create_scheme(plan, user) -> Scheme:
 def _locked(scheme_id: int, version: int | None) -> Scheme:
     scheme = Scheme.objects.select_for_update().select_related("plan").get(pk=scheme_id)
     if scheme.is_frozen:
-        raise ValidationError(_("本年度考核结果已冻结，考核方案和领导评价不能再修改。"))
+        raise ValidationError(_("本年度考核结果已冻结，考核方案和领导评价不能再修改。"), code="frozen")
     if version is not None and scheme.version != version:
         raise ValidationError(_("考核方案已被他人修改，请刷新页面后重试。"), code="stale")
     return scheme

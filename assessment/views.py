@@ -82,10 +82,7 @@ def scheme(request, pk):
                 return redirect("assessment:scheme", plan.pk)
         else:
             form = SchemeForm(request.POST)
-            if current.is_frozen:
-                form.add_error(None, _("本年度考核结果已冻结，考核方案和领导评价不能再修改。"))
-                status = 409
-            elif form.is_valid():
+            if form.is_valid():
                 try:
                     services.save_scheme(
                         current.pk,
@@ -195,6 +192,11 @@ def _event_url(scored) -> str:
 # --- A leader's evaluation -------------------------------------------------------------------
 
 
+def _is_conflict(error: ValidationError) -> bool:
+    """A refusal because the scheme moved on (frozen, or changed by someone else): 409."""
+    return any(getattr(e, "code", None) in ("frozen", "stale") for e in getattr(error, "error_list", [error]))
+
+
 @role_required(Role.LEADER)
 @require_http_methods(["GET", "HEAD", "POST"])
 def evaluate(request, pk):
@@ -208,10 +210,7 @@ def evaluate(request, pk):
     status = 200
     form = EvaluationForm(request.POST or None, agencies=agencies)
     if request.method == "POST":
-        if scheme.is_frozen:
-            form.add_error(None, _("本年度考核结果已冻结，考核方案和领导评价不能再修改。"))
-            status = 409
-        elif form.is_valid():
+        if form.is_valid():
             try:
                 services.add_evaluation(
                     scheme.pk,
@@ -226,7 +225,7 @@ def evaluate(request, pk):
                         form.add_error(field if field in form.fields else None, errors)
                 else:
                     form.add_error(None, _error_text(error))
-                status = 400
+                status = 409 if _is_conflict(error) else 400
             else:
                 messages.success(request, _("领导评价已记录。"))
                 return redirect("assessment:ranking", plan.pk)
