@@ -70,11 +70,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import bench_escalation as escalation_bench  # noqa: E402  (its data builder's agencies and people)
 import bench_staff_pages as city  # noqa: E402  (sets the settings module, DEBUG=0, ROOT on sys.path)
 
 D = datetime.date
@@ -139,30 +140,14 @@ def weighted(rng: random.Random, pairs):
 # --- The data -----------------------------------------------------------------------------------
 
 
-def agency_specs():
-    """(name, short name, weight as a lead) of every agency under and beside the commission."""
-    specs = [(name, short, weight) for name, short, weight in city.DEPARTMENTS]
-    for district in city.DISTRICTS:
-        for unit in city.DISTRICT_UNITS:
-            specs.append((f"{city.CITY}{district}{unit}", f"{district}{unit[:2]}", 0.6))
-    for unit in city.CITY_UNITS:
-        specs.append((f"{city.CITY}{unit}", unit, 1.2))
-    for partner in city.PARTNERS:
-        specs.append((f"{city.CITY}{partner}", partner, 0.4))
-    return specs
-
-
-class Builder:
-    """Writes the data set with bulk_create (PostgreSQL or SQLite)."""
+class Builder(escalation_bench.Builder):
+    """Writes the data set with bulk_create (PostgreSQL or SQLite): the escalation bench's
+    calendar, agencies and people (plus an admin, who runs the year), then this bench's own
+    plans, reports, requests, notices and indicators."""
 
     def __init__(self, n_tasks: int, seed: int):
-        self.n_tasks = n_tasks
-        self.rng = random.Random(seed)
-        self.counts: Counter = Counter()
+        super().__init__(n_tasks, seed)
         self.tasks: list[dict] = []  # one dict per task of both plans (see plan_tasks)
-
-    def log(self, what: str, rows: int, started: float) -> None:
-        print(f"  {what:<44} {rows:>9,} rows  {time.perf_counter() - started:6.1f} s", flush=True)
 
     def run(self) -> "Builder":
         from django.db import transaction
@@ -178,60 +163,14 @@ class Builder:
             self.indicators()
         return self
 
-    def calendar(self):
-        from workdays import seed
-
-        started = time.perf_counter()
-        rows = seed.seed([YEAR - 1, YEAR]).total_written if seed.package_available() else 0
-        self.log("working-day calendar (workdays.seed)", rows, started)
-
     def people(self):
-        from accounts.choices import AgencyLevel
-        from accounts.models import Agency, User
+        from accounts.models import User
         from core.roles import Role
 
-        started = time.perf_counter()
-        self.commission = Agency.objects.create(
-            name=f"{city.CITY}卫生健康委员会", short_name="市卫生健康委", level=AgencyLevel.CITY
+        super().people()
+        self.admin = User.objects.create(
+            username="bench_admin", full_name="系统管理员", role=Role.ADMIN, person_id="bench-admin", password="!"
         )
-        specs = agency_specs()
-        agencies = Agency.objects.bulk_create(
-            [
-                Agency(name=name, short_name=short, parent=self.commission, level=AgencyLevel.DEPARTMENT, order=i)
-                for i, (name, short, _w) in enumerate(specs)
-            ]
-        )
-        self.agencies = [a.pk for a in agencies]
-        self.weights = [w for _n, _s, w in specs]
-        users = []
-        for agency in agencies:
-            for k in range(3):
-                users.append(
-                    User(
-                        username=f"staff_{agency.pk}_{k}",
-                        full_name=f"经办人{agency.pk}-{k}",
-                        role=Role.STAFF,
-                        agency=agency,
-                        is_unit_reviewer=k == 0,
-                    )
-                )
-            users.append(
-                User(username=f"leader_{agency.pk}", full_name=f"负责人{agency.pk}", role=Role.LEADER, agency=agency)
-            )
-        users.append(User(username="bench_leader", full_name="分管领导", role=Role.LEADER, agency=self.commission))
-        users.append(
-            User(username="bench_supervisor", full_name="督查室", role=Role.SUPERVISOR, agency=self.commission)
-        )
-        users.append(User(username="bench_admin", full_name="系统管理员", role=Role.ADMIN, person_id="bench-admin"))
-        for user in users:
-            user.password = "!"
-        users = User.objects.bulk_create(users)
-        self.staff = defaultdict(list)
-        for user in users:
-            if user.role == Role.STAFF:
-                self.staff[user.agency_id].append(user.pk)
-        self.leader, self.supervisor, self.admin = users[-3], users[-2], users[-1]
-        self.log("agencies and people", len(agencies) + 1 + len(users), started)
 
     def plans(self):
         from workplans.choices import PlanStatus, ReportingCycle
