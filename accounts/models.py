@@ -135,6 +135,10 @@ class User(AbstractUser):
         help_text=_("系统管理员、安全管理员、审计管理员必填；同一人只能担任其中一个角色。"),
     )
 
+    # Set when an account is created with a password someone else chose (the security
+    # admin's reset, a bulk import): the user must choose their own at the next sign-in.
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
+
     objects = UserManager()
     history = audit_history(verbose_name=_("用户变更记录"), excluded_fields=["password", "last_login"])
 

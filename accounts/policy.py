@@ -122,6 +122,10 @@ POLICY: dict[str, Rule] = {
     "imports:progress": allow(read=SYSTEM),
     "imports:preview": allow(read=SYSTEM, write=SYSTEM),
     "imports:task_edit": allow(read=SYSTEM, write=SYSTEM),
+    # --- The console (console/): the system admin's plans, year and people ----------
+    # (console: plan pages and task editing)
+    # (console: year close, rollover, alignment)
+    # (console: agencies and users)
     # --- Tasks: the work roles (task_access decides per task) -----------------------
     "tasks:my_tasks": allow(read=WORK_ROLES),
     "tasks:task_detail": allow(read=WORK_ROLES),

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "notifications",
     "workbench",
     "publication",
+    "console",
     "demo",
 ]
 

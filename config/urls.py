@@ -25,6 +25,7 @@ urlpatterns = [
     path("escalation/", include("escalation.urls")),
     path("assessment/", include("assessment.urls")),
     path("public/", include("publication.urls")),
+    path("console/", include("console.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include((api.urlpatterns, "api"))),
     path("notifications/", include("notifications.urls")),

@@ -36,6 +36,9 @@ class PlanImport(models.Model):
     owner_mapping = models.JSONField(
         _("责任单位对应"), default=dict, blank=True, help_text=_("计划中的单位名称 → 单位编号，或 create 表示新建")
     )
+    # The admin's explicit decision on each class of gap the confirmation lists (tasks
+    # without owners, indicators without names, ...): class → decision.
+    decisions = models.JSONField(_("确认决定"), default=dict, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -101,6 +101,36 @@ class Task(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1, help_text=_("每次进展更新加一，用于防止覆盖他人修改"))
     last_progress_at = models.DateTimeField(_("最近更新时间"), null=True, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
+    # A task nobody reports on (a general statement, a heading-like item): the admin marks
+    # it so, explicitly, instead of leaving it without an owner. It is owed no report and
+    # no reminder.
+    reporting_exempt = models.BooleanField(
+        _("无需填报"), default=False, help_text=_("总体性表述等无需责任单位报送进展的事项；不催报、不计入报送率。")
+    )
+    # 长期推进: unfinished at year end, continued in place instead of carried into the next
+    # year's plan.
+    long_term = models.BooleanField(_("长期推进"), default=False)
+    # The rollover link: this task continues the unfinished task of the previous year's plan.
+    carried_from = models.ForeignKey(
+        "self",
+        verbose_name=_("上年任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="carried_into",
+    )
+    # Alignment: the task of a higher plan (provincial, national) this task serves.
+    serves = models.ForeignKey(
+        "self",
+        verbose_name=_("对应上级任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="served_by",
+    )
+    # What an admin set by hand on the plan pages ("owners", "responsible_users", "due_on"):
+    # a new version of the document keeps these unless the admin chooses otherwise.
+    hand_set = models.JSONField(_("手工设定"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
@@ -134,6 +164,8 @@ class Task(models.Model):
             models.CheckConstraint(condition=DONE_AT_100, name="task_done_is_100_percent"),
             models.CheckConstraint(condition=NOT_STARTED_AT_0, name="task_not_started_is_0_percent"),
             models.CheckConstraint(condition=Q(version__gte=1), name="task_version_positive"),
+            models.CheckConstraint(condition=~Q(serves=models.F("id")), name="task_not_serving_itself"),
+            models.CheckConstraint(condition=~Q(carried_from=models.F("id")), name="task_not_carried_from_itself"),
         ]
 
     def __str__(self):

@@ -236,6 +236,7 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
                 "escalation": task.pk,
                 "publication": plan.pk,
                 "assessment": plan.pk,
+                "console": plan.pk,
                 "attachment": reported.attachment.pk,
                 "dashboards": export.pk,
                 "notifications:open": notification.pk,

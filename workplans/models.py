@@ -107,6 +107,27 @@ class Plan(models.Model):
         limit_choices_to={"role": "supervisor"},
         help_text=_("除其单位范围外，这些督查专员还负责本计划。"),
     )
+    # Alignment: the plan of a higher level (provincial, national) this plan carries out.
+    higher_plan = models.ForeignKey(
+        "self",
+        verbose_name=_("上级计划"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lower_plans",
+        help_text=_("本计划所落实的省级或国家级计划。"),
+    )
+    # The year closed (年度关闭): figures and the assessment frozen, the plan archived.
+    closed_at = models.DateTimeField(_("年度关闭时间"), null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("关闭人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     source_file = models.FileField(_("原始文件"), upload_to=plan_source_path, blank=True)
     source_sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -129,6 +150,7 @@ class Plan(models.Model):
                 condition=Q(report_due_day__gte=1) & Q(report_due_day__lte=28), name="plan_report_due_day_1_28"
             ),
             models.CheckConstraint(condition=Q(status__in=PlanStatus.values), name="plan_status_valid"),
+            models.CheckConstraint(condition=~Q(higher_plan=models.F("id")), name="plan_not_own_higher_plan"),
             models.CheckConstraint(
                 condition=Q(reporting_cycle__in=ReportingCycle.values), name="plan_reporting_cycle_valid"
             ),
