@@ -13,6 +13,4 @@ from core.roles import Role
 def agencies_without_staff(agency_ids: Iterable[int]) -> list[Agency]:
     """The agencies among `agency_ids` with no active staff account, by name (one query)."""
     staffed = User.objects.filter(agency_id=OuterRef("pk"), is_active=True, role=Role.STAFF)
-    return list(
-        Agency.objects.filter(pk__in=list(agency_ids)).exclude(Exists(staffed)).order_by("order", "name")
-    )
+    return list(Agency.objects.filter(pk__in=list(agency_ids)).exclude(Exists(staffed)).order_by("order", "name"))

@@ -164,6 +164,12 @@ class Plan(models.Model):
         return self.title
 
     @property
+    def is_closed(self) -> bool:
+        """The year is closed (archived): its figures and assessment are frozen and nothing
+        in it is written any more, except the tasks marked 长期推进 that continue in place."""
+        return self.status == PlanStatus.ARCHIVED
+
+    @property
     def year_end(self) -> datetime.date:
         return datetime.date(self.year, 12, 31)
 
