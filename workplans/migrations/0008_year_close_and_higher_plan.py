@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.integrity import drop_sqlite_triggers_naming
+
 
 class Migration(migrations.Migration):
 
@@ -14,6 +16,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # SQLite rebuilds the table: the triggers naming it go first (core.integrity puts them back).
+        migrations.RunPython(drop_sqlite_triggers_naming("workplans_plan"), migrations.RunPython.noop),
         migrations.AddField(
             model_name='historicalplan',
             name='closed_at',
