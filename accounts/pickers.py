@@ -34,7 +34,8 @@ def agency_tree(*, active_only: bool = True) -> list[tuple[Agency, int]]:
 
 def search_words(agency: Agency) -> str:
     """What the search box matches an agency by: names and aliases (prefetched)."""
-    return " ".join([agency.name, agency.short_name, *(alias.name for alias in agency.aliases.all())]).strip()
+    words = [agency.name, agency.short_name, *(alias.name for alias in agency.aliases.all())]
+    return " ".join(word for word in words if word)
 
 
 class AgencyPickerMixin:
@@ -66,28 +67,42 @@ def _tree_choices(active_only: bool) -> tuple[list[tuple[int, str]], dict[str, s
     return choices, {str(agency.pk): search_words(agency) for agency, _depth in tree}
 
 
-class AgencyChoiceField(forms.ModelChoiceField):
+class _TreeChoices:
+    """The choices of a picker field: the tree, read when the field is rendered (a form
+    that only validates reads nothing more), and again for each copy of the field a bound
+    form makes. Validation goes through the field's queryset as usual."""
+
+    active_only = True
+    empty_label: str | None = None
+
+    def _get_choices(self):
+        choices, search = _tree_choices(self.active_only)
+        self.widget.search = search  # type: ignore[attr-defined]
+        blank = [("", self.empty_label)] if self.empty_label is not None else []
+        return blank + choices
+
+
+class AgencyChoiceField(_TreeChoices, forms.ModelChoiceField):
     """One agency, picked from the tree with search."""
 
     widget = AgencySelect
 
     def __init__(self, *, active_only: bool = True, **kwargs):
+        self.active_only = active_only
         queryset = Agency.objects.filter(is_active=True) if active_only else Agency.objects.all()
         super().__init__(queryset=queryset, **kwargs)
-        choices, search = _tree_choices(active_only)
-        blank = [("", self.empty_label)] if self.empty_label is not None else []
-        self.widget.choices = blank + choices
-        self.widget.search = search
+
+    choices = property(_TreeChoices._get_choices, forms.ChoiceField.choices.fset)  # type: ignore[attr-defined]
 
 
-class AgencyMultipleChoiceField(forms.ModelMultipleChoiceField):
+class AgencyMultipleChoiceField(_TreeChoices, forms.ModelMultipleChoiceField):
     """Several agencies, picked from the tree with search."""
 
     widget = AgencySelectMultiple
 
     def __init__(self, *, active_only: bool = True, **kwargs):
+        self.active_only = active_only
         queryset = Agency.objects.filter(is_active=True) if active_only else Agency.objects.all()
         super().__init__(queryset=queryset, **kwargs)
-        choices, search = _tree_choices(active_only)
-        self.widget.choices = choices
-        self.widget.search = search
+
+    choices = property(_TreeChoices._get_choices, forms.ChoiceField.choices.fset)  # type: ignore[attr-defined]
