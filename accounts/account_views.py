@@ -93,13 +93,17 @@ def account(request, pk):
 @role_required(Role.SECURITY)
 @require_POST
 def account_password(request, pk):
-    """Set a new password (the password policy applies). The user's sessions elsewhere end
+    """Set a new password (the password policy applies), which the user must change at their
+    next sign-in (must_change_password). The user's sessions elsewhere end
     (the session is bound to the password hash) and their API tokens are revoked
     (api.receivers)."""
     target = _target(request, pk)
     form = SetPasswordForm(target, request.POST)
     if not form.is_valid():
         return _render(request, target, password_form=form, status=400)
+    # Someone else chose it: the user picks their own at the next sign-in (accounts.middleware).
+    target.must_change_password = True
+    target._change_reason = _("安全管理员重置密码")
     form.save()
     record(EventType.ADMIN_ACTION, request=request, obj=target, detail={"action": "password_reset"})
     messages.success(request, _("已为 %(user)s 设置新密码；其 API 令牌已全部失效。") % {"user": target})

@@ -5,10 +5,13 @@ security admin's, on accounts:user_role; Django groups and permissions are not u
 access policy in accounts/policy.py is the one source)."""
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -24,6 +27,76 @@ for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog, TOTPDevice):
         admin.site.unregister(_model)
 
 
+# The database's constraints on the models edited here, as the form says them: the field
+# the message belongs to and the message. Django's ModelForm checks a constraint only when
+# every field it names is on the form (the role is read-only here, the id never on it), so
+# ConstraintsCheckedForm checks them all with the values the row will have.
+CONSTRAINT_ERRORS = {
+    "agency_not_own_parent": ("parent", gettext_lazy("上级单位不能是本单位。")),
+    "user_staff_and_leaders_have_agency": (
+        "agency",
+        gettext_lazy("经办人和领导必须有所属单位：请选择单位（新建账户的角色为经办人）。"),
+    ),
+    "user_role_valid": (NON_FIELD_ERRORS, gettext_lazy("未知的角色。")),
+    "user_admin_roles_have_person": (
+        NON_FIELD_ERRORS,
+        gettext_lazy("系统管理员、安全管理员、审计管理员账户必须填写工号/证件号。"),
+    ),
+    "user_one_admin_role_per_person": (
+        NON_FIELD_ERRORS,
+        gettext_lazy("此人已担任系统管理员、安全管理员或审计管理员之一，不能再担任另一个。"),
+    ),
+}
+
+
+class ConstraintsCheckedForm(forms.ModelForm):
+    """Checks every constraint of the model against the row as it will be saved (fields
+    not on the form included): a row the database would refuse is a form error in
+    Chinese, never a 500."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        skip = {name for name in self.errors if name != NON_FIELD_ERRORS}
+        model = type(self.instance)
+        for constraint in model._meta.constraints:
+            try:
+                constraint.validate(model, self.instance, exclude=skip, using=DEFAULT_DB_ALIAS)
+            except ValidationError as error:
+                field, message = CONSTRAINT_ERRORS.get(constraint.name, (NON_FIELD_ERRORS, None))
+                field = field if field in self.fields else NON_FIELD_ERRORS
+                text = message or error.messages[0]
+                if text not in self.errors.get(field, []):
+                    self.add_error(None if field == NON_FIELD_ERRORS else field, text)
+
+
+class AgencyForm(ConstraintsCheckedForm):
+    class Meta:
+        model = Agency
+        fields = ["name", "short_name", "level", "parent", "order", "is_active"]
+
+
+class UserCreationForm(ConstraintsCheckedForm, AdminUserCreationForm):
+    """A new account (经办人 until the security admin gives it another role) with a
+    password the system admin chose: the user changes it at the first sign-in."""
+
+    def save(self, commit=True):
+        self.instance.must_change_password = True
+        return super().save(commit)
+
+
+class UserEditForm(ConstraintsCheckedForm, UserChangeForm):
+    pass
+
+
+class PasswordResetForm(AdminPasswordChangeForm):
+    """The system admin's reset of an ordinary account's password: the user chooses their
+    own at the next sign-in."""
+
+    def save(self, commit=True):
+        self.user.must_change_password = True
+        return super().save(commit)
+
+
 class AgencyAliasInline(admin.TabularInline):
     model = AgencyAlias
     extra = 1
@@ -31,6 +104,7 @@ class AgencyAliasInline(admin.TabularInline):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
+    form = AgencyForm
     list_display = ["name", "short_name", "level", "parent", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["name", "short_name", "aliases__name"]
@@ -46,6 +120,9 @@ class UserAdmin(DjangoUserAdmin):
     and the security admin gives it another role. The administrators' accounts are
     read-only here: the security admin changes them on accounts:account."""
 
+    form = UserEditForm
+    add_form = UserCreationForm
+    change_password_form = PasswordResetForm
     list_display = ["username", "full_name", "agency", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "agency"]
     search_fields = ["username", "full_name", "email", "agency__name"]

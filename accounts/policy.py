@@ -92,6 +92,10 @@ POLICY: dict[str, Rule] = {
     "accounts:two_factor_verify": allow(read=ALL_ROLES, write=ALL_ROLES),
     "accounts:two_factor_enrol": allow(read=ALL_ROLES, write=ALL_ROLES),
     "accounts:two_factor_recovery_codes": allow(read=ALL_ROLES),
+    # One's own password and contact details: everyone's, the audit admin's too (their
+    # password must be changeable, and is forced after a reset: accounts.middleware).
+    "accounts:password_change": allow(read=ALL_ROLES, write=ALL_ROLES),
+    "accounts:profile": allow(read=ALL_ROLES, write=ALL_ROLES),
     # --- Security admin: roles and lockouts ------------------------------------------
     "accounts:user_list": allow(read=SECURITY),
     "accounts:user_role": allow(read=SECURITY, write=SECURITY),
@@ -125,6 +129,9 @@ POLICY: dict[str, Rule] = {
     # --- The console (console/): the system admin's plans, year and people ----------
     # (console: plan pages and task editing)
     # (console: year close, rollover, alignment)
+    "console:year_close": allow(read=SYSTEM, write=SYSTEM),
+    "console:rollover": allow(read=SYSTEM, write=SYSTEM),
+    "console:alignment": allow(read=SYSTEM, write=SYSTEM),
     # (console: agencies and users)
     # --- Tasks: the work roles (task_access decides per task) -----------------------
     "tasks:my_tasks": allow(read=WORK_ROLES),

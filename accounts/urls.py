@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import account_views, views
+from accounts import account_views, password_views, views
 from accounts.two_factor import views as two_factor_views
 
 app_name = "accounts"
@@ -8,6 +8,9 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # One's own account: the password (forced when must_change_password) and contact details.
+    path("password/", password_views.password_change, name="password_change"),
+    path("profile/", password_views.profile, name="profile"),
     # The security admin's pages: roles and lockouts.
     path("users/", views.user_list, name="user_list"),
     path("users/<int:pk>/role/", views.user_role, name="user_role"),

@@ -130,6 +130,9 @@ def test_the_audit_admin_writes_nothing_but_sign_out_notifications_read_and_the_
     }
     assert writes == {
         "accounts:logout",
+        # their own password (forced after a reset) and contact details
+        "accounts:password_change",
+        "accounts:profile",
         "accounts:two_factor",
         "accounts:two_factor_enrol",
         "accounts:two_factor_verify",
