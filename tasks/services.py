@@ -56,8 +56,10 @@ def task_access(user, task: Task) -> TaskAccess:
     if task.plan.status == PlanStatus.DRAFT and user.role != Role.ADMIN:
         return TaskAccess()
     # Nothing is written to a plan that is not active, nor to a task closed out (销号):
-    # only a leader's reopening (supervision.closeout) opens it again.
-    writable = task.plan.status == PlanStatus.ACTIVE and task.status != TaskStatus.CLOSED
+    # only a leader's reopening (supervision.closeout) opens it again. A closed year's task
+    # marked 长期推进 (long_term) continues in place, so it stays writable.
+    running = task.plan.status == PlanStatus.ACTIVE or (task.plan.status == PlanStatus.ARCHIVED and task.long_term)
+    writable = running and task.status != TaskStatus.CLOSED
     if user.role == Role.ADMIN:
         return TaskAccess(True, writable, writable, writable)
     agency_ids = scope_agency_ids(user) or ()
