@@ -65,9 +65,7 @@ def year_2026(plan, section, agency_a, agency_b, staff_a, admin_user):
         status=TaskStatus.LAGGING,
         percent=30,
     )
-    done = make_task(
-        plan, section, "4", lead=agency_a, heading="开展健康宣传", status=TaskStatus.CLOSED, percent=100
-    )
+    done = make_task(plan, section, "4", lead=agency_a, heading="开展健康宣传", status=TaskStatus.CLOSED, percent=100)
     exempt = make_task(plan, section, "5", heading="总体要求", reporting_exempt=True)
     return {
         "plan": plan,
@@ -109,7 +107,7 @@ def test_three_unfinished_tasks_are_carried_into_next_year_and_the_closed_year_i
     preview = client.get(url("rollover", plan))
     assert preview.status_code == 200
     assert len(preview.context["rows"]) == 3  # neither the closed-out task nor the 无需填报 one
-    assert dict((v, n) for v, _label, n in preview.context["totals"])[year.Choice.CARRY] == 3
+    assert {v: n for v, _label, n in preview.context["totals"]}[year.Choice.CARRY] == 3
     assert preview.context["form"]["new_title"].value() == "2027年测试市卫生健康工作要点"
     # when
     response = confirm(client, plan)
