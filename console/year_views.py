@@ -83,8 +83,11 @@ def rollover(request, pk):
     plan = _plan(request, pk)
     tasks = year.preview_tasks(plan)
     targets = list(year.target_plans(plan))
+    # The plan tasks were carried into already, if it can still take more; else the first.
+    carried_into = {new.plan_id for task in tasks for new in task.carried_into.all()}
+    default = next((target.pk for target in targets if target.pk in carried_into), targets[0].pk if targets else None)
     initial = {
-        "target": str(targets[0].pk) if targets else year.NEW_PLAN,
+        "target": year.NEW_PLAN if default is None else str(default),
         "new_title": year.next_title(plan),
         **{choice_field(task.pk): year.default_choice(task) for task in tasks},
     }

@@ -169,9 +169,10 @@ def test_three_unfinished_tasks_are_carried_into_next_year_and_the_closed_year_i
 def test_a_rollover_run_twice_carries_nothing_twice(client, year_2026, admin_user):
     plan = year_2026["plan"]
     client.force_login(admin_user)
+    Plan.objects.create(title="0 另一个 2027 年计划", year=2027, status=PlanStatus.ACTIVE)  # listed first
     assert confirm(client, plan).status_code == 302
-    target = Plan.objects.get(year=2027)
-    # when: again, into the plan now there (the preview offers it)
+    target = Plan.objects.get(year=2027, status=PlanStatus.DRAFT)
+    # when: again, into the plan now there (the preview offers the one carried into)
     preview = client.get(url("rollover", plan))
     assert preview.context["selected_target"] == str(target.pk)
     assert preview.context["already"] == 3
