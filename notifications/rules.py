@@ -162,7 +162,10 @@ def _task_recipients(task_ids: Iterable[int], *, co_owners: bool) -> dict[int, s
 
 def _task_occurrences(day: datetime.date) -> list[Occurrence]:
     watched = _watched_due_dates(day)
-    open_tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status__in=FINISHED)
+    # A task marked 无需填报 (reporting_exempt) is reminded of nothing, its milestones neither.
+    open_tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE, reporting_exempt=False).exclude(
+        status__in=FINISHED
+    )
     found: list[Occurrence] = []
     for task_id, due_on in open_tasks.filter(due_on__in=list(watched)).order_by().values_list("id", "due_on"):
         offset = watched[due_on]
@@ -174,6 +177,7 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
             done_on__isnull=True,
             due_on__in=list(watched),
             task__plan__status=PlanStatus.ACTIVE,
+            task__reporting_exempt=False,
         )
         .exclude(task__status__in=FINISHED)
         .order_by()
@@ -258,7 +262,7 @@ def _co_owner_occurrences(day: datetime.date, plans: list[tuple[int, str, int]])
     if not cycles:
         return []
     owners = (
-        TaskOwner.objects.filter(role=OwnerRole.CO_OWNER, task__plan_id__in=cycles)
+        TaskOwner.objects.filter(role=OwnerRole.CO_OWNER, task__plan_id__in=cycles, task__reporting_exempt=False)
         .exclude(task__status__in=FINISHED)
         .order_by()
         .values_list("task_id", "agency_id", "task__plan_id")

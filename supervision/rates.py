@@ -69,8 +69,9 @@ def _percent(part: int, whole: int) -> float | None:
 
 
 def owing_report_q() -> Q:
-    """Tasks that owe the current cycle's report: open tasks of active plans."""
-    return Q(plan__status=PlanStatus.ACTIVE) & ~Q(status__in=FINISHED)
+    """Tasks that owe the current cycle's report: open tasks of active plans, but for
+    those marked 无需填报 (reporting_exempt)."""
+    return Q(plan__status=PlanStatus.ACTIVE, reporting_exempt=False) & ~Q(status__in=FINISHED)
 
 
 def cycle_start(today: datetime.date, plan_path: str = "plan") -> Case:

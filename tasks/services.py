@@ -182,5 +182,10 @@ def reported_this_cycle_q(day: datetime.date) -> Q:
 
 
 def owed_this_cycle_q(today: datetime.date) -> Q:
-    """Open tasks of active plans with no report yet in the current cycle."""
-    return Q(plan__status=PlanStatus.ACTIVE) & ~Q(status__in=FINISHED) & ~reported_this_cycle_q(today)
+    """Open tasks of active plans with no report yet in the current cycle; a task marked
+    无需填报 (reporting_exempt) owes none."""
+    return (
+        Q(plan__status=PlanStatus.ACTIVE, reporting_exempt=False)
+        & ~Q(status__in=FINISHED)
+        & ~reported_this_cycle_q(today)
+    )
