@@ -28,7 +28,9 @@ def fits_the_width(page) -> bool:
 def test_the_admin_carries_the_year_over_closes_it_and_aligns_the_next(
     page, browser_login, admin_user, plan, section, agency_a, agency_b
 ):
-    make_task(plan, section, "1", lead=agency_a, heading="推进紧密型医联体建设", status=TaskStatus.IN_PROGRESS, percent=40)
+    make_task(
+        plan, section, "1", lead=agency_a, heading="推进紧密型医联体建设", status=TaskStatus.IN_PROGRESS, percent=40
+    )
     kept = make_task(plan, section, "2", lead=agency_b, heading="建设区域影像中心")
     make_task(plan, section, "3", lead=agency_a, heading="开展健康宣传", status=TaskStatus.CLOSED, percent=100)
     higher = Plan.objects.create(title="2027年全省卫生健康工作要点", year=2027, status=PlanStatus.ACTIVE)
