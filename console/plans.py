@@ -242,7 +242,7 @@ def update_settings(plan_id: int, user, data: dict) -> dict:
             changes["supervisors"] = {"old": _show(old_supervisors), "new": _show(new_supervisors)}
         if not changes:
             return changes
-        plan._change_reason = "控制台：计划设置"
+        plan._change_reason = _("控制台：计划设置")
         plan.save()
         if "supervisors" in changes:
             plan.supervisors.set(new_supervisors)
@@ -271,7 +271,7 @@ def activate(plan_id: int, user, *, past_year_confirmed: bool, today: datetime.d
                 % {"year": plan.year}
             )
         plan.status = PlanStatus.ACTIVE
-        plan._change_reason = "控制台：启用计划"
+        plan._change_reason = _("控制台：启用计划")
         plan.save(update_fields=["status", "updated_at"])
         record(
             EventType.ADMIN_ACTION,
@@ -300,7 +300,7 @@ def back_to_draft(plan_id: int, user) -> Plan:
                 )
             )
         plan.status = PlanStatus.DRAFT
-        plan._change_reason = "控制台：退回草稿"
+        plan._change_reason = _("控制台：退回草稿")
         plan.save(update_fields=["status", "updated_at"])
         record(EventType.ADMIN_ACTION, user=user, obj=plan, detail={"action": "plan_back_to_draft"})
         _written(plan)
@@ -404,7 +404,7 @@ def bulk_set_owners(
     Add: `co_owners` join each task's owners, and `lead` leads the tasks that have no lead
     yet (a task led by another keeps its lead). Marks hand_set "owners"; 责任人 outside the
     new owners are dropped."""
-    reason = "控制台：批量设置责任单位"
+    reason = _("控制台：批量设置责任单位")
     with transaction.atomic():
         plan = _locked_plan(plan_id)
         tasks = _locked_tasks(plan, task_ids)
@@ -446,7 +446,7 @@ def bulk_set_owners(
 
 
 def bulk_set_due(plan_id: int, user, task_ids, *, due_on: datetime.date) -> BulkResult:
-    reason = "控制台：批量设置完成时限"
+    reason = _("控制台：批量设置完成时限")
     with transaction.atomic():
         plan = _locked_plan(plan_id)
         tasks = _locked_tasks(plan, task_ids)
@@ -488,7 +488,7 @@ def refuse_outside(pairs: list[tuple[User, Task]]) -> None:
 def bulk_set_responsible(plan_id: int, user, task_ids, *, users: list[User], replace: bool) -> BulkResult:
     """Name 责任人 on the selected tasks (replace or add). Refused, changing nothing, when
     one of `users` belongs to none of a selected task's owner agencies."""
-    reason = "控制台：批量设置责任人"
+    reason = _("控制台：批量设置责任人")
     with transaction.atomic():
         plan = _locked_plan(plan_id)
         tasks = _locked_tasks(plan, task_ids)
@@ -521,7 +521,7 @@ def bulk_set_responsible(plan_id: int, user, task_ids, *, users: list[User], rep
 
 def bulk_set_exempt(plan_id: int, user, task_ids, *, exempt: bool) -> BulkResult:
     """Mark (or unmark) the selected tasks 无需填报: they owe no report and get no reminder."""
-    reason = "控制台：标记无需填报" if exempt else "控制台：取消无需填报"
+    reason = _("控制台：标记无需填报") if exempt else _("控制台：取消无需填报")
     with transaction.atomic():
         plan = _locked_plan(plan_id)
         tasks = _locked_tasks(plan, task_ids)
@@ -605,7 +605,7 @@ def _check_number(plan: Plan, section_id: int | None, number: str, exclude_pk: i
 
 def add_task(plan_id: int, user, data: TaskData) -> Task:
     """A new task at the end of its section."""
-    reason = "控制台：新增任务"
+    reason = _("控制台：新增任务")
     with transaction.atomic():
         plan = _locked_plan(plan_id)
         section_id = data.section.pk if data.section else None
@@ -650,7 +650,7 @@ def _locked_task(task_id: int) -> tuple[Plan, Task]:
 def edit_task(task_id: int, user, data: TaskData) -> list[str]:
     """Save a task's number, heading, text, owners, 责任人, due date and flags; the owners,
     责任人 and due date changed by hand are marked in hand_set. Returns the changed fields."""
-    reason = "控制台：修改任务"
+    reason = _("控制台：修改任务")
     with transaction.atomic():
         plan, task = _locked_task(task_id)
         _check_number(plan, task.section_id, data.number, exclude_pk=task.pk)
@@ -690,7 +690,7 @@ def edit_task(task_id: int, user, data: TaskData) -> list[str]:
 def move_task(task_id: int, user, *, section: Section | None, after: Task | None, number: str) -> Task:
     """Move a task to `section` (of its plan), after the task `after` of that section (or
     first), with `number` (its number there)."""
-    reason = "控制台：移动任务"
+    reason = _("控制台：移动任务")
     with transaction.atomic():
         plan, task = _locked_task(task_id)
         section_id = section.pk if section else None
@@ -721,7 +721,7 @@ def split_task(task_id: int, user, *, number: str, heading: str, text: str, rema
     """Split a task in two: the new task (number, heading and text typed) comes right after
     it in its section, with the same owners, 责任人, due date and flags; the original keeps
     `remaining_text` as its text when given."""
-    reason = "控制台：拆分任务"
+    reason = _("控制台：拆分任务")
     with transaction.atomic():
         plan, task = _locked_task(task_id)
         _check_number(plan, task.section_id, number)
@@ -769,7 +769,7 @@ def merge_tasks(task_id: int, folded_id: int, user) -> Task:
     owners and 责任人 joined (the task's lead stays; the folded task's lead leads when the
     task has none), its milestones and indicators moved; then it is deleted. Refused when
     the folded task has any history (reports, readings, notices…): that must not vanish."""
-    reason = "控制台：合并任务"
+    reason = _("控制台：合并任务")
     with transaction.atomic():
         plan, task = _locked_task(task_id)
         folded = Task.objects.select_for_update().filter(pk=folded_id, plan=plan).first()
@@ -832,7 +832,7 @@ def merge_tasks(task_id: int, folded_id: int, user) -> Task:
 
 def delete_task(task_id: int, user) -> Plan:
     """Delete a task that has no history (no report, reading, request or notice)."""
-    reason = "控制台：删除任务"
+    reason = _("控制台：删除任务")
     with transaction.atomic():
         plan, task = _locked_task(task_id)
         history = history_of(task)
