@@ -190,7 +190,7 @@ def counts_by_agency(tasks: list[Task], choices: dict[int, str]) -> tuple[dict[s
 
 @dataclasses.dataclass(frozen=True)
 class RolloverResult:
-    target: Plan
+    target: Plan | None  # None: nothing carried, no new plan made
     created_plan: bool
     carried: list[tuple[int, int]]  # (original task id, new task id)
     long_term: list[int]
@@ -221,7 +221,6 @@ def rollover(
     new_title = (new_title or "").strip()
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan_id)
-        target, created_plan = _target(plan, user, target_plan_id, new_title)
         tasks = list(
             unfinished_tasks(plan)
             .select_for_update(of=("self",))
@@ -234,7 +233,11 @@ def rollover(
         moving = [task for task in tasks if not task.carried_into.all()]
         chosen = {task.pk: choices.get(task.pk, default_choice(task)) for task in moving}
         to_carry = [task for task in moving if chosen[task.pk] == Choice.CARRY]
-        carried = _carry(plan, target, to_carry, user) if to_carry else []
+        # A new plan only when something goes into it; an existing target is checked always.
+        target, created_plan = None, False
+        if to_carry or target_plan_id is not None:
+            target, created_plan = _target(plan, user, target_plan_id, new_title)
+        carried = _carry(plan, target, to_carry, user) if target is not None and to_carry else []
         # 长期推进 only on the tasks chosen so: a task carried or left is not continued here.
         changed = [task for task in moving if task.long_term != (chosen[task.pk] == Choice.LONG_TERM)]
         for task in changed:
@@ -255,7 +258,7 @@ def rollover(
             obj=plan,
             detail={
                 "action": "rollover",
-                "target_plan": target.pk,
+                "target_plan": target.pk if target else None,
                 "target_created": created_plan,
                 "counts": {
                     "carried": len(result.carried),
@@ -269,8 +272,9 @@ def rollover(
                 "already_carried": result.already_carried,
             },
         )
-        if carried:
-            transaction.on_commit(lambda: plan_written.send(sender=Plan, plan_id=target.pk), robust=True)
+        if target is not None and carried:
+            target_id = target.pk
+            transaction.on_commit(lambda: plan_written.send(sender=Plan, plan_id=target_id), robust=True)
     return result
 
 

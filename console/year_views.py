@@ -110,20 +110,26 @@ def rollover(request, pk):
                 _add_errors(form, error)
                 status = _status_of(error)
             else:
-                messages.success(
-                    request,
-                    _(
+                counts = {
+                    "carried": len(result.carried),
+                    "long_term": len(result.long_term),
+                    "left": len(result.left),
+                    "already": len(result.already_carried),
+                }
+                if result.target is not None:
+                    text = _(
                         "已结转 %(carried)d 项任务至《%(target)s》；长期推进 %(long_term)d 项；"
                         "不结转 %(left)d 项；此前已结转的 %(already)d 项未重复结转。"
+                    ) % {**counts, "target": result.target.title}
+                else:
+                    text = (
+                        _(
+                            "未结转任务，未新建计划；长期推进 %(long_term)d 项；不结转 %(left)d 项；"
+                            "此前已结转 %(already)d 项。"
+                        )
+                        % counts
                     )
-                    % {
-                        "carried": len(result.carried),
-                        "target": result.target.title,
-                        "long_term": len(result.long_term),
-                        "left": len(result.left),
-                        "already": len(result.already_carried),
-                    },
-                )
+                messages.success(request, text)
                 return redirect("console:rollover", plan.pk)
     chosen = form.submitted_choices() if bound else {}
     totals, per_agency = year.counts_by_agency(tasks, chosen)

@@ -299,3 +299,14 @@ def test_the_preview_runs_the_same_queries_for_20_or_100_tasks(client, admin_use
     with CaptureQueriesContext(connection) as large:
         assert len(client.get(url("rollover", plan)).context["rows"]) == 100
     assert len(large) == len(small)
+
+
+def test_nothing_to_carry_makes_no_new_plan(client, year_2026, admin_user):
+    plan = year_2026["plan"]
+    client.force_login(admin_user)
+    everything_stays = {f"choice_{task.pk}": "leave" for task in year.unfinished_tasks(plan)}
+    response = confirm(client, plan, **everything_stays)
+    assert response.status_code == 302
+    assert not Plan.objects.filter(year=2027).exists()
+    event = AuditEvent.objects.get(detail__action="rollover")
+    assert (event.detail["target_plan"], event.detail["counts"]["left"]) == (None, 3)
