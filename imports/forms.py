@@ -12,8 +12,21 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from imports.services import ALLOWED_EXTENSIONS, CREATE_AGENCY, DOC_NUMBER_MAX, SKIP_AGENCY, TITLE_MAX
+from accounts.pickers import INDENT, AgencyChoiceField, AgencyMultipleChoiceField, search_words
+from imports.services import (
+    ALLOWED_EXTENSIONS,
+    CREATE_AGENCY,
+    CREATE_UNDER,
+    DOC_NUMBER_MAX,
+    SKIP_AGENCY,
+    TITLE_MAX,
+    create_parent,
+    group_ids,
+)
 from imports.services.common import SECTION_TITLE_MAX
+from imports.services.gaps import CHOICES as DECISION_CHOICES
+from imports.services.gaps import LABELS as DECISION_LABELS
+from imports.services.gaps import OVERWRITE, clean_decisions
 from indicators.choices import Comparator
 from workplans.models import MAX_YEAR, MIN_YEAR, Plan
 
@@ -153,67 +166,202 @@ def mapping_field_name(owner_name: str) -> str:
     return "map-" + hashlib.sha1(owner_name.encode("utf-8")).hexdigest()[:12]
 
 
-class OwnerMappingForm(forms.Form):
-    """One select per owner name: an existing agency, 新建单位, 不作为责任单位 (a generic name
-    such as 各区), or (not yet) nothing."""
+def group_field_name(owner_name: str) -> str:
+    return "group-" + mapping_field_name(owner_name)[4:]
 
-    def __init__(self, *args, names, agencies, **kwargs):
+
+# The select value of a generic name mapped to a group of agencies (the multi-select beside).
+GROUP_CHOICE = "group"
+
+
+class OwnerMappingForm(forms.Form):
+    """One select per owner name: an existing agency, 新建单位 (at the top, or under a parent
+    chosen with “create all unmatched under …”), 不作为责任单位, or (not yet) nothing; a generic
+    name (各区, 有关部门) may also be mapped to a group of agencies. The choice applies to every
+    task that names it."""
+
+    def __init__(self, *args, names, agencies, generic=(), tree=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.names = list(names)
+        self.generic = set(generic)
+        ids = [str(a.pk) for a in agencies]
         choices = [("", _("— 请选择 —")), (CREATE_AGENCY, _("新建单位")), (SKIP_AGENCY, _("不作为责任单位"))]
-        choices += [(str(a.pk), a.name) for a in agencies]
+        choices += [(pk, pk) for pk in ids] + [(CREATE_UNDER + pk, pk) for pk in ids]
+        invalid = {"invalid_choice": _("所选单位不存在，请重新选择。")}
         for name in self.names:
+            field_choices = choices + ([(GROUP_CHOICE, GROUP_CHOICE)] if name in self.generic else [])
             self.fields[mapping_field_name(name)] = forms.ChoiceField(
-                label=name,
-                choices=choices,
-                required=False,
-                error_messages={"invalid_choice": _("所选单位不存在，请重新选择。")},
+                label=name, choices=field_choices, required=False, error_messages=invalid
             )
-        # Rendered once for all rows: hundreds of agencies times dozens of names would be
-        # slow through the widget templates.
+            if name in self.generic:
+                self.fields[group_field_name(name)] = forms.MultipleChoiceField(
+                    label=name, choices=[(pk, pk) for pk in ids], required=False, error_messages=invalid
+                )
+        # Rendered once for all rows, in tree order with each agency's search words (the
+        # agency picker's markup, static/js/agency_picker.js): hundreds of agencies times
+        # dozens of names would be slow through the widget templates.
+        tree = tree if tree is not None else [(a, 0) for a in agencies]
+        self.names_by_id = {agency.pk: agency.name for agency, _depth in tree}
         self._options = format_html_join(
             "",
-            '<option value="{}">{}</option>',
+            '<option value="{}" data-search="{}">{}</option>',
             (
-                (str(a.pk), f"{a.name}（{a.short_name}）" if a.short_name and a.short_name != a.name else a.name)
-                for a in agencies
+                (
+                    str(a.pk),
+                    # agency_tree prefetched the aliases; the matcher's agencies have none loaded
+                    search_words(a) if hasattr(a, "_prefetched_objects_cache") else a.name,
+                    INDENT * depth + a.name,
+                )
+                for a, depth in tree
             ),
         )
 
+    def clean(self):
+        data = super().clean()
+        for name in self.generic & set(self.names):
+            if data.get(mapping_field_name(name)) == GROUP_CHOICE and not data.get(group_field_name(name)):
+                self.add_error(mapping_field_name(name), _("请选择“%(name)s”对应的一组单位。") % {"name": name})
+        return data
+
     def mapping(self) -> dict:
-        out = {}
+        """The chosen value of every name whose field is valid (an invalid one is left out,
+        so that the others can be saved)."""
+        out: dict = {}
         for name in self.names:
-            value = self.cleaned_data.get(mapping_field_name(name)) or None
-            out[name] = value if value in (None, CREATE_AGENCY, SKIP_AGENCY) else int(value)
+            field = mapping_field_name(name)
+            if field not in self.cleaned_data:
+                continue
+            value = self.cleaned_data[field] or None
+            group = [int(pk) for pk in self.cleaned_data.get(group_field_name(name)) or []]
+            if group and value in (None, GROUP_CHOICE):
+                out[name] = group
+            elif value == GROUP_CHOICE:
+                continue
+            elif value in (None, CREATE_AGENCY, SKIP_AGENCY) or value.startswith(CREATE_UNDER):
+                out[name] = value
+            else:
+                out[name] = int(value)
         return out
 
     def select_html(self, name: str, value, *, invalid: bool = False):
         field = mapping_field_name(name)
-        value = "" if value is None else str(value)
+        group = group_ids(value)
+        value = GROUP_CHOICE if group is not None else ("" if value is None else str(value))
         options = str(self._options)
-        if value and value not in (CREATE_AGENCY, SKIP_AGENCY):
-            options = options.replace(f'value="{value}"', f'value="{value}" selected', 1)
-        head = format_html_join(
+        if value.isdigit():
+            options = options.replace(f'<option value="{value}"', f'<option value="{value}" selected', 1)
+        head = [("", _("— 请选择 —")), (CREATE_AGENCY, _("新建单位")), (SKIP_AGENCY, _("不作为责任单位"))]
+        parent = create_parent(value)
+        if parent is not None:
+            head.append((value, _("新建到“%(parent)s”之下") % {"parent": self.names_by_id.get(parent, parent)}))
+        if name in self.generic:
+            head.append((GROUP_CHOICE, _("对应到一组单位（在右侧选择）")))
+        head_html = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            (
-                (choice, mark_safe(" selected") if value == choice else "", label)
-                for choice, label in (
-                    ("", _("— 请选择 —")),
-                    (CREATE_AGENCY, _("新建单位")),
-                    (SKIP_AGENCY, _("不作为责任单位")),
-                )
-            ),
+            ((choice, mark_safe(" selected") if value == choice else "", label) for choice, label in head),
         )
-        return format_html(
-            '<select name="{}" id="id_{}" aria-label="{}"{}>{}{}</select>',
+        select = format_html(
+            '<select name="{}" id="id_{}" aria-label="{}" data-agency-picker="1"{}>{}{}</select>',
             field,
             field,
             _("“%(name)s”对应的单位") % {"name": name},
             mark_safe(' aria-invalid="true"') if invalid else "",
-            head,
+            head_html,
             mark_safe(options),
         )
+        if name not in self.generic:
+            return select
+        chosen = set(map(str, group or []))
+        group_options = str(self._options)
+        for pk in chosen:
+            group_options = group_options.replace(f'<option value="{pk}"', f'<option value="{pk}" selected', 1)
+        return format_html(
+            '{}<select name="{}" id="id_{}" multiple size="4" class="owner-group" aria-label="{}"'
+            ' data-agency-picker="1">{}</select>',
+            select,
+            group_field_name(name),
+            group_field_name(name),
+            _("“%(name)s”对应的一组单位（可多选）") % {"name": name},
+            mark_safe(group_options),
+        )
+
+
+class BulkOwnersForm(forms.Form):
+    """The owners of the tasks ticked in the preview, set at once: a lead, co-owners."""
+
+    prefix = "bulk"
+    tasks = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("所选任务"),
+        coerce=int,
+        error_messages={"required": gettext_lazy("请先勾选要设置责任单位的任务。")},
+    )
+
+    def __init__(self, *args, task_count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Made here, not on the class: a picker reads the agency tree when it is made.
+        self.fields["lead"] = AgencyChoiceField(
+            label=_("牵头单位"),
+            empty_label=_("— 选择牵头单位 —"),
+            error_messages={"required": _("请选择牵头单位。")},
+        )
+        self.fields["co_owners"] = AgencyMultipleChoiceField(label=_("配合单位（可多选）"), required=False)
+        self.fields["tasks"].choices = [(str(i), str(i)) for i in range(task_count)]
+        self.fields["tasks"].error_messages["invalid_choice"] = _("所选任务不存在，请刷新页面后重试。")
+
+    def agencies(self) -> list:
+        lead = self.cleaned_data["lead"]
+        return [lead, *(a for a in self.cleaned_data["co_owners"] if a.pk != lead.pk)]
+
+
+class CreateUnmatchedForm(forms.Form):
+    """“Create all unmatched names under …”: one step for the names nothing matched."""
+
+    prefix = "create"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"] = AgencyChoiceField(
+            label=_("上级单位"), required=False, empty_label=_("— 不设上级（顶层单位）—")
+        )
+        # Shown inside the preview's own form: the attribute binds it to its own.
+        self.fields["parent"].widget.attrs["form"] = "create-form"
+
+
+class DecisionsForm(forms.Form):
+    """The admin's decision on each class of gap the confirmation lists, and (for a new
+    version of a plan) whether values set by hand are overwritten."""
+
+    prefix = "decision"
+
+    def __init__(self, *args, updates_plan: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A field for every class, present or not: a posted decision is kept even when the
+        # class appears only after the change posted with it (the page shows the present ones).
+        for key, choices in DECISION_CHOICES.items():
+            self.fields[key] = forms.ChoiceField(
+                label=DECISION_LABELS[key],
+                choices=choices,
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages={"invalid_choice": _("请选择列出的处理方式。")},
+            )
+        if updates_plan:
+            self.fields[OVERWRITE] = forms.BooleanField(
+                label=gettext_lazy("覆盖手工设定的值"),
+                required=False,
+                help_text=gettext_lazy(
+                    "默认保留管理员在计划页面手工设定的责任单位、责任人和完成时限；勾选后按新版本文件改写"
+                    "（责任人清空，完成时限改为年底）。"
+                ),
+            )
+
+    def decisions(self) -> dict:
+        data = {key: value for key, value in self.cleaned_data.items() if value}
+        out = clean_decisions(data)
+        if OVERWRITE not in self.fields:
+            out.pop(OVERWRITE)
+        return out
 
 
 _OWNER_SPLIT = re.compile(r"[、,，;；\n]+")
@@ -229,20 +377,47 @@ class TaskEditForm(forms.Form):
     )
     text = forms.CharField(label=gettext_lazy("任务全文"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     owners = forms.CharField(
-        label=gettext_lazy("责任单位"),
+        label=gettext_lazy("计划原文中的责任单位名称"),
         required=False,
         max_length=1000,
-        help_text=gettext_lazy("多个单位用“、”分隔，第一个为牵头单位，其余为配合单位。"),
+        help_text=gettext_lazy(
+            "从单位树选了牵头单位时以所选为准；否则按这里的名称（多个用“、”分隔，第一个为牵头单位），"
+            "名称在预览页的“责任单位对应”中对应到单位。"
+        ),
     )
     delete = forms.BooleanField(label=gettext_lazy("删除此任务（不导入）"), required=False)
 
     def __init__(self, *args, section_paths, **kwargs):
         super().__init__(*args, **kwargs)
         self.section_paths = section_paths
+        # The owners picked from the agency tree, shown before the names as written.
+        pickers = {
+            "lead": AgencyChoiceField(label=_("牵头单位"), required=False, empty_label=_("— 不改（按下面的名称）—")),
+            "co_owners": AgencyMultipleChoiceField(label=_("配合单位（可多选）"), required=False),
+        }
+        self.fields = {
+            **{k: v for k, v in self.fields.items() if k != "owners" and k != "delete"},
+            **pickers,
+            "owners": self.fields["owners"],
+            "delete": self.fields["delete"],
+        }
         self.fields["section"].choices = [
             (i, " / ".join(path) + (f"  {title}" if title else "") if path else _("（不属于任何部分）"))
             for i, (path, title) in enumerate(section_paths)
         ]
+
+    def picked(self) -> list | None:
+        """The owners picked from the tree (lead first), or None when none was picked."""
+        lead = self.cleaned_data.get("lead")
+        if lead is None:
+            return None
+        return [lead, *(a for a in self.cleaned_data.get("co_owners") or [] if a.pk != lead.pk)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("co_owners") and data.get("lead") is None:
+            self.add_error("lead", _("选了配合单位时，请同时选择牵头单位。"))
+        return data
 
     def clean_owners(self):
         names = []

@@ -1,14 +1,21 @@
 """The plan import pages of the system admin: upload, progress, preview (with every edit a
 clerk makes before confirming), and the confirmation."""
 
+from collections import Counter
+
 from django.contrib import messages
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import MatchMethod
+from accounts.pickers import agency_tree
+from audit.choices import EventType
+from audit.services import record
 from core.jobs import progress_payload
 from core.net import client_ip
 from core.permissions import role_required
@@ -16,6 +23,9 @@ from core.roles import Role
 from imports import services
 from imports.choices import ImportStatus
 from imports.forms import (
+    BulkOwnersForm,
+    CreateUnmatchedForm,
+    DecisionsForm,
     IndicatorFormSet,
     MilestoneFormSet,
     OwnerMappingForm,
@@ -34,7 +44,7 @@ RECENT_IMPORTS = 20
 
 
 def _plan_url(plan: Plan) -> str:
-    return reverse("admin:workplans_plan_change", args=[plan.pk])
+    return reverse("console:plan_detail", args=[plan.pk])
 
 
 @role_required(Role.ADMIN)
@@ -59,7 +69,7 @@ def _next_url(plan_import: PlanImport) -> str | None:
     if plan_import.status == ImportStatus.PARSED:
         return reverse("imports:preview", args=[plan_import.pk])
     if plan_import.status == ImportStatus.IMPORTED and plan_import.plan_id:
-        return reverse("admin:workplans_plan_change", args=[plan_import.plan_id])
+        return reverse("console:plan_detail", args=[plan_import.plan_id])
     return None
 
 
@@ -118,13 +128,23 @@ def _task_groups(doc, section_form=None):
     return groups
 
 
-def _owner_rows(form: OwnerMappingForm, names, mapping, matcher, generic: set[str]):
+def _valid_choice(value, valid_ids: set[str]) -> bool:
+    group = services.group_ids(value)
+    if group is not None:
+        return bool(group) and all(str(pk) in valid_ids for pk in group)
+    parent = services.create_parent(value)
+    if parent is not None:
+        return str(parent) in valid_ids
+    return value in (services.CREATE_AGENCY, services.SKIP_AGENCY) or str(value) in valid_ids
+
+
+def _owner_rows(form: OwnerMappingForm, names, mapping, matcher, generic: set[str], counts: Counter):
     valid_ids = {str(pk) for pk in matcher.by_id}
     rows = []
     for name in names:
         match = matcher.match(name)
         chosen = mapping.get(name)
-        if chosen not in (None, "", services.CREATE_AGENCY, services.SKIP_AGENCY) and str(chosen) not in valid_ids:
+        if chosen not in (None, "") and not _valid_choice(chosen, valid_ids):
             chosen = None  # an agency deleted since the choice was saved, or a forged value
         rows.append(
             {
@@ -135,28 +155,69 @@ def _owner_rows(form: OwnerMappingForm, names, mapping, matcher, generic: set[st
                 "unmatched": chosen in (None, ""),
                 "generic": name in generic,
                 "skipped": chosen == services.SKIP_AGENCY,
+                "tasks": counts[name],
                 "select": form.select_html(name, chosen, invalid=chosen in (None, "")),
             }
         )
     return rows
 
 
-def _preview_context(plan_import, doc, *, meta_form, section_form, mapping, mapping_form, matcher, problems):
-    names = services.owner_names(doc)
-    target = services.target_plan(plan_import, doc)
+class _State:
+    """An import as the preview shows it: the document, its normalised copy, the matcher,
+    the plan it updates, and the owner mapping in effect (saved choices over suggestions)."""
+
+    def __init__(self, plan_import: PlanImport):
+        self.plan_import = plan_import
+        self.document = plan_import.current_document
+        self.doc = services.normalise_document(self.document)
+        self.matcher = services.AgencyMatcher.load()
+        self.target = services.target_plan(plan_import, self.doc)
+        self.previous = services.previous_mapping(plan_import, self.target)
+        self.mapping = services.effective_mapping(plan_import, self.doc, self.matcher, previous=self.previous)
+        self.names = services.owner_names(self.doc)
+        self.generic = services.generic_owner_names(self.doc)
+
+    def forms(self, data=None, *, tree=None):
+        """The preview's own form (plan details, mapping, section titles, decisions), bound
+        to `data` when posted."""
+        decisions = {
+            f"{DecisionsForm.prefix}-{key}": value for key, value in (self.plan_import.decisions or {}).items()
+        }
+        return {
+            "meta_form": PlanMetaForm(
+                data, initial=PlanMetaForm.initial_from(self.doc["plan"]) if data is None else None, prefix="plan"
+            ),
+            "mapping_form": OwnerMappingForm(
+                data, names=self.names, agencies=self.matcher.agencies, generic=self.generic, tree=tree
+            ),
+            "section_form": SectionTitlesForm(data, sections=self.document.get("sections", [])),
+            "decisions_form": DecisionsForm(
+                data, initial=decisions if data is None else None, updates_plan=self.target is not None
+            ),
+        }
+
+
+def _preview_context(state: _State, forms: dict, *, mapping, problems, bulk_form=None, create_form=None):
+    plan_import, doc, matcher, target = state.plan_import, state.doc, state.matcher, state.target
+    decisions = plan_import.decisions or {}
+    keep_hand_set = not decisions.get("overwrite")
     doc_problems = services.check_document(doc)
     diff = None
     if target is not None and not doc_problems:
-        diff = services.diff_plan(target, doc, {k: v for k, v in mapping.items() if v not in (None, "")}, matcher)
+        usable = {k: v for k, v in mapping.items() if v not in (None, "", [])}
+        diff = services.diff_plan(target, doc, usable, matcher, keep_hand_set=keep_hand_set)
     problem_tasks = {p.task for p in problems if p.task is not None}
-    owner_rows = _owner_rows(mapping_form, names, mapping, matcher, services.generic_owner_names(doc))
+    counts = Counter(name for task in doc["tasks"] for name in task["owners"])
+    owner_rows = _owner_rows(forms["mapping_form"], state.names, mapping, matcher, state.generic, counts)
+    gaps = services.find_gaps(doc, mapping)
+    decisions_form = forms["decisions_form"]
     return {
         "plan_import": plan_import,
         "doc": doc,
-        "meta_form": meta_form,
+        **forms,
         "owner_rows": owner_rows,
         "unmapped": sum(1 for row in owner_rows if row["unmatched"]),
-        "groups": _task_groups(doc, section_form),
+        "groups": _task_groups(doc, forms["section_form"]),
         "problems": problems,
         "problem_tasks": problem_tasks,
         "target": target,
@@ -164,7 +225,30 @@ def _preview_context(plan_import, doc, *, meta_form, section_form, mapping, mapp
         "diff_tasks": {i: doc["tasks"][i] for i in diff.added} if diff else {},
         "task_count": len(doc["tasks"]),
         "reading": parse_reading(doc, mapping),
+        "gaps": [(gap, decisions_form[gap.key]) for gap in gaps],
+        "ownerless": {item.task for gap in gaps if gap.key == "ownerless" for item in gap.items},
+        "bulk_form": bulk_form or BulkOwnersForm(task_count=len(doc["tasks"])),
+        "create_form": create_form or CreateUnmatchedForm(),
     }
+
+
+def _render_preview(request, state: _State, *, forms=None, mapping=None, problems=None, status=200, **extra):
+    tree = agency_tree()
+    forms = forms or state.forms(tree=tree)
+    if forms["mapping_form"].is_bound:
+        forms["mapping_form"] = OwnerMappingForm(
+            forms["mapping_form"].data,
+            names=state.names,
+            agencies=state.matcher.agencies,
+            generic=state.generic,
+            tree=tree,
+        )
+        forms["mapping_form"].is_valid()
+    problems = problems if problems is not None else services.check_document(state.doc)
+    context = _preview_context(
+        state, forms, mapping=mapping if mapping is not None else state.mapping, problems=problems, **extra
+    )
+    return render(request, "imports/preview.html", context, status=status)
 
 
 @role_required(Role.ADMIN)
@@ -173,38 +257,161 @@ def preview(request, pk):
     plan_import, away = _parsed_import_or_redirect(pk)
     if away:
         return away
-    document = plan_import.current_document
-    doc = services.normalise_document(document)
-    matcher = services.AgencyMatcher.load()
-    names = services.owner_names(doc)
-    mapping = services.effective_mapping(plan_import, doc, matcher)
-
+    state = _State(plan_import)
     if request.method == "GET":
-        meta_form = PlanMetaForm(initial=PlanMetaForm.initial_from(doc["plan"]), prefix="plan")
-        mapping_form = OwnerMappingForm(names=names, agencies=matcher.agencies)
-        section_form = SectionTitlesForm(sections=document.get("sections", []))
-        problems = services.check_document(doc)
-        status = 200
-    else:
-        meta_form = PlanMetaForm(request.POST, prefix="plan")
-        mapping_form = OwnerMappingForm(request.POST, names=names, agencies=matcher.agencies)
-        section_form = SectionTitlesForm(request.POST, sections=document.get("sections", []))
-        outcome = _save_or_confirm(request, plan_import, doc, names, meta_form, mapping_form, section_form)
-        if isinstance(outcome, HttpResponse):
-            return outcome
-        doc, mapping, problems = outcome
-        status = 400
-    context = _preview_context(
+        return _render_preview(request, state)
+    forms = state.forms(request.POST)
+    all_valid = _save_posted(plan_import, state, forms)
+    confirming = request.POST.get("action") == "confirm"
+    if not all_valid:
+        # Show the posted choices again (the valid ones are saved already).
+        mapping = {**state.mapping, **{n: request.POST.get(mapping_field_name(n)) or None for n in state.names}}
+        for name, value in forms["mapping_form"].mapping().items():
+            mapping[name] = value
+        problems = _form_problems(forms["meta_form"], _("%(field)s：%(error)s"))
+        problems += _form_problems(forms["mapping_form"], _("“%(field)s”：%(error)s"))
+        problems += _form_problems(forms["section_form"], _("部分“%(field)s”：%(error)s"))
+        problems += _form_problems(forms["decisions_form"], _("“%(field)s”：%(error)s"))
+        return _render_preview(request, state, forms=forms, mapping=mapping, problems=problems, status=400)
+    if not confirming:
+        messages.success(request, _("已保存修改。"))
+        return redirect("imports:preview", pk=pk)
+    try:
+        result = services.confirm_import(
+            plan_import,
+            user=request.user,
+            # What the page posted is what is confirmed (a name left at “— 请选择 —” too).
+            mapping={**state.mapping, **forms["mapping_form"].mapping()},
+            document=plan_import.edited_document,
+            activate=forms["meta_form"].cleaned_data["activate"],
+            ip_address=client_ip(request),
+            decisions=plan_import.decisions,
+        )
+    except services.ImportRefused as refused:
+        # Everything typed is saved: the page shows it again, from the import.
+        return _render_preview(request, _State(plan_import), problems=refused.problems, status=400)
+    (messages.info if result.duplicate else messages.success)(request, result.message)
+    return redirect(_plan_url(result.plan))
+
+
+def _save_posted(plan_import: PlanImport, state: _State, forms: dict) -> bool:
+    """Save every valid part of a posted preview (plan details, section titles, each owner
+    choice, the decisions) on the import; True when every part was valid."""
+    valid = {name: form.is_valid() for name, form in forms.items()}
+    edited = dict(state.document)
+    if valid["meta_form"]:
+        edited["plan"] = forms["meta_form"].plan_meta()
+    if valid["section_form"]:
+        edited["sections"] = forms["section_form"].edited_sections()
+    services.save_edits(
         plan_import,
-        doc,
-        meta_form=meta_form,
-        section_form=section_form,
-        mapping=mapping,
-        mapping_form=mapping_form,
-        matcher=matcher,
-        problems=problems,
+        document=edited,
+        mapping=forms["mapping_form"].mapping(),
+        decisions=forms["decisions_form"].decisions() if valid["decisions_form"] else None,
     )
-    return render(request, "imports/preview.html", context, status=status)
+    return all(valid.values())
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def autosave(request, pk):
+    """What static/js/import_preview.js posts on every change of the preview form: the valid
+    parts are saved at once; the answer is a short status for the page to show."""
+    plan_import = get_object_or_404(PlanImport, pk=pk)
+    if plan_import.status != ImportStatus.PARSED:
+        return JsonResponse(
+            {"status": "closed", "message": _("该导入已确认或不可修改，请刷新页面查看状态。")}, status=409
+        )
+    state = _State(plan_import)
+    forms = state.forms(request.POST)
+    all_valid = _save_posted(plan_import, state, forms)
+    saved_at = f"{timezone.localtime():%H:%M:%S}"
+    if all_valid:
+        return JsonResponse({"status": "saved", "message": _("已自动保存（%(time)s）") % {"time": saved_at}})
+    errors = [
+        f"{form.fields[name].label if name in form.fields else ''}：{error}"
+        for form in forms.values()
+        for name, errs in form.errors.items()
+        for error in errs
+    ]
+    return JsonResponse(
+        {
+            "status": "partial",
+            "message": _("已保存其余修改（%(time)s）；有错误的项未保存：%(errors)s")
+            % {"time": saved_at, "errors": _("；").join(errors)},
+            "errors": errors,
+        },
+        status=400,
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def bulk_owners(request, pk):
+    """“Set lead / co-owners of the selected tasks”: the ticked task rows get the agencies
+    picked from the tree, in one step."""
+    plan_import, away = _parsed_import_or_redirect(pk)
+    if away:
+        return away
+    state = _State(plan_import)
+    form = BulkOwnersForm(request.POST, task_count=len(state.doc["tasks"]))
+    if not form.is_valid():
+        problems = _form_problems(form, _("%(field)s：%(error)s"))
+        return _render_preview(request, state, problems=problems, bulk_form=form, status=400)
+    agencies = form.agencies()
+    indexes = form.cleaned_data["tasks"]
+    with transaction.atomic():
+        count = services.set_task_owners(plan_import, indexes, agencies)
+        record(
+            EventType.ADMIN_ACTION,
+            request=request,
+            obj=plan_import,
+            detail={"action": "import_set_owners", "tasks": sorted(indexes), "agencies": [a.pk for a in agencies]},
+        )
+    messages.success(
+        request,
+        _("已为%(n)d项任务设置责任单位：%(names)s（第一个为牵头单位）。")
+        % {"n": count, "names": _("、").join(a.name for a in agencies)},
+    )
+    return redirect(reverse("imports:preview", args=[pk]) + "#tasks")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def create_unmatched(request, pk):
+    """“Create all unmatched names under …”: every name mapped to nothing yet becomes a new
+    agency (named as written) under the chosen parent when the import is confirmed."""
+    plan_import, away = _parsed_import_or_redirect(pk)
+    if away:
+        return away
+    state = _State(plan_import)
+    form = CreateUnmatchedForm(request.POST)
+    if not form.is_valid():
+        problems = _form_problems(form, _("%(field)s：%(error)s"))
+        return _render_preview(request, state, problems=problems, create_form=form, status=400)
+    parent = form.cleaned_data["parent"]
+    with transaction.atomic():
+        names = services.create_unmatched(plan_import, state.doc, state.mapping, parent)
+        if names:
+            record(
+                EventType.ADMIN_ACTION,
+                request=request,
+                obj=plan_import,
+                detail={"action": "import_create_unmatched", "names": names, "parent": parent.pk if parent else None},
+            )
+    if names:
+        messages.success(
+            request,
+            _("%(n)d个未对应的名称将在确认导入时新建为单位（%(where)s）：%(names)s。")
+            % {
+                "n": len(names),
+                "where": _("上级：%(parent)s") % {"parent": parent.name} if parent else _("顶层单位"),
+                "names": _("、").join(names),
+            },
+        )
+    else:
+        messages.info(request, _("没有未对应的名称。"))
+    return redirect(reverse("imports:preview", args=[pk]) + "#owner-map")
 
 
 def _form_problems(form, template: str) -> list:
@@ -214,45 +421,6 @@ def _form_problems(form, template: str) -> list:
         for name, errors in form.errors.items()
         for error in errors
     ]
-
-
-def _save_or_confirm(request, plan_import, doc, names, meta_form, mapping_form, section_form):
-    """A posted preview: saved, or confirmed into a plan (a redirect); else the document,
-    mapping and problems to show the preview again with."""
-    pk, document = plan_import.pk, plan_import.current_document
-    confirming = request.POST.get("action") == "confirm"
-    problems = []
-    if meta_form.is_valid() and mapping_form.is_valid() and section_form.is_valid():
-        edited = dict(document)
-        edited["plan"] = meta_form.plan_meta()
-        edited["sections"] = section_form.edited_sections()
-        mapping = mapping_form.mapping()
-        doc = services.normalise_document(edited)
-        if not confirming:
-            services.save_edits(plan_import, document=edited, mapping=mapping)
-            messages.success(request, _("已保存修改。"))
-            return redirect("imports:preview", pk=pk)
-        try:
-            result = services.confirm_import(
-                plan_import,
-                user=request.user,
-                mapping=mapping,
-                document=edited,
-                activate=meta_form.cleaned_data["activate"],
-                ip_address=client_ip(request),
-            )
-        except services.ImportRefused as refused:
-            problems = refused.problems
-        else:
-            (messages.info if result.duplicate else messages.success)(request, result.message)
-            return redirect(_plan_url(result.plan))
-    else:
-        # Show the posted choices again, not the saved ones.
-        mapping = {n: mapping_form.data.get(mapping_field_name(n)) or None for n in names}
-        problems = _form_problems(meta_form, _("%(field)s：%(error)s"))
-        problems += _form_problems(mapping_form, _("“%(field)s”：%(error)s"))
-        problems += _form_problems(section_form, _("部分“%(field)s”：%(error)s"))
-    return doc, mapping, problems
 
 
 @role_required(Role.ADMIN)
@@ -280,6 +448,9 @@ def task_edit(request, pk, index):
         indicators = IndicatorFormSet(request.POST, prefix="ind")
         if form.is_valid() and milestones.is_valid() and indicators.is_valid():
             data = form.cleaned_data
+            picked = form.picked()
+            if picked:
+                data["owners"] = [agency.name for agency in picked]
             if data["delete"]:
                 del doc["tasks"][index]
                 messages.success(request, _("已删除第%(index)d项任务（不会导入）。") % {"index": index + 1})
@@ -294,7 +465,10 @@ def task_edit(request, pk, index):
                     "indicators": rows_from(indicators, "indicators"),
                 }
                 messages.success(request, _("已保存第%(index)d项任务。") % {"index": index + 1})
-            services.save_edits(plan_import, document=doc)
+            # Owners picked from the tree go in as their exact names, each mapped to its agency.
+            services.save_edits(
+                plan_import, document=doc, mapping={agency.name: agency.pk for agency in picked or []} or None
+            )
             return redirect(reverse("imports:preview", args=[pk]) + f"#task-{index}")
         status = 400
     else:

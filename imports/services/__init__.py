@@ -28,11 +28,15 @@ from imports.services.common import (  # noqa: F401
     CHANGE_REASON_NEW,
     CHANGE_REASON_UPDATE,
     CREATE_AGENCY,
+    CREATE_UNDER,
     DOC_NUMBER_MAX,
     SKIP_AGENCY,
     TITLE_MAX,
+    create_parent,
+    group_ids,
+    is_create,
 )
-from imports.services.diff import PlanDiff, TaskChange, diff_plan  # noqa: F401
+from imports.services.diff import HandSet, PlanDiff, TaskChange, diff_plan  # noqa: F401
 from imports.services.document import (  # noqa: F401
     ImportRefused,
     Problem,
@@ -49,11 +53,21 @@ from imports.services.flow import (  # noqa: F401
     ALLOWED_EXTENSIONS,
     UploadOutcome,
     confirm_import,
+    create_unmatched,
     effective_mapping,
     file_sha256,
+    previous_mapping,
     queue_parse,
     save_edits,
+    set_task_owners,
     start_import,
     target_plan,
 )
-from imports.services.importer import ImportResult, _Writer, import_document, section_rows  # noqa: F401
+from imports.services.gaps import Gap, find_gaps, missing_decisions, numbered_items  # noqa: F401
+from imports.services.importer import (  # noqa: F401
+    ImportResult,
+    _Writer,
+    import_document,
+    owner_agency_ids,
+    section_rows,
+)

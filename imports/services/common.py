@@ -16,6 +16,31 @@ CREATE_AGENCY = "create"
 # The mapping value that leaves an owner name out: a generic owner (各区, 有关部门) that is no
 # one agency. The task keeps its other owners; the name stays in the parse, not in the plan.
 SKIP_AGENCY = "skip"
+# "create:<parent id>": a new agency named as the plan writes it, placed under that parent.
+CREATE_UNDER = "create:"
+
+
+def create_parent(value) -> int | None:
+    """The parent agency id of a "create:<id>" mapping value, else None."""
+    if isinstance(value, str) and value.startswith(CREATE_UNDER):
+        tail = value[len(CREATE_UNDER) :]
+        return int(tail) if tail.isdigit() else None
+    return None
+
+
+def is_create(value) -> bool:
+    return value == CREATE_AGENCY or create_parent(value) is not None
+
+
+def group_ids(value) -> list[int] | None:
+    """The agency ids of a group mapping (a generic owner such as 各区 mapped to several
+    agencies, stored as a list), else None."""
+    if isinstance(value, list):
+        try:
+            return [int(v) for v in value]
+        except (TypeError, ValueError):
+            return []
+    return None
 
 
 def _max_length(model, name: str) -> int:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.matching import AgencyMatcher
-from imports.services.common import CREATE_AGENCY, MILESTONE_TEXT_MAX, SKIP_AGENCY
+from imports.services.common import MILESTONE_TEXT_MAX, SKIP_AGENCY, group_ids, is_create
 from imports.services.document import _date_or_none, parse_target, task_key
 from indicators.models import Reading
 from tasks.choices import OwnerRole
@@ -34,11 +34,29 @@ FIELD_LABELS = {
 }
 
 
+# What an admin may have set by hand on a task (Task.hand_set) and a new version keeps.
+HAND_SET_LABELS = {
+    "owners": gettext_lazy("责任单位"),
+    "responsible_users": gettext_lazy("责任人"),
+    "due_on": gettext_lazy("完成时限"),
+}
+# The fields whose long texts the preview marks word by word.
+TEXT_FIELDS = ("heading", "text")
+
+
 @dataclass
 class FieldChange:
     field: str  # a key of FIELD_LABELS
     old: str
     new: str
+    # True when the task's value was set by hand and the new version leaves it as it is.
+    kept: bool = False
+    # Item by item (an indicator's target old → new, one added or dropped).
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def is_text(self) -> bool:
+        return self.field in TEXT_FIELDS
 
     @property
     def label(self) -> str:
@@ -51,6 +69,25 @@ class TaskChange:
     index: int
     changes: list[FieldChange]
 
+    @property
+    def applied(self) -> set[str]:
+        """The fields the new version writes (a kept hand-set value is not written)."""
+        return {c.field for c in self.changes if not c.kept}
+
+
+@dataclass
+class HandSet:
+    """A matched task's values set by hand, and whether the new version keeps them."""
+
+    task: Task
+    index: int
+    fields: list[str]
+    kept: bool
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(HAND_SET_LABELS[f]) for f in self.fields if f in HAND_SET_LABELS]
+
 
 @dataclass
 class PlanDiff:
@@ -60,6 +97,8 @@ class PlanDiff:
     removed: list[Task] = field(default_factory=list)  # each with .has_reports
     changed: list[TaskChange] = field(default_factory=list)
     unchanged: list[tuple[Task, int]] = field(default_factory=list)
+    hand_set: list[HandSet] = field(default_factory=list)
+    keep_hand_set: bool = True
 
     @property
     def is_empty(self) -> bool:
@@ -140,15 +179,19 @@ def _doc_indicators(task: dict) -> list[tuple]:
 def _owner_ids(task: dict, mapping: dict) -> list:
     """The task's owners as agency ids (or CREATE_AGENCY markers), first is the lead,
     each agency once (two names of one agency in one item count once)."""
-    out = []
+    out: list = []
     for name in task["owners"]:
         value = mapping.get(name)
         if value == SKIP_AGENCY:
             continue
+        group = group_ids(value)
+        if group is not None:
+            out += [agency_id for agency_id in group if agency_id not in out]
+            continue
         try:
-            marker = int(value) if value not in (None, "", CREATE_AGENCY) else (CREATE_AGENCY, name)
+            marker = int(value) if value not in (None, "") and not is_create(value) else ("create", name)
         except (TypeError, ValueError):
-            marker = (CREATE_AGENCY, name)  # not a usable choice (yet): shown as the name itself
+            marker = ("create", name)  # not a usable choice (yet): shown as the name itself
         if marker not in out:
             out.append(marker)
     return out
@@ -165,12 +208,35 @@ def _describe_owner_ids(ids, matcher: AgencyMatcher) -> str:
     return _("、").join(labels) or _("（无）")
 
 
-def diff_plan(plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, state=None) -> PlanDiff:
-    """What applying `doc` (normalised, checked) to `plan` would change."""
+def _indicator_details(old: list[tuple], new: list[tuple]) -> list[str]:
+    """Every indicator the new version changes, by name: its target old → new, added, dropped."""
+    old_by_name = {n: (c, t, u) for n, c, t, u, _d in old}
+    new_by_name = {n: (c, t, u) for n, c, t, u, _d in new}
+    details = []
+    for name, (comparator, target, unit) in new_by_name.items():
+        before = old_by_name.get(name)
+        if before is None:
+            details.append(_("新增“%(name)s”%(c)s%(t)s%(u)s") % {"name": name, "c": comparator, "t": target, "u": unit})
+        elif before != (comparator, target, unit):
+            details.append(
+                _("“%(name)s”：%(old)s → %(new)s")
+                % {"name": name, "old": "".join(before), "new": f"{comparator}{target}{unit}"}
+            )
+    for name in old_by_name.keys() - new_by_name.keys():
+        details.append(_("删去“%(name)s”") % {"name": name})
+    return details
+
+
+def diff_plan(
+    plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, state=None, keep_hand_set: bool = True
+) -> PlanDiff:
+    """What applying `doc` (normalised, checked) to `plan` would change. A task's owners set
+    by hand (Task.hand_set) are kept unless `keep_hand_set` is False: the change is listed,
+    marked kept."""
     sections, tasks = state or _load_plan_state(plan)
     paths = _section_paths(sections)
     year_end = datetime.date(doc["plan"]["year"], 12, 31)
-    diff = PlanDiff(plan=plan)
+    diff = PlanDiff(plan=plan, keep_hand_set=keep_hand_set)
 
     new_meta = doc["plan"]
     issuer = matcher.match(new_meta["issuer"]).agency if new_meta["issuer"] else None
@@ -200,11 +266,17 @@ def diff_plan(plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, s
             changes.append(FieldChange("heading", task.heading, new["heading"]))
         if task.text != new["text"]:
             changes.append(FieldChange("text", task.text, new["text"]))
+        hand_set = [f for f in task.hand_set or [] if f in HAND_SET_LABELS]
+        if hand_set:
+            diff.hand_set.append(HandSet(task, index, hand_set, keep_hand_set))
         old_owners, new_owners = _owners_of(task), _owner_ids(new, mapping)
         if old_owners != new_owners:
             changes.append(
                 FieldChange(
-                    "owners", _describe_owner_ids(old_owners, matcher), _describe_owner_ids(new_owners, matcher)
+                    "owners",
+                    _describe_owner_ids(old_owners, matcher),
+                    _describe_owner_ids(new_owners, matcher),
+                    kept=keep_hand_set and "owners" in hand_set,
                 )
             )
         old_ms, new_ms = _milestones_of(task), _doc_milestones(new, year_end)
@@ -223,6 +295,7 @@ def diff_plan(plan: Plan, doc: dict, mapping: dict, matcher: AgencyMatcher, *, s
                     "indicators",
                     _("；").join(f"{n}{c}{t}{u}" for n, c, t, u, _d in old_ind) or _("（无）"),
                     _("；").join(f"{n}{c}{t}{u}" for n, c, t, u, _d in new_ind) or _("（无）"),
+                    details=_indicator_details(old_ind, new_ind),
                 )
             )
         if changes:

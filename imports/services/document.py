@@ -25,6 +25,8 @@ from imports.services.common import (
     TASK_HEADING_MAX,
     TASK_NUMBER_MAX,
     TITLE_MAX,
+    create_parent,
+    group_ids,
 )
 from indicators.choices import Comparator
 from workplans.models import MAX_YEAR, MIN_YEAR
@@ -300,13 +302,15 @@ def check_document(doc: dict) -> list[Problem]:
 
 
 def check_mapping(doc: dict, mapping: dict, matcher: AgencyMatcher) -> list[Problem]:
-    """Every owner name must be mapped to an existing agency or marked to be created."""
+    """Every owner name must be mapped to an existing agency, a group of them (a generic
+    name), marked to be created (at the top or under an existing parent), or left out."""
     problems = []
+    gone = _("责任单位“%(name)s”对应的单位不存在，请重新选择。")
     for name in owner_names(doc):
         value = mapping.get(name)
         if value in (CREATE_AGENCY, SKIP_AGENCY):
             continue
-        if value in (None, ""):
+        if value in (None, "", []):
             problems.append(
                 Problem(
                     _("责任单位“%(name)s”尚未对应到单位：请选择已有单位、“新建单位”或“不作为责任单位”。")
@@ -314,10 +318,20 @@ def check_mapping(doc: dict, mapping: dict, matcher: AgencyMatcher) -> list[Prob
                 )
             )
             continue
+        group = group_ids(value)
+        if group is not None:
+            if any(agency_id not in matcher.by_id for agency_id in group) or not group:
+                problems.append(Problem(gone % {"name": name}))
+            continue
+        parent = create_parent(value)
+        if parent is not None:
+            if parent not in matcher.by_id:
+                problems.append(Problem(_("“%(name)s”要新建到的上级单位不存在，请重新选择。") % {"name": name}))
+            continue
         try:
             agency_id = int(value)
         except (TypeError, ValueError):
             agency_id = None
         if agency_id not in matcher.by_id:
-            problems.append(Problem(_("责任单位“%(name)s”对应的单位不存在，请重新选择。") % {"name": name}))
+            problems.append(Problem(gone % {"name": name}))
     return problems

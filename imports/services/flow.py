@@ -16,8 +16,17 @@ from core.jobs import QUEUE_UNAVAILABLE, enqueue
 from imports.choices import ImportStatus
 from imports.jobs import is_slow_read, parse_plan_import, read_plan_import
 from imports.models import PlanImport
-from imports.services.common import SKIP_AGENCY
-from imports.services.document import ImportRefused, Problem, generic_owner_names, normalise_document, owner_names
+from imports.services import gaps as gap_rules
+from imports.services.common import CREATE_AGENCY, CREATE_UNDER, SKIP_AGENCY, is_create
+from imports.services.document import (
+    ImportRefused,
+    Problem,
+    check_document,
+    check_mapping,
+    generic_owner_names,
+    normalise_document,
+    owner_names,
+)
 from imports.services.importer import ImportResult, _duplicate_result, import_document
 from workplans.choices import PlanStatus
 from workplans.models import Plan
@@ -105,14 +114,36 @@ def target_plan(plan_import: PlanImport, doc: dict) -> Plan | None:
     return Plan.objects.filter(title=meta["title"], year=meta["year"]).order_by("-created_at").first()
 
 
-def effective_mapping(plan_import: PlanImport, doc: dict, matcher: AgencyMatcher) -> dict:
-    """The admin's saved choices over the matcher's suggestions, for every owner name."""
+def previous_mapping(plan_import: PlanImport, target: Plan | None) -> dict:
+    """The owner mapping of the last confirmed import of `target`: a new version of a plan
+    starts from what the admin decided for the previous one (a group, a name left out)."""
+    if target is None:
+        return {}
+    previous = (
+        PlanImport.objects.filter(plan=target, status=ImportStatus.IMPORTED)
+        .exclude(pk=plan_import.pk)
+        .order_by("-updated_at", "-pk")
+        .values_list("owner_mapping", flat=True)
+        .first()
+    )
+    return previous or {}
+
+
+def effective_mapping(
+    plan_import: PlanImport, doc: dict, matcher: AgencyMatcher, *, previous: dict | None = None
+) -> dict:
+    """The admin's saved choices, then those of the plan's previous import (`previous`), over
+    the matcher's suggestions, for every owner name."""
     saved = plan_import.owner_mapping or {}
+    previous = previous or {}
     generic = generic_owner_names(doc)
     mapping: dict[str, object] = {}
     for name in owner_names(doc):
-        if name in saved and saved[name] not in (None, ""):
+        if name in saved and saved[name] not in (None, "", []):
             mapping[name] = saved[name]
+        elif name in previous and previous[name] not in (None, "", []) and not is_create(previous[name]):
+            # (a name created last time is an agency now: the matcher finds it)
+            mapping[name] = previous[name]
         else:
             match = matcher.match(name)
             # A generic owner (各区, 有关部门) that matches no agency is left out until the
@@ -121,15 +152,53 @@ def effective_mapping(plan_import: PlanImport, doc: dict, matcher: AgencyMatcher
     return mapping
 
 
-def save_edits(plan_import: PlanImport, *, document: dict | None = None, mapping: dict | None = None) -> None:
+def save_edits(
+    plan_import: PlanImport,
+    *,
+    document: dict | None = None,
+    mapping: dict | None = None,
+    decisions: dict | None = None,
+) -> None:
+    """Keep what the admin chose so far on the import (a reload, a refused confirmation or
+    the next day finds it). A mapping is merged over the saved one, name by name."""
     fields = ["updated_at"]
     if document is not None:
         plan_import.edited_document = document
         fields.append("edited_document")
     if mapping is not None:
-        plan_import.owner_mapping = mapping
+        plan_import.owner_mapping = {**(plan_import.owner_mapping or {}), **mapping}
         fields.append("owner_mapping")
+    if decisions is not None:
+        plan_import.decisions = {**(plan_import.decisions or {}), **decisions}
+        fields.append("decisions")
     plan_import.save(update_fields=fields)
+
+
+def set_task_owners(plan_import: PlanImport, indexes: list[int], agencies: list) -> int:
+    """Give the tasks at `indexes` these owners (the first leads), picked from the agency
+    tree: each task's owners become the agencies' exact names, and each name is mapped to
+    its agency, so the importer writes them as picked. Returns the number of tasks set."""
+    document = normalise_document(plan_import.current_document)
+    names = [agency.name for agency in agencies]
+    count = 0
+    for index in sorted(set(indexes)):
+        if 0 <= index < len(document["tasks"]):
+            task = document["tasks"][index]
+            task["owners"] = list(names)
+            task.pop("owner_details", None)  # the parser's notes on the names it read
+            count += 1
+    save_edits(plan_import, document=document, mapping={agency.name: agency.pk for agency in agencies})
+    return count
+
+
+def create_unmatched(plan_import: PlanImport, doc: dict, mapping: dict, parent=None) -> list[str]:
+    """Mark every owner name mapped to nothing yet (not one left out on purpose) to be
+    created as a new agency under `parent` (or at the top), named as written."""
+    names = [name for name in owner_names(doc) if mapping.get(name) in (None, "", [])]
+    value = f"{CREATE_UNDER}{parent.pk}" if parent is not None else CREATE_AGENCY
+    if names:
+        save_edits(plan_import, mapping=dict.fromkeys(names, value))
+    return names
 
 
 def confirm_import(
@@ -140,16 +209,31 @@ def confirm_import(
     document: dict | None = None,
     activate: bool = False,
     ip_address: str | None = None,
+    decisions: dict | None = None,
 ) -> ImportResult:
     """The admin's confirmation: claim the import, write the plan, link the two — all in
-    one transaction, so a failure anywhere leaves the import 待确认 and nothing written."""
+    one transaction, so a failure anywhere leaves the import 待确认 and nothing written.
+    Each class of gap present (gaps.find_gaps) needs a decision in `decisions` (default:
+    the import's saved ones); a missing one refuses the confirmation, naming the class."""
     document = document if document is not None else plan_import.current_document
     if document is None:
         raise ImportRefused([Problem(_("该导入已确认过或当前不可确认，请刷新页面查看状态。"))])
+    decisions = gap_rules.clean_decisions(decisions if decisions is not None else plan_import.decisions or {})
+    doc = normalise_document(document)
+    missing = gap_rules.missing_decisions(gap_rules.find_gaps(doc, mapping), decisions)
+    if missing:
+        # Everything else that blocks the import is listed with it, so one round suffices.
+        refused_mapping = gap_rules.apply_decisions(document, mapping, decisions)[1]
+        raise ImportRefused(missing + check_document(doc) + check_mapping(doc, refused_mapping, AgencyMatcher.load()))
+    document, mapping = gap_rules.apply_decisions(document, mapping, decisions)
     doc = normalise_document(document)
     with transaction.atomic():
         claimed = PlanImport.objects.filter(pk=plan_import.pk, status=ImportStatus.PARSED).update(
-            status=ImportStatus.IMPORTED, edited_document=document, owner_mapping=mapping, updated_at=timezone.now()
+            status=ImportStatus.IMPORTED,
+            edited_document=document,
+            owner_mapping=mapping,
+            decisions=decisions,
+            updated_at=timezone.now(),
         )
         if not claimed:
             raise ImportRefused([Problem(_("该导入已确认过或当前不可确认，请刷新页面查看状态。"))])
@@ -163,6 +247,8 @@ def confirm_import(
             plan=target,
             status=PlanStatus.ACTIVE if activate else None,
             ip_address=ip_address,
+            ownerless_exempt=decisions.get(gap_rules.OWNERLESS) == gap_rules.EXEMPT,
+            keep_hand_set=not decisions.get(gap_rules.OVERWRITE),
         )
         PlanImport.objects.filter(pk=plan_import.pk).update(plan=result.plan)
         record_import(plan_import, result)

@@ -18,9 +18,11 @@ from core.text import script_key
 from imports.services.common import (
     CHANGE_REASON_NEW,
     CHANGE_REASON_UPDATE,
-    CREATE_AGENCY,
     MILESTONE_TEXT_MAX,
     SKIP_AGENCY,
+    create_parent,
+    group_ids,
+    is_create,
 )
 from imports.services.diff import PlanDiff, _load_plan_state, _section_paths, diff_plan
 from imports.services.document import (
@@ -101,44 +103,73 @@ class _Writer:
         obj.save(**kwargs)
 
 
-def _resolve_agencies(doc, mapping, matcher: AgencyMatcher, writer: _Writer, learn_aliases: bool) -> dict[str, int]:
-    """Owner name -> agency id, creating the agencies marked CREATE_AGENCY (one per name
-    after script folding; the other spellings become its aliases)."""
-    resolved: dict[str, int] = {}
-    to_create: dict[str, list[str]] = {}
+def _resolve_agencies(
+    doc, mapping, matcher: AgencyMatcher, writer: _Writer, learn_aliases: bool
+) -> dict[str, list[int]]:
+    """Owner name -> agency ids (one, or a group for a generic name), creating the agencies
+    marked CREATE_AGENCY or "create:<parent>" (one per name after script folding; the other
+    spellings become its aliases)."""
+    resolved: dict[str, list[int]] = {}
+    to_create: dict[tuple, list[str]] = {}
     for name in owner_names(doc):
         value = mapping.get(name)
         if value == SKIP_AGENCY:
             continue  # no one agency: the tasks keep their other owners
-        if value == CREATE_AGENCY:
+        group = group_ids(value)
+        if group is not None:
+            resolved[name] = group
+        elif is_create(value):
             match = matcher.match(name)
             if match.method == MatchMethod.NAME and match.agency is not None:
-                resolved[name] = match.agency.pk  # already there under exactly this name
+                resolved[name] = [match.agency.pk]  # already there under exactly this name
             else:
-                to_create.setdefault(script_key(name), []).append(name)
+                to_create.setdefault((script_key(name), create_parent(value)), []).append(name)
         else:
-            resolved[name] = int(value)
+            resolved[name] = [int(value)]
     if to_create:
-        new_agencies = writer.create(Agency, [Agency(name=names[0]) for names in to_create.values()])
+        # One agency per folded name: the first parent asked for wins.
+        firsts: dict[str, tuple] = {}
+        for key in to_create:
+            firsts.setdefault(key[0], key)
+        merged = {firsts[key[0]]: [] for key in to_create}
+        for key, names in to_create.items():
+            merged[firsts[key[0]]] += names
+        new_agencies = writer.create(
+            Agency, [Agency(name=names[0], parent_id=parent) for (_key, parent), names in merged.items()]
+        )
         aliases = []
-        for agency, names in zip(new_agencies, to_create.values(), strict=True):
+        for agency, names in zip(new_agencies, merged.values(), strict=True):
             for name in names:
-                resolved[name] = agency.pk
+                resolved[name] = [agency.pk]
             aliases += [AgencyAlias(agency_id=agency.pk, name=n) for n in names[1:] if not matcher.knows_exactly(n)]
         AgencyAlias.objects.bulk_create(aliases)
     if learn_aliases:
         # A name the matcher could not place, mapped by hand to an existing agency, becomes
-        # that agency's alias, so the next plan that writes it the same way matches.
+        # that agency's alias, so the next plan that writes it the same way matches. (A
+        # group is no one agency: nothing is learnt from it.)
         learned = [
-            AgencyAlias(agency_id=resolved[name], name=name)
+            AgencyAlias(agency_id=resolved[name][0], name=name)
             for name in owner_names(doc)
             if name in resolved
-            and mapping.get(name) != CREATE_AGENCY
+            and group_ids(mapping.get(name)) is None
+            and not is_create(mapping.get(name))
             and not matcher.match(name).matched
             and not matcher.knows_exactly(name)
         ]
         AgencyAlias.objects.bulk_create(learned, ignore_conflicts=True)
     return resolved
+
+
+def owner_agency_ids(doc_task: dict, owner_ids: dict[str, list[int]]) -> list[int]:
+    """The task's owner agencies in order, each once: the first is the lead. A generic name
+    mapped to a group stands, in its place, for every agency of the group in the order
+    picked (so 各区 written after the lead makes every district a co-owner)."""
+    out: list[int] = []
+    for name in doc_task["owners"]:
+        for agency_id in owner_ids.get(name, ()):
+            if agency_id not in out:
+                out.append(agency_id)
+    return out
 
 
 def section_rows(doc) -> list[tuple[tuple[str, ...], str]]:
@@ -181,21 +212,10 @@ def _write_sections(plan, doc, existing: dict[tuple, Section], writer: _Writer) 
 
 
 def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_end):
-    owners: list[TaskOwner] = []
-    seen: set[int] = set()
-    for name in doc_task["owners"]:
-        agency_id = owner_ids.get(name)
-        if agency_id is None or agency_id in seen:
-            continue  # left unmapped, or one agency written twice
-        seen.add(agency_id)
-        owners.append(
-            TaskOwner(
-                task_id=task.pk,
-                agency_id=agency_id,
-                role=OwnerRole.LEAD if not owners else OwnerRole.CO_OWNER,
-                order=len(owners),
-            )
-        )
+    owners = [
+        TaskOwner(task_id=task.pk, agency_id=agency_id, role=OwnerRole.LEAD if not n else OwnerRole.CO_OWNER, order=n)
+        for n, agency_id in enumerate(owner_agency_ids(doc_task, owner_ids))
+    ]
     # The dates and targets as imported are the baseline (基线) that approved changes
     # are measured against; bulk writes skip save(), so they are set here.
     milestones = [
@@ -225,8 +245,9 @@ def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_e
     return owners, milestones, indicators
 
 
-def _new_task(plan, sections, doc_task, order, year_end) -> Task:
+def _new_task(plan, sections, doc_task, order, year_end, exempt: bool = False) -> Task:
     return Task(
+        reporting_exempt=exempt,
         plan=plan,
         section=sections.get(tuple(doc_task["section"])),
         number=doc_task["number"] or "",
@@ -239,10 +260,20 @@ def _new_task(plan, sections, doc_task, order, year_end) -> Task:
     )
 
 
-def _write_new_plan(plan: Plan, doc: dict, owner_ids, writer: _Writer) -> dict:
+def _is_exempt(doc_task, owner_ids, ownerless_exempt: bool) -> bool:
+    return ownerless_exempt and not owner_agency_ids(doc_task, owner_ids)
+
+
+def _write_new_plan(plan: Plan, doc: dict, owner_ids, writer: _Writer, ownerless_exempt: bool = False) -> dict:
     year_end = plan.year_end
     sections = _write_sections(plan, doc, {}, writer)
-    tasks = writer.create(Task, [_new_task(plan, sections, t, i, year_end) for i, t in enumerate(doc["tasks"])])
+    tasks = writer.create(
+        Task,
+        [
+            _new_task(plan, sections, t, i, year_end, _is_exempt(t, owner_ids, ownerless_exempt))
+            for i, t in enumerate(doc["tasks"])
+        ],
+    )
     owners, milestones, indicators = [], [], []
     for task, doc_task in zip(tasks, doc["tasks"], strict=True):
         o, m, i = _task_children(task, doc_task, owner_ids, year_end)
@@ -261,9 +292,22 @@ def _write_new_plan(plan: Plan, doc: dict, owner_ids, writer: _Writer) -> dict:
     }
 
 
-def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, writer: _Writer, old_year_end) -> dict:
+def _new_due(task: Task, year_end, old_year_end, keep_hand_set: bool):
+    """A matched task's due date in the new version: a date set by hand stays (unless the
+    admin overwrites hand-set values: then the year end, as the document says); the old year
+    end moves to the new one; any other date (an approved delay) stays."""
+    if "due_on" in (task.hand_set or []):
+        return task.due_on if keep_hand_set else year_end
+    return year_end if task.due_on == old_year_end else task.due_on
+
+
+def _apply_new_version(
+    plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, writer: _Writer, old_year_end, ownerless_exempt=False
+) -> dict:
     """Apply `diff` to `plan`: unchanged tasks are not touched at all; changed ones keep
-    their row (and so their progress); removed ones go unless they carry reported data."""
+    their row (and so their progress); removed ones go unless they carry reported data.
+    Values set by hand (owners, 责任人, due date) stay unless `diff.keep_hand_set` is False."""
+    keep = diff.keep_hand_set
     sections_list, _tasks = state
     paths = _section_paths(sections_list)
     existing_sections = {paths[s.pk]: s for s in sections_list}
@@ -281,7 +325,7 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
     # record for a pure renumbering of positions.
     moved = []
     for task, index in diff.unchanged:
-        due = year_end if task.due_on == old_year_end else task.due_on
+        due = _new_due(task, year_end, old_year_end, keep)
         if task.order != index or task.due_on != due:
             task.order, task.due_on = index, due
             if task.baseline_due_on == old_year_end:
@@ -298,16 +342,17 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
         task, doc_task = change.task, doc["tasks"][change.index]
         task.heading, task.text, task.order = doc_task["heading"], doc_task["text"], change.index
         task.search_text = Task.make_search_text(task.heading, task.text)
-        if task.due_on == old_year_end:
-            task.due_on = year_end
+        task.due_on = _new_due(task, year_end, old_year_end, keep)
         if task.baseline_due_on == old_year_end:
             task.baseline_due_on = year_end
         changed_tasks.append(task)
         owners, milestones, indicators = _task_children(task, doc_task, owner_ids, year_end)
-        fields = {c.field for c in change.changes}
+        fields = change.applied
         if "owners" in fields:
             drop_owners += [o.pk for o in task.task_owners.all()]
             new_owners += owners
+            if ownerless_exempt and not owners:
+                task.reporting_exempt = True
         if "milestones" in fields:
             # A milestone already marked done stays (with its date) when the new version
             # still has it; the others are replaced.
@@ -334,7 +379,20 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
                     updated_indicators.append(previous)
             drop_indicators += [i.pk for i in old_by_name.values()]
 
-    writer.update(Task, changed_tasks, ["heading", "text", "search_text", "order", "due_on", "baseline_due_on"])
+    writer.update(
+        Task,
+        changed_tasks,
+        ["heading", "text", "search_text", "order", "due_on", "baseline_due_on", "reporting_exempt"],
+    )
+    if not keep:
+        # Overwritten: the document's values now stand, and nothing is marked hand-set.
+        overwritten = []
+        for entry in diff.hand_set:
+            if "responsible_users" in entry.task.hand_set:
+                entry.task.responsible_users.clear()
+            entry.task.hand_set = []
+            overwritten.append(entry.task)
+        writer.update(Task, overwritten, ["hand_set"])
     # Deleted through the ORM (not raw) so that simple-history records each deletion.
     if drop_owners:
         TaskOwner.objects.filter(pk__in=drop_owners).delete()
@@ -346,7 +404,15 @@ def _apply_new_version(plan: Plan, doc: dict, owner_ids, diff: PlanDiff, state, 
             Exists(Reading.objects.filter(indicator=OuterRef("pk")))
         ).delete()
 
-    added = writer.create(Task, [_new_task(plan, sections, doc["tasks"][i], i, year_end) for i in diff.added])
+    added = writer.create(
+        Task,
+        [
+            _new_task(
+                plan, sections, doc["tasks"][i], i, year_end, _is_exempt(doc["tasks"][i], owner_ids, ownerless_exempt)
+            )
+            for i in diff.added
+        ],
+    )
     for task, index in zip(added, diff.added, strict=True):
         owners, milestones, indicators = _task_children(task, doc["tasks"][index], owner_ids, year_end)
         new_owners += owners
@@ -392,12 +458,17 @@ def import_document(
     ip_address: str | None = None,
     matcher: AgencyMatcher | None = None,
     learn_aliases: bool = True,
+    ownerless_exempt: bool = False,
+    keep_hand_set: bool = True,
 ) -> ImportResult:
     """Write `doc` (the parse document, possibly edited) in one transaction.
 
     `mapping` is {owner name: agency id or "create"} and must cover every owner name.
     With `plan`, the document is applied to that plan as its new version (see
     `diff_plan`); without, a new plan is written, 草稿 unless `status` says otherwise.
+    `ownerless_exempt` marks the tasks left without an owner 无需填报 (the admin's decision
+    in the preview); `keep_hand_set` False lets the new version overwrite the owners,
+    责任人 and due dates an admin set by hand.
     The same bytes (`sha256`) never make two plans: the existing plan comes back with a
     message. `source_file` is a stored file name or a Django File. Raises ImportRefused
     (nothing written) when the document or the mapping has problems.
@@ -424,7 +495,7 @@ def import_document(
             else:
                 target = Plan.objects.select_for_update().get(pk=plan.pk)
                 state = _load_plan_state(target)
-                diff = diff_plan(target, doc, mapping, matcher, state=state)
+                diff = diff_plan(target, doc, mapping, matcher, state=state, keep_hand_set=keep_hand_set)
                 old_year_end = target.year_end
                 if status:
                     target.status = status
@@ -444,9 +515,9 @@ def import_document(
                 stored_name = target.source_file.name
             writer.save(target)
             if diff is None:
-                counts = _write_new_plan(target, doc, owner_ids, writer)
+                counts = _write_new_plan(target, doc, owner_ids, writer, ownerless_exempt)
             else:
-                counts = _apply_new_version(target, doc, owner_ids, diff, state, writer, old_year_end)
+                counts = _apply_new_version(target, doc, owner_ids, diff, state, writer, old_year_end, ownerless_exempt)
     except IntegrityError:
         if stored_name:
             target.source_file.storage.delete(stored_name)

@@ -68,8 +68,9 @@ def preview(client, plan_import):
     return client.get(reverse("imports:preview", args=[plan_import.pk]))
 
 
-def confirm(client, plan_import, mapping):
+def confirm(client, plan_import, mapping, **extra):
     data = {
+        **extra,
         "plan-title": "2027年青岚市卫生健康工作要点",
         "plan-year": "2027",
         "plan-issuer": "青岚市卫生健康委员会",
@@ -112,10 +113,16 @@ def test_a_generic_owner_is_left_out_unless_the_admin_maps_it(admin_client, pars
     assert re.search(r'data-owner="各区">\s*<th scope="row">各区 <span class="tag"', body)
     assert f'<option value="{SKIP_AGENCY}" selected>不作为责任单位</option>' in body
     # the task owned only by 各区 is named: nobody would be reminded of it
-    assert "有 1 项任务将没有责任单位" in body
+    assert "有 1 项任务没有责任单位" in body
 
-    # when the admin confirms with 医政医管处 mapped and 各区 left out
-    response = confirm(admin_client, parsed, {"医政医管处": agency_a.pk, "各区": SKIP_AGENCY})
+    # when the admin confirms with 医政医管处 mapped and 各区 left out (both decided on: the
+    # task left without owner imported as it is, the name left out on purpose)
+    response = confirm(
+        admin_client,
+        parsed,
+        {"医政医管处": agency_a.pk, "各区": SKIP_AGENCY},
+        **{"decision-ownerless": "later", "decision-unmapped": "skip"},
+    )
 
     # then the plan is written; the tasks keep their other owners
     assert response.status_code == 302, response.content.decode()[:2000]
