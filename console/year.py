@@ -221,6 +221,8 @@ def rollover(
     new_title = (new_title or "").strip()
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan_id)
+        if plan.status == PlanStatus.DRAFT:
+            raise ValidationError(_("草稿计划尚未下发，没有可结转的任务。"), code="not_active")
         tasks = list(
             unfinished_tasks(plan)
             .select_for_update(of=("self",))

@@ -310,3 +310,15 @@ def test_nothing_to_carry_makes_no_new_plan(client, year_2026, admin_user):
     assert not Plan.objects.filter(year=2027).exists()
     event = AuditEvent.objects.get(detail__action="rollover")
     assert (event.detail["target_plan"], event.detail["counts"]["left"]) == (None, 3)
+
+
+def test_a_draft_plan_has_nothing_to_roll_over(client, year_2026, admin_user):
+    plan = year_2026["plan"]
+    plan.status = PlanStatus.DRAFT
+    plan.save()
+    client.force_login(admin_user)
+    assert 'data-testid="draft"' in client.get(url("rollover", plan)).content.decode()
+    response = confirm(client, plan)
+    assert response.status_code == 409
+    assert "草稿计划尚未下发" in response.content.decode()
+    assert not Plan.objects.filter(year=2027).exists()
