@@ -98,7 +98,8 @@ def _plan_page(request, plan: Plan, *, settings_form=None, bulk_form=None, selec
         "settings_form": settings_form,
         "bulk_form": bulk_form,
         "source_name": plan.source_file.name.rsplit("/", 1)[-1] if plan.source_file else "",
-        "can_back_to_draft": plan.status == PlanStatus.ACTIVE,
+        # Back to draft only while nobody has reported (the draft page says why not).
+        "has_reports": plan.status == PlanStatus.ACTIVE and plans.plan_has_reports(plan),
     }
     return render(request, "console/plan_detail.html", context, status=status)
 

@@ -258,6 +258,7 @@ def test_only_a_draft_is_activated(admin_client, plan):
 
 def test_back_to_draft_while_nothing_is_reported(admin_client, plan, section, agency_a):
     make_task(plan, section, "1", lead=agency_a)
+    assert url("plan_back_to_draft", plan.pk) in admin_client.get(url("plan_detail", plan.pk)).content.decode()
     assert admin_client.post(url("plan_back_to_draft", plan.pk)).status_code == 302
     plan.refresh_from_db()
     assert plan.status == PlanStatus.DRAFT
@@ -270,6 +271,8 @@ def test_no_back_to_draft_once_reported(admin_client, plan, section, agency_a, s
 
     page = admin_client.get(url("plan_back_to_draft", plan.pk)).content.decode()
     assert 'data-testid="has-reports"' in page
+    page = admin_client.get(url("plan_detail", plan.pk)).content.decode()
+    assert 'data-testid="no-draft"' in page and url("plan_back_to_draft", plan.pk) not in page
     response = admin_client.post(url("plan_back_to_draft", plan.pk))
     assert response.status_code == 400
     plan.refresh_from_db()
