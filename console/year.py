@@ -310,12 +310,7 @@ def _target(plan: Plan, user, target_plan_id: int | None, new_title: str) -> tup
     target._change_reason = "rollover"
     target.save()
     target.supervisors.set(plan.supervisors.all())
-    record(
-        EventType.CREATE,
-        user=user,
-        obj=target,
-        detail={"action": "rollover_new_plan", "from_plan": plan.pk, "year": target.year},
-    )
+    # Its creation is in the plan's history; the rollover's one event names it.
     return target, True
 
 

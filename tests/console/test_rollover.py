@@ -28,12 +28,13 @@ D = datetime.date
 
 
 @pytest.fixture
-def year_2026(plan, section, agency_a, agency_b, staff_a, admin_user):
+def year_2026(plan, section, agency_a, agency_b, staff_a, admin_user, supervisor):
     """The 2026 plan (quarterly, due day 20, unit sign-off on): three unfinished tasks (the
     first delayed from its baseline, with 责任人, an open and a done milestone, a missed and
     an attained indicator), one done, one 无需填报."""
     plan.reporting_cycle, plan.report_due_day, plan.requires_unit_signoff = ReportingCycle.QUARTERLY, 20, True
     plan.save()
+    plan.supervisors.add(supervisor)
     delayed = make_task(
         plan,
         section,
@@ -120,6 +121,7 @@ def test_three_unfinished_tasks_are_carried_into_next_year_and_the_closed_year_i
         20,
         True,
     )
+    assert [p.username for p in target.supervisors.all()] == ["supervisor"]
     section = Section.objects.get(plan=target, parent=None)
     assert section.label == "上年结转"
     carried = list(target.tasks.order_by("number"))
