@@ -233,9 +233,10 @@ class DeactivateResult:
 
 @transaction.atomic
 def deactivate(agency: Agency, target: Agency | None) -> DeactivateResult:
-    """Deactivate `agency`, handing its open tasks (not done, not closed out) to `target`.
-    Refused (ValidationError in Chinese) while it owns tasks of an active plan and no
-    target is named, while it has active sub-agencies, or when the target is itself."""
+    """Deactivate `agency`, handing its open tasks (not done, not closed out, of a plan not
+    archived) to `target`. Refused (ValidationError in Chinese) while it owns tasks of an
+    active plan and no target is named, while it has active sub-agencies, or when the
+    target is itself."""
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     if not agency.is_active:
         raise ValidationError(_("“%(agency)s”已经停用。") % {"agency": agency.name})
@@ -251,7 +252,10 @@ def deactivate(agency: Agency, target: Agency | None) -> DeactivateResult:
         )
     moved = merged = 0
     if target is not None:
-        owners = TaskOwner.objects.select_for_update().filter(agency=agency, task__status__in=OPEN_STATUSES)
+        # A closed year's tasks are its record (Plan.is_closed): they keep their owners.
+        owners = TaskOwner.objects.select_for_update().filter(
+            agency=agency, task__status__in=OPEN_STATUSES, task__plan__status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]
+        )
         for owner in owners.order_by("pk"):
             if _move_ownership(owner, target) == "merged":
                 merged += 1

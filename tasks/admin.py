@@ -1,14 +1,59 @@
 """Admin for tasks, owners, milestones and the (read-only) progress log."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import ReadOnlyAdmin
+from accounts.admin import ConstraintsCheckedForm, ReadOnlyAdmin
+from tasks.choices import OwnerRole
 from tasks.models import Attachment, Milestone, MilestoneEvent, ProgressUpdate, Task, TaskOwner
+
+ONE_LEAD = gettext_lazy("一项任务只能有一个牵头单位。")
+
+
+class TaskForm(ConstraintsCheckedForm):
+    constraint_errors = {
+        "task_id_plan_key": ("plan", gettext_lazy("任务与所属计划不一致。")),
+        "task_number_unique_in_section": ("number", gettext_lazy("本部分已有此序号的任务。")),
+        "task_number_unique_in_plan_top": ("number", gettext_lazy("本计划已有此序号的任务（未分部分）。")),
+        "task_percent_0_100": (None, gettext_lazy("进度须在 0% 至 100% 之间。")),
+        "task_status_valid": (None, gettext_lazy("未知的任务状态。")),
+        "task_done_is_100_percent": (None, gettext_lazy("已完成的任务进度须为 100%。")),
+        "task_not_started_is_0_percent": (None, gettext_lazy("未开始的任务进度须为 0%。")),
+        "task_version_positive": (None, gettext_lazy("任务版本号无效。")),
+        "task_not_serving_itself": ("serves", gettext_lazy("对应上级任务不能是本任务。")),
+        "task_not_carried_from_itself": ("carried_from", gettext_lazy("上年任务不能是本任务。")),
+    }
+
+
+class TaskOwnerForm(ConstraintsCheckedForm):
+    constraint_errors = {
+        "taskowner_agency_once_per_task": ("agency", gettext_lazy("该单位已是这项任务的责任单位。")),
+        "taskowner_one_lead_per_task": ("role", ONE_LEAD),
+        "taskowner_role_valid": ("role", gettext_lazy("未知的责任单位角色。")),
+    }
+
+
+class TaskOwnerFormSet(forms.BaseInlineFormSet):
+    """The rows are checked against the database one by one; two new leads in one post
+    would each pass, so the set counts its leads itself."""
+
+    def clean(self):
+        super().clean()
+        leads = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("role") == OwnerRole.LEAD and not form.cleaned_data.get("DELETE")
+        ]
+        if len(leads) > 1:
+            raise forms.ValidationError(ONE_LEAD)
 
 
 class TaskOwnerInline(admin.TabularInline):
     model = TaskOwner
+    form = TaskOwnerForm
+    formset = TaskOwnerFormSet
     extra = 1
     autocomplete_fields = ["agency"]
 
@@ -23,6 +68,7 @@ class MilestoneInline(admin.TabularInline):
 
 @admin.register(Task)
 class TaskAdmin(SimpleHistoryAdmin):
+    form = TaskForm
     list_display = ["__str__", "plan", "section", "status", "percent", "due_on", "last_progress_at"]
     list_filter = ["plan__year", "plan", "status", "owners"]
     search_fields = ["number", "heading", "text", "owners__name"]
@@ -68,6 +114,7 @@ class ProgressUpdateAdmin(ReadOnlyAdmin):
 
 @admin.register(TaskOwner)
 class TaskOwnerAdmin(SimpleHistoryAdmin):
+    form = TaskOwnerForm
     list_display = ["task", "agency", "role"]
     list_filter = ["role", "task__plan__year", "task__plan", "agency"]
     search_fields = ["task__heading", "agency__name"]
