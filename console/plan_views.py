@@ -137,8 +137,6 @@ def plan_bulk(request, pk):
         return _plan_page(request, plan, selected=selected, status=_closed(request, plan))
     form = BulkForm(request.POST, plan=plan)
     if not form.is_valid():
-        for error in form.errors.get("tasks", []):
-            messages.error(request, error)
         return _plan_page(request, plan, bulk_form=form, selected=selected, status=BAD)
     data = form.cleaned_data
     ids = [task.pk for task in data["tasks"]]

@@ -460,6 +460,7 @@ def test_bad_bulk_posts_are_400_and_change_nothing(admin_client, plan, section, 
     }
     response = admin_client.post(url("plan_bulk", plan.pk), data)
     assert response.status_code == 400
+    assert 'data-testid="bulk-errors"' in response.content.decode()
     task.refresh_from_db()
     assert owners_of(task) == [] and not task.reporting_exempt and task.hand_set == []
 
