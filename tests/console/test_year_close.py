@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment import services as assessment
@@ -198,3 +200,19 @@ def test_task_access_writes_a_long_term_task_of_a_closed_year_only(plan, section
     plan.save()
     draft = Task.objects.select_related("plan").prefetch_related("task_owners").get(pk=task.pk)
     assert not task_access(staff_a, draft).can_view
+
+
+def test_the_page_runs_the_same_queries_for_20_or_100_tasks(client, plan, section, agency_a, admin_user):
+    def add(start, count):
+        for i in range(start, start + count):
+            make_task(plan, section, str(i), lead=agency_a, status=TaskStatus.IN_PROGRESS, percent=10)
+
+    client.force_login(admin_user)
+    add(1, 20)
+    client.get(url("year_close", plan))
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url("year_close", plan)).status_code == 200
+    add(21, 80)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url("year_close", plan)).context["figures"].total == 100
+    assert len(large) == len(small)
