@@ -120,6 +120,7 @@ def number_taken(plan: Plan, section_id: int | None, number: str, *, exclude_pk:
 # from the task, each with how a message names it.
 HISTORY_KINDS = (
     ("progress_updates", gettext_lazy("进展记录")),
+    ("milestone_events", gettext_lazy("时间节点完成记录")),
     ("period_reports", gettext_lazy("定期报送")),
     ("co_inputs", gettext_lazy("配合单位反馈")),
     ("indicators__readings", gettext_lazy("指标数据")),
