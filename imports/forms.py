@@ -224,12 +224,12 @@ class OwnerMappingForm(forms.Form):
         return data
 
     def mapping(self) -> dict:
-        """The chosen value of every name whose field is valid (an invalid one is left out,
-        so that the others can be saved)."""
+        """The chosen value of every name posted with a valid field (an invalid one is left
+        out, so that the others can be saved; one not posted at all is no change)."""
         out: dict = {}
         for name in self.names:
             field = mapping_field_name(name)
-            if field not in self.cleaned_data:
+            if field not in self.cleaned_data or (field not in self.data and group_field_name(name) not in self.data):
                 continue
             value = self.cleaned_data[field] or None
             group = [int(pk) for pk in self.cleaned_data.get(group_field_name(name)) or []]

@@ -135,7 +135,8 @@ def test_a_generic_owner_is_left_out_unless_the_admin_maps_it(admin_client, pars
 
 
 def test_an_unmapped_name_that_is_not_generic_still_blocks_the_import(admin_client, parsed, agency_a):
-    response = confirm(admin_client, parsed, {"各区": SKIP_AGENCY})
+    # (医政医管处 left at “— 请选择 —”, as a browser posts it)
+    response = confirm(admin_client, parsed, {"各区": SKIP_AGENCY, "医政医管处": ""})
     assert response.status_code == 400
     assert "责任单位“医政医管处”尚未对应到单位" in response.content.decode()
     assert not Plan.objects.exists()
