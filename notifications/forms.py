@@ -21,6 +21,15 @@ class PreferenceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.robots = robots
+        for channel in ("wecom", "dingtalk"):
+            if channel not in robots:
+                # Not offered where the agency has no such robot (clean() refuses it too);
+                # the widget only, so the box posts nothing and a setting left over from a
+                # robot since removed is turned off on the next save.
+                self.fields[channel].widget.attrs["disabled"] = True
+                self.fields[channel].help_text = _("本单位尚未配置该群机器人，暂不能选择；如需开通请联系系统管理员。")
+                if not self.is_bound:
+                    self.initial[channel] = False
 
     def clean(self):
         data = super().clean()
