@@ -17,7 +17,7 @@ from notifications.serializers import MarkedReadSerializer, NotificationSerializ
 
 
 class NotificationFilterSet(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label=_("未读"))
+    unread = django_filters.BooleanFilter(label=_("未读"), method="filter_unread")
     rule = django_filters.MultipleChoiceFilter(choices=Rule.choices, distinct=False, label=_("提醒规则"))
     task_id = IdFilter(field_name="task_id", label=_("任务（编号）"))
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("时间不早于"))
@@ -25,6 +25,11 @@ class NotificationFilterSet(django_filters.FilterSet):
     class Meta:
         model = Notification
         fields = []
+
+    def filter_unread(self, queryset, name, value):
+        # As the inbox: a reminder of a time node done since is no longer unread.
+        open_items = queryset.unread().values("pk")
+        return queryset.filter(pk__in=open_items) if value else queryset.exclude(pk__in=open_items)
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

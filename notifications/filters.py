@@ -14,11 +14,16 @@ EVERY_STATE = "all"
 
 
 class InboxFilterSet(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label=_("未读"))
+    unread = django_filters.BooleanFilter(label=_("未读"), method="filter_unread")
 
     class Meta:
         model = Notification
         fields = []
+
+    def filter_unread(self, queryset, name, value):
+        # Unread means still open: a reminder of a time node done since is not (with_settled).
+        open_items = queryset.unread().values("pk")
+        return queryset.filter(pk__in=open_items) if value else queryset.exclude(pk__in=open_items)
 
 
 class DeliveryFilterSet(django_filters.FilterSet):

@@ -12,13 +12,14 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import audit_history
 from notifications.choices import ROBOT_CHANNELS, Channel, DeliveryState, Rule
 from notifications.robots import validate_webhook_url
+from tasks.models import Milestone
 
 
 def default_quiet_start() -> datetime.time:
@@ -189,10 +190,25 @@ class Delivery(models.Model):
         return f"{self.get_rule_display()} · {self.get_channel_display()} · {self.recipient or self.robot}"
 
 
+MILESTONE_RULES = (Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE)
+
+
 class NotificationQuerySet(models.QuerySet):
     def visible_to(self, user) -> "NotificationQuerySet":
         """An inbox item is its recipient's alone."""
         return self.filter(recipient=user) if user.is_authenticated else self.none()
+
+    def with_settled(self) -> "NotificationQuerySet":
+        """With `settled`: the item reminds of a time node that has been done since, so it
+        asks nothing any more (a node reopened asks again). Read when shown, not written
+        when the node is done: however a node gets done, the inbox agrees."""
+        done = Milestone.objects.filter(pk=OuterRef("delivery__object_id"), done_on__isnull=False)
+        settled = ExpressionWrapper(Q(rule__in=MILESTONE_RULES) & Exists(done), output_field=BooleanField())
+        return self.annotate(settled=settled)
+
+    def unread(self) -> "NotificationQuerySet":
+        """What is still open: not read, and not settled."""
+        return self.with_settled().filter(read_at__isnull=True, settled=False)
 
 
 class Notification(models.Model):

@@ -11,7 +11,8 @@ def inbox(user) -> QuerySet[Notification]:
 
 
 def unread_count(user) -> int:
-    return inbox(user).filter(read_at__isnull=True).count()
+    """Unread items, leaving out reminders of time nodes done since (they ask nothing)."""
+    return inbox(user).unread().count()
 
 
 def mark_read(user, ids=None) -> int:

@@ -28,7 +28,8 @@ PER_PAGE = 30
 @login_required
 @require_safe
 def inbox(request):
-    found = listing(request, InboxFilterSet, inbox_of(request.user).select_related("task"), per_page=PER_PAGE)
+    items = inbox_of(request.user).with_settled().select_related("task")
+    found = listing(request, InboxFilterSet, items, per_page=PER_PAGE)
     unread_only = found.filters.form.is_valid() and found.filters.form.cleaned_data.get("unread") is True
     context = {"page": found.page, "unread_only": unread_only}
     return render(request, "notifications/inbox.html", context, status=400 if found.invalid else 200)
