@@ -17,8 +17,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, help=_("演示计划的年度（默认今年）"))
+        parser.add_argument(
+            "--reminders",
+            action="store_true",
+            help=_("载入后发送今天的提醒（send_reminders），演示账户列在其输出之后"),
+        )
 
-    def handle(self, *args, year=None, **options):
+    def handle(self, *args, year=None, reminders=False, **options):
         # The demo's own writes are still recorded in the audit trail, but their log lines
         # (one per event, on the console) would bury the logins printed below.
         audit_log = logging.getLogger("audit")
@@ -29,13 +34,21 @@ class Command(BaseCommand):
             call_command("seed_workdays", verbosity=0)  # the holidays and 调休 days, so deadlines count them
         finally:
             audit_log.setLevel(level)
-        roles = {value: str(label) for value, label in Role.choices}
-        width = max(_columns(label) for label in roles.values())
+        if reminders:
+            # Today's reminders (the demo inbox has them; the embedded run has no beat), and
+            # whatever they print (the console mail backend prints each email), before the
+            # logins: the logins are what the person at the terminal needs, so they come last.
+            call_command("send_reminders", stdout=self.stdout, stderr=self.stderr)
+        self.stdout.flush()
+        self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(_("演示数据已就绪。演示账户（仅用于本机演示）：")))
-        for username, full_name, role, agency in USERS:
-            label = roles[role] + " " * (width - _columns(roles[role]))
-            password = _("密码：%(password)s") % {"password": creds[username]}
-            self.stdout.write(f"  {label} {username:<14} {password}   ({full_name}, {agency})")
+        roles = {value: str(label) for value, label in Role.choices}
+        header = [_("角色"), _("用户名"), _("密码"), _("姓名"), _("单位")]
+        rows = [
+            [roles[role], username, creds[username], full_name, agency] for username, full_name, role, agency in USERS
+        ]
+        for line in login_table(header, rows):
+            self.stdout.write("  " + line)
         # The administrators' second factor is theirs to enrol: no demo secret is preset.
         self.stdout.write(
             _(
@@ -45,6 +58,19 @@ class Command(BaseCommand):
         )
 
 
-def _columns(text: str) -> int:
-    """How many terminal columns `text` takes: a Chinese character takes two."""
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes: a Chinese character (wide or full-width) takes
+    two, so str.ljust, which counts characters, would misalign them."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def login_table(header: list[str], rows: list[list[str]], gap: int = 2) -> list[str]:
+    """The rows as lines of aligned columns, padded by display width; the last column is not
+    padded (no trailing blanks)."""
+    table = [header, *rows]
+    widths = [max(columns(row[i]) for row in table) for i in range(len(header))]
+    lines = []
+    for row in table:
+        cells = [cell + " " * (widths[i] - columns(cell)) for i, cell in enumerate(row[:-1])]
+        lines.append((" " * gap).join([*cells, row[-1]]))
+    return lines
