@@ -64,3 +64,27 @@
     if (percent && select.value === "done") { percent.value = 100; }
   });
 })();
+
+/* The header's menu on a phone: the button (hidden without JS, when the menu simply shows)
+   folds the navigation away and opens it again; Escape closes it and gives the focus back. */
+(function () {
+  "use strict";
+  var toggle = document.querySelector(".menu-toggle");
+  var menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!toggle || !menu) { return; }
+  var header = toggle.closest(".topbar");
+  function setOpen(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("open", open);
+  }
+  toggle.hidden = false;
+  if (header) { header.classList.add("menu-ready"); }
+  setOpen(false);
+  toggle.addEventListener("click", function () { setOpen(toggle.getAttribute("aria-expanded") !== "true"); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+})();

@@ -418,6 +418,8 @@ def test_it_draws_the_overview_on_a_phone(page, browser_login, workload, leader,
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], chart
     # (the narrow pie shows bare counts; its legend names the slices)
     expect(page.locator("#chart-status svg text", has_text=re.compile(r"^3$"))).to_have_count(1)
+    # on a phone the tables are behind tabs (static/js/phone_tabs.js)
+    page.get_by_role("tab", name="按单位").click()
     expect(page.locator("#by-agency tbody tr", has_text=agency_a.name)).to_be_visible()
     assert console_errors == []
 
@@ -439,9 +441,12 @@ def test_it_shows_the_in_progress_count_and_latest_values_on_a_phone(page, brows
     # given a leader logged in on a phone
     browser_login(leader)
 
-    # then agency A's in-progress count and each indicator's latest value are shown
+    # then agency A's in-progress count and each indicator's latest value are shown, each
+    # behind its tab on a phone (static/js/phone_tabs.js)
+    page.get_by_role("tab", name="按单位").click()
     row_a = page.locator("#by-agency tbody tr", has_text=agency_a.name)
     expect(row_a.locator('td[data-label="进行中"]')).to_be_visible(timeout=3000)
+    page.get_by_role("tab", name="指标").click()
     reading = page.locator("#indicators tbody tr", has_text="基层医疗卫生机构诊疗量占比")
     expect(reading.locator('td[data-label="最新值"]')).to_be_visible(timeout=3000)
 
