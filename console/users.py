@@ -46,8 +46,9 @@ COLUMNS = {
     "单位审核人": "reviewer",
 }
 REQUIRED_COLUMNS = ("登录名", "姓名", "角色")
-IMPORTABLE_ROLES = {str(Role.STAFF.label): Role.STAFF, str(Role.LEADER.label): Role.LEADER}
-IMPORTABLE_ROLES[str(Role.SUPERVISOR.label)] = Role.SUPERVISOR
+# The sheet's words for roles, fixed (the sheet is in Chinese whatever the page's language).
+IMPORTABLE_ROLES = {"经办人": Role.STAFF, "领导": Role.LEADER, "督查专员": Role.SUPERVISOR}
+ADMIN_ROLE_WORDS = {"系统管理员", "安全管理员", "审计管理员", *ADMIN_ROLES}
 NEEDS_AGENCY = (Role.STAFF, Role.LEADER)
 YES, NO = ("是", "y", "yes", "true", "1"), ("否", "", "n", "no", "false", "0")
 PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OoIl1") + "#$%&*?!"
@@ -181,7 +182,7 @@ def check_rows(rows: list[dict]) -> list[dict]:
         role_text = row["role"].strip()
         role = IMPORTABLE_ROLES.get(role_text)
         if role is None:
-            if role_text in {str(r.label) for r in ADMIN_ROLES} or role_text in ADMIN_ROLES:
+            if role_text in ADMIN_ROLE_WORDS:
                 errors.append(_("不能通过批量导入创建管理员账户（%(role)s）") % {"role": role_text})
             elif not role_text:
                 errors.append(_("角色为空：应为经办人、领导或督查专员"))
