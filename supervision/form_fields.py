@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from indicators.services import target_text
 from supervision.evidence import ACCEPT_ATTRIBUTE, check_evidence_files
 from supervision.progress import EvidenceInput, ReadingEntry, check_readings
+from tasks.choices import TaskStatus, can_transition
+
+FULL_DONE, FULL_KEEP = "done", "keep"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -90,3 +93,49 @@ class EvidenceAndReadings(forms.Form):
         for field, messages in error.message_dict.items():
             field = {"note": "progress"}.get(field, field)
             self.add_error(field if field in self.fields else None, messages)
+
+
+class FullProgressQuestion(forms.Form):
+    """A report that would leave the task 进行中 at 100 % is asked, by the server and not
+    only the page, whether to mark it 已完成 instead (which files its close-out,
+    supervision.progress) or to keep it 进行中. The form has `task`, `status` and `percent`;
+    a report that leaves the task there as it was (a note on work being wrapped up) is not
+    asked again."""
+
+    at_full = forms.ChoiceField(
+        label=_("进度已达 100%"),
+        required=False,
+        choices=[
+            (FULL_DONE, _("标记为“已完成”并申请销号")),
+            (FULL_KEEP, _("仍保持“进行中”（还有收尾工作）")),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+    def reports_now(self) -> bool:
+        """Whether this post writes the report (a draft is not asked)."""
+        return True
+
+    def asks_at_full(self) -> bool:
+        if not {"at_full", "status"} <= set(self.fields) or not self.reports_now():
+            return False
+        if not can_transition(self.task.status, TaskStatus.DONE):
+            return False
+        status, percent = self.cleaned_data.get("status"), self.cleaned_data.get("percent")
+        new_status = status or self.task.status
+        new_percent = self.task.percent if percent is None else percent
+        moves = (new_status, new_percent) != (self.task.status, self.task.percent)
+        return moves and new_status == TaskStatus.IN_PROGRESS and new_percent == 100
+
+    def clean(self):
+        data = super().clean()
+        if self.asks_at_full():
+            choice = data.get("at_full")
+            if choice == FULL_DONE:
+                data["status"] = TaskStatus.DONE
+            elif choice != FULL_KEEP:
+                self.add_error(
+                    "at_full",
+                    _("进度为 100% 的任务通常应标记为“已完成”并申请销号。请选择：申请销号，或仍保持“进行中”。"),
+                )
+        return data

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from supervision.choices import Action
-from supervision.form_fields import EvidenceAndReadings
+from supervision.form_fields import EvidenceAndReadings, FullProgressQuestion
 from tasks.choices import ALLOWED_TRANSITIONS, TaskStatus
 
 TEXT_MAX_LENGTH = 4000
@@ -21,9 +21,10 @@ def _text(label, *, rows=4, placeholder=""):
     )
 
 
-class PeriodReportForm(EvidenceAndReadings):
+class PeriodReportForm(FullProgressQuestion, EvidenceAndReadings):
     """This cycle's report of the lead agency: 本期进展, 存在问题, 下步计划, with status,
-    percent, files, milestones done and readings as the progress form has them."""
+    percent, files, milestones done and readings as the progress form has them; submitted
+    进行中 at 100 %, it asks whether to request close-out instead (FullProgressQuestion)."""
 
     report_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     task_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -82,6 +83,10 @@ class PeriodReportForm(EvidenceAndReadings):
                 self.fields["status"].initial = report.status
             if report.percent is not None:
                 self.fields["percent"].initial = report.percent
+
+    def reports_now(self) -> bool:
+        # A draft keeps what was typed; the question comes when the report is submitted.
+        return self.data.get("action") == Action.SUBMIT
 
     def draft_kwargs(self) -> dict:
         data = self.cleaned_data

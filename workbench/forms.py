@@ -4,15 +4,16 @@ indicator readings) and the choice of responsible people."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from supervision.form_fields import EvidenceAndReadings
+from supervision.form_fields import EvidenceAndReadings, FullProgressQuestion
 from tasks.choices import ALLOWED_TRANSITIONS, TaskStatus
 
 NOTE_MAX_LENGTH = 2000
 
 
-class ProgressForm(EvidenceAndReadings):
+class ProgressForm(FullProgressQuestion, EvidenceAndReadings):
     """One progress report. Which fields appear depends on what the user may do on the task:
-    co-owners get no status, percent or milestones; the server checks it again on save."""
+    co-owners get no status, percent or milestones; the server checks it again on save.
+    进行中 at 100 % asks whether to request close-out instead (FullProgressQuestion)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     # Not required: a report without them is a note (or files, or readings) on the task as it is.
@@ -49,7 +50,7 @@ class ProgressForm(EvidenceAndReadings):
             if not open_milestones:
                 del self.fields["milestones"]
         else:
-            for name in ("status", "percent", "milestones"):
+            for name in ("status", "percent", "milestones", "at_full"):
                 del self.fields[name]
 
     def report_kwargs(self) -> dict:

@@ -27,6 +27,7 @@ from indicators.services import attained, correct_reading, with_latest_reading
 from supervision.closeout_views import task_panel as closeout_panel
 from supervision.progress import StaleVersion, report_progress
 from supervision.report_views import panels as supervision_panels
+from tasks.choices import OwnerRole
 from tasks.filters import TaskFilterSet
 from tasks.models import Attachment, Milestone, MilestoneEvent, Task, TaskOwner
 from tasks.quotas import QuotaExceeded
@@ -43,12 +44,19 @@ AUDIT_ON_PAGE = 30
 AUDIT_PER_PAGE = 50
 
 
+def milestone_overdue(due_on, done_on, today) -> bool:
+    """A time node is overdue (已逾期) when its date has passed and it is not done."""
+    return due_on is not None and done_on is None and due_on < today
+
+
 def _mark(task, today):
     """Risk mark, its reason and this cycle's report, for a task with its plan loaded."""
     task.risk, task.risk_reason = task_risk(task, today)
     task.cycle = current_cycle(task.plan, today)
     task.reported = is_reported(task.last_progress_at, task.cycle)
     task.overdue = task.is_overdue(today)
+    # The next open milestone (my_tasks' annotation) is the earliest: overdue when any is.
+    task.milestone_overdue = milestone_overdue(getattr(task, "next_milestone_on", None), None, today)
 
 
 @role_required(*WORK_ROLES)
@@ -76,10 +84,17 @@ def my_tasks(request):
         )
         .order_by("due_on", "plan_id", "order", "id")
     )
+    scope_is_own = request.user.role == Role.STAFF
+    if not scope_is_own:
+        # 任务清单 names each task's lead and co-owners (one query for the page).
+        owners = TaskOwner.objects.select_related("agency").order_by("role", "order", "id")
+        base = base.prefetch_related(Prefetch("task_owners", queryset=owners))
     found = listing(request, TaskFilterSet, base, per_page=TASKS_PER_PAGE, plans=plans, agencies=agencies, today=today)
     filters, page = found.filters, found.page
     for task in page:
         _mark(task, today)
+        if not scope_is_own:
+            _mark_owners(task, request.user.agency_id)
     owed = visible.filter(owed_this_cycle_q(today)).count()
     return render(
         request,
@@ -89,12 +104,23 @@ def my_tasks(request):
             "filters": filters,
             "owed": owed,
             "today": today,
-            "scope_is_own": request.user.role == Role.STAFF,
+            "scope_is_own": scope_is_own,
+            # The viewer's own agency's role on each task; an admin's has none to show.
+            "shows_own_role": scope_is_own or bool(request.user.agency_id),
             # The full filter panel opens when a filter other than the search is in use.
             "filters_open": bool(set(request.GET) - {"q", "page"}) or found.invalid,
         },
         status=400 if found.invalid else 200,
     )
+
+
+def _mark_owners(task, agency_id):
+    """The task's lead and co-owner agencies, and the role of the viewer's own agency on this
+    task (牵头, 配合, or none): not whether some agency of the viewer's tree leads it."""
+    owners = list(task.task_owners.all())
+    task.lead_agencies = [o.agency for o in owners if o.role == OwnerRole.LEAD]
+    task.co_agencies = [o.agency for o in owners if o.role == OwnerRole.CO_OWNER]
+    task.own_role = next((o.role for o in owners if agency_id and o.agency_id == agency_id), "")
 
 
 def _load_task(request, pk):
@@ -120,6 +146,8 @@ def _task_context(request, task, access, *, form=None, conflict=None, responsibl
         )
     )
     task._prefetched_objects_cache["milestones"] = milestones
+    for milestone in milestones:
+        milestone.overdue = milestone_overdue(milestone.due_on, milestone.done_on, today)
     indicators = list(with_latest_reading(Indicator.objects.filter(task=task)).order_by("order", "id"))
     # A latest value that is a correction shows what it replaced, and why.
     corrections = Reading.objects.filter(
@@ -213,7 +241,8 @@ def task_report(request, pk):
             status = 400
         else:
             messages.success(request, _("进展已保存。"))
-            return redirect(reverse("tasks:task_detail", args=[task.pk]) + "#progress")
+            # To the message (the page's JS focuses it too): the user's eyes are on the form.
+            return redirect(reverse("tasks:task_detail", args=[task.pk]) + "#task-message")
     else:
         status = 400
     task, access = _load_task(request, pk)
