@@ -56,13 +56,14 @@ def set_higher_plan(plan_id: int, user, higher_plan_id: int | None) -> tuple[Pla
         before = plan.higher_plan_id
         if before == higher_plan_id:
             return plan, 0
-        stale = list(plan.tasks.filter(serves__isnull=False).exclude(serves__plan_id=higher_plan_id))
+        linked = plan.tasks.filter(serves__isnull=False)
+        stale = list(linked if higher_plan_id is None else linked.exclude(serves__plan_id=higher_plan_id))
         for task in stale:
             task.serves = None
         if stale:
             bulk_update_with_history(stale, Task, ["serves"], default_user=user, default_change_reason="alignment")
         plan.higher_plan_id = higher_plan_id
-        plan._change_reason = "alignment"
+        plan._change_reason = "alignment"  # type: ignore[attr-defined]  # read by simple-history
         plan.save(update_fields=["higher_plan", "updated_at"])
         record(
             EventType.ADMIN_ACTION,

@@ -8,6 +8,7 @@ a closed year is tasks.services.task_access's `writable`; this module only close
 import dataclasses
 import datetime
 from collections import Counter, defaultdict
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -55,7 +56,7 @@ def close_figures(plan: Plan) -> CloseFigures:
         long_term=Count("pk", filter=Q(long_term=True) & ~Q(status__in=FINISHED)),
     )
     return CloseFigures(
-        by_status=[(status.label, counts[status.value]) for status in TaskStatus if counts.get(status.value)],
+        by_status=[(str(status.label), counts[status.value]) for status in TaskStatus if counts.get(status.value)],
         total=sum(counts.values()),
         unfinished=flags["unfinished"],
         long_term=flags["long_term"],
@@ -89,7 +90,7 @@ def close_year(plan_id: int, user, *, scheme_version: int | None = None) -> Plan
         plan.status = PlanStatus.ARCHIVED
         plan.closed_at = timezone.now()
         plan.closed_by = user
-        plan._change_reason = "year closed"
+        _mark(plan, user, "year closed")
         plan.save(update_fields=["status", "closed_at", "closed_by", "updated_at"])
         record(
             EventType.ADMIN_ACTION,
@@ -292,7 +293,7 @@ def _target(plan: Plan, user, target_plan_id: int | None, new_title: str) -> tup
         raise ValidationError({"target": [_("年度超出范围，不能创建下一年度计划。")]})
     if not new_title:
         raise ValidationError({"new_title": [_("请填写新计划的标题。")]})
-    if len(new_title) > Plan._meta.get_field("title").max_length:
+    if len(new_title) > (Plan._meta.get_field("title").max_length or 0):
         raise ValidationError({"new_title": [_("标题过长。")]})
     target = Plan(
         title=new_title,
@@ -306,8 +307,7 @@ def _target(plan: Plan, user, target_plan_id: int | None, new_title: str) -> tup
         target_changes_need_leader=plan.target_changes_need_leader,
         leader_in_charge_id=plan.leader_in_charge_id,
     )
-    target._history_user = user
-    target._change_reason = "rollover"
+    _mark(target, user, "rollover")
     target.save()
     target.supervisors.set(plan.supervisors.all())
     # Its creation is in the plan's history; the rollover's one event names it.
@@ -323,8 +323,7 @@ def carried_section(target: Plan, user) -> Section:
     if section is None:
         last = Section.objects.filter(plan=target, parent__isnull=True).aggregate(m=Max("order"))["m"]
         section = Section(plan=target, label=label, title=title, order=(last or 0) + 1)
-        section._history_user = user
-        section._change_reason = "rollover"
+        _mark(section, user, "rollover")
         section.save()
     return section
 
@@ -334,13 +333,17 @@ def _next_number(section: Section) -> int:
     return max((int(n) for n in numbers if n.isdigit()), default=0) + 1
 
 
-def _moved(day: datetime.date | None, years: int) -> datetime.date | None:
-    if day is None:
-        return None
+def _moved(day: datetime.date, years: int) -> datetime.date:
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February into a year without one
         return day.replace(year=day.year + years, day=28)
+
+
+def _mark(obj: Any, user, reason: str) -> None:
+    """Who and why, for the history record the next save writes (simple-history)."""
+    obj._history_user = user
+    obj._change_reason = reason
 
 
 def _carry(plan: Plan, target: Plan, originals: list[Task], user) -> list[tuple[int, int]]:
@@ -396,13 +399,13 @@ def _carry(plan: Plan, target: Plan, originals: list[Task], user) -> list[tuple[
     indicators = [
         Indicator(
             plan=target,
-            task_id=new_of[i.task_id],
+            task_id=new_of[cast(int, i.task_id)],  # an indicator of one of `originals`
             name=i.name,
             comparator=i.comparator,
             target=i.target,
             baseline_target=i.baseline_target if i.baseline_target is not None else i.target,
             unit=i.unit,
-            due_on=_moved(i.due_on, years),
+            due_on=_moved(i.due_on, years) if i.due_on else None,
             baseline=i.baseline,
             order=i.order,
         )
