@@ -154,6 +154,7 @@ class MergeResult:
     dropped: dict[str, int]
     owners_merged: int
     aliases_added: list[str]
+    users: list[str]  # the login names now of the target (moved without a change record each)
 
 
 def check_merge(source: Agency, target: Agency) -> None:
@@ -178,6 +179,7 @@ def merge(source: Agency, target: Agency) -> MergeResult:
     source = Agency.objects.select_for_update().get(pk=source.pk)
     target = Agency.objects.select_for_update().get(pk=target.pk)
     check_merge(source, target)
+    users = sorted(source.users.values_list("username", flat=True))
     moved: dict[str, int] = {}
     dropped: dict[str, int] = {}
     owners_merged = 0
@@ -219,7 +221,7 @@ def merge(source: Agency, target: Agency) -> MergeResult:
             added.append(name)
     source._change_reason = _("并入“%(target)s”") % {"target": target.name}
     source.delete()
-    return MergeResult(moved, dropped, owners_merged, added)
+    return MergeResult(moved, dropped, owners_merged, added, users)
 
 
 # --- Deactivating ------------------------------------------------------------------------

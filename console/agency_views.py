@@ -123,6 +123,7 @@ def agency_merge(request, pk):
                         "dropped": result.dropped,
                         "owners_merged": result.owners_merged,
                         "aliases_added": result.aliases_added,
+                        "users": result.users,
                     },
                 )
                 messages.success(

@@ -167,6 +167,7 @@ def test_a_merge_moves_owners_users_aliases_and_keeps_the_name_as_an_alias(
     assert Robot.objects.get(name="A群").agency == agency_b
     event = AuditEvent.objects.get(detail__action="agency_merge")
     assert event.detail["source"]["name"] == "医政医管处" and event.detail["owners_merged"] == 2
+    assert event.detail["users"] == ["staff_a"]
     # the old name still finds the survivor (the plan import's matcher)
     assert AgencyMatcher.load().match("医政医管处").agency == agency_b
 
