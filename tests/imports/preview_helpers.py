@@ -8,6 +8,12 @@ from imports.models import PlanImport
 from tests.imports.test_pages import PLAN_TEXT, upload
 
 
+def district_names(count: int) -> list[str]:
+    """`count` invented owner names the parser reads as agencies and nothing matches."""
+    stems, branches = "甲乙丙丁戊己庚辛壬癸", "子丑寅卯辰巳"
+    return [stem + branch + "区卫生健康局" for branch in branches for stem in stems][:count]
+
+
 def many_owner_text(names, *, ownerless=1, extra_text=""):
     """PLAN_TEXT plus one task per owner name (each naming it alone) and `ownerless` tasks
     that name no owner."""

@@ -12,7 +12,7 @@ from imports.services import CREATE_UNDER, SKIP_AGENCY
 from tasks.choices import OwnerRole
 from tasks.models import TaskOwner
 from tests.imports import test_pages as pages
-from tests.imports.preview_helpers import form_data, many_owner_text, parse, preview_url
+from tests.imports.preview_helpers import district_names, form_data, many_owner_text, parse, preview_url
 from tests.imports.test_pages import full_mapping
 from workplans.models import Plan
 
@@ -28,9 +28,10 @@ def bulk_url(plan_import):
 
 def test_the_owners_of_eight_tasks_are_set_in_one_post(admin_client, agencies, django_capture_on_commit_callbacks):
     # given a plan of 12 tasks whose owners are names nothing matches
-    names = [f"第{n}工作专班" for n in range(1, 9)]
+    names = district_names(8)
     plan_import = parse(admin_client, django_capture_on_commit_callbacks, many_owner_text(names, ownerless=0))
     body = admin_client.get(preview_url(plan_import)).content.decode()
+    assert all(f'<tr class="unmatched" data-owner="{name}">' in body for name in names)
     assert 'name="bulk-tasks"' in body and 'form="bulk-form"' in body and "data-agency-picker" in body
     # when the admin ticks the eight tasks and picks a lead and two co-owners from the tree
     picked = list(range(4, 12))
