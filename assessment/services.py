@@ -147,6 +147,9 @@ def _locked(scheme_id: int, version: int | None) -> Scheme:
     scheme = Scheme.objects.select_for_update().select_related("plan").get(pk=scheme_id)
     if scheme.is_frozen:
         raise ValidationError(_("本年度考核结果已冻结，考核方案和领导评价不能再修改。"), code="frozen")
+    if scheme.plan.is_closed:
+        # A year closed with its scheme still a draft: closed all the same.
+        raise ValidationError(_("本计划年度已关闭，考核方案和领导评价不能再修改。"), code="frozen")
     if version is not None and scheme.version != version:
         raise ValidationError(_("考核方案已被他人修改，请刷新页面后重试。"), code="stale")
     return scheme

@@ -216,3 +216,20 @@ def test_the_page_runs_the_same_queries_for_20_or_100_tasks(client, plan, sectio
     with CaptureQueriesContext(connection) as large:
         assert client.get(url("year_close", plan)).context["figures"].total == 100
     assert len(large) == len(small)
+
+
+def test_a_scheme_left_in_draft_is_closed_with_the_year(client, plan, admin_user, leader, agency_a):
+    # given: a year closed while its assessment scheme was still a draft (not frozen)
+    scheme = assessment.create_scheme(plan, admin_user)
+    client.force_login(admin_user)
+    assert client.post(url("year_close", plan), {"confirm": "on"}).status_code == 302
+    scheme.refresh_from_db()
+    assert scheme.state == SchemeState.DRAFT
+    # then: neither the scheme nor a leader's evaluation can be written any more
+    with pytest.raises(ValidationError) as refused:
+        assessment.set_state(scheme.pk, admin_user, version=scheme.version, state=SchemeState.ACTIVE)
+    assert refused.value.code == "frozen"
+    with pytest.raises(ValidationError):
+        assessment.save_scheme(
+            scheme.pk, admin_user, version=scheme.version, lead_weight=Decimal("1"), co_weight=Decimal("1"), blocks={}
+        )
