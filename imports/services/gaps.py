@@ -83,10 +83,10 @@ _MARKERS = {
 
 
 def _number(token: str) -> int | None:
-    if token.isdigit():
-        return int(token)
-    if len(token) == 1 and "\u2460" <= token <= "\u2473":
+    if len(token) == 1 and "\u2460" <= token <= "\u2473":  # (str.isdigit holds for ① too)
         return ord(token) - 0x2460 + 1
+    if token.isascii() and token.isdigit():
+        return int(token)
     if token == "十":
         return 10
     if len(token) == 1 and token in _DIGITS:
