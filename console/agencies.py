@@ -19,7 +19,7 @@ from accounts.pickers import INDENT, agency_tree
 from console.staffing import agencies_without_staff
 from core.roles import Role
 from tasks.choices import OwnerRole, TaskStatus
-from tasks.models import TaskOwner
+from tasks.models import Task, TaskOwner
 from workplans.choices import PlanStatus
 
 # Tasks still in the unit's hands: what a deactivated agency hands over.
@@ -231,6 +231,7 @@ def merge(source: Agency, target: Agency) -> MergeResult:
 class DeactivateResult:
     moved: int
     merged: int
+    responsible_removed: int = 0
 
 
 @transaction.atomic
@@ -252,18 +253,34 @@ def deactivate(agency: Agency, target: Agency | None) -> DeactivateResult:
         raise ValidationError(
             _("“%(agency)s”还负责执行中工作计划的任务，请选择接收这些任务的单位后再停用。") % {"agency": agency.name}
         )
-    moved = merged = 0
+    moved = merged = responsible_removed = 0
     if target is not None:
         # A closed year's tasks are its record (Plan.is_closed): they keep their owners.
         owners = TaskOwner.objects.select_for_update().filter(
             agency=agency, task__status__in=OPEN_STATUSES, task__plan__status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]
         )
+        task_ids = []
         for owner in owners.order_by("pk"):
+            task_ids.append(owner.task_id)
             if _move_ownership(owner, target) == "merged":
                 merged += 1
             else:
                 moved += 1
+        responsible_removed = _drop_responsible(task_ids, agency)
     agency.is_active = False
     agency._change_reason = _("停用单位")
     agency.save(update_fields=["is_active"])
-    return DeactivateResult(moved, merged)
+    return DeactivateResult(moved, merged, responsible_removed)
+
+
+def _drop_responsible(task_ids: list[int], agency: Agency) -> int:
+    """The handed-over tasks' 责任人 of the agency that gave them up: they no longer belong
+    to an owner of the task."""
+    removed = 0
+    for task in Task.objects.filter(pk__in=task_ids).prefetch_related("responsible_users"):
+        gone = [user.pk for user in task.responsible_users.all() if user.agency_id == agency.pk]
+        if gone:
+            task._change_reason = _("单位停用：其责任人不再负责")
+            task.responsible_users.remove(*gone)
+            removed += len(gone)
+    return removed

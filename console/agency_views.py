@@ -159,6 +159,7 @@ def agency_deactivate(request, pk):
                         "target": {"id": target.pk, "name": target.name} if target else None,
                         "owners_moved": result.moved,
                         "owners_merged": result.merged,
+                        "responsible_removed": result.responsible_removed,
                     },
                 )
                 messages.success(request, _("已停用单位“%(agency)s”。") % {"agency": agency.name})

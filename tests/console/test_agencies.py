@@ -225,10 +225,11 @@ def test_deactivating_an_owner_of_active_work_needs_a_target(client, admin_user,
 
 
 def test_deactivating_hands_the_open_tasks_to_the_chosen_agency(
-    client, admin_user, plan, section, agency_a, agency_b, outside_agency
+    client, admin_user, plan, section, agency_a, agency_b, outside_agency, staff_a
 ):
     # given: an open task A leads (B co-owns), an open task A co-owns under B, a closed one
     open_task = make_task(plan, section, "1", lead=agency_a, co_owners=[outside_agency])
+    open_task.responsible_users.add(staff_a)
     co_owned = make_task(plan, section, "2", lead=agency_b, co_owners=[agency_a])
     closed = make_task(plan, section, "3", lead=agency_a, status=TaskStatus.CLOSED, percent=100)
     client.force_login(admin_user)
@@ -245,6 +246,8 @@ def test_deactivating_hands_the_open_tasks_to_the_chosen_agency(
     assert owners(closed) == {("医政医管处", OwnerRole.LEAD)}  # the record of finished work stays
     event = AuditEvent.objects.get(detail__action="agency_deactivate")
     assert event.detail["owners_moved"] == 1 and event.detail["owners_merged"] == 1
+    assert list(open_task.responsible_users.all()) == []  # A's 责任人 no longer answers for it
+    assert event.detail["responsible_removed"] == 1
 
 
 def test_an_agency_owning_no_active_work_is_deactivated_and_enabled_again(client, admin_user, outside_agency):
