@@ -95,6 +95,7 @@ def test_my_tasks_on_a_phone(page, browser_login, workload, staff_a, shots):
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(toggle).to_be_hidden()
     expect(nav.get_by_role("link", name="我的任务")).to_be_visible()
+    shots(page, "my-tasks-desktop")
 
 
 def test_the_task_page_on_a_phone(page, browser_login, workload, staff_a, shots):
@@ -179,3 +180,19 @@ def test_without_javascript_the_menu_and_every_part_show(browser, live_server, w
         assert re.search(r"/dashboard/", page.url)
     finally:
         context.close()
+
+
+def test_the_leader_list_with_its_owner_columns(page, browser_login, workload, leader, shots):
+    page.set_viewport_size(PHONE)
+    browser_login(leader)
+    page.goto("/tasks/mine/")
+
+    card = page.locator("table.task-list tbody tr", has_text=TASK)
+    expect(card.locator("td.owner-lead")).to_have_text("医政医管处")
+    expect(card.locator("td.owner-co")).to_have_text("疾病预防控制处")
+    expect(card.locator("td.own-role")).to_have_text("—")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    header_is_one_line(page)
+    shots(page, "leader-list")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    shots(page, "leader-list-desktop")
