@@ -99,7 +99,7 @@ class PlanMetaForm(forms.Form):
         label=gettext_lazy("印发单位"),
         max_length=100,
         required=False,
-        help_text=gettext_lazy("按名称、简称或别名自动对应到单位；对应不上时导入后可在管理后台指定。"),
+        help_text=gettext_lazy("按名称、简称或别名自动对应到单位；对应不上时导入后可在计划页面指定。"),
     )
     doc_number = forms.CharField(label=gettext_lazy("文号"), max_length=DOC_NUMBER_MAX, required=False)
     issued_on = forms.DateField(
