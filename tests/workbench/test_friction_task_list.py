@@ -29,7 +29,7 @@ def row_of(html: str, heading: str) -> str:
 
 
 def cell(row: str, css_class: str) -> str:
-    match = re.search(rf'<td [^>]*class="{css_class}"[^>]*>(.*?)</td>', row, re.S)
+    match = re.search(rf'<td [^>]*class="(?:[^"]* )?{css_class}(?: [^"]*)?"[^>]*>(.*?)</td>', row, re.S)
     assert match, css_class
     return re.sub(r"<[^>]+>", "", match.group(1)).strip()
 
