@@ -541,7 +541,7 @@ def import_document(
             message = (
                 _(
                     "已更新计划“%(title)s”：新增%(added)d项、修改%(changed)d项、未变%(unchanged)d项、删除%(removed)d项任务；"
-                    "%(kept)d项已有进展的任务在新版本中已删去，予以保留，请在管理后台处理。"
+                    "%(kept)d项已有进展的任务在新版本中已删去，予以保留，请在计划页面处理。"
                 )
                 % values
             )
