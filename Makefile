@@ -28,9 +28,9 @@ migrate: venv
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py seed_demo
-	# Today's reminders, so the demo inbox has them (there is no beat in the embedded default).
-	$(PY) manage.py send_reminders
+	# The demo data and today's reminders (there is no beat in the embedded default), the
+	# reminders first so that the logins come last, after any job output.
+	$(PY) manage.py seed_demo --reminders
 
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:8000
