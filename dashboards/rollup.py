@@ -45,7 +45,7 @@ from indicators.services import attained, with_latest_reading
 from tasks.choices import FINISHED, TaskStatus
 from tasks.models import Task, TaskOwner
 from tasks.risk import Risk, risk_annotation
-from tasks.services import reported_this_cycle_q
+from tasks.services import owes_reports_q, reported_this_cycle_q
 from workplans.choices import PlanStatus
 from workplans.models import Plan
 
@@ -66,7 +66,7 @@ def task_aggregates(day: datetime.date) -> dict:
     Self-contained (the risk mark is inlined, no alias needed), so the live dashboard can use
     the same definitions: `Task.objects.filter(...).aggregate(**task_aggregates(today))`."""
     is_open = ~Q(status__in=FINISHED)
-    due = Q(plan__status=PlanStatus.ACTIVE) & is_open
+    due = owes_reports_q()
     aggregates = {"tasks": Count("pk")}
     aggregates.update({status: Count("pk", filter=Q(status=status)) for status in TaskStatus.values})
     aggregates.update(

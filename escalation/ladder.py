@@ -42,6 +42,7 @@ from supervision.models import SENT_REPORT_STATES, PeriodReport
 from tasks.choices import FINISHED, TaskStatus
 from tasks.models import Milestone, Task
 from tasks.risk import due_soon_below_percent, points_behind
+from tasks.services import owes_reports_q
 from workdays.services import add_working_days, working_days_between
 from workplans.choices import PlanStatus
 from workplans.cycles import cycle_for
@@ -80,7 +81,8 @@ def held_q(today: datetime.date) -> Q:
 
 
 def _watched(today: datetime.date, task_ids: list[int] | None = None):
-    tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status__in=FINISHED).exclude(held_q(today))
+    # A task marked 无需填报 owes no report and has no one to answer a notice.
+    tasks = Task.objects.filter(owes_reports_q()).exclude(held_q(today))
     return tasks if task_ids is None else tasks.filter(pk__in=task_ids)
 
 

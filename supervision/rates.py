@@ -18,9 +18,10 @@ from accounts.services import scope_agency_ids
 from core.roles import Role
 from supervision.choices import InputState, ReportState
 from supervision.models import WAITING_REPORT_STATES, CoOwnerInput, PeriodReport
-from tasks.choices import FINISHED, OwnerRole
+from tasks.choices import OwnerRole
 from tasks.models import Task, TaskOwner
-from workplans.choices import PlanStatus, ReportingCycle
+from tasks.services import owes_reports_q
+from workplans.choices import ReportingCycle
 from workplans.cycles import cycle_for
 
 RETURNED_REPORT_STATES = (ReportState.UNIT_RETURNED, ReportState.RETURNED)
@@ -71,7 +72,7 @@ def _percent(part: int, whole: int) -> float | None:
 def owing_report_q() -> Q:
     """Tasks that owe the current cycle's report: open tasks of active plans, but for
     those marked 无需填报 (reporting_exempt)."""
-    return Q(plan__status=PlanStatus.ACTIVE, reporting_exempt=False) & ~Q(status__in=FINISHED)
+    return owes_reports_q()
 
 
 def cycle_start(today: datetime.date, plan_path: str = "plan") -> Case:

@@ -51,8 +51,9 @@ from supervision.models import (
     CoOwnerInput,
     PeriodReport,
 )
-from tasks.choices import FINISHED, OwnerRole
+from tasks.choices import OwnerRole
 from tasks.models import Task, TaskOwner
+from tasks.services import owes_reports_q
 from workplans.choices import PlanStatus, ReportingCycle
 from workplans.cycles import cycle_for
 from workplans.models import supervised_plan_ids
@@ -141,8 +142,9 @@ def _this_cycle(model, today: datetime.date, **match) -> Q:
 
 
 def _open_tasks() -> QuerySet:
-    # What is_lead_staff / co_owner_agency_id allow writing on: active plans, tasks open.
-    return Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status__in=FINISHED)
+    # What is_lead_staff / co_owner_agency_id allow writing on: active plans, tasks open;
+    # a task marked 无需填报 owes no report and is no one's work.
+    return Task.objects.filter(owes_reports_q())
 
 
 def _owned_as(role: str, agency_id: int) -> Q:

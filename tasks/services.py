@@ -181,11 +181,13 @@ def reported_this_cycle_q(day: datetime.date) -> Q:
     return condition
 
 
+def owes_reports_q() -> Q:
+    """The tasks units report on: open tasks of active plans, but for those marked 无需填报
+    (reporting_exempt). The reporting rates, the reminders, the 督办 ladder, the work
+    lists, the dashboards' 应报 figure and the fill-in sheets all start from it."""
+    return Q(plan__status=PlanStatus.ACTIVE, reporting_exempt=False) & ~Q(status__in=FINISHED)
+
+
 def owed_this_cycle_q(today: datetime.date) -> Q:
-    """Open tasks of active plans with no report yet in the current cycle; a task marked
-    无需填报 (reporting_exempt) owes none."""
-    return (
-        Q(plan__status=PlanStatus.ACTIVE, reporting_exempt=False)
-        & ~Q(status__in=FINISHED)
-        & ~reported_this_cycle_q(today)
-    )
+    """Tasks that report (owes_reports_q) with no report yet in the current cycle."""
+    return owes_reports_q() & ~reported_this_cycle_q(today)

@@ -28,6 +28,7 @@ from supervision.reports import EDITABLE, needs_problems_and_plan, submit_report
 from tasks.choices import FINISHED, OwnerRole, TaskStatus, can_transition
 from tasks.models import Task, TaskOwner
 from tasks.quotas import QuotaExceeded, check_report_quotas
+from tasks.services import owes_reports_q
 from workbench.models import SheetImport, SheetImportState
 from workbench.sheets import MAX_BYTES, TEXT_FIELDS, SheetHead, SheetLine, SheetRefused, build_sheet, read_sheet
 from workplans.choices import PlanStatus
@@ -79,13 +80,14 @@ class Outcome:
 def led_open_tasks(plan, agency_id: int):
     """Open tasks (not 已完成 or 已销号) that `agency_id` leads: the rows of its sheet."""
     lead = TaskOwner.objects.filter(task=OuterRef("pk"), agency_id=agency_id, role=OwnerRole.LEAD)
-    return Task.objects.filter(Exists(lead)).exclude(status__in=FINISHED).filter(plan=plan)
+    return Task.objects.filter(Exists(lead), owes_reports_q(), plan=plan)
 
 
 def sheet_plans(user, agency_id: int) -> list[Plan]:
     """The active plans `user` sees in which `agency_id` leads open tasks, each with
     `task_count`: one sheet each. One query."""
     lead = TaskOwner.objects.filter(agency_id=agency_id, role=OwnerRole.LEAD).exclude(task__status__in=FINISHED)
+    lead = lead.filter(task__reporting_exempt=False)
     return list(
         Plan.objects.visible_to(user)
         .filter(status=PlanStatus.ACTIVE, pk__in=lead.values("task__plan_id"))
@@ -93,7 +95,8 @@ def sheet_plans(user, agency_id: int) -> list[Plan]:
             task_count=Count(
                 "tasks",
                 filter=Q(tasks__task_owners__agency_id=agency_id, tasks__task_owners__role=OwnerRole.LEAD)
-                & ~Q(tasks__status__in=FINISHED),
+                & ~Q(tasks__status__in=FINISHED)
+                & Q(tasks__reporting_exempt=False),
             )
         )
         .order_by("-year", "title")
@@ -103,7 +106,7 @@ def sheet_plans(user, agency_id: int) -> list[Plan]:
 def sheet_agencies(user):
     """The agencies a supervisor may make sheets for: those leading open tasks of active
     plans the supervisor sees."""
-    visible = Task.objects.visible_to(user).filter(plan__status=PlanStatus.ACTIVE).exclude(status__in=FINISHED)
+    visible = Task.objects.visible_to(user).filter(owes_reports_q())
     lead_ids = TaskOwner.objects.filter(task__in=visible.values("pk"), role=OwnerRole.LEAD).values("agency_id")
     return Agency.objects.filter(pk__in=lead_ids).order_by("order", "name")
 
