@@ -15,7 +15,7 @@ import openpyxl
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -302,7 +302,13 @@ def confirm(user_import: UserImport) -> Confirmed:
         password = initial_password(account)
         account.set_password(password)
         account._change_reason = _("批量导入")
-        account.save()
+        try:
+            with transaction.atomic():  # an account made meanwhile under the same name
+                account.save()
+        except IntegrityError:
+            row["errors"].append(_("登录名“%(name)s”已被现有账户使用") % {"name": row["username"]})
+            skipped.append(row)
+            continue
         created.append(
             {
                 "username": account.username,

@@ -224,3 +224,19 @@ def test_only_the_system_admin_imports_users(client, staff_a, leader):
     for user in (staff_a, leader):
         client.force_login(user)
         assert client.get(reverse("console:user_import")).status_code == 403
+
+
+def test_an_account_made_meanwhile_under_the_same_name_skips_its_row(signed_in, agency_a, monkeypatch):
+    # given: the name is taken after every check ran (another request got there first)
+    upload(signed_in, xlsx(GOOD[:2]))
+    User.objects.create_user("lisi", agency=agency_a)
+    monkeypatch.setattr("console.users.login_name_taken", lambda raw, excluding=None: False)
+    user_import = UserImport.objects.get()
+
+    # when
+    done = signed_in.post(reverse("console:user_import_confirm", args=[user_import.pk]))
+
+    # then: the database's refusal skips the row, the others are made
+    assert done.status_code == 200
+    assert [row["username"] for row in done.context["created"]] == ["zhangsan"]
+    assert "已被现有账户使用" in done.content.decode()
