@@ -125,8 +125,12 @@ def _mark_owners(task, agency_id):
 
 def _load_task(request, pk):
     task = get_object_or_404(
-        Task.objects.select_related("plan", "plan__issuer", "section").prefetch_related(
+        Task.objects.select_related(
+            "plan", "plan__issuer", "section", "carried_from", "carried_from__plan", "serves", "serves__plan"
+        ).prefetch_related(
             Prefetch("task_owners", queryset=TaskOwner.objects.select_related("agency").order_by("role", "order")),
+            # The rollover's links (templates/tasks/_task_links.html).
+            Prefetch("carried_into", queryset=Task.objects.select_related("plan")),
         ),
         pk=pk,
     )

@@ -155,6 +155,10 @@ def test_three_unfinished_tasks_are_carried_into_next_year_and_the_closed_year_i
     assert "结转至" in forward and reverse("tasks:task_detail", args=[first.pk]) in forward
     assert "上年任务" in back and reverse("tasks:task_detail", args=[old_task.pk]) in back
     assert "2026-06-30" in back  # the original baseline due date
+    # and on both task pages
+    for task, mark in ((old_task, 'data-testid="carried-into"'), (new_task, 'data-testid="carried-from"')):
+        page = client.get(reverse("tasks:task_detail", args=[task.pk]))
+        assert page.status_code == 200 and mark in page.content.decode()
     event = AuditEvent.objects.filter(detail__action="rollover").get()
     assert event.detail["counts"]["carried"] == 3
     assert sorted(pair[0] for pair in event.detail["carried"]) == sorted(t.pk for t in originals)
