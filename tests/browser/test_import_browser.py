@@ -92,7 +92,7 @@ def test_an_admin_imports_a_word_plan_and_corrects_an_owner(
     page.get_by_role("button", name="确认导入").first.click()
 
     # then they land on the new plan with a success message
-    page.wait_for_url(re.compile(r"/admin/workplans/plan/\d+/change/$"))
+    page.wait_for_url(re.compile(r"/console/plans/\d+/$"))
     assert page.get_by_text(re.compile("已导入计划“2026年测试市卫生健康工作要点”")).is_visible()
 
     # and the Django admin's task list shows the imported tasks
