@@ -12,6 +12,15 @@ are re-exported here.
 - `import_document`: one transaction that writes a new plan or applies a new version to an
   existing one (keeping every task, milestone and indicator that carries reported data).
 - `start_import` / `confirm_import`: the upload and the confirmation of the web flow.
+- `find_gaps` / `missing_decisions` (gaps.py): what a confirmation lists and needs a decision
+  on (tasks without owners, unnamed indicators, swallowed numbered items, names mapped to
+  nothing); `set_task_owners` / `create_unmatched`: owners picked from the agency tree.
+
+Owner mapping values: an agency id, "create" (a new agency), "create:<parent id>" (a new
+agency under that parent), "skip" (left out), or a list of agency ids (a generic name such
+as 各区 mapped to a group: the group stands, in the name's place, for every agency of it in
+the order picked — written after a lead they are all co-owners; written first, the first
+of the group leads).
 
 Decisions:
 - A new plan is written as 草稿 (draft) unless the caller asks for 执行中: staff only see
