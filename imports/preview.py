@@ -56,7 +56,6 @@ class Reading:
     dropped_total: int = 0
     doubts: list[Doubt] = field(default_factory=list)
     doubtful_tasks: set[int] = field(default_factory=set)
-    ownerless: list[int] = field(default_factory=list)  # tasks left with no owner by the mapping
 
 
 def _label(rule: str | None) -> str:
@@ -92,7 +91,5 @@ def reading(doc: dict, mapping: dict) -> Reading:
         task["shown_owners"] = [
             (name, "skipped" if name not in kept else ("lead" if name == kept[0] else "co")) for name in task["owners"]
         ]
-        if task["owners"] and not kept:
-            out.ownerless.append(index)
     out.doubtful_tasks = {d.task for d in out.doubts}
     return out
