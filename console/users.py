@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.lockout import login_key, login_name_taken
 from accounts.matching import AgencyMatcher
@@ -35,22 +35,26 @@ from core.uploads.sniff import sniff
 MAX_BYTES = 5 * MB
 MAX_ROWS = 2000
 
-# The sheet's columns: header → key. 登录名, 姓名 and 角色 must be there.
+# The sheet's words are fixed Chinese, whatever the page's language: the columns (header →
+# key; 登录名, 姓名 and 角色 must be there), the roles and yes/no. Marked, not translated.
 COLUMNS = {
-    "登录名": "username",
-    "姓名": "full_name",
-    "单位": "agency",
-    "角色": "role",
-    "手机号": "phone",
-    "邮箱": "email",
-    "单位审核人": "reviewer",
+    gettext_noop("登录名"): "username",
+    gettext_noop("姓名"): "full_name",
+    gettext_noop("单位"): "agency",
+    gettext_noop("角色"): "role",
+    gettext_noop("手机号"): "phone",
+    gettext_noop("邮箱"): "email",
+    gettext_noop("单位审核人"): "reviewer",
 }
-REQUIRED_COLUMNS = ("登录名", "姓名", "角色")
-# The sheet's words for roles, fixed (the sheet is in Chinese whatever the page's language).
-IMPORTABLE_ROLES = {"经办人": Role.STAFF, "领导": Role.LEADER, "督查专员": Role.SUPERVISOR}
-ADMIN_ROLE_WORDS = {"系统管理员", "安全管理员", "审计管理员", *ADMIN_ROLES}
+REQUIRED_COLUMNS = (gettext_noop("登录名"), gettext_noop("姓名"), gettext_noop("角色"))
+IMPORTABLE_ROLES = {
+    gettext_noop("经办人"): Role.STAFF,
+    gettext_noop("领导"): Role.LEADER,
+    gettext_noop("督查专员"): Role.SUPERVISOR,
+}
+ADMIN_ROLE_WORDS = {gettext_noop("系统管理员"), gettext_noop("安全管理员"), gettext_noop("审计管理员"), *ADMIN_ROLES}
 NEEDS_AGENCY = (Role.STAFF, Role.LEADER)
-YES, NO = ("是", "y", "yes", "true", "1"), ("否", "", "n", "no", "false", "0")
+YES, NO = (gettext_noop("是"), "y", "yes", "true", "1"), (gettext_noop("否"), "", "n", "no", "false", "0")
 PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OoIl1") + "#$%&*?!"
 PASSWORD_LENGTH = 12  # no symbol a spreadsheet reads as a formula's start (=, +, -, @)
 
@@ -326,10 +330,19 @@ def confirm(user_import: UserImport) -> Confirmed:
 
 # --- Files -------------------------------------------------------------------------------
 
+# Example rows of the template (made-up people and agencies, in the sheet's words).
 TEMPLATE_EXAMPLE = [
-    ["zhangsan", "张三", "医政医管处", "经办人", "13800138000", "zhangsan@example.cn", "是"],
-    ["lisi", "李四", "市卫生健康委", "领导", "", "", "否"],
-    ["wangwu", "王五", "", "督查专员", "", "", ""],
+    [
+        "zhangsan",
+        gettext_noop("张三"),
+        gettext_noop("医政医管处"),
+        gettext_noop("经办人"),
+        "13800138000",
+        "zhangsan@example.cn",
+        gettext_noop("是"),
+    ],
+    ["lisi", gettext_noop("李四"), gettext_noop("市卫生健康委"), gettext_noop("领导"), "", "", gettext_noop("否")],
+    ["wangwu", gettext_noop("王五"), "", gettext_noop("督查专员"), "", "", ""],
 ]
 LOGIN_COLUMNS = [
     gettext_lazy("登录名"),
