@@ -72,6 +72,11 @@ def active_plan_task_count(agency: Agency) -> int:
     )
 
 
+def _mark(obj: models.Model, reason: str) -> None:
+    """The reason simple-history writes on the change record of `obj`'s next save."""
+    obj._change_reason = reason  # type: ignore[attr-defined]
+
+
 # --- Moving task owners ------------------------------------------------------------------
 
 
@@ -81,16 +86,16 @@ def _move_ownership(owner: TaskOwner, target: Agency) -> str:
     existing = TaskOwner.objects.select_for_update().filter(task_id=owner.task_id, agency=target).first()
     if existing is None:
         owner.agency = target
-        owner._change_reason = _("单位调整")
+        _mark(owner, _("单位调整"))
         owner.save(update_fields=["agency"])
         return "moved"
     was_lead = owner.role == OwnerRole.LEAD
-    owner._change_reason = _("单位合并：与同一任务的另一责任单位行合并")
+    _mark(owner, _("单位合并：与同一任务的另一责任单位行合并"))
     owner.delete()
     if was_lead and existing.role != OwnerRole.LEAD:
         existing.role = OwnerRole.LEAD
         existing.order = min(existing.order, owner.order)
-        existing._change_reason = _("单位合并：牵头单位并入")
+        _mark(existing, _("单位合并：牵头单位并入"))
         existing.save(update_fields=["role", "order"])
     return "merged"
 
@@ -105,9 +110,9 @@ def _references():
     The change records (simple-history) keep plain ids and are left as written."""
     found = []
     for relation in Agency._meta.related_objects:
-        if relation.many_to_many:
+        if isinstance(relation, models.ManyToManyRel):
             through = relation.through
-            if not through._meta.auto_created:
+            if through is None or not through._meta.auto_created:
                 continue  # its own model (TaskOwner) is a related object of its own
             field = next(f for f in through._meta.fields if f.is_relation and f.related_model is Agency)
             found.append((through, field))
@@ -219,7 +224,7 @@ def merge(source: Agency, target: Agency) -> MergeResult:
             alias.agency = target
             alias.save(update_fields=["agency"])
             added.append(name)
-    source._change_reason = _("并入“%(target)s”") % {"target": target.name}
+    _mark(source, _("并入“%(target)s”") % {"target": target.name})
     source.delete()
     return MergeResult(moved, dropped, owners_merged, added, users)
 
@@ -268,7 +273,7 @@ def deactivate(agency: Agency, target: Agency | None) -> DeactivateResult:
                 moved += 1
         responsible_removed = _drop_responsible(task_ids, agency)
     agency.is_active = False
-    agency._change_reason = _("停用单位")
+    _mark(agency, _("停用单位"))
     agency.save(update_fields=["is_active"])
     return DeactivateResult(moved, merged, responsible_removed)
 
@@ -280,7 +285,7 @@ def _drop_responsible(task_ids: list[int], agency: Agency) -> int:
     for task in Task.objects.filter(pk__in=task_ids).prefetch_related("responsible_users"):
         gone = [user.pk for user in task.responsible_users.all() if user.agency_id == agency.pk]
         if gone:
-            task._change_reason = _("单位停用：其责任人不再负责")
+            _mark(task, _("单位停用：其责任人不再负责"))
             task.responsible_users.remove(*gone)
             removed += len(gone)
     return removed

@@ -139,7 +139,7 @@ def read_upload(uploaded) -> list[dict]:
             % {"columns": "、".join(missing), "all": "、".join(COLUMNS)}
         )
     index = {COLUMNS[name]: header.index(name) for name in COLUMNS if name in header}
-    rows = []
+    rows: list[dict] = []
     for number, values in enumerate(grid[1:], start=2):
         if not any(values):
             continue
@@ -305,7 +305,7 @@ def confirm(user_import: UserImport) -> Confirmed:
         )
         password = initial_password(account)
         account.set_password(password)
-        account._change_reason = _("批量导入")
+        account._change_reason = _("批量导入")  # type: ignore[attr-defined]  # read by simple-history
         try:
             with transaction.atomic():  # an account made meanwhile under the same name
                 account.save()
@@ -355,7 +355,7 @@ LOGIN_COLUMNS = [
 
 def _xlsx(header: list, rows: list[list], title: str) -> bytes:
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = title
     sheet.append([str(h) for h in header])
     for row in rows:
