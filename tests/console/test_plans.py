@@ -79,6 +79,14 @@ def test_the_plan_list_links_each_plan_to_its_page(admin_client, plan):
     assert url("plan_detail", plan.pk) in response.content.decode()
 
 
+def test_an_active_plan_leads_to_its_year_pages_a_draft_does_not(admin_client, plan, draft):
+    year_pages = [reverse(f"console:{name}", args=[plan.pk]) for name in ("year_close", "rollover", "alignment")]
+    body = admin_client.get(reverse("console:plan_detail", args=[plan.pk])).content.decode()
+    assert all(f'href="{link}"' in body for link in year_pages)
+    body = admin_client.get(reverse("console:plan_detail", args=[draft.pk])).content.decode()
+    assert reverse("console:year_close", args=[draft.pk]) not in body
+
+
 @pytest.mark.parametrize("role_user", ["auditor", "security_admin", "staff_a", "leader"])
 def test_only_the_system_admin_may_open_it(client, request, plan, role_user):
     client.force_login(request.getfixturevalue(role_user))
