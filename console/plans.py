@@ -9,7 +9,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -158,8 +158,7 @@ def plan_has_reports(plan: Plan) -> bool:
 
 def unowned_tasks(plan: Plan):
     """Tasks nobody leads and not marked 无需填报: nobody would report them."""
-    lead = TaskOwner.objects.filter(task=OuterRef("pk"), role=OwnerRole.LEAD)
-    return Task.objects.filter(plan=plan, reporting_exempt=False).exclude(Exists(lead)).order_by("order", "id")
+    return Task.objects.filter(plan=plan).unowned().order_by("order", "id")
 
 
 @dataclasses.dataclass

@@ -40,6 +40,13 @@ class TaskQuerySet(models.QuerySet):
         """Tasks of published plans (active or archived): a draft is not out yet."""
         return self.exclude(plan__status=PlanStatus.DRAFT)
 
+    def unowned(self) -> "TaskQuerySet":
+        """Tasks nobody leads and not marked 无需填报: nobody would report them, so a plan
+        holding one is not activated (the console's activation check, the import's
+        "activate on confirm")."""
+        lead = TaskOwner.objects.filter(task=OuterRef("pk"), role=OwnerRole.LEAD)
+        return self.filter(reporting_exempt=False).exclude(Exists(lead))
+
     def active(self) -> "TaskQuerySet":
         """Tasks of the plans being run now: what is reported on and reminded of."""
         return self.filter(plan__status=PlanStatus.ACTIVE)

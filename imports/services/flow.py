@@ -28,6 +28,7 @@ from imports.services.document import (
     owner_names,
 )
 from imports.services.importer import ImportResult, _duplicate_result, import_document
+from tasks.models import Task
 from workplans.choices import PlanStatus
 from workplans.models import Plan
 from workplans.signals import plan_written
@@ -250,6 +251,20 @@ def confirm_import(
             ownerless_exempt=decisions.get(gap_rules.OWNERLESS) == gap_rules.EXEMPT,
             keep_hand_set=not decisions.get(gap_rules.OVERWRITE),
         )
+        if activate and (unowned := Task.objects.filter(plan=result.plan).unowned().count()):
+            # The console's activation check in short: nobody would report these tasks.
+            # Raised inside the transaction, so nothing is written and the import stays open.
+            raise ImportRefused(
+                [
+                    Problem(
+                        _(
+                            "有 %(n)d 项任务没有牵头单位，不能在导入时直接启用：请取消“确认后立即启用”，"
+                            "导入后在计划页面指定责任单位再启用，或为这些任务选择“标记为无需填报”。"
+                        )
+                        % {"n": unowned}
+                    )
+                ]
+            )
         PlanImport.objects.filter(pk=plan_import.pk).update(plan=result.plan)
         record_import(plan_import, result)
         plan_id = result.plan.pk

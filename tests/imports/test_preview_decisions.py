@@ -143,3 +143,26 @@ def test_a_forged_decision_is_refused_in_chinese(admin_client, parsed, agencies)
     response = confirm(admin_client, parsed, {"ownerless": "<b>delete everything</b>"}, mapping=full_mapping(agencies))
     assert response.status_code == 400 and "请选择列出的处理方式" in response.content.decode()
     assert not Plan.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("decision, activated", [("exempt", True), ("later", False)])
+def test_activating_on_confirmation_asks_what_the_activation_check_asks(
+    admin_client, agencies, django_capture_on_commit_callbacks, decision, activated
+):
+    # given two tasks without owners, and the admin asking to activate on confirmation
+    plan_import = parse(admin_client, django_capture_on_commit_callbacks, many_owner_text([], ownerless=2))
+    response = confirm(
+        admin_client, plan_import, {"ownerless": decision}, mapping=full_mapping(agencies), activate="on"
+    )
+    if activated:
+        # marked 无需填报, nobody owes them a report: the plan goes live
+        assert response.status_code == 302
+        assert Plan.objects.get().status == "active"
+    else:
+        # left for owners later: nobody would report them, so nothing is imported yet
+        assert response.status_code == 400
+        assert "有 2 项任务没有牵头单位，不能在导入时直接启用" in response.content.decode()
+        assert not Plan.objects.exists()
+        plan_import.refresh_from_db()
+        assert plan_import.status == ImportStatus.PARSED and plan_import.decisions["ownerless"] == "later"
