@@ -68,18 +68,36 @@ def _tree_choices(active_only: bool) -> tuple[list[tuple[int, str]], dict[str, s
 
 
 class _TreeChoices:
-    """The choices of a picker field: the tree, read when the field is rendered (a form
-    that only validates reads nothing more), and again for each copy of the field a bound
-    form makes. Validation goes through the field's queryset as usual."""
+    """The choices of a picker field: the tree, on the field and on each copy of it a bound
+    form makes (ModelChoiceField's copy resets them to the flat queryset). Validation goes
+    through the field's queryset as usual."""
 
     active_only = True
-    empty_label: str | None = None
 
-    def _get_choices(self):
-        choices, search = _tree_choices(self.active_only)
-        self.widget.search = search  # type: ignore[attr-defined]
-        blank = [("", self.empty_label)] if self.empty_label is not None else []
-        return blank + choices
+    def _use_tree(self) -> None:
+        """Offer the tree, read when the select is rendered (a form that only validates,
+        or a field declared on a form class, reads nothing)."""
+        empty_label = getattr(self, "empty_label", None)
+        blank = [("", empty_label)] if empty_label is not None else []
+        widget = self.widget  # type: ignore[attr-defined]
+        active_only = self.active_only
+
+        read: list = []
+
+        def tree() -> list:
+            # Read once per field (rendering asks twice: the options, and whether the
+            # first one is blank).
+            if not read:
+                choices, widget.search = _tree_choices(active_only)
+                read.extend(blank + choices)
+            return read
+
+        widget.choices = tree
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)  # type: ignore[misc]
+        result._use_tree()
+        return result
 
 
 class AgencyChoiceField(_TreeChoices, forms.ModelChoiceField):
@@ -91,8 +109,7 @@ class AgencyChoiceField(_TreeChoices, forms.ModelChoiceField):
         self.active_only = active_only
         queryset = Agency.objects.filter(is_active=True) if active_only else Agency.objects.all()
         super().__init__(queryset=queryset, **kwargs)
-
-    choices = property(_TreeChoices._get_choices, forms.ChoiceField.choices.fset)  # type: ignore[attr-defined]
+        self._use_tree()
 
 
 class AgencyMultipleChoiceField(_TreeChoices, forms.ModelMultipleChoiceField):
@@ -104,5 +121,4 @@ class AgencyMultipleChoiceField(_TreeChoices, forms.ModelMultipleChoiceField):
         self.active_only = active_only
         queryset = Agency.objects.filter(is_active=True) if active_only else Agency.objects.all()
         super().__init__(queryset=queryset, **kwargs)
-
-    choices = property(_TreeChoices._get_choices, forms.ChoiceField.choices.fset)  # type: ignore[attr-defined]
+        self._use_tree()

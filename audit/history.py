@@ -26,3 +26,11 @@ def stamp_address(sender, history_instance, **kwargs):
     request = getattr(HistoricalRecords.context, "request", None)
     if hasattr(history_instance, "ip_address"):
         history_instance.ip_address = client_ip(request)
+
+
+def give_reason(obj: models.Model, reason, user=None) -> None:
+    """Why (and, outside a request, by whom) the next save of `obj` changes it: the reason
+    and user simple-history writes on that change record. The one way services say it."""
+    obj._change_reason = str(reason)  # type: ignore[attr-defined]
+    if user is not None:
+        obj._history_user = user  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Agency, AgencyAlias, User
 from accounts.pickers import INDENT, agency_tree
+from audit.history import give_reason
 from console.staffing import agencies_without_staff
 from core.roles import Role
 from tasks.choices import OwnerRole, TaskStatus
@@ -72,11 +73,6 @@ def active_plan_task_count(agency: Agency) -> int:
     )
 
 
-def _mark(obj: models.Model, reason: str) -> None:
-    """The reason simple-history writes on the change record of `obj`'s next save."""
-    obj._change_reason = reason  # type: ignore[attr-defined]
-
-
 # --- Moving task owners ------------------------------------------------------------------
 
 
@@ -86,16 +82,16 @@ def _move_ownership(owner: TaskOwner, target: Agency) -> str:
     existing = TaskOwner.objects.select_for_update().filter(task_id=owner.task_id, agency=target).first()
     if existing is None:
         owner.agency = target
-        _mark(owner, _("单位调整"))
+        give_reason(owner, _("单位调整"))
         owner.save(update_fields=["agency"])
         return "moved"
     was_lead = owner.role == OwnerRole.LEAD
-    _mark(owner, _("单位合并：与同一任务的另一责任单位行合并"))
+    give_reason(owner, _("单位合并：与同一任务的另一责任单位行合并"))
     owner.delete()
     if was_lead and existing.role != OwnerRole.LEAD:
         existing.role = OwnerRole.LEAD
         existing.order = min(existing.order, owner.order)
-        _mark(existing, _("单位合并：牵头单位并入"))
+        give_reason(existing, _("单位合并：牵头单位并入"))
         existing.save(update_fields=["role", "order"])
     return "merged"
 
@@ -224,7 +220,7 @@ def merge(source: Agency, target: Agency) -> MergeResult:
             alias.agency = target
             alias.save(update_fields=["agency"])
             added.append(name)
-    _mark(source, _("并入“%(target)s”") % {"target": target.name})
+    give_reason(source, _("并入“%(target)s”") % {"target": target.name})
     source.delete()
     return MergeResult(moved, dropped, owners_merged, added, users)
 
@@ -273,7 +269,7 @@ def deactivate(agency: Agency, target: Agency | None) -> DeactivateResult:
                 moved += 1
         responsible_removed = _drop_responsible(task_ids, agency)
     agency.is_active = False
-    _mark(agency, _("停用单位"))
+    give_reason(agency, _("停用单位"))
     agency.save(update_fields=["is_active"])
     return DeactivateResult(moved, merged, responsible_removed)
 
@@ -285,7 +281,7 @@ def _drop_responsible(task_ids: list[int], agency: Agency) -> int:
     for task in Task.objects.filter(pk__in=task_ids).prefetch_related("responsible_users"):
         gone = [user.pk for user in task.responsible_users.all() if user.agency_id == agency.pk]
         if gone:
-            _mark(task, _("单位停用：其责任人不再负责"))
+            give_reason(task, _("单位停用：其责任人不再负责"))
             task.responsible_users.remove(*gone)
             removed += len(gone)
     return removed

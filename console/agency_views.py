@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Agency
 from audit.choices import EventType
+from audit.history import give_reason
 from audit.services import record
 from console import agencies
 from console.agency_forms import AgencyForm, DeactivateForm, MergeForm, MoveForm
@@ -27,7 +28,7 @@ def agency_list(request):
 
 def _save(request, form, *, action: str):
     agency = form.save(commit=False)
-    agency._change_reason = _("新增单位") if action == "agency_add" else _("修改单位")
+    give_reason(agency, _("新增单位") if action == "agency_add" else _("修改单位"))
     agency.save()
     record(
         EventType.ADMIN_ACTION,
@@ -78,7 +79,7 @@ def agency_move(request, pk):
         if form.is_valid():
             old_parent = agency.parent
             agency.parent = form.cleaned_data["parent"]
-            agency._change_reason = _("移动单位")
+            give_reason(agency, _("移动单位"))
             agency.save(update_fields=["parent"])
             record(
                 EventType.ADMIN_ACTION,
@@ -176,7 +177,7 @@ def agency_activate(request, pk):
         messages.info(request, _("“%(agency)s”已在使用中。") % {"agency": agency.name})
         return redirect("console:agencies")
     agency.is_active = True
-    agency._change_reason = _("启用单位")
+    give_reason(agency, _("启用单位"))
     agency.save(update_fields=["is_active"])
     record(EventType.ADMIN_ACTION, request=request, obj=agency, detail={"action": "agency_activate"})
     messages.success(request, _("已启用单位“%(agency)s”。") % {"agency": agency.name})

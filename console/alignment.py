@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from audit.choices import EventType
+from audit.history import give_reason
 from audit.services import record
 from tasks.models import Task
 from workplans.models import Plan
@@ -61,9 +62,9 @@ def set_higher_plan(plan_id: int, user, higher_plan_id: int | None) -> tuple[Pla
         for task in stale:
             task.serves = None
         if stale:
-            bulk_update_with_history(stale, Task, ["serves"], default_user=user, default_change_reason="alignment")
+            bulk_update_with_history(stale, Task, ["serves"], default_user=user, default_change_reason=_("与上级计划对应"))
         plan.higher_plan_id = higher_plan_id
-        plan._change_reason = "alignment"  # type: ignore[attr-defined]  # read by simple-history
+        give_reason(plan, _("与上级计划对应"))
         plan.save(update_fields=["higher_plan", "updated_at"])
         record(
             EventType.ADMIN_ACTION,
@@ -107,7 +108,7 @@ def link_tasks(plan_id: int, user, links: dict[int, int | None]) -> int:
                 Task,
                 ["serves"],
                 default_user=user,
-                default_change_reason="alignment",
+                default_change_reason=_("与上级计划对应"),
             )
             record(
                 EventType.ADMIN_ACTION,

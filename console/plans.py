@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Agency, User
 from audit.choices import EventType
+from audit.history import give_reason
 from audit.services import record
 from console.staffing import agencies_without_staff
 from core.roles import Role
@@ -242,7 +243,7 @@ def update_settings(plan_id: int, user, data: dict) -> dict:
             changes["supervisors"] = {"old": _show(old_supervisors), "new": _show(new_supervisors)}
         if not changes:
             return changes
-        plan._change_reason = _("控制台：计划设置")
+        give_reason(plan, _("控制台：计划设置"))
         plan.save()
         if "supervisors" in changes:
             plan.supervisors.set(new_supervisors)
@@ -271,7 +272,7 @@ def activate(plan_id: int, user, *, past_year_confirmed: bool, today: datetime.d
                 % {"year": plan.year}
             )
         plan.status = PlanStatus.ACTIVE
-        plan._change_reason = _("控制台：启用计划")
+        give_reason(plan, _("控制台：启用计划"))
         plan.save(update_fields=["status", "updated_at"])
         record(
             EventType.ADMIN_ACTION,
@@ -300,7 +301,7 @@ def back_to_draft(plan_id: int, user) -> Plan:
                 )
             )
         plan.status = PlanStatus.DRAFT
-        plan._change_reason = _("控制台：退回草稿")
+        give_reason(plan, _("控制台：退回草稿"))
         plan.save(update_fields=["status", "updated_at"])
         record(EventType.ADMIN_ACTION, user=user, obj=plan, detail={"action": "plan_back_to_draft"})
         _written(plan)
@@ -335,7 +336,7 @@ def _set_owners(task: Task, lead: Agency | None, co_owners: list[Agency], reason
     changed = False
     for agency_id, owner in current.items():
         if agency_id not in wanted:
-            owner._change_reason = reason
+            give_reason(owner, reason)
             owner.delete()
             changed = True
     # Demote before promote: the database allows one lead per task at any moment.
@@ -344,13 +345,13 @@ def _set_owners(task: Task, lead: Agency | None, co_owners: list[Agency], reason
     for owner, (role, order) in updates:
         if (owner.role, owner.order) != (role, order):
             owner.role, owner.order = role, order
-            owner._change_reason = reason
+            give_reason(owner, reason)
             owner.save(update_fields=["role", "order"])
             changed = True
     for agency_id, (role, order) in wanted.items():
         if agency_id not in current:
             owner = TaskOwner(task=task, agency_id=agency_id, role=role, order=order)
-            owner._change_reason = reason
+            give_reason(owner, reason)
             owner.save()
             changed = True
     return changed
@@ -361,7 +362,7 @@ def _prune_responsible(task: Task, reason: str) -> list[int]:
     owner_ids = set(TaskOwner.objects.filter(task=task).values_list("agency_id", flat=True))
     gone = [user.pk for user in task.responsible_users.all() if user.agency_id not in owner_ids]
     if gone:
-        task._change_reason = reason
+        give_reason(task, reason)
         task.responsible_users.remove(*gone)
     return gone
 
@@ -374,7 +375,7 @@ def _locked_tasks(plan: Plan, task_ids) -> list[Task]:
 
 
 def _save_task(task: Task, fields: list[str], reason: str) -> None:
-    task._change_reason = reason
+    give_reason(task, reason)
     task.save(update_fields=[*fields, "updated_at"])
 
 
@@ -498,7 +499,7 @@ def bulk_set_responsible(plan_id: int, user, task_ids, *, users: list[User], rep
             before = set(task.responsible_users.values_list("pk", flat=True))
             after = {u.pk for u in users} if replace else before | {u.pk for u in users}
             if after != before:
-                task._change_reason = reason
+                give_reason(task, reason)
                 task.responsible_users.set(after)
                 changed += 1
             fields = _mark_hand_set(task, HAND_RESPONSIBLE)
@@ -622,7 +623,7 @@ def add_task(plan_id: int, user, data: TaskData) -> Task:
             long_term=data.long_term,
             hand_set=[HAND_OWNERS, HAND_DUE] if data.due_on else [HAND_OWNERS],
         )
-        task._change_reason = reason
+        give_reason(task, reason)
         task.save()
         _set_owners(task, data.lead, data.co_owners, reason)
         _place(plan, task.pk, section_id, after)
@@ -673,7 +674,7 @@ def edit_task(task_id: int, user, data: TaskData) -> list[str]:
             before = set(task.responsible_users.values_list("pk", flat=True))
             after = {u.pk for u in data.responsible_users}
             if before != after:
-                task._change_reason = reason
+                give_reason(task, reason)
                 task.responsible_users.set(after)
                 fields += _mark_hand_set(task, HAND_RESPONSIBLE)
                 changed.append("responsible_users")
@@ -739,16 +740,16 @@ def split_task(task_id: int, user, *, number: str, heading: str, text: str, rema
             serves_id=task.serves_id,
             hand_set=list(task.hand_set or []),
         )
-        new._change_reason = reason
+        give_reason(new, reason)
         new.save()
         owners = list(TaskOwner.objects.filter(task=task).order_by("order", "pk"))
         for owner in owners:
             copy = TaskOwner(task=new, agency_id=owner.agency_id, role=owner.role, order=owner.order)
-            copy._change_reason = reason
+            give_reason(copy, reason)
             copy.save()
         responsible = list(task.responsible_users.values_list("pk", flat=True))
         if responsible:
-            new._change_reason = reason
+            give_reason(new, reason)
             new.responsible_users.set(responsible)
         if remaining_text and remaining_text != task.text:
             task.text = remaining_text
@@ -802,7 +803,7 @@ def merge_tasks(task_id: int, folded_id: int, user) -> Task:
         responsible = set(task.responsible_users.values_list("pk", flat=True))
         joined = responsible | set(folded.responsible_users.values_list("pk", flat=True))
         if joined != responsible:
-            task._change_reason = reason
+            give_reason(task, reason)
             task.responsible_users.set(joined)
         _save_task(task, fields, reason)
         moved_milestones = Milestone.objects.filter(task=folded).update(task=task)
@@ -813,7 +814,7 @@ def merge_tasks(task_id: int, folded_id: int, user) -> Task:
             "heading": folded.heading,
             "section": folded.section_id,
         }
-        folded._change_reason = reason
+        give_reason(folded, reason)
         folded.delete()
         record(
             EventType.UPDATE,
@@ -843,7 +844,7 @@ def delete_task(task_id: int, user) -> Plan:
             )
         detail = {"action": "task_delete", "number": task.number, "heading": task.heading, "section": task.section_id}
         record(EventType.DELETE, user=user, obj=task, detail=detail)
-        task._change_reason = reason
+        give_reason(task, reason)
         task.delete()
         _renumber([pk for pk, _s in _document_order(plan)])
         _written(plan)

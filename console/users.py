@@ -24,6 +24,7 @@ from accounts.lockout import login_key, login_name_taken
 from accounts.matching import AgencyMatcher
 from accounts.models import Agency, User
 from accounts.phones import validate_phone
+from audit.history import give_reason
 from console.models import UserImport
 from core.roles import ADMIN_ROLES, Role
 from core.spreadsheets import clean_text, csv_cell
@@ -305,7 +306,7 @@ def confirm(user_import: UserImport) -> Confirmed:
         )
         password = initial_password(account)
         account.set_password(password)
-        account._change_reason = _("批量导入")  # type: ignore[attr-defined]  # read by simple-history
+        give_reason(account, _("批量导入"))
         try:
             with transaction.atomic():  # an account made meanwhile under the same name
                 account.save()

@@ -8,7 +8,7 @@ a closed year is tasks.services.task_access's `writable`; this module only close
 import dataclasses
 import datetime
 from collections import Counter, defaultdict
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +22,7 @@ from assessment.choices import SchemeState
 from assessment.models import Scheme
 from assessment.services import freeze
 from audit.choices import EventType
+from audit.history import give_reason
 from audit.services import record
 from escalation.choices import OPEN_NOTICE_STATES
 from escalation.models import Notice
@@ -90,7 +91,7 @@ def close_year(plan_id: int, user, *, scheme_version: int | None = None) -> Plan
         plan.status = PlanStatus.ARCHIVED
         plan.closed_at = timezone.now()
         plan.closed_by = user
-        _mark(plan, user, "year closed")
+        give_reason(plan, _("关闭年度"), user)
         plan.save(update_fields=["status", "closed_at", "closed_by", "updated_at"])
         record(
             EventType.ADMIN_ACTION,
@@ -246,7 +247,7 @@ def rollover(
         for task in changed:
             task.long_term = chosen[task.pk] == Choice.LONG_TERM
         if changed:
-            bulk_update_with_history(changed, Task, ["long_term"], default_user=user, default_change_reason="rollover")
+            bulk_update_with_history(changed, Task, ["long_term"], default_user=user, default_change_reason=_("年度结转"))
         result = RolloverResult(
             target=target,
             created_plan=created_plan,
@@ -307,7 +308,7 @@ def _target(plan: Plan, user, target_plan_id: int | None, new_title: str) -> tup
         target_changes_need_leader=plan.target_changes_need_leader,
         leader_in_charge_id=plan.leader_in_charge_id,
     )
-    _mark(target, user, "rollover")
+    give_reason(target, _("年度结转"), user)
     target.save()
     target.supervisors.set(plan.supervisors.all())
     # Its creation is in the plan's history; the rollover's one event names it.
@@ -323,7 +324,7 @@ def carried_section(target: Plan, user) -> Section:
     if section is None:
         last = Section.objects.filter(plan=target, parent__isnull=True).aggregate(m=Max("order"))["m"]
         section = Section(plan=target, label=label, title=title, order=(last or 0) + 1)
-        _mark(section, user, "rollover")
+        give_reason(section, _("年度结转"), user)
         section.save()
     return section
 
@@ -338,12 +339,6 @@ def _moved(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February into a year without one
         return day.replace(year=day.year + years, day=28)
-
-
-def _mark(obj: Any, user, reason: str) -> None:
-    """Who and why, for the history record the next save writes (simple-history)."""
-    obj._history_user = user
-    obj._change_reason = reason
 
 
 def _carry(plan: Plan, target: Plan, originals: list[Task], user) -> list[tuple[int, int]]:
@@ -369,7 +364,7 @@ def _carry(plan: Plan, target: Plan, originals: list[Task], user) -> list[tuple[
                 carried_from=original,
             )
         )
-    writer = {"default_user": user, "default_change_reason": "rollover"}
+    writer = {"default_user": user, "default_change_reason": _("年度结转")}
     new_tasks = bulk_create_with_history(new_tasks, Task, **writer)
     pairs = list(zip(originals, new_tasks, strict=True))
     owners = [

@@ -1,12 +1,11 @@
 """The inbox: unread counts and marking read, shared by the pages and the API."""
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifications.models import Notification, Preference
+from notifications.models import Notification, NotificationQuerySet, Preference
 
 
-def inbox(user) -> QuerySet[Notification]:
+def inbox(user) -> NotificationQuerySet:
     return Notification.objects.visible_to(user)
 
 

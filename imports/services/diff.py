@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef
@@ -52,7 +53,7 @@ class FieldChange:
     # True when the task's value was set by hand and the new version leaves it as it is.
     kept: bool = False
     # Item by item (an indicator's target old → new, one added or dropped).
-    details: list[str] = field(default_factory=list)
+    details: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def is_text(self) -> bool:
@@ -92,12 +93,12 @@ class HandSet:
 @dataclass
 class PlanDiff:
     plan: Plan
-    plan_changes: list[FieldChange] = field(default_factory=list)
-    added: list[int] = field(default_factory=list)  # indexes into the document's tasks
-    removed: list[Task] = field(default_factory=list)  # each with .has_reports
-    changed: list[TaskChange] = field(default_factory=list)
-    unchanged: list[tuple[Task, int]] = field(default_factory=list)
-    hand_set: list[HandSet] = field(default_factory=list)
+    plan_changes: list[FieldChange] = dataclasses.field(default_factory=list)
+    added: list[int] = dataclasses.field(default_factory=list)  # indexes into the document's tasks
+    removed: list[Task] = dataclasses.field(default_factory=list)  # each with .has_reports
+    changed: list[TaskChange] = dataclasses.field(default_factory=list)
+    unchanged: list[tuple[Task, int]] = dataclasses.field(default_factory=list)
+    hand_set: list[HandSet] = dataclasses.field(default_factory=list)
     keep_hand_set: bool = True
 
     @property

@@ -179,6 +179,8 @@ def set_task_owners(plan_import: PlanImport, indexes: list[int], agencies: list)
     """Give the tasks at `indexes` these owners (the first leads), picked from the agency
     tree: each task's owners become the agencies' exact names, and each name is mapped to
     its agency, so the importer writes them as picked. Returns the number of tasks set."""
+    if plan_import.current_document is None:
+        return 0
     document = normalise_document(plan_import.current_document)
     names = [agency.name for agency in agencies]
     count = 0

@@ -131,7 +131,7 @@ def _resolve_agencies(
         firsts: dict[str, tuple] = {}
         for key in to_create:
             firsts.setdefault(key[0], key)
-        merged = {firsts[key[0]]: [] for key in to_create}
+        merged: dict[tuple, list] = {firsts[key[0]]: [] for key in to_create}
         for key, names in to_create.items():
             merged[firsts[key[0]]] += names
         new_agencies = writer.create(
@@ -211,7 +211,7 @@ def _write_sections(plan, doc, existing: dict[tuple, Section], writer: _Writer) 
     return by_path
 
 
-def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, int], year_end):
+def _task_children(task: Task, doc_task: dict, owner_ids: dict[str, list[int]], year_end):
     owners = [
         TaskOwner(task_id=task.pk, agency_id=agency_id, role=OwnerRole.LEAD if not n else OwnerRole.CO_OWNER, order=n)
         for n, agency_id in enumerate(owner_agency_ids(doc_task, owner_ids))

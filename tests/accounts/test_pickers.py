@@ -49,3 +49,19 @@ def test_a_retired_agency_cannot_be_chosen(tree):
     assert list(field.clean([tree["bureau"].pk, tree["other"].pk])) == [tree["bureau"], tree["other"]]
     with pytest.raises(Exception, match="有效"):
         field.clean([tree["retired"].pk])
+
+
+def test_a_form_declaring_a_picker_reads_the_tree_only_to_render_it(tree, django_assert_num_queries):
+    from django import forms
+
+    with django_assert_num_queries(0):
+
+        class OwnerForm(forms.Form):
+            owner = AgencyChoiceField(label="牵头单位")
+
+        form = OwnerForm({"owner": str(tree["bureau"].pk)})
+    with django_assert_num_queries(1):  # the chosen agency, checked against the queryset
+        assert form.is_valid() and form.cleaned_data["owner"] == tree["bureau"]
+    with django_assert_num_queries(2):  # the tree and its aliases
+        html = str(form["owner"])
+    assert f">{INDENT}医政处</option>" in html and "data-search" in html
