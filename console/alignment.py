@@ -62,7 +62,9 @@ def set_higher_plan(plan_id: int, user, higher_plan_id: int | None) -> tuple[Pla
         for task in stale:
             task.serves = None
         if stale:
-            bulk_update_with_history(stale, Task, ["serves"], default_user=user, default_change_reason=_("与上级计划对应"))
+            bulk_update_with_history(
+                stale, Task, ["serves"], default_user=user, default_change_reason=_("与上级计划对应")
+            )
         plan.higher_plan_id = higher_plan_id
         give_reason(plan, _("与上级计划对应"))
         plan.save(update_fields=["higher_plan", "updated_at"])

@@ -247,7 +247,9 @@ def rollover(
         for task in changed:
             task.long_term = chosen[task.pk] == Choice.LONG_TERM
         if changed:
-            bulk_update_with_history(changed, Task, ["long_term"], default_user=user, default_change_reason=_("年度结转"))
+            bulk_update_with_history(
+                changed, Task, ["long_term"], default_user=user, default_change_reason=_("年度结转")
+            )
         result = RolloverResult(
             target=target,
             created_plan=created_plan,

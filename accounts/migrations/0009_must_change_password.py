@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_supervisor_role_and_unit_reviewer'),
+        ("accounts", "0008_supervisor_role_and_unit_reviewer"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicaluser',
-            name='must_change_password',
-            field=models.BooleanField(default=False, verbose_name='下次登录须修改密码'),
+            model_name="historicaluser",
+            name="must_change_password",
+            field=models.BooleanField(default=False, verbose_name="下次登录须修改密码"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='must_change_password',
-            field=models.BooleanField(default=False, verbose_name='下次登录须修改密码'),
+            model_name="user",
+            name="must_change_password",
+            field=models.BooleanField(default=False, verbose_name="下次登录须修改密码"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0002_alter_planimport_table'),
+        ("imports", "0002_alter_planimport_table"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='planimport',
-            name='decisions',
-            field=models.JSONField(blank=True, default=dict, verbose_name='确认决定'),
+            model_name="planimport",
+            name="decisions",
+            field=models.JSONField(blank=True, default=dict, verbose_name="确认决定"),
         ),
     ]

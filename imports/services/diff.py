@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
-import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 

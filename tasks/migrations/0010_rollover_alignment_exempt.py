@@ -8,11 +8,10 @@ from core.integrity import drop_sqlite_triggers_naming
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_must_change_password'),
-        ('tasks', '0009_closed_status_and_baseline'),
-        ('workplans', '0008_year_close_and_higher_plan'),
+        ("accounts", "0009_must_change_password"),
+        ("tasks", "0009_closed_status_and_baseline"),
+        ("workplans", "0008_year_close_and_higher_plan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -20,61 +19,103 @@ class Migration(migrations.Migration):
         # SQLite rebuilds the table: the triggers naming it go first (core.integrity puts them back).
         migrations.RunPython(drop_sqlite_triggers_naming("tasks_task"), migrations.RunPython.noop),
         migrations.AddField(
-            model_name='historicaltask',
-            name='carried_from',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tasks.task', verbose_name='上年任务'),
+            model_name="historicaltask",
+            name="carried_from",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tasks.task",
+                verbose_name="上年任务",
+            ),
         ),
         migrations.AddField(
-            model_name='historicaltask',
-            name='hand_set',
-            field=models.JSONField(blank=True, default=list, editable=False, verbose_name='手工设定'),
+            model_name="historicaltask",
+            name="hand_set",
+            field=models.JSONField(blank=True, default=list, editable=False, verbose_name="手工设定"),
         ),
         migrations.AddField(
-            model_name='historicaltask',
-            name='long_term',
-            field=models.BooleanField(default=False, verbose_name='长期推进'),
+            model_name="historicaltask",
+            name="long_term",
+            field=models.BooleanField(default=False, verbose_name="长期推进"),
         ),
         migrations.AddField(
-            model_name='historicaltask',
-            name='reporting_exempt',
-            field=models.BooleanField(default=False, help_text='总体性表述等无需责任单位报送进展的事项；不催报、不计入报送率。', verbose_name='无需填报'),
+            model_name="historicaltask",
+            name="reporting_exempt",
+            field=models.BooleanField(
+                default=False,
+                help_text="总体性表述等无需责任单位报送进展的事项；不催报、不计入报送率。",
+                verbose_name="无需填报",
+            ),
         ),
         migrations.AddField(
-            model_name='historicaltask',
-            name='serves',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tasks.task', verbose_name='对应上级任务'),
+            model_name="historicaltask",
+            name="serves",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tasks.task",
+                verbose_name="对应上级任务",
+            ),
         ),
         migrations.AddField(
-            model_name='task',
-            name='carried_from',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='carried_into', to='tasks.task', verbose_name='上年任务'),
+            model_name="task",
+            name="carried_from",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="carried_into",
+                to="tasks.task",
+                verbose_name="上年任务",
+            ),
         ),
         migrations.AddField(
-            model_name='task',
-            name='hand_set',
-            field=models.JSONField(blank=True, default=list, editable=False, verbose_name='手工设定'),
+            model_name="task",
+            name="hand_set",
+            field=models.JSONField(blank=True, default=list, editable=False, verbose_name="手工设定"),
         ),
         migrations.AddField(
-            model_name='task',
-            name='long_term',
-            field=models.BooleanField(default=False, verbose_name='长期推进'),
+            model_name="task",
+            name="long_term",
+            field=models.BooleanField(default=False, verbose_name="长期推进"),
         ),
         migrations.AddField(
-            model_name='task',
-            name='reporting_exempt',
-            field=models.BooleanField(default=False, help_text='总体性表述等无需责任单位报送进展的事项；不催报、不计入报送率。', verbose_name='无需填报'),
+            model_name="task",
+            name="reporting_exempt",
+            field=models.BooleanField(
+                default=False,
+                help_text="总体性表述等无需责任单位报送进展的事项；不催报、不计入报送率。",
+                verbose_name="无需填报",
+            ),
         ),
         migrations.AddField(
-            model_name='task',
-            name='serves',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='served_by', to='tasks.task', verbose_name='对应上级任务'),
+            model_name="task",
+            name="serves",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="served_by",
+                to="tasks.task",
+                verbose_name="对应上级任务",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('serves', models.F('id')), _negated=True), name='task_not_serving_itself'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("serves", models.F("id")), _negated=True), name="task_not_serving_itself"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('carried_from', models.F('id')), _negated=True), name='task_not_carried_from_itself'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("carried_from", models.F("id")), _negated=True), name="task_not_carried_from_itself"
+            ),
         ),
     ]

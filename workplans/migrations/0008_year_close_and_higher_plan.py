@@ -8,10 +8,9 @@ from core.integrity import drop_sqlite_triggers_naming
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_must_change_password'),
-        ('workplans', '0007_supervision_settings'),
+        ("accounts", "0009_must_change_password"),
+        ("workplans", "0007_supervision_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -19,37 +18,73 @@ class Migration(migrations.Migration):
         # SQLite rebuilds the table: the triggers naming it go first (core.integrity puts them back).
         migrations.RunPython(drop_sqlite_triggers_naming("workplans_plan"), migrations.RunPython.noop),
         migrations.AddField(
-            model_name='historicalplan',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='年度关闭时间'),
+            model_name="historicalplan",
+            name="closed_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="年度关闭时间"),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='closed_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='关闭人'),
+            model_name="historicalplan",
+            name="closed_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="关闭人",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='higher_plan',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='本计划所落实的省级或国家级计划。', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workplans.plan', verbose_name='上级计划'),
+            model_name="historicalplan",
+            name="higher_plan",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="本计划所落实的省级或国家级计划。",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="workplans.plan",
+                verbose_name="上级计划",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='年度关闭时间'),
+            model_name="plan",
+            name="closed_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="年度关闭时间"),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='closed_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='关闭人'),
+            model_name="plan",
+            name="closed_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="关闭人",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='higher_plan',
-            field=models.ForeignKey(blank=True, help_text='本计划所落实的省级或国家级计划。', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lower_plans', to='workplans.plan', verbose_name='上级计划'),
+            model_name="plan",
+            name="higher_plan",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="本计划所落实的省级或国家级计划。",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="lower_plans",
+                to="workplans.plan",
+                verbose_name="上级计划",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('higher_plan', models.F('id')), _negated=True), name='plan_not_own_higher_plan'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("higher_plan", models.F("id")), _negated=True), name="plan_not_own_higher_plan"
+            ),
         ),
     ]
