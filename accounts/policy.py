@@ -15,8 +15,8 @@ task_access, the API's restrict() and check_write()).
 Separation of the three administrators (三员分立): the system admin (ADMIN) runs the
 platform but never reads the audit trail; the security admin (SECURITY) assigns roles and
 unlocks accounts and writes no work data; the audit admin (AUDITOR) reads and exports the
-trail and writes nothing but signing out, the language, their own second sign-in factor
-and their own notifications' read marks.
+trail and writes nothing but signing out, the language, their own second sign-in factor,
+their own password and contact details, and their own notifications' read marks.
 """
 
 import dataclasses
