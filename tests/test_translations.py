@@ -62,6 +62,9 @@ DATA_LITERALS = {
     # The bulletin's series and number format (BULLETIN_NUMBER_*), likewise.
     ("config/settings.py", "督查通报"),
     ("config/settings.py", "{series}〔{year}〕{seq}期"),
+    # The Chinese numerals the import preview reads in a text's numbered items (一、二、…十二).
+    ("imports/services/gaps.py", "一二三四五六七八九"),
+    ("imports/services/gaps.py", "十"),
     # East Asian font names, as Word knows them.
     ("dashboards/exports/bulletin.py", "宋体"),
     ("dashboards/exports/bulletin.py", "黑体"),

@@ -99,6 +99,8 @@ def test_the_page_shows_figures_charts_data_and_drill_down_links(client, work, l
     assert f"/tasks/mine/?owner={agency_a.pk}&amp;overdue=1" in html
     assert "vendor/echarts/echarts.min.js" in html and "https://" not in html.split("<body")[1]
     assert "孕产妇死亡率" in html and "未达标" in html
+    # the per-agency chart and table say that a shared task counts once per owner
+    assert 'data-testid="shared-task-chart-note"' in html and 'data-testid="shared-task-footnote"' in html
 
 
 def test_drilling_down_from_an_agency_lists_its_overdue_tasks(client, work, leader, agency_a):
