@@ -119,6 +119,10 @@ COVERAGE = {
             "supervisors",
             "requires_unit_signoff",
             "requests_need_unit_signoff",
+            # the console's year close and alignment: read on the plan, not searched by
+            "closed_at",
+            "closed_by",
+            "higher_plan",
         },
     ),
     SectionFilterSet: (
@@ -139,7 +143,23 @@ COVERAGE = {
             "last_progress_at": {"reported"},
             "responsible_users": {"responsible_id", "responsible"},
         },
-        {"id", "number", "percent", "version", "order", "created_at", "baseline_due_on", "completed_on"},
+        {
+            "id",
+            "number",
+            "percent",
+            "version",
+            "order",
+            "created_at",
+            "baseline_due_on",
+            "completed_on",
+            # the console's marks and links (无需填报, 长期推进, rollover, alignment, hand-set
+            # values): shown on the task, kept by the admin's pages, not list filters yet
+            "reporting_exempt",
+            "long_term",
+            "carried_from",
+            "serves",
+            "hand_set",
+        },
     ),
     ProgressUpdateFilterSet: (
         {
