@@ -107,7 +107,8 @@ class PlanDiff:
 
     @property
     def kept_removed(self) -> list[Task]:
-        """Tasks gone from the new version that carry reported data and so stay."""
+        """Tasks gone from the new version that carry reported data, or were carried over
+        from last year, and so stay."""
         return [t for t in self.removed if t.has_reports]  # type: ignore[attr-defined]
 
 
@@ -140,7 +141,12 @@ def _load_plan_state(plan: Plan):
         .order_by("order", "id")
     )
     for task in tasks:
-        task.has_reports = task.has_progress or task.has_readings or task.has_done_milestone  # type: ignore[attr-defined]
+        # A task carried over from last year (the rollover's 上年结转) is not in this
+        # year's document: it stays, as a task with reported data does.
+        task.is_carried = task.carried_from_id is not None  # type: ignore[attr-defined]
+        task.has_reports = (  # type: ignore[attr-defined]
+            task.has_progress or task.has_readings or task.has_done_milestone or task.is_carried  # type: ignore[attr-defined]
+        )
     return sections, tasks
 
 

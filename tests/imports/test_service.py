@@ -14,6 +14,7 @@ from imports.services import CREATE_AGENCY, AgencyMatcher, ImportRefused, diff_p
 from indicators.models import Indicator, Reading
 from tasks.choices import OwnerRole, TaskStatus
 from tasks.models import Milestone, ProgressUpdate, Task, TaskOwner
+from tests.fixtures.tasks import make_task
 from workplans.choices import PlanStatus
 from workplans.models import Plan, Section
 
@@ -480,3 +481,18 @@ def test_a_new_version_without_a_doc_number_keeps_the_plans(imported):
     imported.refresh_from_db()
     assert imported.doc_number == "测卫发〔2026〕5号" and imported.issued_on == datetime.date(2026, 2, 10)
     assert imported.issuer is not None
+
+
+def test_a_new_version_keeps_the_tasks_carried_over_from_last_year(imported, other_plan):
+    # given task 4 came from last year's plan (the rollover) and the new version leaves it out
+    last_year = make_task(other_plan, None, "9", heading="上年未完成的任务")
+    carried = Task.objects.get(plan=imported, number="4")
+    carried.carried_from = last_year
+    carried.save(update_fields=["carried_from"])
+    doc = make_document()
+    del doc["tasks"][3]
+    # when
+    result = import_document(doc, mapping=auto_mapping(doc), plan=imported)
+    # then it stays, counted as kept, with its link
+    assert (result.counts["removed"], result.counts["kept"]) == (0, 1)
+    assert Task.objects.get(pk=carried.pk).carried_from == last_year
