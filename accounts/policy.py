@@ -40,6 +40,9 @@ AUDIT = (Role.AUDITOR,)
 # Everyone but the audit admin, who writes nothing (their own settings included).
 WRITERS = (Role.STAFF, Role.LEADER, Role.ADMIN, Role.SECURITY)
 NOBODY = ()
+# Who creates ordinary accounts in bulk: the system admin (staff accounts) and the security
+# admin (any ordinary role): core.roles.grantable_roles says which roles each may give.
+PEOPLE = (Role.ADMIN, Role.SECURITY)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,11 +158,11 @@ POLICY: dict[str, Rule] = {
     "console:agency_merge": allow(read=SYSTEM, write=SYSTEM),
     "console:agency_deactivate": allow(read=SYSTEM, write=SYSTEM),
     "console:agency_activate": allow(write=SYSTEM),
-    "console:user_import": allow(read=SYSTEM, write=SYSTEM),
-    "console:user_import_template": allow(read=SYSTEM),
-    "console:user_import_preview": allow(read=SYSTEM),
-    "console:user_import_confirm": allow(write=SYSTEM),
-    "console:user_import_logins": allow(write=SYSTEM),
+    "console:user_import": allow(read=PEOPLE, write=PEOPLE),
+    "console:user_import_template": allow(read=PEOPLE),
+    "console:user_import_preview": allow(read=PEOPLE),
+    "console:user_import_confirm": allow(write=PEOPLE),
+    "console:user_import_logins": allow(write=PEOPLE),
     # --- Tasks: the work roles (task_access decides per task) -----------------------
     "tasks:my_tasks": allow(read=WORK_ROLES),
     "tasks:task_detail": allow(read=WORK_ROLES),

@@ -31,13 +31,13 @@ def _attachment(data: bytes, kind: str, name: str) -> HttpResponse:
     return response
 
 
-@role_required(Role.ADMIN)
+@role_required(Role.ADMIN, Role.SECURITY)
 @require_safe
 def user_import_template(request):
     return _attachment(users.template_file(), "xlsx", "user-import-template")
 
 
-@role_required(Role.ADMIN)
+@role_required(Role.ADMIN, Role.SECURITY)
 @require_http_methods(["GET", "POST"])
 def user_import(request):
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -53,7 +53,7 @@ def user_import(request):
     return render(request, "console/user_import.html", {"form": form})
 
 
-@role_required(Role.ADMIN)
+@role_required(Role.ADMIN, Role.SECURITY)
 @require_safe
 def user_import_preview(request, pk):
     user_import = get_object_or_404(UserImport, pk=pk)
@@ -64,12 +64,12 @@ def user_import_preview(request, pk):
 
 
 @never_cache
-@role_required(Role.ADMIN)
+@role_required(Role.ADMIN, Role.SECURITY)
 @require_POST
 def user_import_confirm(request, pk):
     user_import = get_object_or_404(UserImport, pk=pk)
     try:
-        result = users.confirm(user_import)
+        result = users.confirm(user_import, request.user)
     except users.AlreadyConfirmed:
         messages.error(request, _("这份用户表已经确认导入过，不会重复创建账户；初始密码只在确认时显示一次。"))
         return redirect("console:user_import_preview", pk=user_import.pk)
@@ -89,7 +89,7 @@ def user_import_confirm(request, pk):
 
 
 @never_cache
-@role_required(Role.ADMIN)
+@role_required(Role.ADMIN, Role.SECURITY)
 @require_POST
 def user_import_logins(request, pk):
     """The file of the confirmed accounts' initial passwords, from the confirmation page."""

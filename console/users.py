@@ -26,7 +26,7 @@ from accounts.models import Agency, User
 from accounts.phones import validate_phone
 from audit.history import give_reason
 from console.models import UserImport
-from core.roles import ADMIN_ROLES, Role
+from core.roles import ADMIN_ROLES, Role, grantable_roles
 from core.spreadsheets import clean_text, csv_cell
 from core.uploads import MB, FileRefused, check_size, read_at_most
 from core.uploads.errors import KindMismatch
@@ -156,9 +156,11 @@ def read_upload(uploaded) -> list[dict]:
 # --- Checking ----------------------------------------------------------------------------
 
 
-def check_rows(rows: list[dict]) -> list[dict]:
-    """Each row with what it will create (role, agency) and its errors in Chinese."""
+def check_rows(rows: list[dict], actor) -> list[dict]:
+    """Each row with what it will create (role, agency) and its errors in Chinese; a role
+    `actor` may not grant (core.roles.grantable_roles) is an error of its row."""
     matcher = AgencyMatcher.load()
+    grantable = grantable_roles(actor)
     seen: dict[str, int] = {}
     checked = []
     for row in rows:
@@ -193,6 +195,14 @@ def check_rows(rows: list[dict]) -> list[dict]:
                 errors.append(_("角色为空：应为经办人、领导或督查专员"))
             else:
                 errors.append(_("角色“%(role)s”不正确：应为经办人、领导或督查专员") % {"role": role_text})
+        elif role not in grantable:
+            errors.append(
+                _(
+                    "“%(role)s”角色由安全管理员分配（三员分立）：请由安全管理员导入这一行，"
+                    "或以经办人导入后由安全管理员在“用户角色”页面调整"
+                )
+                % {"role": role_text}
+            )
         agency_id, agency_name = None, ""
         agency_text = row["agency"].strip()
         if agency_text:
@@ -251,7 +261,7 @@ def check_rows(rows: list[dict]) -> list[dict]:
 def receive(uploaded, user) -> UserImport:
     """Read and check an uploaded sheet and keep it for the preview; SheetRefused when the
     file cannot be read as a user sheet (nothing is stored then)."""
-    rows = check_rows(read_upload(uploaded))
+    rows = check_rows(read_upload(uploaded), user)
     return UserImport.objects.create(original_name=clean_text(uploaded.name, 255), rows=rows, created_by=user)
 
 
@@ -281,13 +291,13 @@ class AlreadyConfirmed(Exception):
 
 
 @transaction.atomic
-def confirm(user_import: UserImport) -> Confirmed:
+def confirm(user_import: UserImport, user) -> Confirmed:
     """Create the accounts of the good rows (checked again now: a login name taken or an
     agency deactivated since the preview skips its row). AlreadyConfirmed the second time."""
     locked = UserImport.objects.select_for_update().get(pk=user_import.pk)
     if locked.confirmed_at is not None:
         raise AlreadyConfirmed
-    rows = check_rows([{"line": row["line"], **row["raw"]} for row in locked.rows])
+    rows = check_rows([{"line": row["line"], **row["raw"]} for row in locked.rows], user)
     agencies = Agency.objects.in_bulk([row["agency_id"] for row in rows if row["agency_id"]])
     created, skipped = [], []
     for row in rows:

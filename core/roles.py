@@ -40,6 +40,21 @@ def role_label(value: str) -> str:
     return str(Role(value).label) if value in Role.values else value
 
 
+def grantable_roles(actor) -> frozenset[str]:
+    """The roles `actor` may give a new account of a bulk import (三员分立): roles are the
+    security admin's to grant, so the security admin gives staff, leaders and supervisors;
+    the system admin creates staff accounts only (经办人, as in the Django admin), whose
+    role the security admin changes afterwards; the three administrators' accounts are
+    never made in bulk."""
+    if actor is None or not (actor.is_authenticated and actor.is_active):
+        return frozenset()
+    if actor.role == Role.SECURITY:
+        return frozenset({Role.STAFF, Role.LEADER, Role.SUPERVISOR})
+    if actor.role == Role.ADMIN:
+        return frozenset({Role.STAFF})
+    return frozenset()
+
+
 def can_manage_account(actor, target) -> bool:
     """May `actor` change `target`'s credentials and standing (password, login name, active
     flag, second factor, API tokens)? The one rule the Django admin, the API and the pages

@@ -52,8 +52,9 @@ def preview_rows(client, response):
 
 
 @pytest.fixture
-def signed_in(client, admin_user, agency_a, agency_b, staff_a):
-    client.force_login(admin_user)
+def signed_in(client, security_admin, agency_a, agency_b, staff_a):
+    """The security admin, who grants roles (三员分立), imports staff, leaders, supervisors."""
+    client.force_login(security_admin)
     return client
 
 
@@ -240,3 +241,19 @@ def test_an_account_made_meanwhile_under_the_same_name_skips_its_row(signed_in, 
     assert done.status_code == 200
     assert [row["username"] for row in done.context["created"]] == ["zhangsan"]
     assert "已被现有账户使用" in done.content.decode()
+
+
+def test_the_system_admin_imports_staff_and_leaves_other_roles_to_the_security_admin(
+    client, admin_user, agency_a, agency_b, staff_a
+):
+    client.force_login(admin_user)
+    rows = preview_rows(client, upload(client, xlsx(GOOD)))
+    assert rows[0]["errors"] == []
+    for row in rows[1:]:
+        assert row["errors"] == [
+            f"“{row['role_label']}”角色由安全管理员分配（三员分立）：请由安全管理员导入这一行，"
+            "或以经办人导入后由安全管理员在“用户角色”页面调整"
+        ]
+    done = client.post(reverse("console:user_import_confirm", args=[UserImport.objects.get().pk]))
+    assert [row["username"] for row in done.context["created"]] == ["zhangsan"]
+    assert not User.objects.filter(username__in=["lisi", "wangwu"]).exists()
