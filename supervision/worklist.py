@@ -142,8 +142,8 @@ def _this_cycle(model, today: datetime.date, **match) -> Q:
 
 
 def _open_tasks() -> QuerySet:
-    # What is_lead_staff / co_owner_agency_id allow writing on: active plans, tasks open;
-    # a task marked 无需填报 owes no report and is no one's work.
+    # The tasks that owe this cycle's report and co-owners' input: open tasks of active
+    # plans, but for those marked 无需填报 (tasks.services.owes_reports_q).
     return Task.objects.filter(owes_reports_q())
 
 
