@@ -1,7 +1,8 @@
 """The agency picker: every form that chooses agencies (an owner of a task, a parent in the
 tree, the target of a merge, a mapping in the import preview) offers them in tree order,
 indented, and searchable by full name, short name and alias (static/js/agency_picker.js
-adds the search box; without script the select still works). One query for the tree."""
+adds the search box; without script the select still works). Two queries for the tree
+(agencies, aliases), and only when a select is rendered."""
 
 from django import forms
 from django.db.models import Prefetch
@@ -72,7 +73,11 @@ class _TreeChoices:
     form makes (ModelChoiceField's copy resets them to the flat queryset). Validation goes
     through the field's queryset as usual."""
 
-    active_only = True
+    def __init__(self, *, active_only: bool = True, **kwargs):
+        self.active_only = active_only
+        queryset = Agency.objects.filter(is_active=True) if active_only else Agency.objects.all()
+        super().__init__(queryset=queryset, **kwargs)  # type: ignore[call-arg]
+        self._use_tree()
 
     def _use_tree(self) -> None:
         """Offer the tree, read when the select is rendered (a form that only validates,
@@ -105,20 +110,8 @@ class AgencyChoiceField(_TreeChoices, forms.ModelChoiceField):
 
     widget = AgencySelect
 
-    def __init__(self, *, active_only: bool = True, **kwargs):
-        self.active_only = active_only
-        queryset = Agency.objects.filter(is_active=True) if active_only else Agency.objects.all()
-        super().__init__(queryset=queryset, **kwargs)
-        self._use_tree()
-
 
 class AgencyMultipleChoiceField(_TreeChoices, forms.ModelMultipleChoiceField):
     """Several agencies, picked from the tree with search."""
 
     widget = AgencySelectMultiple
-
-    def __init__(self, *, active_only: bool = True, **kwargs):
-        self.active_only = active_only
-        queryset = Agency.objects.filter(is_active=True) if active_only else Agency.objects.all()
-        super().__init__(queryset=queryset, **kwargs)
-        self._use_tree()
