@@ -48,9 +48,10 @@ def _console_routes():
 
 def test_every_console_route_answers_junk_without_a_500(client, admin_user, plan, section, agency_a, agency_b, staff_a):
     client.force_login(admin_user)
+    make_task(plan, section, "0", heading="另一项任务")  # so that no two kinds of object share an id
     task = make_task(plan, section, "1", lead=agency_a, co_owners=[agency_b])
     user_import = UserImport.objects.create(original_name="x.csv", rows=[], created_by=admin_user)
-    ids = {"plans": plan.pk, "tasks": task.pk, "agencies": agency_b.pk, "users": user_import.pk}
+    ids = {"plans": plan.pk, "tasks": task.pk, "agencies": agency_b.pk, "import": user_import.pk}
     # The delete last: its POST deletes (its GET page is the question).
     routes = sorted(_console_routes(), key=lambda route: route[0] == "plan_task_delete")
     assert len(routes) >= 25
@@ -60,9 +61,9 @@ def test_every_console_route_answers_junk_without_a_500(client, admin_user, plan
             kwargs = {}
             for param in params:
                 if pk == "real":
-                    path = reverse(f"console:{name}", kwargs={param: 1}) if params else ""
-                    kind = next((k for k in ids if f"/{k}/" in path), "plans")
-                    kwargs[param] = ids[kind]
+                    # the object the id names: the path's segment before it (plans/tasks/<pk>/ is a task)
+                    parts = reverse(f"console:{name}", kwargs={param: 1}).split("/")
+                    kwargs[param] = ids[parts[parts.index("1") - 1]]
                 else:
                     kwargs[param] = pk
             url = reverse(f"console:{name}", kwargs=kwargs)
