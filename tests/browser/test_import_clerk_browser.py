@@ -14,8 +14,6 @@ from tests.imports.preview_helpers import district_names, many_owner_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS = os.environ.get("SCREENSHOT_DIR", "/tmp")
-
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
@@ -37,13 +35,14 @@ def plan_import(admin_user):
 
 
 def test_a_clerk_maps_owners_and_sets_many_tasks_at_once(
-    page, browser_login, admin_user, plan_import, commission, agency_a, agency_b, outside_agency
+    page, browser_login, admin_user, plan_import, commission, agency_a, agency_b, outside_agency, tmp_path
 ):
+    shots = os.environ.get("SCREENSHOT_DIR") or str(tmp_path)  # set it to look at them by hand
     browser_login(admin_user)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"/plans/imports/{plan_import.pk}/preview/")
     assert page.get_by_role("heading", name=re.compile("导入预览")).is_visible()
-    page.screenshot(path=f"{SHOTS}/import_preview_desktop.png", full_page=True)
+    page.screenshot(path=f"{shots}/import_preview_desktop.png", full_page=True)
 
     # when the clerk picks an agency for one unmatched name, nothing else
     name = district_names(1)[0]
@@ -71,6 +70,6 @@ def test_a_clerk_maps_owners_and_sets_many_tasks_at_once(
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    page.screenshot(path=f"{SHOTS}/import_preview_390.png", full_page=True)
+    page.screenshot(path=f"{shots}/import_preview_390.png", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width

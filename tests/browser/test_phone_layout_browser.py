@@ -23,8 +23,8 @@ TASK = "推进紧密型县域医共体建设"
 
 @pytest.fixture
 def shots(tmp_path):
-    """Where the screenshots go: SHOTS_DIR when set (to look at by hand), else the test's tmp."""
-    folder = os.environ.get("SHOTS_DIR") or str(tmp_path)
+    """Where the screenshots go: SCREENSHOT_DIR when set (to look at by hand), else the test's tmp."""
+    folder = os.environ.get("SCREENSHOT_DIR") or str(tmp_path)
     os.makedirs(folder, exist_ok=True)
 
     def shot(page, name):
