@@ -24,6 +24,7 @@ from console.plan_forms import (
     SplitForm,
     TaskForm,
 )
+from console.refusals import add_errors
 from core.permissions import role_required
 from core.roles import Role
 from tasks.models import Task
@@ -51,11 +52,8 @@ def _refused(request, error: ValidationError, form=None) -> int:
     if isinstance(error, plans.PlanClosed):
         messages.error(request, " ".join(error.messages))
         return CLOSED
-    if form is not None and hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    elif form is not None:
-        form.add_error(None, error.messages)
+    if form is not None:
+        add_errors(form, error)
     else:
         messages.error(request, " ".join(error.messages))
     return BAD

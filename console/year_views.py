@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from console import alignment, year
+from console.refusals import add_errors
 from console.year_forms import CloseForm, HigherPlanForm, LinksForm, RolloverForm, choice_field, serves_field
 from core.permissions import role_required
 from core.roles import Role
@@ -32,14 +33,6 @@ def _plan(request, pk) -> Plan:
 def _status_of(error: ValidationError) -> int:
     codes = {getattr(e, "code", None) for e in getattr(error, "error_list", [error])}
     return 409 if codes & set(CONFLICT_CODES) else 400
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- Closing the year ------------------------------------------------------------------
@@ -107,7 +100,7 @@ def rollover(request, pk):
                     new_title=form.cleaned_data["new_title"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
                 status = _status_of(error)
             else:
                 counts = {
@@ -183,7 +176,7 @@ def alignment_page(request, pk):
             try:
                 _plan_after, cleared = alignment.set_higher_plan(plan.pk, request.user, chosen.pk if chosen else None)
             except ValidationError as error:
-                _add_errors(higher_form, error)
+                add_errors(higher_form, error)
                 status = _status_of(error)
             else:
                 text = _("上级计划已保存。")
@@ -198,7 +191,7 @@ def alignment_page(request, pk):
             try:
                 changed = alignment.link_tasks(plan.pk, request.user, links_form.links())
             except ValidationError as error:
-                _add_errors(links_form, error)
+                add_errors(links_form, error)
                 status = _status_of(error)
             else:
                 messages.success(request, _("已保存 %(n)d 项任务的对应关系。") % {"n": changed})
