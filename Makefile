@@ -76,17 +76,13 @@ worker: venv
 beat: venv
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
+# The province-scale benchmarks at one size (TASKS=5000, 50000 or 500000; default 50000): each
+# page and job's median, p95, query count and its ratio to a reference measured in the same
+# run, then one table (tests/bench/run.py). PostgreSQL on 127.0.0.1:5432, a database per size,
+# generated once and kept. BENCH_ARGS="--only reminders" picks benches; "--all" adds the older ones.
+TASKS ?= 50000
 bench: venv
-	$(PY) tests/bench/score_seeds.py
-	$(PY) tests/bench/bench_import.py
-	$(PY) tests/bench/bench_adversarial.py
-	$(PY) tests/bench/bench_staff_pages.py
-	$(PY) tests/bench/bench_dashboards.py
-	$(PY) tests/bench/bench_reminders.py
-	$(PY) tests/bench/bench_api.py
-	$(PY) tests/bench/bench_supervision.py
-	$(PY) tests/bench/bench_escalation.py
-	$(PY) tests/bench/bench_outputs.py
+	$(PY) tests/bench/run.py --tasks $(TASKS) $(BENCH_ARGS)
 
 # 50 staff and 10 leaders against gunicorn for 2 minutes, then the lost-update check
 # (tests/bench/load.py; PostgreSQL on DATABASE_URL, default a database of its own; with

@@ -215,6 +215,23 @@ LIST_CASES = [
 # --- Database set-up -----------------------------------------------------------------------
 
 
+def sized(args) -> None:
+    """The data set's other figures follow its size unless given: 20 progress updates and 4
+    indicator readings per task (50,000 tasks: 1,000,000 and 200,000, as before)."""
+    if args.updates is None:
+        args.updates = args.tasks * 20
+    if args.readings is None:
+        args.readings = args.tasks * 4
+
+
+def database_for(tasks: int) -> str:
+    """DATABASE_URL if set, else this generator's database for the size (one per size, kept)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import report
+
+    return report.database_url("workplans_bench_staff", tasks)
+
+
 def ensure_database(url: str) -> None:
     """Create the benchmark database if it does not exist yet."""
     import environ
@@ -294,7 +311,11 @@ def unknown_columns(table: str, columns: list[str]) -> list[tuple[str, object]]:
             if field.null:
                 continue  # NULL, as the database leaves it
             raise RuntimeError(f"{table}.{field.column} has no default: teach bench_staff_pages.py to fill it")
-        extra.append((field.column, field.get_db_prep_save(value, connection)))
+        if field.get_internal_type() == "JSONField":
+            # COPY takes the JSON text, not the adapter get_db_prep_save gives ("'[]'::jsonb").
+            extra.append((field.column, json.dumps(value, ensure_ascii=False)))
+        else:
+            extra.append((field.column, field.get_db_prep_save(value, connection)))
     if extra:
         print(f"  note: {table}: {', '.join(c for c, _ in extra)} left at the default", flush=True)
     return extra
@@ -1380,8 +1401,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="regenerate the data even if it is current")
     parser.add_argument("--tasks", type=int, default=50_000)
-    parser.add_argument("--updates", type=int, default=1_000_000)
-    parser.add_argument("--readings", type=int, default=200_000)
+    parser.add_argument("--updates", type=int, default=None, help="default: 20 per task")
+    parser.add_argument("--readings", type=int, default=None, help="default: 4 per task")
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=3)
@@ -1394,8 +1415,9 @@ def main():
         help="EXPLAIN ANALYZE the slowest query of every page (by default: of failing pages only)",
     )
     args = parser.parse_args()
+    sized(args)
 
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    url = os.environ.setdefault("DATABASE_URL", database_for(args.tasks))
     ensure_database(url)
 
     import django
