@@ -131,6 +131,9 @@ MIDDLEWARE = [
     # The one access policy (accounts/policy.py) on every page and the Django admin.
     "accounts.middleware.AccessPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Read-only pages on the read replica when one is configured; a write pins its user to
+    # the primary for a moment (config/replica.py).
+    "config.replica.ReplicaReadsMiddleware",
     # Innermost but for axes: a view's lost database connection is a 503 before any outer
     # middleware makes it a 500 (config/outages.py).
     "config.outages.DatabaseOutageViewMiddleware",
@@ -182,6 +185,20 @@ else:
     # connection open until PostgreSQL refuses more (tests/security/test_dev_defaults.py).
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60 if PRODUCTION else 0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# An optional read replica (PostgreSQL streaming replication): leaders' dashboards, exports
+# and API list reads go to it through core.replica's router; writes, sign-in and the pages
+# after a user's own write read the primary (docs/scaling.md). Tests mirror it onto the
+# primary's test database.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 15)
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **_env.db_url("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
