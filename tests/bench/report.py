@@ -115,7 +115,10 @@ def table(rows: list[dict]) -> str:
             return "—"
         return f"{value:,.1f} {unit}" if unit == "ms" else f"{value:,.2f} {unit}"
 
-    header = f"{'figure':<44} {'tasks':>8} {'median':>12} {'p95/worst':>12} {'queries':>7} {'reference':>14} {'ratio':>7}  target"
+    header = (
+        f"{'figure':<44} {'tasks':>8} {'median':>12} {'p95/worst':>12} {'queries':>7} "
+        f"{'reference':>14} {'ratio':>7}  target"
+    )
     out = [header, "-" * len(header)]
     group = None
     for row in rows:
