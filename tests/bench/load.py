@@ -342,6 +342,11 @@ def start_processes(args, database_url: str, redis_url: str, run_dir: Path, queu
         **SERVER_ENV,
     )
     env.pop("REDIS_URL", None)
+    if args.replica:
+        # The router's paths under load: a second alias onto the same database stands in for a
+        # streaming replica (no lag), so leaders' pages and API lists go through it and every
+        # writer is pinned to the primary after a save.
+        env["DATABASE_REPLICA_URL"] = database_url
     if redis_url:
         env.update(REDIS_URL=redis_url, CELERY_TASK_DEFAULT_QUEUE=queue)
     port = free_port()
@@ -901,6 +906,11 @@ def main() -> int:
     parser.add_argument("--leader-think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--file-share", type=float, default=0.1, help="share of saves that attach a PNG")
     parser.add_argument("--rebuild", action="store_true", help="build the world again")
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="serve with DATABASE_REPLICA_URL on the same database (the read-replica router under load)",
+    )
     args = parser.parse_args()
     if not 1 <= args.duration <= 3600:
         parser.error("--duration must be between 1 and 3600 seconds")
@@ -946,7 +956,8 @@ def main() -> int:
     )
     print(
         f"run {run_token}: {args.staff} staff, {args.leaders} leaders, {args.duration:.0f} s, "
-        f"{args.workers} gunicorn workers; logs in {run_dir.relative_to(ROOT)}"
+        f"{args.workers} gunicorn workers{', reads routed through a replica alias' if args.replica else ''}; "
+        f"logs in {run_dir.relative_to(ROOT)}"
     )
     print(f"server environment set for the load: {SERVER_ENV}")
     print(f"jobs: {mode}")
