@@ -140,8 +140,9 @@ class Reading(models.Model):
         ordering = ["indicator", "-as_of", "-id"]
         get_latest_by = ["as_of", "id"]
         indexes = [
-            # Latest reading of an indicator, and its trend.
-            models.Index(fields=["indicator", "-as_of"], name="reading_indicator_asof_idx"),
+            # Latest reading of an indicator (with_latest_reading's ORDER BY as_of DESC, id
+            # DESC LIMIT 1, read off the index without a sort), and its trend (backwards).
+            models.Index(fields=["indicator", "-as_of", "-id"], name="reading_indicator_latest_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -8,7 +8,7 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from core.roles import Role
@@ -86,21 +86,53 @@ def _as_date(raw) -> datetime.date | None:
         return None
 
 
+def _latest(day: datetime.date | None) -> QuerySet[Reading]:
+    latest = Reading.objects.current().filter(indicator=OuterRef("pk"))
+    if day is not None:
+        latest = latest.filter(as_of__lte=day)
+    return latest.order_by("-as_of", "-id")
+
+
 def with_latest_reading(indicators: QuerySet[Indicator], day: datetime.date | None = None) -> QuerySet[Indicator]:
     """Each indicator with its latest reading's `latest_value`, `latest_as_of` and
     `latest_id` (None when nothing is reported), in the same query: the greatest (as_of,
     id) among the readings no correction supersedes, counting only readings as of `day` or
     before when a day is given (the nightly rollup of a past day). A correction replaces
     the value it corrects wherever it is counted, past days included."""
-    latest = Reading.objects.current().filter(indicator=OuterRef("pk"))
-    if day is not None:
-        latest = latest.filter(as_of__lte=day)
-    latest = latest.order_by("-as_of", "-id")
+    latest = _latest(day)
     return indicators.annotate(
         latest_value=Subquery(latest.values("value")[:1]),
         latest_as_of=Subquery(latest.values("as_of")[:1]),
         latest_id=Subquery(latest.values("pk")[:1]),
     )
+
+
+def with_latest_value(indicators: QuerySet[Indicator], day: datetime.date | None = None) -> QuerySet[Indicator]:
+    """with_latest_reading's `latest_value` alone, for counting over many indicators: one
+    index lookup per indicator (reading_indicator_asof_idx), where the three annotations
+    cost three. Aggregating over it (attained_q, `latest_value__isnull`) makes Django
+    select it once in a subquery and count over that, rather than repeat the lookup in
+    every FILTER."""
+    return indicators.annotate(latest_value=Subquery(_latest(day).values("value")[:1]))
+
+
+# A LIMIT no scope reaches: a subquery with a LIMIT is computed as it stands, where
+# PostgreSQL would otherwise merge it into the outer query and copy each reference to its
+# latest value — one correlated lookup per FILTER (attainment_counts).
+NO_LIMIT = 2**62
+
+
+def attainment_counts(indicators: QuerySet[Indicator]) -> tuple[int, int, int]:
+    """(met, missed, unreported) over `indicators` by each one's latest reading, in one
+    query: the latest value looked up once per indicator (with_latest_value, in a subquery
+    kept apart by NO_LIMIT, as a lateral join would), then counted by attained_q."""
+    counts = with_latest_value(indicators.order_by())[:NO_LIMIT].aggregate(
+        met=Count("id", filter=attained_q()),
+        reported=Count("id", filter=Q(latest_value__isnull=False)),
+        total=Count("id"),
+    )
+    met = counts["met"]
+    return met, counts["reported"] - met, counts["total"] - counts["reported"]
 
 
 def correct_reading(reading_id: int, user, *, value, as_of, reason: str, today: datetime.date) -> Reading:
