@@ -1,20 +1,88 @@
-"""Celery jobs of the dashboards: the nightly (and after-import) rollup, and export files
-(built on request, expired by beat)."""
+"""Celery jobs of the dashboards: the nightly (and after-import) rollup, the leaders'
+overviews computed ahead of their looks, and export files (built on request, expired by beat)."""
 
 import datetime
+import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.core.cache import cache
 from django.utils import timezone
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from dashboards.exports.jobs import build_export, expire_exports
 from dashboards.rollup import rollup_day
+from dashboards.services import precompute_overviews
+from workdays.services import is_working_day
 
-__all__ = ["build_export", "expire_exports", "rollup_snapshots"]
+__all__ = ["build_export", "expire_exports", "refresh_overviews", "rollup_snapshots", "schedule_refresh"]
+
+logger = logging.getLogger(__name__)
+
+# A burst of reports is waited out this long before the overviews are recomputed, once.
+SAVE_DEBOUNCE_SECONDS = 60
+# In working hours the overviews are recomputed at least this often, so that none has
+# aged past DASHBOARD_CACHE_SECONDS (300 s by default) when a leader looks.
+KEEP_WARM_SECONDS = 120
+WORKING_HOURS = (7, 19)  # local hours, on working days
+PENDING_KEY = "dashboard:refresh:pending"  # set while one refresh is queued
+RUNNING_KEY = "dashboard:refresh:running"  # set while one refresh runs
+RUNNING_FOR_AT_MOST = 30 * 60  # a worker that died mid-refresh frees the claim after this
+
+
+def schedule_refresh(countdown: int = SAVE_DEBOUNCE_SECONDS) -> bool:
+    """Queue refresh_overviews in `countdown` seconds unless one is queued already: however
+    many reports a burst brings, one refresh follows it. Without a worker (no broker: the
+    embedded run, the tests) nothing is queued and each page computes its own figures when
+    they are missing or old. True when a job was queued by this call."""
+    if not has_worker():
+        return False
+    if not cache.add(PENDING_KEY, timezone.now().isoformat(), countdown + RUNNING_FOR_AT_MOST):
+        return False
+    try:
+        refresh_overviews.apply_async(countdown=countdown, ignore_result=True)
+    except (OperationalError, RedisError, OSError) as error:
+        cache.delete(PENDING_KEY)
+        logger.warning("refresh_overviews not queued, the broker is unavailable: %r", error)
+        return False
+    return True
+
+
+def has_worker() -> bool:
+    """Whether jobs go to a worker (a broker is configured) rather than run in place."""
+    return not current_app.conf.task_always_eager
+
+
+def in_working_hours(now: datetime.datetime) -> bool:
+    local = timezone.localtime(now)
+    return is_working_day(local.date()) and WORKING_HOURS[0] <= local.hour < WORKING_HOURS[1]
+
+
+@shared_task(acks_late=True)
+def refresh_overviews() -> int:
+    """Recompute this year's overview of every leader's scope (services.precompute_overviews)
+    and keep it in the cache. One runs at a time (a second, redelivered or queued by a burst
+    meanwhile, finds the claim and leaves: the running one's figures are as new); in
+    working hours it queues the next one, so the cache never ages out while leaders look.
+    Returns the scopes computed (0: another refresh was running)."""
+    cache.delete(PENDING_KEY)  # reports from now on queue the next refresh
+    if not cache.add(RUNNING_KEY, timezone.now().isoformat(), RUNNING_FOR_AT_MOST):
+        return 0
+    try:
+        computed = precompute_overviews(timezone.localdate())
+    finally:
+        cache.delete(RUNNING_KEY)
+    if in_working_hours(timezone.now()):
+        schedule_refresh(KEEP_WARM_SECONDS)
+    return computed
 
 
 @shared_task(acks_late=True)
 def rollup_snapshots(day: str | None = None, plan_ids: list[int] | None = None) -> int:
     """Write the snapshots of `day` (ISO date; default yesterday, the last full day) for
-    every active plan, or only `plan_ids`. Safe to run twice: a day's rows are replaced."""
+    every active plan, or only `plan_ids`, then have the overviews recomputed (their trend
+    reads the new rows). Safe to run twice: a day's rows are replaced."""
     when = datetime.date.fromisoformat(day) if day else timezone.localdate() - datetime.timedelta(days=1)
-    return rollup_day(when, plan_ids=plan_ids)
+    written = rollup_day(when, plan_ids=plan_ids)
+    schedule_refresh(0)
+    return written

@@ -16,18 +16,21 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.models import Agency, User
+from core.roles import OVERSIGHT_ROLES, Role
 from dashboards.models import TrendPoint
 from dashboards.rollup import mean_percent, task_aggregates
 from escalation.choices import Level
 from escalation.models import Notice, overdue_q
 from indicators.models import Indicator, Reading
-from indicators.services import attained, attained_q, with_latest_reading
+from indicators.services import attained, attainment_counts, with_latest_reading
 from supervision.rates import ReportingRates, reporting_rates_for
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from workplans.models import Plan
 
 INDICATOR_ROWS = 100  # the indicator table shows the ones that miss first, then the rest
+INDICATOR_FIELDS = ("id", "plan_id", "task_id", "name", "comparator", "target", "unit", "order")
 
 
 def scoped_tasks(agency_ids: set[int] | None, year: int, plan_id: int | None = None) -> QuerySet[Task]:
@@ -233,9 +236,11 @@ def overview(
     # The same definitions the nightly rollup stores, so live and stored figures agree.
     figures = task_aggregates(today)
 
-    # 1. Per plan, and 2. per section: values() groups in the database, one query each.
-    by_plan = tasks.values("plan_id", "plan__title").annotate(**figures).order_by("plan__title")
+    # 1. Per plan, and 2. per section: values() groups in the database, one query each;
+    # sorted here, a thousand rows sort faster in Python than in the query's plan.
+    by_plan = tasks.values("plan_id", "plan__title").annotate(**figures).order_by()
     plans = [_row(r["plan_id"], r["plan__title"], r, f"?plan={r['plan_id']}") for r in by_plan]
+    plans.sort(key=lambda row: (row.label, row.key))
     # The whole scope is the sum of its plans: a task is in exactly one plan.
     total = _sum_rows(plans)
     sections = []
@@ -255,24 +260,20 @@ def overview(
             for r in by_section
         ]
 
-    # 3. Per owner agency, through the owner join: a task with two owners counts for both.
-    owned = tasks.filter(task_owners__agency_id__isnull=False)
-    if agency_ids is not None:
-        owned = tasks.filter(task_owners__agency_id__in=agency_ids)
-    by_agency = (
-        owned.values("task_owners__agency_id", "task_owners__agency__name")
+    # 3. Per owner agency, from the scope's owner rows (taskowner_agency_role_idx): a task
+    # with two owners counts for both. The owner row is the scope test itself, so the
+    # tasks are not filtered by owned_by a second time. Sorted in Python, not by the query.
+    owned = scoped_tasks(None, year, plan_id)
+    if agency_ids is None:
+        owned = owned.filter(task_owners__agency_id__isnull=False)
+    else:
+        owned = owned.filter(task_owners__agency_id__in=agency_ids)
+    by_agency = list(
+        owned.values("task_owners__agency_id", "task_owners__agency__name", "task_owners__agency__order")
         .annotate(**figures)
-        .order_by("task_owners__agency__order", "task_owners__agency__name")
+        .order_by()
     )
-    agencies = [
-        _row(
-            r["task_owners__agency_id"],
-            r["task_owners__agency__name"],
-            r,
-            f"?owner={r['task_owners__agency_id']}",
-        )
-        for r in by_agency
-    ]
+    agencies = _agency_rows(by_agency)
 
     # 4-6. Indicators: attainment counts, and the table with each one's trend.
     met, missed, unreported = _attainment_counts(tasks)
@@ -300,21 +301,30 @@ def overview(
     )
 
 
-def _attainment_counts(tasks: QuerySet[Task]) -> tuple[int, int, int]:
-    indicators = with_latest_reading(Indicator.objects.filter(task__in=tasks.values("pk")))
-    counts = indicators.aggregate(
-        met=Count("id", filter=attained_q()),
-        reported=Count("id", filter=Q(latest_value__isnull=False)),
-        total=Count("id"),
+def _agency_rows(by_agency: list[Any]) -> list[Row]:
+    """The per-agency figures as rows in the agency tree's order (order, name, id), sorted
+    here rather than in the grouping query."""
+    rows = sorted(
+        by_agency,
+        key=lambda r: (r["task_owners__agency__order"], r["task_owners__agency__name"], r["task_owners__agency_id"]),
     )
-    met = counts["met"]
-    return met, counts["reported"] - met, counts["total"] - counts["reported"]
+    return [
+        _row(r["task_owners__agency_id"], r["task_owners__agency__name"], r, f"?owner={r['task_owners__agency_id']}")
+        for r in rows
+    ]
+
+
+def _attainment_counts(tasks: QuerySet[Task]) -> tuple[int, int, int]:
+    return attainment_counts(Indicator.objects.filter(task__in=tasks.values("pk")))
 
 
 def _indicator_rows(tasks: QuerySet[Task], year: int) -> list[IndicatorRow]:
     indicators = list(
         with_latest_reading(Indicator.objects.filter(task__in=tasks.values("pk")))
-        .select_related("task", "plan")
+        # The table shows the task's number and heading: the rest of the task (and the plan)
+        # would be pickled into the cache and unpickled at every look for nothing.
+        .select_related("task")
+        .only(*INDICATOR_FIELDS, "task__number", "task__heading")
         .order_by("plan_id", "task__order", "order", "id")[: INDICATOR_ROWS * 2]
     )
     # latest_value: annotated by with_latest_reading
@@ -359,28 +369,109 @@ def scoped_years(agency_ids: set[int] | None) -> list[int]:
     return list(plans.order_by("-year").values_list("year", flat=True).distinct())
 
 
+def scope_key(scope: set[int] | None) -> str:
+    """A short name for a scope in cache keys: every leader of one scope shares its entries."""
+    return "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()[:24]
+
+
+def _fresh(computed_at: datetime.datetime | None) -> bool:
+    """Whether figures computed then are recent enough to show (DASHBOARD_CACHE_SECONDS)."""
+    age = timezone.now() - computed_at if computed_at else None
+    return age is not None and age.total_seconds() < settings.DASHBOARD_CACHE_SECONDS
+
+
+def cached_years(scope: set[int] | None) -> list[int]:
+    """scoped_years() from the cache: the list joins the scope's owner rows, and changes only
+    when a plan is published or its owners move, so it is read once per cache window
+    (dashboards.jobs.refresh_overviews keeps it warm with the overview)."""
+    key = f"dashboard:years:v1:{scope_key(scope)}"
+    entry = cache.get(key)
+    if entry is not None and _fresh(entry[0]):
+        return entry[1]
+    return store_years(scope)
+
+
+def store_years(scope: set[int] | None) -> list[int]:
+    years = scoped_years(scope)
+    cache.set(f"dashboard:years:v1:{scope_key(scope)}", (timezone.now(), years), settings.DASHBOARD_CACHE_SECONDS)
+    return years
+
+
+def _overview_key(scope: set[int] | None, year: int, today: datetime.date, plan_id: int | None) -> str:
+    # v3: the key holds (computed_at, overview); v2 held the overview alone.
+    return f"dashboard:overview:v3:{scope_key(scope)}:{year}:{plan_id or ''}:{today.isoformat()}"
+
+
 def cached_overview(scope: set[int] | None, year: int, today, plan_id: int | None):
-    """overview() for a scope, shared by every leader of that scope for a few minutes:
-    at a city's scale (hundreds of plans, tens of thousands of tasks) the live figures
-    take about a second to add up, and a leader's morning look need not redo it."""
-    scope_key = "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()[:24]
-    # v2: the overview carries the open notices (an older cached one does not).
-    key = f"dashboard:overview:v2:{scope_key}:{year}:{plan_id or ''}:{today.isoformat()}"
-    data = cache.get(key)
-    if data is None:
-        data = overview(scope, year, today, plan_id=plan_id)
-        data.computed_at = timezone.now()
-        cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
+    """overview() for a scope, shared by every leader of that scope: at a city's scale the
+    live figures take a second or more to add up, and a leader's look need not redo them.
+
+    Figures computed less than DASHBOARD_CACHE_SECONDS ago are shown (the page says when
+    they were computed); dashboards.jobs.refresh_overviews recomputes the leaders' scopes
+    after each rollup and burst of reports, so in working hours they are rarely older. When
+    there are none, or only older ones (no worker, Redis down, a scope nobody precomputed),
+    the page computes them itself: never shown stale, at worst slower."""
+    entry = cache.get(_overview_key(scope, year, today, plan_id))
+    if entry is not None and _fresh(entry[0]):
+        return entry[1]
+    return store_overview(scope, year, today, plan_id)
+
+
+def store_overview(scope: set[int] | None, year: int, today: datetime.date, plan_id: int | None = None) -> Overview:
+    """Compute a scope's overview and keep it for every leader of the scope."""
+    data = overview(scope, year, today, plan_id=plan_id)
+    data.computed_at = timezone.now()
+    cache.set(_overview_key(scope, year, today, plan_id), (data.computed_at, data), settings.DASHBOARD_CACHE_SECONDS)
     return data
+
+
+def leader_scopes() -> list[set[int] | None]:
+    """The scopes whose overview someone opens: every agency an active leader or supervisor
+    belongs to, with the agencies below it, and everything (admins), each once."""
+    users = User.objects.filter(is_active=True, role__in=OVERSIGHT_ROLES).exclude(role=Role.ADMIN)
+    roots = set(users.filter(agency__isnull=False).values_list("agency_id", flat=True).distinct())
+    scopes: list[set[int] | None] = []
+    seen = set()
+    for agency in Agency.objects.filter(pk__in=roots).order_by("pk"):
+        scope = agency.descendant_ids()
+        if frozenset(scope) not in seen:
+            seen.add(frozenset(scope))
+            scopes.append(scope)
+    if User.objects.filter(is_active=True, role=Role.ADMIN).exists():
+        scopes.insert(0, None)
+    return scopes
+
+
+def precompute_overviews(today: datetime.date) -> int:
+    """Compute and keep this year's overview and year list of every leader_scopes() scope, and
+    each leader's reporting rate, so that their first look of the morning, and every look
+    after a burst of reports, is read from the cache. Returns the number of scopes."""
+    scopes = leader_scopes()
+    for scope in scopes:
+        store_years(scope)
+        store_overview(scope, today.year, today)
+    # The reporting rate is kept per person (a supervisor's includes the plans they are on).
+    for user in User.objects.filter(is_active=True, role__in=OVERSIGHT_ROLES).select_related("agency"):
+        store_reporting(user, today.year, today)
+    return len(scopes)
 
 
 def cached_reporting(user, year: int, today, plan_id: int | None) -> ReportingRates:
     """The current cycle's reporting rate over the tasks `user` sees
     (supervision.rates.reporting_rates_for), kept per person for as long as the overview:
     a supervisor's tasks include the plans they are named on, so it is not shared by scope."""
-    key = f"dashboard:reporting:{user.pk}:{year}:{plan_id or ''}:{today.isoformat()}"
-    data = cache.get(key)
-    if data is None:
-        data = reporting_rates_for(user, today, year=year, plan_id=plan_id)
-        cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
+    entry = cache.get(_reporting_key(user, year, today, plan_id))
+    if entry is not None and _fresh(entry[0]):
+        return entry[1]
+    return store_reporting(user, year, today, plan_id)
+
+
+def _reporting_key(user, year: int, today: datetime.date, plan_id: int | None) -> str:
+    # v2: the key holds (computed_at, rates).
+    return f"dashboard:reporting:v2:{user.pk}:{year}:{plan_id or ''}:{today.isoformat()}"
+
+
+def store_reporting(user, year: int, today: datetime.date, plan_id: int | None = None) -> ReportingRates:
+    data = reporting_rates_for(user, today, year=year, plan_id=plan_id)
+    cache.set(_reporting_key(user, year, today, plan_id), (timezone.now(), data), settings.DASHBOARD_CACHE_SECONDS)
     return data

@@ -290,3 +290,84 @@ def test_the_page_and_the_api_show_the_reporting_of_the_current_cycle(client, wo
     }
     by_agency = {row["id"]: (row["due"], row["inputs_due"]) for row in body["reporting"]["agencies"]}
     assert by_agency == {work["a_late"].lead_agency.pk: (1, 0), work["b_amber"].lead_agency.pk: (1, 1)}
+
+
+def test_old_figures_are_recomputed_not_shown(client, settings, monkeypatch, work, leader, staff_a):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from dashboards import services
+
+    # given figures kept from a first look, and the cache window passed since
+    monkeypatch.setattr(services, "cache", LocMemCache("test-overview-stale", {}))
+    settings.DASHBOARD_CACHE_SECONDS = 300
+    client.force_login(leader)
+    first = client.get(f"{URL}?year=2026").context["data"]
+    report(work["a_late"], staff_a, "done", 100)
+    # when the page is opened after the window
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=301), tick=False):
+        again = client.get(f"{URL}?year=2026").context["data"]
+    # then it counts again rather than show the old figures
+    assert (first.total.done, again.total.done) == (1, 2)
+    assert again.computed_at > first.computed_at
+
+
+def test_precomputed_overviews_serve_every_leaders_first_look(
+    client, settings, monkeypatch, django_assert_max_num_queries, work, leader, admin_user, agency_a
+):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from accounts.services import scope_agency_ids
+    from dashboards import services
+    from dashboards.jobs import refresh_overviews
+
+    # given the refresh job run (after a rollup or a burst of reports)
+    monkeypatch.setattr(services, "cache", LocMemCache("test-overview-precomputed", {}))
+    settings.DASHBOARD_CACHE_SECONDS = 300
+    branch_leader = make_user("leader_a", "leader", agency_a)
+    scopes = services.leader_scopes()
+    assert {None if s is None else frozenset(s) for s in scopes} == {
+        None,
+        frozenset(scope_agency_ids(leader)),
+        frozenset(scope_agency_ids(branch_leader)),
+    }
+    assert refresh_overviews.run() == len(scopes)
+    # when a leader of the branch looks for the first time
+    client.force_login(branch_leader)
+    # then the overview, the year list and the reporting rate are read from the cache: the
+    # page's frame only (session, user, scope, badges, recent exports)
+    monkeypatch.setattr(services, "overview", None)  # computing anything would fail
+    monkeypatch.setattr(services, "scoped_years", None)
+    monkeypatch.setattr(services, "reporting_rates_for", None)
+    with django_assert_max_num_queries(10):
+        data = client.get(URL).context["data"]
+    assert data.total.tasks == 2
+
+
+def test_a_burst_of_reports_queues_one_refresh(monkeypatch, work, staff_a):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from dashboards import jobs
+
+    # given a worker to queue jobs for
+    monkeypatch.setattr(jobs, "cache", LocMemCache("test-refresh-debounce", {}))
+    monkeypatch.setattr(jobs, "has_worker", lambda: True)
+    queued = []
+    monkeypatch.setattr(jobs.refresh_overviews, "apply_async", lambda **kwargs: queued.append(kwargs))
+    # when three reports come one after another
+    results = [jobs.schedule_refresh() for _ in range(3)]
+    # then one refresh is queued, after the debounce delay
+    assert results == [True, False, False]
+    assert queued == [{"countdown": jobs.SAVE_DEBOUNCE_SECONDS, "ignore_result": True}]
+    # and once it has started, the next report queues the next one
+    monkeypatch.setattr(jobs, "precompute_overviews", lambda today: 0)
+    monkeypatch.setattr(jobs, "in_working_hours", lambda now: False)
+    jobs.refresh_overviews.run()
+    assert jobs.schedule_refresh() is True and len(queued) == 2
+
+
+def test_without_a_worker_nothing_is_queued_and_the_page_computes(monkeypatch, work):
+    from dashboards import jobs
+
+    queued = []
+    monkeypatch.setattr(jobs.refresh_overviews, "apply_async", lambda **kwargs: queued.append(kwargs))
+    assert jobs.schedule_refresh() is False and queued == []
