@@ -23,24 +23,29 @@ Exactly once:
 
 import dataclasses
 import datetime
+import functools
 import logging
 import smtplib
 from collections import defaultdict
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from notifications import robots
 from notifications.choices import Channel, DeliveryState, Rule
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Notification, Robot
 from notifications.robots import DeliveryError, PermanentError, TransientError
 from notifications.rules import for_display
+from notifications.sql import adapt, date_of, in_ids, insert_rows, json_of, quote, update_returning
 from tasks.choices import FINISHED
 from tasks.models import Milestone, Task
 from workplans.choices import PlanStatus
@@ -58,6 +63,11 @@ def max_attempts() -> int:
 
 # --- What each reminder says ------------------------------------------------------------
 
+# The rules whose words are the task's or the time node's alone: worded once per reminder
+# and day, whoever hears it. The others carry what each person is told in their payload.
+MILESTONE_RULES = frozenset({Rule.MILESTONE_DUE.value, Rule.MILESTONE_OVERDUE.value})
+SAID_ALIKE = frozenset({Rule.TASK_DUE.value, Rule.TASK_OVERDUE.value}) | MILESTONE_RULES
+
 
 @dataclasses.dataclass
 class Message:
@@ -65,13 +75,54 @@ class Message:
     lines: list[str]
     link: str  # a path inside the site
 
-    @property
+    # Worked out once per message: one message is said to every recipient of its reminder.
+    @functools.cached_property
     def url(self) -> str:
         return settings.SITE_URL + self.link
 
-    @property
+    @functools.cached_property
+    def body(self) -> str:
+        return "\n".join(self.lines)
+
+    @functools.cached_property
     def text(self) -> str:
         return "\n".join([*self.lines, self.url])
+
+    # The message as an email shows it (templates/notifications/email.*), made once and put
+    # in the email of each of its recipients as it is.
+    @functools.cached_property
+    def email_text(self) -> str:
+        return "".join([self.title, "\n", *(line + "\n" for line in self.lines), self.url])
+
+    @functools.cached_property
+    def email_html(self) -> str:
+        lines = format_html_join("", '<p style="margin: 0;">{}</p>', ((line,) for line in self.lines))
+        return format_html(
+            '<div style="border-left: 3px solid #b42318; padding: 4px 12px; margin: 12px 0;">\n'
+            '  <p style="margin: 0; font-weight: bold;"><a href="{}">{}</a></p>\n  {}\n</div>',
+            self.url,
+            self.title,
+            lines,
+        )
+
+
+class Claimed(NamedTuple):
+    """A delivery row taken for sending, as the claim returned it: what the sender reads."""
+
+    pk: int
+    rule: str
+    object_id: int
+    due_on: datetime.date
+    day_offset: int
+    channel: str
+    recipient_id: int | None
+    robot_id: int | None
+    task_id: int | None
+    payload: dict
+    attempts: int
+
+
+CLAIMED_COLUMNS = tuple(Delivery._meta.get_field(name).column for name in Claimed._fields if name != "pk")
 
 
 @dataclasses.dataclass
@@ -83,9 +134,9 @@ class Context:
     today: datetime.date
 
     @classmethod
-    def load(cls, deliveries: list[Delivery], today: datetime.date) -> "Context":
+    def load(cls, deliveries: list[Claimed], today: datetime.date) -> "Context":
         task_ids = {d.task_id for d in deliveries if d.task_id}
-        milestone_ids = {d.object_id for d in deliveries if d.rule in (Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE)}
+        milestone_ids = {d.object_id for d in deliveries if d.rule in MILESTONE_RULES}
         tasks = Task.objects.select_related("plan").only(
             "id", "number", "heading", "due_on", "status", "percent", "plan__title", "plan__status"
         )
@@ -105,7 +156,7 @@ def _task_lines(task: Task) -> list[str]:
     ]
 
 
-def why_not(delivery: Delivery, context: Context) -> str:
+def why_not(delivery: Claimed, context: Context) -> str:
     """Why the reminder no longer applies ("" when it still does)."""
     rule = delivery.rule
     if rule in (Rule.TASK_DUE, Rule.TASK_OVERDUE, Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE):
@@ -133,7 +184,35 @@ def why_not(delivery: Delivery, context: Context) -> str:
     return ""
 
 
-def render(delivery: Delivery, context: Context) -> Message:
+# Messages of the rules said alike, by everything their words are made of: a worker sends
+# one reminder to each of its people, on each of their channels, in batches of its own;
+# each is worded once. Bounded: a year-end peak has about 13,000 at 50,000 tasks.
+_said: dict[tuple, Message] = {}
+SAID_KEPT = 50_000
+
+
+def render(delivery: Claimed, context: Context) -> Message:
+    if delivery.rule not in SAID_ALIKE:
+        return _render(delivery, context)
+    task = context.tasks[delivery.task_id]
+    milestone = context.milestones.get(delivery.object_id) if delivery.rule in MILESTONE_RULES else None
+    key = (
+        delivery.rule,
+        delivery.day_offset,
+        translation.get_language(),
+        settings.SITE_URL,
+        (task.pk, task.number, task.heading, task.plan.title, task.due_on, task.status, task.percent),
+        milestone and (milestone.pk, milestone.due_on, milestone.text),
+    )
+    message = _said.get(key)
+    if message is None:
+        if len(_said) >= SAID_KEPT:
+            _said.clear()
+        message = _said[key] = _render(delivery, context)
+    return message
+
+
+def _render(delivery: Claimed, context: Context) -> Message:
     days = abs(delivery.day_offset)
     rule = delivery.rule
     if rule in (Rule.TASK_DUE, Rule.TASK_OVERDUE):
@@ -249,59 +328,83 @@ def _digest_escalation_lines(figures: dict) -> list[str]:
 # --- Claiming and recording outcomes ---------------------------------------------------
 
 
-def claim(ids: list[int], now: datetime.datetime) -> list[Delivery]:
-    """Take the rows among `ids` that are pending and due, so no other worker sends them."""
-    with transaction.atomic():
-        locked = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids)
-            .sendable(now)
-            .values_list("pk", flat=True)
-        )
-        Delivery.objects.filter(pk__in=locked, state=DeliveryState.PENDING).update(
-            state=DeliveryState.SENDING, claimed_at=now, handed_over_at=None, attempts=F("attempts") + 1
-        )
-    return list(
-        Delivery.objects.filter(pk__in=locked, state=DeliveryState.SENDING, claimed_at=now)
-        .select_related("recipient", "robot")
-        .order_by("pk")
+DELIVERY = Delivery._meta.db_table
+
+
+def claim(ids: list[int], now: datetime.datetime, *, inbox_sent: bool = False) -> list[Claimed]:
+    """Take the rows among `ids` that are pending and due, so no other worker sends them:
+    one UPDATE … RETURNING, of the rows it could lock (SKIP LOCKED on PostgreSQL: a row
+    another worker is taking is left to it). They become SENDING; with `inbox_sent`, inbox
+    rows become SENT at once, for a caller that writes their items in the same transaction
+    (send_batch): one write per inbox row instead of two."""
+    if not ids:
+        return []
+    match, params = in_ids(ids)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    pending = f"SELECT id FROM {quote(DELIVERY)} WHERE id {match} AND state = %s AND not_before <= %s{skip_locked}"
+    state = "CASE WHEN channel = %s THEN %s ELSE %s END"
+    expressions = {"state": (state, [Channel.INBOX, DeliveryState.SENDING, DeliveryState.SENDING])}
+    if inbox_sent:
+        expressions = {
+            "state": (state, [Channel.INBOX, DeliveryState.SENT, DeliveryState.SENDING]),
+            "sent_at": ("CASE WHEN channel = %s THEN %s ELSE sent_at END", [Channel.INBOX, adapt(now)]),
+        }
+    rows = update_returning(
+        DELIVERY,
+        {"claimed_at": now, "handed_over_at": None},
+        f"state = %s AND id IN ({pending})",
+        [DeliveryState.PENDING, *params, DeliveryState.PENDING, adapt(now)],
+        ("id", *CLAIMED_COLUMNS),
+        increment="attempts",
+        expressions=expressions,
     )
+    claimed = [
+        Claimed(pk, rule, object_id, date_of(due_on), offset, channel, user, robot, task, json_of(payload), attempts)
+        for pk, rule, object_id, due_on, offset, channel, user, robot, task, payload, attempts in rows
+    ]
+    claimed.sort()
+    return claimed
 
 
-def _hand_over(rows: list[Delivery], now: datetime.datetime) -> list[Delivery]:
+def _ours(pks: list[int], now: datetime.datetime) -> tuple[str, list]:
+    """The WHERE clause of rows among `pks` still claimed by this batch (claimed at `now`)."""
+    match, params = in_ids(pks)
+    return f"id {match} AND state = %s AND claimed_at = %s", [*params, DeliveryState.SENDING, adapt(now)]
+
+
+def _hand_over(pks: list[int], now: datetime.datetime) -> set[int]:
     """Record, committed before anything goes on the wire, that these rows are about to be
-    sent; returns those still ours (a row whose lease ran out meanwhile is left alone)."""
-    with transaction.atomic():
-        ours = set(
-            Delivery.objects.select_for_update()
-            .filter(pk__in=[r.pk for r in rows], state=DeliveryState.SENDING, claimed_at=now, handed_over_at=None)
-            .values_list("pk", flat=True)
-        )
-        Delivery.objects.filter(pk__in=ours).update(handed_over_at=timezone.now())
-    return [r for r in rows if r.pk in ours]
+    sent; returns those still ours (a row whose lease ran out meanwhile is left alone).
+    One UPDATE … RETURNING, which commits on its own."""
+    where, params = _ours(pks, now)
+    rows = update_returning(
+        DELIVERY, {"handed_over_at": timezone.now()}, where + " AND handed_over_at IS NULL", params, ("id",)
+    )
+    return {pk for (pk,) in rows}
 
 
-def _finish(rows: list[Delivery], state: str, now: datetime.datetime, error: str = "") -> None:
+def _finish(pks: list[int], state: str, now: datetime.datetime, error: str = "") -> None:
     fields = {"state": state, "last_error": error}
     if state == DeliveryState.SENT:
         fields["sent_at"] = now
-    Delivery.objects.filter(pk__in=[r.pk for r in rows], state=DeliveryState.SENDING).update(**fields)
+    Delivery.objects.filter(pk__in=pks, state=DeliveryState.SENDING).update(**fields)
 
 
-def _failed(rows: list[Delivery], error: DeliveryError, now: datetime.datetime) -> None:
+def _failed(rows: list[Claimed], error: DeliveryError, now: datetime.datetime) -> None:
+    pks = [r.pk for r in rows]
     attempts = max(r.attempts for r in rows)
     if isinstance(error, PermanentError) or attempts >= max_attempts():
         reason = error.reason
         if not isinstance(error, PermanentError):
             reason = _("重试%(n)d次仍未成功：%(reason)s") % {"n": attempts, "reason": error.reason}
-        logger.warning("delivery failed: %s (%s)", reason, [r.pk for r in rows])
-        _finish(rows, DeliveryState.FAILED, now, reason)
+        logger.warning("delivery failed: %s (%s)", reason, pks)
+        _finish(pks, DeliveryState.FAILED, now, reason)
         return
     delay = _policy()["retry_delays_seconds"][attempts - 1]
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         delay = max(delay, retry_after)
-    Delivery.objects.filter(pk__in=[r.pk for r in rows], state=DeliveryState.SENDING).update(
+    Delivery.objects.filter(pk__in=pks, state=DeliveryState.SENDING).update(
         state=DeliveryState.PENDING, not_before=now + datetime.timedelta(seconds=delay), last_error=error.reason
     )
 
@@ -348,65 +451,110 @@ def _send_robot(robot, messages: list[Message], mentions: list[str]) -> None:
 # --- A batch ---------------------------------------------------------------------------
 
 
+NOTIFICATION_COLUMNS = tuple(
+    Notification._meta.get_field(name).column
+    for name in ("recipient", "rule", "title", "body", "link", "task", "delivery", "payload", "created_at")
+)
+
+
+def _judged(rows: list[Claimed], context: Context) -> list[tuple[Claimed, str, Message | None]]:
+    """Each row with why it no longer applies ("" if it does) and, if it does, its message:
+    both worked out once per reminder (rule, object, due date and day) and shared by all
+    the rows of its recipients and channels."""
+    said: dict[tuple, tuple[str, Message | None]] = {}
+    judged = []
+    for row in rows:
+        key = (row.rule, row.object_id, row.due_on, row.day_offset, row.task_id, row.rule in SAID_ALIKE or row.pk)
+        found = said.get(key)
+        if found is None:
+            reason = why_not(row, context)
+            found = said[key] = (reason, None if reason else render(row, context))
+        judged.append((row, *found))
+    return judged
+
+
+def _to_inbox(items: list[tuple[Claimed, Message]], now: datetime.datetime) -> None:
+    """The inbox items of rows this transaction's claim marked SENT: one INSERT (COPY past
+    a few thousand), in the claim's transaction, so an item exists exactly when its row is
+    SENT; the item is tied to its row one-to-one besides."""
+    created_at = adapt(now)
+    insert_rows(
+        Notification._meta.db_table,
+        NOTIFICATION_COLUMNS,
+        [
+            (
+                row.recipient_id,
+                row.rule,
+                message.title[:200],
+                message.body,
+                message.link,
+                row.task_id,
+                row.pk,
+                adapt(for_display(row.payload)) if row.payload else "{}",
+                created_at,
+            )
+            for row, message in items
+        ],
+    )
+
+
 def send_batch(ids: list[int], now: datetime.datetime | None = None) -> dict[str, int]:
     """Send the deliveries among `ids` that are pending and due; return counts by outcome.
-    A fixed number of queries for the batch plus a few per email recipient or robot."""
+    A fixed number of queries for the batch (however many rows) plus two per email or
+    robot message (handed over, outcome) and one per reason rows are cancelled for."""
     now = now or timezone.now()
-    rows = claim(ids, now)
-    if not rows:
-        return {}
     outcome: dict[str, int] = defaultdict(int)
     with translation.override(settings.LANGUAGE_CODE):
-        context = Context.load(rows, timezone.localdate(now))
-        live: list[tuple[Delivery, Message]] = []
-        for row in rows:
-            reason = why_not(row, context)
-            if reason:
-                _finish([row], DeliveryState.CANCELLED, now, reason)
-                outcome["cancelled"] += 1
-            else:
-                live.append((row, render(row, context)))
-
-        inbox = [(row, message) for row, message in live if row.channel == Channel.INBOX]
-        if inbox:
-            with transaction.atomic():
-                Notification.objects.bulk_create(
-                    Notification(
-                        recipient_id=row.recipient_id,
-                        rule=row.rule,
-                        title=message.title[:200],
-                        body="\n".join(message.lines),
-                        link=message.link,
-                        task_id=row.task_id,
-                        delivery=row,
-                        payload=for_display(row.payload),
-                        created_at=now,
-                    )
-                    for row, message in inbox
+        # The claim, and the inbox delivered, in one transaction: inbox rows are claimed as
+        # SENT and their items written before it commits (or neither, if anything fails).
+        with transaction.atomic():
+            rows = claim(ids, now, inbox_sent=True)
+            if not rows:
+                return {}
+            context = Context.load(rows, timezone.localdate(now))
+            live: list[tuple[Claimed, Message]] = []
+            cancelled: dict[str, list[int]] = defaultdict(list)
+            for row, reason, message in _judged(rows, context):
+                if reason:
+                    cancelled[reason].append(row.pk)
+                else:
+                    live.append((row, message))
+            for reason, pks in cancelled.items():
+                Delivery.objects.filter(pk__in=pks, claimed_at=now).update(
+                    state=DeliveryState.CANCELLED, sent_at=None, last_error=reason
                 )
-                _finish([row for row, _m in inbox], DeliveryState.SENT, now)
-            outcome["sent"] += len(inbox)
+                outcome["cancelled"] += len(pks)
+            inbox = [(row, message) for row, message in live if row.channel == Channel.INBOX]
+            if inbox:
+                _to_inbox(inbox, now)
+                outcome["sent"] += len(inbox)
 
-        groups: dict[tuple, list[tuple[Delivery, Message]]] = defaultdict(list)
+        groups: dict[tuple, list[tuple[Claimed, Message]]] = defaultdict(list)
         for row, message in live:
             if row.channel != Channel.INBOX:
                 groups[(row.channel, row.recipient_id, row.robot_id)].append((row, message))
-        for (channel, _user, _robot), items in groups.items():
-            group_rows = _hand_over([row for row, _m in items], now)
-            if not group_rows:
+        if not groups:
+            return dict(outcome)
+        recipients = User.objects.in_bulk({user for _c, user, _r in groups if user})
+        group_robots = Robot.objects.in_bulk({robot for _c, _u, robot in groups if robot})
+        for (channel, user_id, robot_id), items in groups.items():
+            handed_over = _hand_over([row.pk for row, _m in items], now)
+            if not handed_over:
                 continue
-            messages = [message for row, message in items if row in group_rows]
+            items = [(row, message) for row, message in items if row.pk in handed_over]
+            group_rows = [row for row, _m in items]
+            messages = [message for _r, message in items]
             try:
                 if channel == Channel.EMAIL:
-                    _send_email(group_rows[0].recipient, messages)
+                    _send_email(recipients[user_id], messages)
                 else:
                     mentions = sorted({m for row in group_rows for m in row.payload.get("mentions", [])})
-                    _send_robot(group_rows[0].robot, messages, mentions)
+                    _send_robot(group_robots[robot_id], messages, mentions)
             except DeliveryError as error:
                 _failed(group_rows, error, now)
                 outcome["failed"] += len(group_rows)
             else:
-                _finish(group_rows, DeliveryState.SENT, now)
+                _finish([row.pk for row in group_rows], DeliveryState.SENT, now)
                 outcome["sent"] += len(group_rows)
     return dict(outcome)
 
@@ -429,9 +577,14 @@ def recover_stale_claims(now: datetime.datetime) -> int:
 
 def sendable_batches(now: datetime.datetime) -> list[list[int]]:
     """Ids of what is due to go out, in batches of about `batch_size`, never splitting one
-    recipient's rows: one email or robot message carries all of them."""
+    recipient's rows: one email or robot message carries all of them. Inbox rows need no
+    such grouping and come in the order the scan wrote them, a reminder's people together,
+    so that a batch words each reminder once for all of them."""
     size = _policy()["batch_size"]
-    rows = Delivery.objects.sendable(now).order_by("channel", "recipient_id", "robot_id", "id")
+    recipient = Case(
+        When(channel=Channel.INBOX, then=Value(0)), default=F("recipient_id"), output_field=BigIntegerField()
+    )
+    rows = Delivery.objects.sendable(now).order_by("channel", recipient, "robot_id", "id")
     batches: list[list[int]] = []
     current: list[int] = []
     previous = None

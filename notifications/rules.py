@@ -38,15 +38,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.roles import Role
-from notifications.choices import ROBOT_CHANNELS, Channel, Rule
+from notifications.choices import ROBOT_CHANNELS, Channel, DeliveryState, Rule
 from notifications.digest import leader_digest
 from notifications.models import REMINDER_KEY, Delivery, Preference, Robot
+from notifications.sql import adapt, id_set, insert_rows
 from supervision.choices import InputState
 from supervision.deadlines import co_owner_due
 from supervision.models import CoOwnerInput
 from tasks.choices import FINISHED, OwnerRole
 from tasks.models import Milestone, Task, TaskOwner
-from tasks.services import owed_this_cycle_q
+from tasks.services import owed_this_cycle_q, owes_reports_q
 from workdays.services import add_working_days, is_working_day
 from workplans.choices import PlanStatus
 from workplans.cycles import cycle_for
@@ -133,12 +134,12 @@ def _task_recipients(task_ids: Iterable[int], *, co_owners: bool) -> dict[int, s
     task_ids = list(task_ids)
     responsible: dict[int, set[int]] = defaultdict(set)
     through = Task.responsible_users.through
-    for task_id, user_id in through.objects.filter(task_id__in=task_ids, user__is_active=True).values_list(
+    for task_id, user_id in through.objects.filter(task_id__in=id_set(task_ids), user__is_active=True).values_list(
         "task_id", "user_id"
     ):
         responsible[task_id].add(user_id)
 
-    owners = TaskOwner.objects.filter(task_id__in=[t for t in task_ids if t not in responsible])
+    owners = TaskOwner.objects.filter(task_id__in=id_set(t for t in task_ids if t not in responsible))
     if not co_owners:
         owners = owners.filter(role=OwnerRole.LEAD)
     agencies_of: dict[int, set[int]] = defaultdict(set)
@@ -162,10 +163,9 @@ def _task_recipients(task_ids: Iterable[int], *, co_owners: bool) -> dict[int, s
 
 def _task_occurrences(day: datetime.date) -> list[Occurrence]:
     watched = _watched_due_dates(day)
-    # A task marked 无需填报 (reporting_exempt) is reminded of nothing, its milestones neither.
-    open_tasks = Task.objects.filter(plan__status=PlanStatus.ACTIVE, reporting_exempt=False).exclude(
-        status__in=FINISHED
-    )
+    # The tasks units report on (tasks.services.owes_reports_q): one marked 无需填报
+    # (reporting_exempt) is reminded of nothing, its milestones neither.
+    open_tasks = Task.objects.filter(owes_reports_q())
     found: list[Occurrence] = []
     for task_id, due_on in open_tasks.filter(due_on__in=list(watched)).order_by().values_list("id", "due_on"):
         offset = watched[due_on]
@@ -173,13 +173,7 @@ def _task_occurrences(day: datetime.date) -> list[Occurrence]:
         found.append(Occurrence(rule, task_id, due_on, offset, task_id=task_id, urgent=_is_urgent(rule, offset)))
 
     milestones = (
-        Milestone.objects.filter(
-            done_on__isnull=True,
-            due_on__in=list(watched),
-            task__plan__status=PlanStatus.ACTIVE,
-            task__reporting_exempt=False,
-        )
-        .exclude(task__status__in=FINISHED)
+        Milestone.objects.filter(done_on__isnull=True, due_on__in=list(watched), task__in=open_tasks.values("pk"))
         .order_by()
         .values_list("id", "task_id", "due_on", "task__due_on")
     )
@@ -383,10 +377,32 @@ def _written(found: list[Occurrence]) -> set[tuple]:
     return {row for row in rows if row[: len(REMINDER_KEY)] in reminders}
 
 
+# The columns the scan writes, in the order of the tuples `_rows` makes.
+DELIVERY_COLUMNS = (
+    "rule",
+    "object_id",
+    "due_on",
+    "day_offset",
+    "channel",
+    "recipient_id",
+    "robot_id",
+    "task_id",
+    "urgent",
+    "payload",
+    "state",
+    "not_before",
+    "attempts",
+    "last_error",
+    "created_at",
+)
+
+
 def _rows(
     found: list[Occurrence], day: datetime.date, now: datetime.datetime, written: set[tuple] = frozenset()
-) -> Iterator[Delivery]:
-    """The rows `found` calls for, less those in `written`."""
+) -> Iterator[tuple]:
+    """The rows `found` calls for, less those in `written`, as tuples of DELIVERY_COLUMNS'
+    values ready for the database: tens of thousands at a year-end peak, so no model
+    instance per row, and what is the same for many rows is worked out once."""
     user_ids = {user_id for o in found for user_id in o.recipients}
     users = {u["id"]: u for u in User.objects.filter(pk__in=user_ids).values("id", "email", "phone", "agency_id")}
     preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
@@ -395,40 +411,52 @@ def _rows(
         for r in Robot.objects.filter(agency_id__in={u["agency_id"] for u in users.values()}, is_active=True)
     }
     default_preference = Preference()
-    robot_quiet = Preference()  # group chats keep the site's default quiet hours
     send_from = _send_time(day, now)
+    # Per user, once: when their email may go out, and the robots that speak for them.
+    email_at: dict[int, object] = {}
+    robots_of: dict[int, list[Robot]] = {}
+    for user_id, user in users.items():
+        preference = preferences.get(user_id, default_preference)
+        if preference.email and user["email"]:
+            email_at[user_id] = adapt(_after_quiet_hours(send_from, preference))
+        robots_of[user_id] = [
+            robot
+            for channel in ROBOT_CHANNELS
+            if (robot := robots.get((user["agency_id"], channel))) is not None and preference.wants(channel)
+        ]
+    robot_at = adapt(_after_quiet_hours(send_from, Preference()))  # group chats keep the site's quiet hours
+    urgent_at, inbox_at, created_at = adapt(send_from), adapt(now), adapt(now)
+    pending, empty = DeliveryState.PENDING, adapt({})
+    check = bool(written)
+    due_text: dict[datetime.date, str] = {}
 
     for occurrence in found:
         reminder = occurrence.reminder
-        key = {
-            **dict(zip(REMINDER_KEY, reminder, strict=True)),
-            "task_id": occurrence.task_id,
-            "urgent": occurrence.urgent,
-        }
-        pushed = send_from if occurrence.urgent else None
+        rule, object_id, due_on, day_offset = reminder
+        due = due_text.get(due_on) or due_text.setdefault(due_on, adapt(due_on))
+        task_id, urgent = occurrence.task_id, occurrence.urgent
         mentions: dict[Robot, list[str]] = defaultdict(list)
         for user_id, extra in occurrence.recipients.items():
             user = users.get(user_id)
             if user is None:
                 continue
-            preference = preferences.get(user_id, default_preference)
-            if (*reminder, Channel.INBOX, user_id, None) not in written:
-                yield Delivery(**key, channel=Channel.INBOX, recipient_id=user_id, not_before=now, payload=extra)
-            if preference.email and user["email"] and (*reminder, Channel.EMAIL, user_id, None) not in written:
-                when = pushed or _after_quiet_hours(send_from, preference)
-                yield Delivery(
-                    **key, channel=Channel.EMAIL, recipient_id=user_id, not_before=when, payload=for_display(extra)
-                )
-            for channel in ROBOT_CHANNELS:
-                robot = robots.get((user["agency_id"], channel))
-                if robot is not None and preference.wants(channel):
-                    mentions[robot].append(user["phone"])
+            payload = adapt(extra) if extra else empty
+            if not check or (*reminder, Channel.INBOX, user_id, None) not in written:
+                yield (rule, object_id, due, day_offset, Channel.INBOX, user_id, None, task_id, urgent, payload,
+                       pending, inbox_at, 0, "", created_at)  # fmt: skip
+            when = email_at.get(user_id)
+            if when is not None and (not check or (*reminder, Channel.EMAIL, user_id, None) not in written):
+                shown = adapt(for_display(extra)) if extra else empty
+                yield (rule, object_id, due, day_offset, Channel.EMAIL, user_id, None, task_id, urgent, shown,
+                       pending, urgent_at if urgent else when, 0, "", created_at)  # fmt: skip
+            for robot in robots_of[user_id]:
+                mentions[robot].append(user["phone"])
         for robot, phones in mentions.items():
-            if (*reminder, robot.kind, None, robot.pk) in written:
+            if check and (*reminder, robot.kind, None, robot.pk) in written:
                 continue
-            payload = {"mentions": sorted({p for p in phones if p})}
-            when = pushed or _after_quiet_hours(send_from, robot_quiet)
-            yield Delivery(**key, channel=robot.kind, robot=robot, not_before=when, payload=payload)
+            payload = adapt({"mentions": sorted({p for p in phones if p})})
+            yield (rule, object_id, due, day_offset, robot.kind, None, robot.pk, task_id, urgent, payload,
+                   pending, urgent_at if urgent else robot_at, 0, "", created_at)  # fmt: skip
 
 
 def scan(day: datetime.date | None = None, now: datetime.datetime | None = None) -> int:
@@ -445,12 +473,9 @@ def scan(day: datetime.date | None = None, now: datetime.datetime | None = None)
 
 
 def _write(found: list[Occurrence], day: datetime.date, now: datetime.datetime) -> int:
+    """Insert the rows `found` calls for that are not there yet; return how many went in.
+    A row another process wrote meanwhile is skipped on its unique key (ON CONFLICT DO
+    NOTHING), so each reminder is written once however many scans run at once."""
     rows = list(_rows(found, day, now, _written(found)))
-    if not rows:
-        return 0
-    for row in rows:
-        row.created_at = now
     with transaction.atomic():
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    # This run's rows carry its timestamp; rows it skipped carry an earlier run's.
-    return Delivery.objects.filter(created_at=now).count()
+        return insert_rows(Delivery._meta.db_table, DELIVERY_COLUMNS, rows, ignore_conflicts=True)
