@@ -165,6 +165,7 @@ POLICY: dict[str, Rule] = {
     "console:user_import_logins": allow(write=PEOPLE),
     # --- Tasks: the work roles (task_access decides per task) -----------------------
     "tasks:my_tasks": allow(read=WORK_ROLES),
+    "tasks:plan_options": allow(read=WORK_ROLES),
     "tasks:task_detail": allow(read=WORK_ROLES),
     "tasks:task_report": allow(write=WORK_ROLES),
     "tasks:task_responsible": allow(write=WORK_ROLES),

@@ -4,7 +4,7 @@ A task's ETag is its version (api.etag): a report that changes its status, perce
 milestones sends it back in If-Match (workbench.api)."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -17,9 +17,9 @@ from api.filters import DateFilter, DateTimeFilter, IdFilter, NameFilter, yes_no
 from api.viewsets import ScopedViewSet
 from core.scope import get_visible_or_404
 from tasks.choices import TaskStatus
-from tasks.filters import TaskFilterSet
+from tasks.filters import PagedByKeys, TaskFilterSet
 from tasks.models import Milestone, Task, TaskOwner
-from tasks.risk import Risk, risk_annotation
+from tasks.risk import Risk, risk_q
 from tasks.serializers import TaskSerializer, task_etag
 from workplans.choices import PlanStatus
 from workplans.models import Section
@@ -86,8 +86,9 @@ class TaskApiFilterSet(TaskFilterSet):
         return self.filter_owner_id(queryset, name, match.agency.pk)
 
     def filter_at_risk(self, queryset, name, value):
-        amber = Q(risk=Risk.AMBER.value)
-        queryset = queryset.alias(risk=risk_annotation(self.today))
+        # The risk rule's indexable SQL form (tasks.risk.risk_q): amber tasks are open ones due
+        # from today on, which task_open_due_idx finds without reading the others.
+        amber = risk_q(Risk.AMBER, self.today)
         return queryset.filter(amber) if value == "1" else queryset.exclude(amber)
 
 
@@ -132,6 +133,13 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         queryset = super().filter_queryset(queryset)
         # The task's place in its plan breaks ties, so pages never overlap.
         return queryset.order_by(*queryset.query.order_by, "plan_id", "order", "id")
+
+    def paginate_queryset(self, queryset):
+        # The count and the order on ids and sort keys, the page's 50 tasks read whole with
+        # what the serializer reads (tasks.filters.PagedByKeys): the cost follows the caller's
+        # scope, not the width of every task in it.
+        keys = queryset.select_related(None).prefetch_related(None).values_list("pk", flat=True)
+        return super().paginate_queryset(PagedByKeys(keys, self.get_queryset()))
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()

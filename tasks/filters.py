@@ -13,11 +13,61 @@ from accounts.models import Agency
 from core.text import script_key
 from tasks.choices import FINISHED, OwnerRole, TaskStatus
 from tasks.models import Task, TaskOwner
-from tasks.risk import Risk, risk_annotation
+from tasks.risk import Risk, risk_q
 from tasks.services import owed_this_cycle_q, reported_this_cycle_q
 from workplans.models import Plan, Section
 
 MAX_DUE_WITHIN_DAYS = 366
+
+
+class SearchSelect(forms.Select):
+    """A <select> for a list too long to send whole (a province's plans): it renders the empty
+    choice and the chosen one only, and static/js/search_select.js puts a search box before
+    it that fills it from `url`, a small JSON list of what the user may see. Without script
+    the chosen option stays chosen and ?plan=<id> filters as before."""
+
+    def __init__(self, url: str, attrs=None):
+        super().__init__({"data-options-url": url, **(attrs or {})})
+
+    def optgroups(self, name, value, attrs=None):
+        # Not the field's choices (a ModelChoiceIterator reads every row): the chosen ids only.
+        field = getattr(self.choices, "field", None)
+        rows = []
+        if field is not None:
+            if field.empty_label is not None:
+                rows.append(("", field.empty_label))
+            chosen = [v for v in value if v and str(v).isascii() and str(v).isdigit() and len(str(v)) < 19]
+            if chosen:
+                found = field.queryset.filter(pk__in=chosen)
+                rows += [(str(obj.pk), field.label_from_instance(obj)) for obj in found]
+        return [
+            (None, [self.create_option(name, pk, label, pk in value, index)], index)
+            for index, (pk, label) in enumerate(rows)
+        ]
+
+
+class PagedByKeys:
+    """A list for a paginator whose count and order are worked out on `keys` (the filtered,
+    ordered ids: on PostgreSQL an index-only read of the user's owner rows and of
+    task_list_cover_idx) and whose page is read from `rows` whole, in one query: `pk IN (the
+    page's ids)`. Sorting the scope's wide rows to show 30 or 50 of them made a list cost
+    the city."""
+
+    ordered = True
+
+    def __init__(self, keys, rows):
+        self.keys, self.rows = keys, rows
+
+    def count(self) -> int:
+        return self.keys.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window):
+        if not isinstance(window, slice):
+            raise TypeError("PagedByKeys is read a page at a time")
+        return self.rows.filter(pk__in=self.keys[window]).order_by(*self.keys.query.order_by)
 
 
 class TaskOrdering(django_filters.OrderingFilter):
@@ -101,9 +151,17 @@ class TaskFilterSet(django_filters.FilterSet):
             "reported",
         ]
 
-    def __init__(self, *args, plans=None, agencies=None, today: datetime.date | None = None, **kwargs):
+    def __init__(
+        self, *args, plans=None, agencies=None, today: datetime.date | None = None, plan_search_url=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
+        if plan_search_url:
+            # A page shows the plans as a search box (SearchSelect), never all of them.
+            self.filters["plan"].extra["widget"] = SearchSelect(
+                plan_search_url,
+                attrs={"data-search-label": _("搜索计划标题或文号"), "data-more-label": _("还有更多，请输入关键词")},
+            )
         if plans is not None:
             self.filters["plan"].queryset = plans
             self.form.fields["plan"].queryset = plans
@@ -138,7 +196,8 @@ class TaskFilterSet(django_filters.FilterSet):
         return queryset.filter(is_lead=value == OwnerRole.LEAD)
 
     def filter_risk(self, queryset, name, value):
-        return queryset.alias(risk=risk_annotation(self.today)).filter(risk=value)
+        # risk_q, not the CASE of risk_annotation: open tasks by due date come from an index.
+        return queryset.filter(risk_q(value, self.today))
 
     def filter_reported(self, queryset, name, value):
         if value == "1":

@@ -153,6 +153,18 @@ class Task(models.Model):
         indexes = [
             # Overdue and due-soon lists: open tasks of a plan by due date.
             models.Index(fields=["plan", "status", "due_on"], name="task_plan_status_due_idx"),
+            # The date filters of 我的任务 and of GET /api/v1/tasks/ on open tasks: overdue=
+            # (due_on < today), due_within=, due_after=/due_before=, and the risk filters
+            # risk= and at_risk= (tasks.risk.risk_q: red is overdue, amber and green are due
+            # from today on; percent is read from the index).
+            models.Index(fields=["due_on", "percent"], condition=~Q(status__in=FINISHED), name="task_open_due_idx"),
+            # On PostgreSQL two more, made in migrations (SQLite does without): the trigram
+            # index on search_text for q= (0005), and task_list_cover_idx (0011), the list
+            # keys by id, from which 我的任务 and GET /api/v1/tasks/ count and order the tasks
+            # of the user's agencies without reading their wide rows (tasks.filters.PagedByKeys).
+            # GET /api/v1/tasks/?updated_since= (a system fetching what changed since its last
+            # call) and ?ordering=-updated_at.
+            models.Index(fields=["updated_at"], name="task_updated_at_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["id", "plan"], name="task_id_plan_key"),
@@ -231,8 +243,10 @@ class TaskOwner(models.Model):
         verbose_name_plural = _("责任单位")
         ordering = ["task", "order", "id"]
         indexes = [
-            # 我的任务: the tasks an agency owns.
-            models.Index(fields=["agency", "role"], name="taskowner_agency_role_idx"),
+            # Every task list starts here: Task.objects.visible_to (我的任务, 任务清单, the API's
+            # lists, exports) reads the tasks of the user's agencies and whether one of them
+            # leads (is_lead) from this index alone; so do the API's owner_id= and role=.
+            models.Index(fields=["agency", "task", "role"], name="taskowner_agency_task_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["task", "agency"], name="taskowner_agency_once_per_task"),

@@ -143,14 +143,9 @@ def task_risk(task, today: datetime.date, policy: dict | None = None) -> tuple[R
     )
 
 
-def risk_annotation(today: datetime.date, policy: dict | None = None) -> Case:
-    """The risk_of rule as a database expression on a Task queryset, for filtering and counting.
-
-    Use as `Task.objects.annotate(risk=risk_annotation(today))`. The plan year is taken from
-    plan__year (see plan_year_bounds). The elapsed share is the same for every earlier year
-    (100), every later year (0) and the current year (computed here), so three conditions
-    cover every plan without knowing which years exist.
-    """
+def _risk_conditions(today: datetime.date, policy: dict | None) -> tuple[Q, Q, Q]:
+    """(done, red, amber) as plain conditions on a Task queryset, each meant to be read after
+    the ones before it (as the CASE below reads them): the rule's one SQL form."""
     policy = _policy(policy)
     due_soon = Q(
         due_on__gte=today,
@@ -158,7 +153,10 @@ def risk_annotation(today: datetime.date, policy: dict | None = None) -> Case:
         percent__lt=_due_soon_min_percent(policy),
     )
 
-    behind_pace = []
+    # The elapsed share is the same for every earlier year (100), every later year (0) and
+    # the current year (computed here), so three conditions cover every plan without
+    # knowing which years exist.
+    amber = due_soon
     for year_filter, expected in (
         (Q(plan__year__lt=today.year), Fraction(100)),
         (Q(plan__year=today.year), _expected_percent(*plan_year_bounds(today.year), today)),
@@ -167,16 +165,49 @@ def risk_annotation(today: datetime.date, policy: dict | None = None) -> Case:
         threshold = _on_pace_min_percent(expected, policy)
         # A percent is never negative, so a threshold of 0 or less can never match.
         if threshold > 0:
-            behind_pace.append(year_filter & Q(percent__lt=threshold))
+            amber |= year_filter & Q(percent__lt=threshold)
+    return Q(status__in=FINISHED), Q(due_on__lt=today) | Q(status=TaskStatus.LAGGING), amber
 
-    amber = due_soon
-    for condition in behind_pace:
-        amber |= condition
 
+def risk_annotation(today: datetime.date, policy: dict | None = None) -> Case:
+    """The risk_of rule as a database expression on a Task queryset, for counting by mark.
+
+    Use as `Task.objects.annotate(risk=risk_annotation(today))`. The plan year is taken from
+    plan__year (see plan_year_bounds). To filter by one mark use risk_q: a CASE compared
+    with a value can use no index, its plain conditions can.
+    """
+    done, red, amber = _risk_conditions(today, policy)
     return Case(
-        When(status__in=FINISHED, then=Value(Risk.DONE.value)),
-        When(Q(due_on__lt=today) | Q(status=TaskStatus.LAGGING), then=Value(Risk.RED.value)),
+        When(done, then=Value(Risk.DONE.value)),
+        When(red, then=Value(Risk.RED.value)),
         When(amber, then=Value(Risk.AMBER.value)),
         default=Value(Risk.GREEN.value),
         output_field=models.CharField(max_length=8, choices=Risk.choices),
     )
+
+
+# The statuses a task may have and still be amber or green: open and not marked lagging.
+# The partial index task_open_due_idx (tasks.models) is on the open ones.
+OPEN_NOT_LAGGING = [status for status in TaskStatus.values if status not in FINISHED and status != TaskStatus.LAGGING]
+
+
+def risk_q(risk: str, today: datetime.date, policy: dict | None = None) -> Q:
+    """The tasks whose mark is `risk` on `today`: the same rule as risk_annotation (and so as
+    risk_of), written as one condition without CASE, so that the database can narrow it by
+    index (open tasks by due date: task_open_due_idx) before it reads a row.
+
+    Each mark is its own condition and not the ones before it: red is open and (overdue or
+    lagging); amber is open, not lagging, not overdue, and due soon or behind pace; green is
+    open, not lagging, not overdue and neither."""
+    done, red, amber = _risk_conditions(today, policy)
+    if risk == Risk.DONE:
+        return done
+    if risk == Risk.RED:
+        return ~done & red
+    # Not done and not red, spelled as a status list and a due-date range so an index serves it.
+    calm = Q(status__in=OPEN_NOT_LAGGING, due_on__gte=today)
+    if risk == Risk.AMBER:
+        return calm & amber
+    if risk == Risk.GREEN:
+        return calm & ~amber
+    raise ValueError(f"unknown risk mark {risk!r}")

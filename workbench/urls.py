@@ -8,6 +8,7 @@ app_name = "tasks"
 
 urlpatterns = [
     path("mine/", views.my_tasks, name="my_tasks"),
+    path("mine/plans/", views.plan_options, name="plan_options"),
     path("<int:pk>/", views.task_detail, name="task_detail"),
     path("<int:pk>/report/", views.task_report, name="task_report"),
     path("<int:pk>/responsible/", views.task_responsible, name="task_responsible"),

@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
@@ -39,6 +39,8 @@ from workplans.cycles import current_cycle, is_reported
 from workplans.models import Plan
 
 TASKS_PER_PAGE = 30
+# Plans offered at a time by the plan filter's search box.
+PLAN_OPTIONS = 20
 HISTORY_ON_PAGE = 20
 AUDIT_ON_PAGE = 30
 AUDIT_PER_PAGE = 50
@@ -62,7 +64,13 @@ def _mark(task, today):
 @role_required(*WORK_ROLES)
 @require_safe
 def my_tasks(request):
-    """我的任务: the tasks the user's agency owns (leaders: their agencies'; admins: all)."""
+    """我的任务: the tasks the user's agency owns (leaders: their agencies'; admins: all).
+
+    What it costs follows the user's scope, not the city: the filters, the count and the sort
+    run on the tasks' ids and sort keys only, starting from the owner rows of the user's
+    agencies (Task.objects.visible_to, index taskowner_agency_task_idx; on PostgreSQL the
+    keys come from task_list_cover_idx); the page's 30 tasks are then read whole, by id, in
+    the same query. Plans are offered through a search box (plan_options), not a select."""
     today = timezone.localdate()
     scope = scope_agency_ids(request.user)
     visible = Task.objects.visible_to(request.user)
@@ -72,25 +80,19 @@ def my_tasks(request):
     base = visible if asks_for_plan else visible.active()
     plans = Plan.objects.visible_to(request.user).order_by("-year", "title")
     agencies = Agency.objects.all() if scope is None else Agency.objects.filter(pk__in=scope)
-    next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
-    # text and search_text are wide and the list shows neither; the sort filter, when used,
-    # replaces the default order by due date.
-    base = (
-        base.select_related("plan", "section")
-        .defer("text", "search_text")
-        .annotate(
-            next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
-            next_milestone_text=Subquery(next_milestone.values("text")[:1]),
-        )
-        .order_by("due_on", "plan_id", "order", "id")
+    found = listing(
+        request,
+        TaskFilterSet,
+        base.order_by("due_on", "plan_id", "order", "id").values_list("pk", flat=True),
+        per_page=TASKS_PER_PAGE,
+        plans=plans,
+        agencies=agencies,
+        today=today,
+        plan_search_url=reverse("tasks:plan_options"),
     )
-    scope_is_own = request.user.role == Role.STAFF
-    if not scope_is_own:
-        # 任务清单 names each task's lead and co-owners (one query for the page).
-        owners = TaskOwner.objects.select_related("agency").order_by("role", "order", "id")
-        base = base.prefetch_related(Prefetch("task_owners", queryset=owners))
-    found = listing(request, TaskFilterSet, base, per_page=TASKS_PER_PAGE, plans=plans, agencies=agencies, today=today)
     filters, page = found.filters, found.page
+    scope_is_own = request.user.role == Role.STAFF
+    page.object_list = _page_tasks(visible, page.object_list, with_owners=not scope_is_own)
     for task in page:
         _mark(task, today)
         if not scope_is_own:
@@ -111,6 +113,46 @@ def my_tasks(request):
             "filters_open": bool(set(request.GET) - {"q", "page"}) or found.invalid,
         },
         status=400 if found.invalid else 200,
+    )
+
+
+def _page_tasks(visible, keys, *, with_owners: bool):
+    """The tasks of one page, whole: `keys` is the page's slice of the ordered ids, read as a
+    subquery of the same statement (`pk IN (… LIMIT 30)`), so the rows come in one query."""
+    next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
+    # text and search_text are wide and the list shows neither.
+    rows = (
+        visible.filter(pk__in=keys)
+        .select_related("plan", "section")
+        .defer("text", "search_text")
+        .annotate(
+            next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
+            next_milestone_text=Subquery(next_milestone.values("text")[:1]),
+        )
+        .order_by(*keys.query.order_by)
+    )
+    if with_owners:
+        # 任务清单 names each task's lead and co-owners (one query for the page).
+        owners = TaskOwner.objects.select_related("agency").order_by("role", "order", "id")
+        rows = rows.prefetch_related(Prefetch("task_owners", queryset=owners))
+    return rows
+
+
+@role_required(*WORK_ROLES)
+@require_safe
+def plan_options(request):
+    """The plan filter's search box (static/js/search_select.js): up to PLAN_OPTIONS plans the
+    user may see (Plan.objects.visible_to) whose title holds every word typed, newest year
+    first, as JSON {"results": [{"id", "text"}], "more"}."""
+    plans = Plan.objects.visible_to(request.user)
+    for word in request.GET.get("q", "")[:100].split():
+        plans = plans.filter(Q(title__icontains=word) | Q(doc_number__icontains=word))
+    found = list(plans.order_by("-year", "title", "id").only("id", "title")[: PLAN_OPTIONS + 1])
+    return JsonResponse(
+        {
+            "results": [{"id": plan.pk, "text": str(plan)} for plan in found[:PLAN_OPTIONS]],
+            "more": len(found) > PLAN_OPTIONS,
+        }
     )
 
 

@@ -141,7 +141,8 @@ class Plan(models.Model):
         verbose_name_plural = _("工作计划")
         ordering = ["-year", "title"]
         indexes = [
-            # Dashboards and 我的任务 list the active plans of a year.
+            # Dashboards and 我的任务 list the active plans of a year; GET /api/v1/plans/?year=&status=
+            # and the task lists' year= (through the task's plan) filter by them.
             models.Index(fields=["year", "status"], name="plan_year_status_idx"),
         ]
         constraints = [

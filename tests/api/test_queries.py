@@ -184,3 +184,23 @@ def test_a_leader_s_list_adds_one_query_for_the_agency_tree(api, world):
     fill_tasks(world, 5, 50)
     large, _ = count_queries(api, "/api/v1/tasks/")
     assert small == large == PINNED["tasks"][1] + 1
+
+
+@pytest.mark.parametrize("persona", ["staff_lead", "leader"])
+def test_the_task_list_runs_the_same_queries_however_many_tasks_other_agencies_have(api, world, persona):
+    """The list starts from the caller's owner rows: tasks of agencies outside the scope add
+    no query (nor rows to the count)."""
+    from accounts.models import Agency
+
+    # given
+    as_user(api, world["users"][persona])
+    fill_tasks(world, 0, 5)
+    elsewhere = Agency.objects.create(name="别处的单位")
+    before, before_count = count_queries(api, "/api/v1/tasks/?at_risk=0&updated_since=2026-01-01")
+    # when
+    for k in range(40):
+        make_task(world["plans"]["plan"], world["sections"]["section_two"], f"x{k}", lead=elsewhere)
+    after, after_count = count_queries(api, "/api/v1/tasks/?at_risk=0&updated_since=2026-01-01")
+    # then
+    assert after == before
+    assert after_count == before_count >= 5

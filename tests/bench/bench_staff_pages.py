@@ -2,8 +2,12 @@
 
 Run by hand (not a test). Target: at most 150 ms server time (median) for each page.
 
-usage: [DATABASE_URL=postgres://postgres@127.0.0.1:5432/workplans_bench_staff] \\
-       .venv/bin/python tests/bench/bench_staff_pages.py [--rebuild] [--runs 30] [--explain]
+usage: .venv/bin/python tests/bench/bench_staff_pages.py [--tasks 5000|50000|500000] [--rebuild] [--runs 30] [--explain]
+       (DATABASE_URL, when set, names the database instead of workplans_bench_staff_<tasks>)
+
+Each page is timed alternately with its reference (tests/bench/report.py interleave): the
+hand-written SQL that fetches the rows the page shows (for 我的任务, the one statement that
+fetches the user's page of 30 tasks with its counts), and recorded for `make bench`.
 
 The database (created if missing, then migrated) is kept between runs: the data is generated
 once with COPY (about a minute on two cores) and reused while a marker table says it was made with the same
@@ -1310,7 +1314,8 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def measure(client, url: str, *, warmup: int, runs: int):
+def measure(client, url: str, *, warmup: int, runs: int, reference=None):
+    """The page's timings and, when given, its reference's, taken alternately (report.interleave)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -1320,13 +1325,16 @@ def measure(client, url: str, *, warmup: int, runs: int):
             raise RuntimeError(f"GET {url} answered {response.status_code}: {response.content[:500]!r}")
         return response
 
-    for _ in range(warmup):
-        get()
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        get()
-        timings.append((time.perf_counter() - started) * 1000)
+    if reference is None:
+        for _ in range(warmup):
+            get()
+        timings, reference_ms = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            get()
+            timings.append((time.perf_counter() - started) * 1000)
+    else:
+        timings, reference_ms = _report().interleave(get, reference, runs, warmup=warmup)
     # One more request with its queries recorded (outside the timed ones: recording costs a
     # little). CaptureQueriesContext counts them (BEGIN/COMMIT included) and keeps the SQL;
     # its times are rounded to the millisecond, so the client-side time of each is taken here.
@@ -1353,6 +1361,8 @@ def measure(client, url: str, *, warmup: int, runs: int):
     selects.sort(key=lambda pair: pair[0], reverse=True)
     return {
         "url": url,
+        "samples": timings,
+        "reference": reference_ms,
         "median": statistics.median(timings),
         "p95": percentile(timings, 0.95),
         "best": min(timings),
@@ -1363,6 +1373,119 @@ def measure(client, url: str, *, warmup: int, runs: int):
         "captured_ms": captured_ms,
         "bytes": len(response.content),
     }
+
+
+def _report():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import report
+
+    return report
+
+
+# --- References: the hand-written SQL that fetches what a page shows ---------------------------
+
+# 我的任务's page of 30 tasks of one agency with its count, and the 本期未报送 count: one
+# statement. {where} and {order} vary with the case; the next open milestone is looked up for
+# the 30 rows of the page only.
+MY_TASKS_SQL = """
+WITH page AS (
+    SELECT t.id, t.plan_id, t.number, t.heading, t.due_on, t.status, t.percent, t.last_progress_at,
+           t."order", o.role, p.title, p.year, p.reporting_cycle, p.report_due_day, s.label,
+           count(*) OVER () AS total
+    FROM tasks_taskowner o
+    JOIN tasks_task t ON t.id = o.task_id
+    JOIN workplans_plan p ON p.id = t.plan_id
+    LEFT JOIN workplans_section s ON s.id = t.section_id
+    WHERE o.agency_id = %(agency)s AND p.status = 'active' {where}
+    ORDER BY {order}, t.plan_id, t."order", t.id
+    LIMIT 30 OFFSET %(offset)s
+)
+SELECT page.*, next.due_on, next.text,
+       (SELECT count(*) FROM tasks_taskowner o
+        JOIN tasks_task t ON t.id = o.task_id JOIN workplans_plan p ON p.id = t.plan_id
+        WHERE o.agency_id = %(agency)s AND p.status = 'active' AND NOT t.reporting_exempt
+          AND t.status NOT IN ('done', 'closed') AND NOT ({reported})) AS owed
+FROM page
+LEFT JOIN LATERAL (
+    SELECT m.due_on, m.text FROM tasks_milestone m
+    WHERE m.task_id = page.id AND m.done_on IS NULL ORDER BY m.due_on, m."order" LIMIT 1
+) next ON true
+ORDER BY {order_page}, page.plan_id, page."order", page.id
+"""
+# Reported this cycle: an update since the start of the plan's month or quarter (local time).
+REPORTED_SQL = (
+    "coalesce((p.reporting_cycle = 'monthly' AND t.last_progress_at >= %(month_start)s)"
+    " OR (p.reporting_cycle = 'quarterly' AND t.last_progress_at >= %(quarter_start)s), false)"
+)
+
+
+def my_tasks_reference(agency_id: int, query: dict, today: datetime.date):
+    """A function running the hand-written SQL for the 我的任务 request `query`."""
+    from django.db import connection
+
+    from core.text import script_key
+
+    month_start = datetime.datetime(today.year, today.month, 1, tzinfo=CST)
+    quarter = (today.month - 1) // 3
+    params = {
+        "agency": agency_id,
+        "today": today,
+        "offset": (int(query.get("page", 1)) - 1) * 30,
+        "month_start": month_start,
+        "quarter_start": datetime.datetime(today.year, 3 * quarter + 1, 1, tzinfo=CST),
+    }
+    where, order, order_page = "", "t.due_on", "page.due_on"
+    if "q" in query:
+        where += " AND t.search_text LIKE %(like)s"
+        params["like"] = f"%{script_key(query['q'])}%"
+    if query.get("overdue") == "1":
+        where += " AND t.due_on < %(today)s AND t.status NOT IN ('done', 'closed')"
+    if query.get("reported") == "0":
+        where += f" AND NOT t.reporting_exempt AND t.status NOT IN ('done', 'closed') AND NOT ({REPORTED_SQL})"
+    if query.get("sort") == "-updated":
+        order, order_page = "t.last_progress_at DESC", "page.last_progress_at DESC"
+    sql = MY_TASKS_SQL.format(where=where, order=order, order_page=order_page, reported=REPORTED_SQL)
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return run
+
+
+# The task page's rows: the task with its plan and section, owners, milestones, indicators with
+# their latest reading, the latest 21 updates with their authors, 50 files, 责任人 and the 30
+# newest history records: one statement each, as few as the page could do with.
+TASK_PAGE_SQL = [
+    """SELECT t.*, p.*, s.* FROM tasks_task t JOIN workplans_plan p ON p.id = t.plan_id
+       LEFT JOIN workplans_section s ON s.id = t.section_id WHERE t.id = %(task)s""",
+    """SELECT o.*, a.name, a.short_name FROM tasks_taskowner o JOIN accounts_agency a ON a.id = o.agency_id
+       WHERE o.task_id = %(task)s ORDER BY o.role, o."order", o.id""",
+    """SELECT m.* FROM tasks_milestone m WHERE m.task_id = %(task)s ORDER BY m.due_on, m."order", m.id""",
+    """SELECT i.*, r.value, r.as_of FROM indicators_indicator i LEFT JOIN LATERAL (
+           SELECT r.value, r.as_of FROM indicators_reading r WHERE r.indicator_id = i.id
+           ORDER BY r.as_of DESC, r.id DESC LIMIT 1) r ON true
+       WHERE i.task_id = %(task)s ORDER BY i."order", i.id""",
+    """SELECT u.*, a.full_name FROM tasks_progressupdate u JOIN accounts_user a ON a.id = u.author_id
+       WHERE u.task_id = %(task)s ORDER BY u.created_at DESC, u.id DESC LIMIT 21""",
+    """SELECT f.* FROM tasks_attachment f WHERE f.task_id = %(task)s ORDER BY f.created_at DESC, f.id DESC LIMIT 50""",
+    """SELECT u.id, u.full_name FROM tasks_task_responsible_users r JOIN accounts_user u ON u.id = r.user_id
+       WHERE r.task_id = %(task)s""",
+    """SELECT h.* FROM tasks_historicaltask h WHERE h.id = %(task)s ORDER BY h.history_date DESC LIMIT 31""",
+]
+
+
+def task_page_reference(task_id: int):
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            for sql in TASK_PAGE_SQL:
+                cursor.execute(sql, {"task": task_id})
+                cursor.fetchall()
+
+    return run
 
 
 DECLARE = re.compile(r"^\s*DECLARE\s+\S+\s+.*?CURSOR\s+WITH(?:OUT)?\s+HOLD\s+FOR\s+", re.IGNORECASE | re.DOTALL)
@@ -1503,22 +1626,42 @@ def main():
 
     client = Client()
     client.force_login(user)
+    today = timezone.localdate()
     cases = []
     for label, query in LIST_CASES:
         query = {k: (args.q if v is None else v) for k, v in query.items()}
-        cases.append((label.replace("<search>", args.q), "/tasks/mine/" + (f"?{urlencode(query)}" if query else "")))
-    cases.append(("task page, typical", f"/tasks/{typical_task}/"))
-    cases.append(("task page, busiest", f"/tasks/{hot_task}/"))
+        cases.append(
+            (
+                label.replace("<search>", args.q),
+                "/tasks/mine/" + (f"?{urlencode(query)}" if query else ""),
+                my_tasks_reference(user.agency_id, query, today),
+                "its page of 30 and counts in one SQL statement",
+            )
+        )
+    for label, task_id in (("task page, typical", typical_task), ("task page, busiest", hot_task)):
+        cases.append((label, f"/tasks/{task_id}/", task_page_reference(task_id), "its rows, one SQL statement each"))
 
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(
         f"\ntiming: {args.warmup} warm-up + {args.runs} timed requests per page, then one with its queries recorded "
         f"(load average {load} on {os.cpu_count()} CPUs: other work on the machine inflates the figures)"
     )
+    report = _report()
     results = []
-    for label, path in cases:
-        result = measure(client, path, warmup=args.warmup, runs=args.runs)
+    for label, path, reference, reference_name in cases:
+        result = measure(client, path, warmup=args.warmup, runs=args.runs, reference=reference)
         results.append((label, result))
+        report.record(
+            "staff pages",
+            label,
+            samples=result["samples"],
+            reference=result["reference"],
+            reference_name=reference_name,
+            queries=result["queries"],
+            tasks=args.tasks,
+            target=f"median ≤ {TARGET_MS:.0f} ms",
+            met=result["median"] <= TARGET_MS,
+        )
         print(f"\n{label}  GET {unquote(path)}")
         print(
             f"  median {result['median']:.1f} ms, p95 {result['p95']:.1f} ms, best {result['best']:.1f} ms; "
@@ -1533,11 +1676,16 @@ def main():
                 print(f"  EXPLAIN (ANALYZE, BUFFERS) of the {ms:.1f} ms query:")
                 print("    " + explain(sql).replace("\n", "\n    "))
 
-    print(f"\n{pad('page', 32)} {'median':>9} {'p95':>9} {'queries':>8}  target: median ≤ {TARGET_MS:.0f} ms")
+    print(
+        f"\n{pad('page', 32)} {'median':>9} {'p95':>9} {'queries':>8} {'reference':>10} {'ratio':>6}"
+        f"  target: median ≤ {TARGET_MS:.0f} ms"
+    )
     for label, result in results:
         verdict = "PASS" if result["median"] <= TARGET_MS else "FAIL"
+        reference = statistics.median(result["reference"])
         print(
-            f"{pad(label, 32)} {result['median']:>6.1f} ms {result['p95']:>6.1f} ms {result['queries']:>8}  {verdict}"
+            f"{pad(label, 32)} {result['median']:>6.1f} ms {result['p95']:>6.1f} ms {result['queries']:>8} "
+            f"{reference:>7.1f} ms {result['median'] / reference:>5.1f}×  {verdict}"
         )
 
 

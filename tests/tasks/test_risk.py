@@ -8,7 +8,7 @@ from django.db.models import Count
 
 from tasks.choices import FINISHED, TaskStatus
 from tasks.models import Task
-from tasks.risk import Risk, plan_year_bounds, risk_annotation, risk_of, risk_reason
+from tasks.risk import Risk, plan_year_bounds, risk_annotation, risk_of, risk_q, risk_reason
 from tests.conftest import make_task
 from workplans.models import Plan
 
@@ -214,6 +214,25 @@ def test_it_gives_the_same_answer_in_the_database_as_in_python(tasks_across_year
         for risk in tasks_across_years.annotate(risk=risk_annotation(today, policy)).values_list("risk", flat=True)
     }
     assert marks == set(Risk.values)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("policy", [None, {"pace_gap_points": 0, "due_soon_days": 0, "due_soon_min_percent": 79.5}])
+def test_the_indexable_filter_picks_the_tasks_the_annotation_marks(tasks_across_years, policy, settings):
+    """risk_q (what the list and API filters use, without CASE so an index serves it) is the
+    same partition of the tasks as risk_annotation, mark by mark, on every boundary day."""
+    settings.RISK_POLICY = DEFAULT_POLICY
+    for today in TODAYS:
+        # when
+        marked = dict(tasks_across_years.annotate(risk=risk_annotation(today, policy)).values_list("pk", "risk"))
+        picked = {
+            risk: set(tasks_across_years.filter(risk_q(risk, today, policy)).values_list("pk", flat=True))
+            for risk in Risk.values
+        }
+        # then
+        for risk in Risk.values:
+            assert picked[risk] == {pk for pk, mark in marked.items() if mark == risk}, (today, risk)
+        assert sum(len(pks) for pks in picked.values()) == len(marked)
 
 
 @pytest.mark.django_db

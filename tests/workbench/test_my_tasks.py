@@ -12,6 +12,7 @@ from core.roles import Role
 from tests.conftest import make_task, make_user
 
 URL = "/tasks/mine/"
+PLAN_OPTIONS = "/tasks/mine/plans/"
 TODAY = datetime.date(2026, 11, 24)
 
 
@@ -166,11 +167,11 @@ def test_a_plan_the_user_has_no_task_in_is_not_a_filter_choice(client, staff_a, 
     hidden = Plan.objects.create(title="与本单位无关的计划", year=2026, issuer=commission, status="active")
     make_task(hidden, None, "1", lead=outside_agency, heading="无关计划的任务")
     client.force_login(staff_a)
-    # when A's staff open the list, and then ask for that plan anyway
-    plan_select = re.search(r'<select name="plan".*?</select>', client.get(URL).content.decode(), re.S).group(0)
+    # when A's staff search the plans, and then ask for that plan anyway
+    offered = client.get(PLAN_OPTIONS, {"q": "计划"}).json()["results"]
     response = client.get(f"{URL}?plan={hidden.pk}")
     # then it is not offered, and asking for it is a filter error that shows none of its tasks
-    assert "与本单位无关的计划" not in plan_select
+    assert "与本单位无关的计划" not in {plan["text"] for plan in offered}
     html = response.content.decode()
     assert "选择一个有效的选项" in html
     assert "无关计划的任务" not in html
@@ -274,11 +275,88 @@ def test_it_runs_a_bounded_number_of_queries(
         Milestone.objects.create(task=task, due_on=datetime.date(2026, 12, 1), text="节点")
         report(task, staff_a, "in_progress", 10)
     client.force_login(staff_a)
-    # session, user, agency, count, page, plans offered, owed count, session save (3), and
-    # the header's work-list badge (one query, then cached)
-    with django_assert_max_num_queries(11):
+    # session, user, agency, count, the page (its ids a subquery), owed count, session save
+    # (3), and the header's work-list badge (one query, then cached); no list of plans
+    with django_assert_max_num_queries(10):
         response = client.get(f"{URL}?q=任务&overdue=0&sort=-updated")
     assert response.status_code == 200
+
+
+def plan_select(response) -> str:
+    return re.search(r'<select name="plan".*?</select>', response.content.decode(), re.S).group(0)
+
+
+def test_the_plan_filter_is_a_search_box_not_a_list_of_every_plan(
+    client, staff_a, tasks, other_plan, commission, agency_a
+):
+    from workplans.models import Plan
+
+    # given A owns tasks in three plans
+    third = Plan.objects.create(title="2026年基层卫生工作要点", year=2026, issuer=commission, status="active")
+    make_task(other_plan, None, "1", lead=agency_a, heading="去年计划的任务")
+    make_task(third, None, "1", lead=agency_a, heading="基层的任务")
+    client.force_login(staff_a)
+    # when the list is opened, and with one plan chosen
+    unchosen = plan_select(client.get(URL))
+    chosen = plan_select(client.get(f"{URL}?plan={third.pk}"))
+    # then the select holds the empty choice (and the chosen plan), and names where to search
+    assert re.findall(r'<option value="(\d*)"', unchosen) == [""]
+    assert re.findall(r'<option value="(\d*)"', chosen) == ["", str(third.pk)]
+    assert "2026年基层卫生工作要点" in chosen and 'data-options-url="/tasks/mine/plans/"' in chosen
+    assert "js/search_select.js" in client.get(URL).content.decode()
+
+
+def test_the_plan_search_answers_the_plans_the_user_sees_by_words_of_the_title(
+    client, staff_a, tasks, plan, other_plan, commission, agency_a, outside_agency
+):
+    from workplans.models import Plan
+
+    # given A owns tasks in two plans; a third is another agency's
+    make_task(other_plan, None, "1", lead=agency_a, heading="去年计划的任务")
+    elsewhere = Plan.objects.create(title="2026年别处工作要点", year=2026, issuer=commission, status="active")
+    make_task(elsewhere, None, "1", lead=outside_agency, heading="别处的任务")
+    client.force_login(staff_a)
+    # when A's staff search with nothing, with a word of one title, and with junk
+    everything = client.get(PLAN_OPTIONS).json()
+    one = client.get(PLAN_OPTIONS, {"q": f"{other_plan.year}年 工作"}).json()
+    junk = client.get(PLAN_OPTIONS, {"q": "\x00%_" * 50})
+    # then only their plans come back, newest year first, narrowed by the words
+    assert [row["id"] for row in everything["results"]] == [plan.pk, other_plan.pk]
+    assert everything["more"] is False
+    assert [row["id"] for row in one["results"]] == [other_plan.pk]
+    assert junk.status_code in (200, 400) and elsewhere.title not in junk.content.decode()
+
+
+def test_the_plan_search_is_refused_to_auditors(client, auditor, tasks):
+    client.force_login(auditor)
+    assert client.get(PLAN_OPTIONS).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["staff_a", "leader"])
+def test_its_queries_do_not_grow_with_the_tasks_of_other_agencies(
+    request, client, plan, section, agency_a, outside_agency, role
+):
+    # given a page of A's tasks, and other agencies' tasks added in between two visits
+    for n in range(5):
+        make_task(plan, section, f"a{n}", lead=agency_a)
+    client.force_login(request.getfixturevalue(role))
+
+    def queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"{URL}?overdue=0").status_code == 200
+        return len(captured.captured_queries)
+
+    client.get(URL)  # the header's work-list badge is cached from here on
+    # when
+    few = queries()
+    for n in range(40):
+        make_task(plan, section, f"o{n}", lead=outside_agency)
+    many = queries()
+    # then
+    assert few == many
 
 
 def test_it_works_in_english_when_chosen(client, staff_a, tasks):
