@@ -186,9 +186,10 @@ def why_not(delivery: Claimed, context: Context) -> str:
 
 # Messages of the rules said alike, by everything their words are made of: a worker sends
 # one reminder to each of its people, on each of their channels, in batches of its own;
-# each is worded once. Bounded: a year-end peak has about 13,000 at 50,000 tasks.
+# each is worded once. Bounded (a few KB each; emptied when full): a year-end peak has
+# about 13,000 at 50,000 tasks.
 _said: dict[tuple, Message] = {}
-SAID_KEPT = 50_000
+SAID_KEPT = 20_000
 
 
 def render(delivery: Claimed, context: Context) -> Message:

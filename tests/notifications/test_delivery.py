@@ -302,3 +302,21 @@ def test_one_report_reminder_per_person_counts_what_they_owe_across_plans(
     # The agency's group hears it once, with everyone who owes @-mentioned.
     (post,) = webhook_server.requests_for("wecom")
     assert post.body["text"]["mentioned_mobile_list"] == ["13800000001", "13800000002"]
+
+
+def test_a_reminder_worded_once_still_says_what_the_task_says_when_it_goes_out(due_task, staff_a, agency_a):
+    # given: two people are reminded of one task; the first one's reminder goes out first
+    colleague = make_user("staff_a2", Role.STAFF, agency_a)
+    with time_machine.travel(at(SEVEN_BEFORE, 9), tick=False):
+        scan_reminders.apply()
+        first, second = (
+            list(Delivery.objects.filter(channel=Channel.INBOX, recipient=user).values_list("pk", flat=True))
+            for user in (staff_a, colleague)
+        )
+        send_batch(first)
+        # when: the task is renamed before the other one's goes out
+        Task.objects.filter(pk=due_task.pk).update(heading="推进分级诊疗和家庭医生签约")
+        send_batch(second)
+    # then: each says the task as it was when it went out (the wording is shared, not stale)
+    assert Notification.objects.get(recipient=staff_a).title == "任务还有7天到期：3. 推进分级诊疗"
+    assert Notification.objects.get(recipient=colleague).title == "任务还有7天到期：3. 推进分级诊疗和家庭医生签约"
