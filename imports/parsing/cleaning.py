@@ -31,13 +31,31 @@ _WIDTH.update(
 )
 
 
+# str.translate looks every character up in the table; a regular expression finds the few that
+# fold and leaves the rest alone (the same result, several times faster on Chinese text).
+_FOLDS = {chr(cp): "" if to is None else chr(to) for cp, to in _WIDTH.items()}
+_FOLDABLE = re.compile("[" + re.escape("".join(sorted(_FOLDS))) + "]")
+_fold = _FOLDS.__getitem__
+
+
+# The ones Chinese text is full of go first, each through str.replace.
+_COMMON_FOLDS = tuple((ch, _FOLDS[ch]) for ch in "，（）：；％？！\u3000")
+
+
 def fold_width(text):
-    return text.translate(_WIDTH)
+    for wide, narrow in _COMMON_FOLDS:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    return _FOLDABLE.sub(lambda m: _fold(m.group()), text) if _FOLDABLE.search(text) else text
+
+
+_SPACES = re.compile(r"\s\s*")  # \s+, opening with a class: the engine skips to the next space at once
 
 
 # A tone-marked pinyin syllable in brackets right after a Han character: 衛(wèi)生 → 衛生.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _PINYIN_TONED = re.compile(rf"(?<=[\u4e00-\u9fff])\(([a-zü]*[{_TONED}][a-zü]*)\)")
+_ANY_TONED = re.compile(f"[{_TONED}]")
 _PINYIN_PLAIN = re.compile(r"(?<=[\u4e00-\u9fff])\(([a-zü]{1,6})\)")
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -164,7 +182,7 @@ def prime_keys(texts):
     todo = [t for t in dict.fromkeys(texts) if t not in _KEYS and "\n" not in t]
     if not todo:
         return
-    folded = [re.sub(r"\s+", "", unicodedata.normalize("NFKC", t)) for t in todo]
+    folded = [_SPACES.sub("", unicodedata.normalize("NFKC", t)) for t in todo]
     simple = to_simplified("\n".join(folded)).split("\n")
     if len(simple) != len(todo):
         return
@@ -189,6 +207,8 @@ class Line:
 
 def strip_pinyin(text):
     """Remove pinyin annotations; returns (text, count removed)."""
+    if "(" not in text or not _ANY_TONED.search(text):  # annotations are bracketed, and a toned one comes first
+        return text, 0
     text, n = _PINYIN_TONED.subn("", text)
     if n:  # the same hand also wrote toneless syllables (de, men) on such lines
         text, n2 = _PINYIN_PLAIN.subn("", text)
@@ -226,9 +246,13 @@ def clean_lines(text, warn):
     lines = []
     pinyin_lines = []
     pending = None  # a portal label standing alone, its value on the next line
-    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    folded = [fold_width(raw) for raw in raw_lines]
-    prime_keys(re.sub(r"\s+", " ", line).strip() for raw, line in zip(raw_lines, folded, strict=True) if raw.strip())
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    raw_lines = text.split("\n")
+    if "\u2028" in text or "\u2029" in text:  # these fold to line breaks inside their line
+        folded = [fold_width(raw) for raw in raw_lines]
+    else:  # folding makes and removes no line break: fold the whole text at once
+        folded = fold_width(text).split("\n")
+    prime_keys(_SPACES.sub(" ", line).strip() for raw, line in zip(raw_lines, folded, strict=True) if raw.strip())
     for no, line in enumerate(folded, start=1):
         line, n = strip_pinyin(line)
         if n:
@@ -242,7 +266,7 @@ def clean_lines(text, warn):
                 warn(no, _("有 %(n)d 处字符丢失，显示为“?”，请核对原文") % {"n": inner})
         if "?" in stripped and not _HAN.search(core):
             core = ""
-        line = re.sub(r"\s+", " ", core).strip()
+        line = _SPACES.sub(" ", core).strip()
         if not line:
             continue
         if _PAGE_NUMBER.match(line):

@@ -95,7 +95,9 @@ _BASE_ALT = "|".join(
 )
 _DENOMINATOR_ALT = "|".join(sorted(_DENOMINATORS, key=len, reverse=True))
 _UNIT_ALT = rf"{_RATE_ALT}|[万萬亿億]?(?:{_BASE_ALT})(?:/(?:{_DENOMINATOR_ALT}))?|[万萬亿億]"
-_NUM = r"\d+(?:\.\d+)?"
+# \d\d* rather than \d+ (the same numbers): a pattern that opens with a character class lets the
+# regex engine skip to the next digit at once; one that opens with a repeat is tried at every position.
+_NUM = r"\d\d*(?:\.\d+)?"
 _TOKEN = re.compile(rf"(?P<num>{_NUM})\s*(?P<unit>{_UNIT_ALT})?")
 # A count in Chinese numerals (新建三处): read only right after a verb of building (below).
 _CN_COUNT = re.compile(
@@ -192,6 +194,7 @@ _MODAL_WORDS = ("要", "应", "應", "须", "須")
 # Every construct starts with one of these characters; the lookahead lets the regex engine skip
 # other positions at once instead of trying each alternative there (same matches, a third the time).
 _CONSTRUCT_FIRST = "".join(sorted({w[0] for w in _FEN_WORDS + _MODAL_WORDS + _CMP_WORDS}))
+_CONSTRUCT_START = re.compile(f"[{re.escape(_CONSTRUCT_FIRST)}]")
 _CONSTRUCT = re.compile(
     r"(?=[{}])(?P<fen>{})?(?:{})?(?P<cmp>{})\s*(?P<vals>{}(?:\s*(?:、|和|及|,)\s*{})*)"
     r"\s*(?P<post>以上|以内|以內|以下|左右)?".format(
@@ -230,15 +233,24 @@ _CN_DIGIT = "一二三四五六七八九"
 
 
 def _norm_unit(unit):
-    unit = (unit or "").replace("％", "%").replace("萬", "万")
-    if unit in ("/10万", "/十万", "1/10万"):
-        return "1/10万"
-    if unit in ("/万", "1/万"):
-        return "1/万"
-    return unit
+    normed = _NORMED_UNITS.get(unit)
+    if normed is None:
+        normed = (unit or "").replace("％", "%").replace("萬", "万")
+        if normed in ("/10万", "/十万", "1/10万"):
+            normed = "1/10万"
+        elif normed in ("/万", "1/万"):
+            normed = "1/万"
+        if len(_NORMED_UNITS) < 10_000:  # units come from the alternatives above: a few thousand at most
+            _NORMED_UNITS[unit] = normed
+    return normed
+
+
+_NORMED_UNITS: dict[str | None, str] = {}
 
 
 def _number(text):
+    if len(text) < 16 and text.isdigit():  # the common case; float() would round longer ones
+        return int(text)
     if not text[:1].isdigit():
         return cn_to_int(text)
     value = float(text)
@@ -258,41 +270,60 @@ def _split_outside(text, seps):
     if len(seps) == 1 and seps not in text:  # no separator anywhere: the text is the one part
         return [(0, text)]
     if not _OPENERS.search(text):  # nothing to stand inside: a plain split, positions kept
+        pieces = text.split(seps) if len(seps) == 1 else _separators(seps).split(text)
         parts, start = [], 0
-        for m in _separators(seps).finditer(text):
-            parts.append((start, text[start : m.start()]))
-            start = m.end()
-        parts.append((start, text[start:]))
+        for piece in pieces:  # each separator is one character
+            parts.append((start, piece))
+            start += len(piece) + 1
         return parts
     parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
+    for m in _split_marks(seps).finditer(text):  # the brackets and separators only, in order
+        ch = m.group()
         if ch in "(“《[【":
             depth += 1
-        elif ch in ")”》]】" and depth:
-            depth -= 1
-        elif ch in seps and depth == 0:
+        elif ch in ")”》]】":
+            if depth:
+                depth -= 1
+        elif depth == 0:
+            i = m.start()
             parts.append((start, text[start:i]))
             start = i + 1
     parts.append((start, text[start:]))
     return parts
 
 
+@functools.lru_cache(maxsize=16)
+def _split_marks(seps):
+    return re.compile(f"[{re.escape('(“《[【)”》]】' + seps)}]")
+
+
 _MASK_OPENERS = re.compile('[“《"]')
 
 
 def _masked(text):
-    """Positions inside quotes, book titles or brackets: numbers there describe, not target."""
+    """Positions inside quotes, book titles or brackets: numbers there describe, not target.
+
+    None when nothing opens (most clauses): then no position is inside."""
+    if not _MASK_OPENERS.search(text):
+        return None
     mask = [False] * len(text)
-    if not _MASK_OPENERS.search(text):  # nothing opens: nothing is inside
-        return mask
-    depth = 0
-    for i, ch in enumerate(text):
+    depth = last = 0
+    for m in _MASK_MARKS.finditer(text):  # between two marks the depth holds: fill those runs at once
+        i, ch = m.start(), m.group()
+        if depth > 0:
+            mask[last:i] = [True] * (i - last)
         if ch in '“《"':
             depth += 1
         mask[i] = depth > 0
         if ch in "”》" and depth:
             depth -= 1
+        last = i + 1
+    if depth > 0:
+        mask[last:] = [True] * (len(text) - last)
     return mask
+
+
+_MASK_MARKS = re.compile('[“《"”》]')
 
 
 def _context_number(text, start, end):
@@ -427,7 +458,24 @@ def _due_from(text, position, current):
 
 
 # A clause with no digit and no count in Chinese numerals states no target.
-_ANY_NUMBER = re.compile(r"\d|[建增设立造育办][二三四五六七八九两十]")
+_ANY_NUMBER = re.compile(r"[\d建增设立造育办](?:(?<=\d)|(?=[二三四五六七八九两十]))")  # one class first: see _NUM
+# Nor does one where no construct can start (_CONSTRUCT_FIRST), no number is followed by a unit
+# (the first characters of every unit _TOKEN reads) and no count in Chinese numerals stands.
+_UNIT_FIRST = {
+    unit[0]
+    for unit in (
+        *RATE_UNITS,
+        *COUNT_UNITS,
+        *_TRAD_UNITS,
+        *_EXTRA_UNITS,
+        *("/10万", "/10萬", "/十万", "/十萬", "/万", "/萬", "1/10萬", "％", "個百分點", "万", "萬", "亿", "億"),
+    )
+}
+_MAYBE_TARGET = re.compile(  # one class first, then which of the three it is (see _NUM)
+    rf"[\d建增设立造育办{re.escape(_CONSTRUCT_FIRST)}]"
+    rf"(?:(?<=\d)\s*[{re.escape(''.join(sorted(_UNIT_FIRST)))}]|(?<=[建增设立造育办])(?=[二三四五六七八九两十])"
+    rf"|(?<=[{re.escape(_CONSTRUCT_FIRST)}]))"
+)
 
 
 def find_indicators(text):
@@ -447,18 +495,23 @@ def _find_indicators(text):
         if not _ANY_NUMBER.search(sentence):  # none of its clauses can hold a target, and its due date ends with it
             continue
         due = None
-        source = sentence.replace(NAMED, ":").strip()
-        if len(source) > _SOURCE_MAX:
-            source = source[:_SOURCE_MAX] + "…"
+        source = None
         for _, clause in _split_outside(sentence, ",;:，；："):
             if not _ANY_NUMBER.search(clause):
                 if "五" in clause:  # 到“十四五”末 dates what follows
                     due = _due_from(clause, len(clause), due)
                 continue
-            for ind in _clause_indicators(clause, due):
-                ind["source"] = source
-                found.append(ind)
-            due = _due_from(clause, len(clause), due)
+            inds = _clause_indicators(clause, due) if _MAYBE_TARGET.search(clause) else ()
+            if inds:  # the sentence is shown with its indicators
+                if source is None:
+                    source = sentence.replace(NAMED, ":").strip()
+                    if len(source) > _SOURCE_MAX:
+                        source = source[:_SOURCE_MAX] + "…"
+                for ind in inds:
+                    ind["source"] = source
+                found.extend(inds)
+            if "年" in clause or "末" in clause:  # every due phrase holds one
+                due = _due_from(clause, len(clause), due)
     _fill_units(found)
     out, seen = [], set()
     for ind in found:
@@ -478,8 +531,11 @@ def _clause_indicators(clause, carried_due):
     consumed = []  # (start, end) spans of the constructs, in order and not overlapping
     mask = _masked(clause)
     prev_end = 0
-    for m in _CONSTRUCT.finditer(clause):
-        if mask[m.start("cmp")]:
+    gap = False  # a construct read no target: its span is not consumed
+    # no construct starts before the first of its first characters: scan from there, or not at all
+    first = _CONSTRUCT_START.search(clause)
+    for m in _CONSTRUCT.finditer(clause, first.start()) if first is not None else ():
+        if mask is not None and mask[m.start("cmp")]:
             continue
         name_part = clause[prev_end : m.start()]
         # a count inside the name part describes the subject: 3个试点镇…知晓率
@@ -491,6 +547,7 @@ def _clause_indicators(clause, carried_due):
         names = _split_names(name_part, distribute)
         if not names or not vals:
             prev_end = m.end()
+            gap = True
             continue
         cmp_word = m.group("cmp")
         comparator = "<=" if cmp_word in _CEILING or m.group("post") in ("以内", "以內", "以下") else ">="
@@ -521,7 +578,10 @@ def _clause_indicators(clause, carried_due):
             )
         consumed.append((prev_end, m.end()))
         prev_end = m.end()
-    out.extend(_loose_targets(clause, consumed, mask, carried_due))
+    # Without a gap the constructs cover the clause up to prev_end, so a loose target can only
+    # start after it, with a digit or (for a count in Chinese numerals) a verb right before it.
+    if not consumed or gap or _ANY_NUMBER.search(clause, prev_end - 1):
+        out.extend(_loose_targets(clause, consumed, mask, carried_due))
     return out
 
 
@@ -538,42 +598,52 @@ def _last_verb(text):
 
 def _loose_targets(clause, consumed, mask, carried_due):
     """Counts and rates outside a 达到/控制在 construct: 新增50家…, 培训100名以上…, 100%落实…."""
-    starts = [a for a, _ in consumed]
+    tokens = [t for t in _TOKEN.finditer(clause) if t.group("unit")]
+    if consumed:
+        starts = [a for a, _ in consumed]
 
-    def in_construct(pos):
-        at = bisect.bisect_right(starts, pos) - 1
-        return at >= 0 and consumed[at][0] <= pos < consumed[at][1]
+        def outside(tok):
+            at = bisect.bisect_right(starts, tok.start()) - 1
+            return at < 0 or not consumed[at][0] <= tok.start() < consumed[at][1]
 
-    tokens = [t for t in _TOKEN.finditer(clause) if t.group("unit") and not in_construct(t.start())]
+        tokens = [t for t in tokens if outside(t)]
     # a count in Chinese numerals needs a verb character right before a numeral: search only then
-    cn_counts = (
-        [t for t in _CN_COUNT.finditer(clause) if not in_construct(t.start())] if _CN_COUNT_PAIR.search(clause) else []
-    )
-    if cn_counts:
-        tokens = sorted(tokens + cn_counts, key=lambda t: t.start())
+    if _CN_COUNT_PAIR.search(clause):
+        cn_counts = list(_CN_COUNT.finditer(clause))
+        if consumed:
+            cn_counts = [t for t in cn_counts if outside(t)]
+        if cn_counts:
+            tokens = sorted(tokens + cn_counts, key=lambda t: t.start())
     if not tokens:  # most clauses: a date or a number without a unit
         return []
-    verb_by = _prefix_match_end(_TARGET_VERB, clause)  # a verb stands before position p iff p >= verb_by
+    verb_by = -1  # a verb stands before position p iff p >= verb_by (None: nowhere); found when first needed
     accepted = []
     for tok in tokens:
-        unit = _norm_unit(tok.group("unit"))
-        if mask[tok.start()] or _context_number(clause, tok.start(), tok.end()):
+        start, end = tok.span()
+        if (mask is not None and mask[start]) or _context_number(clause, start, end):
             continue
-        if _EXISTING.search(clause, max(0, tok.start() - 8), tok.start()):
+        if _EXISTING.search(clause, max(0, start - 8), start):
             continue  # what already exists is context, not a target
-        if unit not in RATE_UNITS:
-            later_numbers = tokens[-1].start() >= tok.end()  # tokens are in order
+        if _norm_unit(tok.group("unit")) not in RATE_UNITS and not clause.startswith(("以上", "多"), end):
+            if verb_by == -1:
+                verb_by = _prefix_match_end(_TARGET_VERB, clause)
             if not (
-                clause.startswith(("以上", "多"), tok.end())
-                or (verb_by is not None and tok.start() >= verb_by)
-                or (not later_numbers and _DONE_AFTER.search(clause, tok.end()))
+                (verb_by is not None and start >= verb_by)
+                or (tokens[-1].start() < end and _DONE_AFTER.search(clause, end))  # no later number (in order)
             ):
                 continue
         accepted.append(tok)
     if not accepted:
         return []
-    lead = _TARGET_VERB.search(clause)
-    lead_verb = lead.group(0) if lead and not lead.group(0)[-1].isdigit() else ""
+    lead_verb = None  # the clause's first verb, found when first needed
+
+    def first_verb():
+        nonlocal lead_verb
+        if lead_verb is None:
+            lead = _TARGET_VERB.search(clause)
+            lead_verb = lead.group(0) if lead and not lead.group(0)[-1].isdigit() else ""
+        return lead_verb
+
     names = {}
     shared = {}  # token start -> names of the bare segments before it that share it (A、B各10家)
     accepted_starts = [t.start() for t in accepted]
@@ -589,7 +659,8 @@ def _loose_targets(clause, consumed, mask, carried_due):
         bare = []
         tail = _MORE.sub("", clause[toks[-1].end() : seg_end])
         number_first = bool(_clean_name(tail))
-        prefix = _last_verb(_clean_name(clause[seg_start : toks[0].start()])) or lead_verb
+        head = clause[seg_start : toks[0].start()]
+        prefix = None  # the verb the segment opens with (else the clause's), found when first needed
         prev_end = seg_start
         for k, tok in enumerate(toks):
             if _norm_unit(tok.group("unit")) in RATE_UNITS:
@@ -603,10 +674,15 @@ def _loose_targets(clause, consumed, mask, carried_due):
                     cut = list(_CONNECTOR.finditer(span))
                     if cut:
                         obj, next_prefix = span[: cut[-1].start()], _last_verb(span[cut[-1].end() :])
+                if prefix is None:
+                    prefix = _last_verb(_clean_name(head)) or first_verb()
                 names[tok.start()] = prefix + _clean_name(obj)
                 prefix = next_prefix or prefix
             else:
-                names[tok.start()] = _clean_name(clause[prev_end : tok.start()]) or prefix
+                name = _clean_name(clause[prev_end : tok.start()])
+                if not name and prefix is None:
+                    prefix = _last_verb(_clean_name(head)) or first_verb()
+                names[tok.start()] = name or prefix
             prev_end = tok.end()
     out = []
     for tok in accepted:

@@ -103,6 +103,8 @@ def plan_doc_number(lines: Sequence[Line], hints: dict) -> str | None:
     first one in the header that no sentence cites."""
     loose = None
     for line in lines[:60]:
+        if "号" not in line.text and "號" not in line.text:  # every 文号 ends with one: no need to scan
+            continue
         for m in DOC_NUMBER.finditer(line.text):
             if _cited(line.text, m.start(), m.end()):
                 continue
@@ -115,10 +117,13 @@ def plan_doc_number(lines: Sequence[Line], hints: dict) -> str | None:
     return hints.get("doc_number") or loose
 
 
+_SIGNED_ON_ONE_LINE = re.compile(r"^(.{3,30}?)\s+(\S*\d{4}\s*年?.+[日号號])$")
+
+
 def _signature(lines: Sequence[Line], warn: Warn) -> tuple[str | None, datetime.date | None, set[int]]:
     """(issuer, date, line indexes) of the signature block: an agency line, a stamp note, a date."""
     for i, line in enumerate(lines):
-        m = len(line.text) <= 120 and re.match(r"^(.{3,30}?)\s+(\S*\d{4}\s*年?.+[日号號])$", line.text)
+        m = len(line.text) <= 120 and _SIGNED_ON_ONE_LINE.match(line.text)
         if m and agency_line(m.group(1)):
             date = _date_line(m.group(2), line.no, warn)
             if date is not None:

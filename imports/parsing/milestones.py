@@ -7,8 +7,8 @@ import re
 from .numerals import cn_to_int, month_end
 
 _CN = "一二三四五六七八九十"
-# A phrase starts with a digit, a Chinese numeral, 第, 年 or 上: the lookahead lets the regex engine
-# pass over other positions at once (the same matches).
+# A phrase starts with a digit, a Chinese numeral, 第, 年 or 上 (the lookahead fails fast elsewhere;
+# find_milestones starts the search where the first phrase can start).
 _PHRASE = re.compile(
     rf"(?=[\d{_CN}第年上])(?<![\d每第至到])(?:(?P<month>\d{{1,2}}|[{_CN}]{{1,3}})月(?:(?P<day>\d{{1,2}})日)?(?P<mq>底前|底|末前|末|份前|份之前|前|之前|中旬前|上旬前|下旬前)"
     r"|(?:第)?(?P<quarter>[1-4一二三四])季度(?P<qq>末前|末|底前|底|前)"
@@ -47,13 +47,25 @@ def _due(m, year):
 _STEP_MAX = 500  # a step's text is cut at this length (a "sentence" of 200 KB is no step)
 
 
+def _earliest_phrase(flat):
+    """No phrase starts before this position: each holds 月 (at most three characters in), 季度 (at
+    most two), 年底/年末 or 上半年 (at their start). _PHRASE opens with a lookahead, which the regex
+    engine tries at every position: starting it here skips the ones that cannot match."""
+    found = [
+        at - back
+        for mark, back in (("月", 3), ("季", 2), ("年底", 0), ("年末", 0), ("上半年", 0))
+        if (at := flat.find(mark)) >= 0
+    ]
+    return max(0, min(found)) if found else len(flat)
+
+
 def find_milestones(text, year):
     """Milestones stated in an item's text, in order; ``due`` is None without a plan year."""
     out, seen = [], set()
     flat = text.replace("\n", "")
     ends: list[int] | None = None
     seps: list[int] = []
-    for m in _PHRASE.finditer(flat):
+    for m in _PHRASE.finditer(flat, _earliest_phrase(flat)):
         if ends is None:  # sentence ends and clause separators, in order
             ends = [e.start() for e in _ENDS.finditer(flat)]
             seps = [e.start() for e in _SEPS.finditer(flat)]

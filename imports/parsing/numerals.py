@@ -47,8 +47,14 @@ def cn_to_int(text):
     return total + current
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def month_end(year, month):
-    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+    # calendar.monthrange also works out the weekday the month starts on: not needed here
+    if not 1 <= month <= 12:
+        raise calendar.IllegalMonthError(month)  # as monthrange did (a ValueError)
+    return datetime.date(year, month, 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1])
 
 
 _DATE_RE = re.compile(

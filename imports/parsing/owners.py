@@ -72,6 +72,7 @@ _OWNER_LABEL = re.compile(
     r"(?=[【\[牵牽主责責配协協参參])[【\[]?(?:(?P<lead>(?:牵头|牽頭|主责|主責)(?:责任|責任)?(?:单位|單位|部门|部門|处室|處室|科室)|(?:主要)?(?:责任|責任)(?:单位|單位|部门|部門|处室|處室|科室))"
     rf"|(?P<co>{_CO_LABEL}))\s*(?:[:：]|[】\]]\s*[:：]?)"
 )
+_OWNER_LABEL_FIRST = re.compile(r"[【\[牵牽主责責配协協参參]")
 # Another label after the owner lines ends them (完成时限:…, 工作目标:…).
 _OTHER_LABEL = re.compile(r"(?:^|\n|[;；。])\s*[\u4e00-\u9fff]{2,8}\s*[:：]")
 _SPLIT_CHARS = "、,，;；/ \t\n"
@@ -167,9 +168,13 @@ def _closes(text: str, at: int) -> int | None:
     return None
 
 
+_LEAD_MARK = re.compile(r"(牵头|牽頭)\s*[,，、]?")
+
+
 def _parts(note: str) -> list[str]:
     note = _LABEL.sub("、", note)
-    note = re.sub(r"(牵头|牽頭)\s*[,，、]?", r"\1、", note)
+    if "牵头" in note or "牽頭" in note:
+        note = _LEAD_MARK.sub(r"\1、", note)
     parts: list[str] = []
     for part in _split_names(note):
         part = _balanced(part)
@@ -229,15 +234,19 @@ def _explained_note(note: str) -> list[str] | None:
     return None
 
 
+_ROUND_BRACKETS = re.compile(r"[()（）]")
+
+
 def _matching_open(text: str, close_at: int) -> int | None:
     depth = 0
-    for i in range(close_at, -1, -1):
-        if text[i] in ")）":
+    # only the brackets matter: visit them (few) instead of every character of the item
+    for m in reversed(list(_ROUND_BRACKETS.finditer(text, 0, close_at + 1))):
+        if m.group() in ")）":
             depth += 1
-        elif text[i] in "(（":
+        else:
             depth -= 1
             if depth == 0:
-                return i
+                return m.start()
     return None
 
 
@@ -251,7 +260,10 @@ def _owners(names: list[str], rule: str, note: str) -> list[Owner]:
 
 def labelled_owners(text: str) -> tuple[str, list[Owner]] | None:
     """(text before the labels, owners) for owner lines such as 牵头单位:…/配合单位:…, else None."""
-    first = _OWNER_LABEL.search(text)
+    # a pattern that opens with a lookahead is tried at every position: start at the first
+    # character a label can start with instead (the same match), or not at all
+    opening = _OWNER_LABEL_FIRST.search(text)
+    first = _OWNER_LABEL.search(text, opening.start()) if opening is not None else None
     if first is None:
         return None
     start = first.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import confidence
-from .cleaning import Line, join_hard_breaks, script_key
+from .cleaning import Line, join_hard_breaks, prime_keys, script_key
 from .indicators import find_indicators
 from .metadata import find_metadata, find_title, is_end_matter, signature_lines, title_like
 from .milestones import find_milestones
@@ -30,10 +31,14 @@ _NOT_AFTER_NUMBER = set(
 )
 # An item number glued to the end of the previous item (…工作。(市卫生健康委)2.推进…).
 _EMBEDDED_AR = re.compile(r"(?<=[。;；)])\s*(\d{1,3})\s*[.、](?=[\u4e00-\u9fff“《]|\d+[\u4e00-\u9fff])")
+_RUN_ON_MARK = re.compile(r"[。;；)]")
 RUN_ON_RE = re.compile(r"^(\d{1,3})\s*[.、]\s*(.*)$")
 
 PART, CN, PCN, AR, PAR = 0, 1, 2, 3, 4
 
+# An owner note whose brackets do not pair up: "(…" at the end of an item, "…)" in its last sentence.
+_OPEN_AT_END = re.compile(r"\([^()]*$")
+_CLOSED_AT_START = re.compile(r"^[^()]*\)")
 _DELIVERABLE = re.compile(r"(文件|档案|拟出台|拟制定|拟研究|制度清单|政策清单|成果清单)")
 _TERMINAL = tuple("。!?;)”》…」』")
 _EXCERPT = 30
@@ -41,6 +46,18 @@ _EXCERPT = 30
 
 def _label(text: str, expected_task: set[int] | None = None) -> tuple[int, str, int, str] | None:
     """(kind, token, value, rest) for a numbered line, else None."""
+    lab = _numbered(text)
+    if lab is not None:
+        return lab
+    m = AR_LOST_RE.match(text)
+    if m and expected_task is not None and int(m.group(1)) in expected_task and m.group(2)[:1] not in _NOT_AFTER_NUMBER:
+        return AR, m.group(1), int(m.group(1)), m.group(2).strip()
+    return None
+
+
+@functools.lru_cache(maxsize=4096)  # each line is labelled up to three times (title, task level, nodes)
+def _numbered(text: str) -> tuple[int, str, int, str] | None:
+    """_label without the reading of a lost dot, which depends on the numbers expected next."""
     m = PART_RE.match(text)
     if m:
         return PART, f"第{m.group(1)}{m.group(2)}", cn_to_int(m.group(1)) or 0, m.group(3).strip()
@@ -56,9 +73,6 @@ def _label(text: str, expected_task: set[int] | None = None) -> tuple[int, str, 
         return CN, m.group(1), cn_to_int(m.group(1)) or 0, m.group(2).strip()
     m = AR_RE.match(text)
     if m:
-        return AR, m.group(1), int(m.group(1)), m.group(2).strip()
-    m = AR_LOST_RE.match(text)
-    if m and expected_task is not None and int(m.group(1)) in expected_task and m.group(2)[:1] not in _NOT_AFTER_NUMBER:
         return AR, m.group(1), int(m.group(1)), m.group(2).strip()
     return None
 
@@ -231,7 +245,10 @@ def _split_run_on(line: Line, last_number: int) -> tuple[Line, Line | None]:
     """A line holding the next item too (…。(市卫生健康委)3.推进…) as two lines."""
     own = AR_RE.match(line.text)
     number = int(own.group(1)) if own else last_number
-    for m in _EMBEDDED_AR.finditer(line.text):
+    # _EMBEDDED_AR opens with a lookbehind, which the regex engine tries at every position: start
+    # right after the first 。;；) (no match starts before it), or not at all
+    mark = _RUN_ON_MARK.search(line.text)
+    for m in _EMBEDDED_AR.finditer(line.text, mark.end()) if mark is not None else ():
         if int(m.group(1)) == number + 1:
             return Line(line.no, line.text[: m.start()].rstrip()), Line(line.no, line.text[m.start() :].lstrip())
     return line, None
@@ -353,6 +370,7 @@ def parse_lines(lines: Sequence[Line], hints: dict, warn: Warn, progress: Callab
     sections: list[dict] = []
     pending: list[tuple[_Node, list[Line]]] = []  # tasks in order, with their merged sub-item lines
     builder = TaskBuilder(plan["year"])
+    prime_keys(node.rest for node in nodes if node.role == "section")  # one script conversion for them all
     for node in nodes:
         if node.role == "section":
             sections.append({"path": node.path(), "title": node.rest.rstrip("。:： ")})
@@ -378,8 +396,8 @@ def parse_lines(lines: Sequence[Line], hints: dict, warn: Warn, progress: Callab
             dropped.add(Line(node.line_no, ""), "empty_item", number or "")
             continue
         built = builder.build(_section_of(node), number, text, node.rule)
-        if (re.search(r"\([^()]*$", text.rstrip("。 ")) and built["owners"]) or (
-            re.search(r"^[^()]*\)", text.rsplit("。", 1)[-1]) and built["owners"]
+        if built["owners"] and (
+            _OPEN_AT_END.search(text.rstrip("。 ")) or _CLOSED_AT_START.search(text.rsplit("。", 1)[-1])
         ):
             warn(node.last_line_no, _("责任单位的括号不完整，已按责任单位处理"))
         out_tasks.append(built)

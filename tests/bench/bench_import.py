@@ -1,12 +1,16 @@
-"""Parse one plan in every format the importer reads (MB/s of plan text per format), then import a
-150-task plan document into a throwaway database and print how long it takes.
+"""Parse one plan in every format the importer reads (MB/s of plan text per format, beside the
+decode floor), then import a 150-task plan document into a throwaway database and print how long
+it takes.
 
-Run by hand (not a test). Targets: parsing at 1 MB/s of plan text or more (a 40 KB plan in 40 ms)
-for every format read in process; 150 tasks imported in at most 1 s on PostgreSQL. Conversions by
-LibreOffice and OCR run other programs: they are timed too, when installed, but not held to that.
+Run by hand or by `make bench` (not a test). Targets: parsing at 2 MB/s of plan text or more (a
+45 KB plan in about 23 ms) for every format read in process, each parse cold (imports.parsing.
+forget_texts first); 150 tasks imported in at most 1 s on PostgreSQL. Conversions by LibreOffice
+and OCR run other programs: they are timed too, when installed, but not held to that. Every figure
+goes through report.record (run.py prints them in one table); "parse, in process" is the UTF-8
+text plan, the parser with no container to open.
 
 usage: [DATABASE_URL=postgres://postgres@127.0.0.1:5432/workplans_bench] \\
-       .venv/bin/python tests/bench/bench_import.py [--tasks 150] [--runs 5] [--parse-only]
+       .venv/bin/python tests/bench/bench_import.py [--tasks 150] [--runs 15] [--parse-only]
 """
 
 import argparse
@@ -135,9 +139,36 @@ def plan_lines(n_tasks: int = 150, year: int = 2026) -> list[str]:
     return lines
 
 
+IN_PROCESS_TARGET = 2.0  # MB/s of plan text, for every format read in process (issue 21)
+
+
+def _mb_per_s(size: int, ms: list[float]) -> list[float]:
+    return [size / (t / 1000) / 1e6 for t in ms]
+
+
+def interleave_cpu(subject, reference, runs: int):
+    """report.interleave on the CPU time of this process (ms): a parse in process uses one core and
+    waits for nothing, so what other processes on a shared machine do (the wall clock counts it
+    whenever they hold the core) is left out of both figures. Programs the parser starts (LibreOffice,
+    OCR) spend theirs outside this process: those are timed on the wall clock (report.interleave)."""
+    mine, theirs = [], []
+    for _ in range(runs):
+        started = time.process_time()
+        subject()
+        mine.append((time.process_time() - started) * 1000)
+        started = time.process_time()
+        for _ in range(10):  # one decode is tens of microseconds: time ten
+            reference()
+        theirs.append((time.process_time() - started) * 100)
+    return mine, theirs
+
+
 def parse_throughput(runs: int) -> None:
-    """MB/s of plan text for the same plan written in each format."""
-    from imports.parsing import ParseError, cleaning, indicators, owners, parse_bytes
+    """MB/s of plan text for the same plan written in each format, each beside the decode floor
+    (the plan's text decoded from bytes to str) timed alternately in the same run."""
+    from report import interleave, record
+
+    from imports.parsing import ParseError, forget_texts, parse_bytes
     from tests.imports.parsing import plans
 
     lines = plan_lines()
@@ -149,45 +180,85 @@ def parse_throughput(runs: int) -> None:
         for i, line in enumerate(lines[3:], start=1)
         if line[:1].isdigit()
     ]
+    # (file bytes, name, the plan's text in the encoding the file carries it in)
     samples = {
-        "txt (UTF-8)": (text.encode("utf-8"), "plan.txt"),
-        "txt (GB18030)": (text.encode("gb18030"), "plan.txt"),
-        "html": (html.encode("utf-8"), "plan.html"),
-        "docx": (plans.docx_bytes(lines), "plan.docx"),
-        "pdf (text layer)": (plans.pdf_bytes(lines), "plan.pdf"),
-        "ofd": (plans.ofd_bytes(lines), "plan.ofd"),
-        "xlsx": (plans.xlsx_bytes(rows), "plan.xlsx"),
-        "csv": ("\n".join(",".join(r) for r in rows).encode("utf-8"), "plan.csv"),
+        "txt (UTF-8)": (text.encode("utf-8"), "plan.txt", "utf-8"),
+        "txt (GB18030)": (text.encode("gb18030"), "plan.txt", "gb18030"),
+        "html": (html.encode("utf-8"), "plan.html", "utf-8"),
+        "docx": (plans.docx_bytes(lines), "plan.docx", "utf-8"),
+        "pdf (text layer)": (plans.pdf_bytes(lines), "plan.pdf", "utf-8"),
+        "ofd": (plans.ofd_bytes(lines), "plan.ofd", "utf-8"),
+        "xlsx": (plans.xlsx_bytes(rows), "plan.xlsx", "utf-8"),
+        "csv": ("\n".join(",".join(r) for r in rows).encode("utf-8"), "plan.csv", "utf-8"),
     }
+    external = set()  # read by another program: timed, held to no target
     doc = plans.libreoffice_convert(samples["docx"][0], ".docx", "doc")
     if doc is not None:
-        samples["doc (LibreOffice)"] = (doc, "plan.doc")
+        samples["doc (LibreOffice)"] = (doc, "plan.doc", "utf-8")
+        external.add("doc (LibreOffice)")
     font = plans.cjk_font()
     if font is not None:
-        samples["scanned pdf (OCR, 1 page)"] = (plans.scanned_pdf_bytes(lines[:24], font), "scan.pdf")
-    print(f"parse: one plan of {size / 1024:.1f} KB of text ({len(lines)} lines), median of {runs} cold runs")
-    for name, (data, filename) in samples.items():
-        timings = []
+        samples["scanned pdf (OCR, 1 page)"] = (plans.scanned_pdf_bytes(lines[:24], font), "scan.pdf", "utf-8")
+        external.add("scanned pdf (OCR, 1 page)")
+    print(
+        f"parse: one plan of {size / 1024:.1f} KB of text ({len(lines)} lines); each format parsed cold "
+        f"(the parser's caches emptied first) {runs} times, alternating with the decode floor; "
+        "in-process formats on this process's CPU time, LibreOffice and OCR on the wall clock"
+    )
+    print(f"  {'format':26s} {'file':>9s} {'median':>9s} {'parse':>12s} {'decode floor':>14s} {'ratio':>7s}")
+    for name, (data, filename, encoding) in samples.items():
+        plain = text.encode(encoding)
+
+        def parse(data=data, filename=filename):
+            forget_texts()  # a new plan's lines are new to every cache the parser keeps
+            return parse_bytes(data, filename)
+
+        def decode(plain=plain, encoding=encoding):
+            return plain.decode(encoding)
+
         try:
-            parse_bytes(data, filename)  # imports and warm-up are not parse time
-            for _ in range(runs if "OCR" not in name and "LibreOffice" not in name else 1):
-                # A new plan's lines are new to every cache the parser keeps: time a cold parse.
-                cleaning._KEYS.clear()
-                for module in (cleaning, indicators, owners):
-                    for value in vars(module).values():
-                        if hasattr(value, "cache_clear"):
-                            value.cache_clear()
-                started = time.perf_counter()
-                parsed = parse_bytes(data, filename)
-                timings.append(time.perf_counter() - started)
+            parsed = parse()  # imports and warm-up are not parse time
+            if name in external:
+                mine, floor = interleave(parse, decode, 1, warmup=0)
+            else:
+                mine, floor = interleave_cpu(parse, decode, runs)
+                wall, _ = interleave(parse, decode, 3, warmup=0)
         except ParseError as exc:
             print(f"  {name:26s} refused: {exc}")
             continue
-        seconds = statistics.median(timings)
-        print(
-            f"  {name:26s} {len(data) / 1024:8.1f} KB file {seconds * 1000:8.1f} ms "
-            f"{size / seconds / 1e6:6.2f} MB/s of plan text  ({len(parsed['tasks'])} tasks)"
+        rates, floors = _mb_per_s(size, mine), _mb_per_s(size, floor)
+        row = record(
+            "parser",
+            f"parse, in process ({name})" if name not in external else f"parse {name}",
+            samples=rates,
+            unit="MB/s",
+            higher_is_better=True,
+            reference=floors,
+            reference_name="decode (bytes→str) floor",
+            target="" if name in external else f"≥ {IN_PROCESS_TARGET:g} MB/s",
+            met=None if name in external else statistics.median(rates) >= IN_PROCESS_TARGET,
+            note=f"{len(parsed['tasks'])} tasks, {len(data) / 1024:.1f} KB file"
+            + ("" if name in external else f"; CPU time (wall clock {statistics.median(wall):.0f} ms)"),
         )
+        print(
+            f"  {name:26s} {len(data) / 1024:7.1f}KB {statistics.median(mine):7.1f}ms "
+            f"{row['median']:7.2f} MB/s {row['reference']:9.1f} MB/s {row['ratio']:6.0f}×"
+            + ("" if name in external else ("  ≥ 2 MB/s MET" if row["met"] else "  ≥ 2 MB/s NOT MET"))
+            + f"  ({len(parsed['tasks'])} tasks)"
+        )
+        if name == "txt (UTF-8)":  # the parser itself: no container to open, no encoding to detect
+            record(
+                "parser",
+                "parse, in process",
+                samples=rates,
+                unit="MB/s",
+                higher_is_better=True,
+                reference=floors,
+                reference_name="decode (bytes→str) floor",
+                target=f"≥ {IN_PROCESS_TARGET:g} MB/s",
+                met=row["met"],
+                note="the UTF-8 text plan",
+            )
 
 
 def make_agencies():
@@ -207,7 +278,7 @@ def make_agencies():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=150)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--parse-only", action="store_true", help="only the per-format parse throughput")
     args = parser.parse_args()
 
@@ -230,6 +301,8 @@ def main():
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)
     try:
+        from report import record
+
         from imports import services
 
         make_agencies()
@@ -249,18 +322,27 @@ def main():
             f"{n_ms} milestones, {n_ind} indicators"
         )
 
-        timings, plans = [], []
-        for run in range(args.runs):
+        timings, plans, counts = [], [], []
+        for run in range(min(args.runs, 5)):
             run_doc = build_document(args.tasks, year=2026 + run)
             started = time.perf_counter()
             with CaptureQueriesContext(connection) as queries:
                 result = services.import_document(run_doc, mapping=mapping, sha256=f"{run:064d}")
             timings.append(time.perf_counter() - started)
+            counts.append(len(queries))
             plans.append(result.plan)
             print(f"  new plan, run {run + 1}: {timings[-1] * 1000:7.1f} ms, {len(queries)} queries")
         print(
             f"new plan of {args.tasks} tasks: median {statistics.median(timings) * 1000:.1f} ms, "
             f"best {min(timings) * 1000:.1f} ms (matcher load included)"
+        )
+        record(
+            "import",
+            f"new plan of {args.tasks} tasks ({connection.vendor})",
+            samples=[t * 1000 for t in timings],
+            queries=max(counts),
+            target="≤ 1000 ms",
+            met=statistics.median(timings) <= 1.0,
         )
 
         # A new version of the first plan: 10 tasks reworded, 5 dropped, 5 added.

@@ -594,5 +594,5 @@ def test_word_numbering_with_odd_values_is_no_crash():
 def test_the_boundary_wraps_library_errors_but_not_our_own_bugs():
     with pytest.raises(ParseError, match="读不了"), safety.reader_boundary("读不了"):
         zipfile.ZipFile(io.BytesIO(b"junk"))
-    with pytest.raises(AttributeError), safety.reader_boundary("读不了"):
+    with pytest.raises(TypeError), safety.reader_boundary("读不了"):
         fold_width(None)  # a bug in the package's own code stays a bug
