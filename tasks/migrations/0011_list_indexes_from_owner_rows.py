@@ -3,7 +3,7 @@ narrow keys; the API's date, risk and updated_since filters get their indexes (e
 says in tasks/models.py which query it serves).
 
 On PostgreSQL the covering index of 0005 grows by the other keys the lists filter and sort on
-(order, percent, reporting_exempt), so that counting and ordering a user's tasks reads this
+(order, percent, reporting_exempt, updated_at), so that counting and ordering a user's tasks reads this
 index and never the tasks' wide rows (tasks.filters.PagedByKeys). SQLite does without.
 """
 
@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 WIDER = (
     "CREATE INDEX task_list_cover_idx ON tasks_task (id) "
-    'INCLUDE (plan_id, status, due_on, last_progress_at, "order", percent, reporting_exempt)'
+    'INCLUDE (plan_id, status, due_on, last_progress_at, "order", percent, reporting_exempt, updated_at)'
 )
 NARROWER = "CREATE INDEX task_list_cover_idx ON tasks_task (id) INCLUDE (plan_id, status, due_on, last_progress_at)"
 
