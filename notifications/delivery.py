@@ -373,15 +373,37 @@ def _ours(pks: list[int], now: datetime.datetime) -> tuple[str, list]:
     return f"id {match} AND state = %s AND claimed_at = %s", [*params, DeliveryState.SENDING, adapt(now)]
 
 
-def _hand_over(pks: list[int], now: datetime.datetime) -> set[int]:
+def _hand_over(pks: list[int], now: datetime.datetime, sent: list[int] | None = None) -> set[int]:
     """Record, committed before anything goes on the wire, that these rows are about to be
     sent; returns those still ours (a row whose lease ran out meanwhile is left alone).
-    One UPDATE … RETURNING, which commits on its own."""
-    where, params = _ours(pks, now)
+    One UPDATE … RETURNING, which commits on its own. With `sent`, the same statement records
+    that the rows of the message before went out (SENT): a message costs one commit, not two,
+    and its outcome is written before the next goes on the wire, as it was on its own."""
+    if not sent:
+        where, params = _ours(pks, now)
+        rows = update_returning(
+            DELIVERY, {"handed_over_at": timezone.now()}, where + " AND handed_over_at IS NULL", params, ("id",)
+        )
+        return {pk for (pk,) in rows}
+    these, these_params = in_ids(pks)
+    before, before_params = in_ids(sent)
     rows = update_returning(
-        DELIVERY, {"handed_over_at": timezone.now()}, where + " AND handed_over_at IS NULL", params, ("id",)
+        DELIVERY,
+        {},
+        f"state = %s AND claimed_at = %s AND ((id {these} AND handed_over_at IS NULL) OR id {before})",
+        [DeliveryState.SENDING, adapt(now), *these_params, *before_params],
+        ("id",),
+        expressions={
+            "handed_over_at": (
+                f"CASE WHEN id {these} THEN %s ELSE handed_over_at END",
+                [*these_params, adapt(timezone.now())],
+            ),
+            "state": (f"CASE WHEN id {before} THEN %s ELSE state END", [*before_params, DeliveryState.SENT]),
+            "sent_at": (f"CASE WHEN id {before} THEN %s ELSE sent_at END", [*before_params, adapt(now)]),
+            "last_error": (f"CASE WHEN id {before} THEN %s ELSE last_error END", [*before_params, ""]),
+        },
     )
-    return {pk for (pk,) in rows}
+    return {pk for (pk,) in rows}.intersection(pks)
 
 
 def _finish(pks: list[int], state: str, now: datetime.datetime, error: str = "") -> None:
@@ -501,8 +523,9 @@ def _to_inbox(items: list[tuple[Claimed, Message]], now: datetime.datetime) -> N
 
 def send_batch(ids: list[int], now: datetime.datetime | None = None) -> dict[str, int]:
     """Send the deliveries among `ids` that are pending and due; return counts by outcome.
-    A fixed number of queries for the batch (however many rows) plus two per email or
-    robot message (handed over, outcome) and one per reason rows are cancelled for."""
+    A fixed number of queries for the batch (however many rows) plus one per email or
+    robot message (handed over, with the outcome of the one before), one per failed
+    message and one per reason rows are cancelled for."""
     now = now or timezone.now()
     outcome: dict[str, int] = defaultdict(int)
     with translation.override(settings.LANGUAGE_CODE):
@@ -538,25 +561,31 @@ def send_batch(ids: list[int], now: datetime.datetime | None = None) -> dict[str
             return dict(outcome)
         recipients = User.objects.in_bulk({user for _c, user, _r in groups if user})
         group_robots = Robot.objects.in_bulk({robot for _c, _u, robot in groups if robot})
-        for (channel, user_id, robot_id), items in groups.items():
-            handed_over = _hand_over([row.pk for row, _m in items], now)
-            if not handed_over:
-                continue
-            items = [(row, message) for row, message in items if row.pk in handed_over]
-            group_rows = [row for row, _m in items]
-            messages = [message for _r, message in items]
-            try:
-                if channel == Channel.EMAIL:
-                    _send_email(recipients[user_id], messages)
+        sent_before: list[int] = []  # the rows of the message that just went out, recorded with the next
+        try:
+            for (channel, user_id, robot_id), items in groups.items():
+                handed_over = _hand_over([row.pk for row, _m in items], now, sent_before)
+                sent_before = []
+                if not handed_over:
+                    continue
+                items = [(row, message) for row, message in items if row.pk in handed_over]
+                group_rows = [row for row, _m in items]
+                messages = [message for _r, message in items]
+                try:
+                    if channel == Channel.EMAIL:
+                        _send_email(recipients[user_id], messages)
+                    else:
+                        mentions = sorted({m for row in group_rows for m in row.payload.get("mentions", [])})
+                        _send_robot(group_robots[robot_id], messages, mentions)
+                except DeliveryError as error:
+                    _failed(group_rows, error, now)
+                    outcome["failed"] += len(group_rows)
                 else:
-                    mentions = sorted({m for row in group_rows for m in row.payload.get("mentions", [])})
-                    _send_robot(group_robots[robot_id], messages, mentions)
-            except DeliveryError as error:
-                _failed(group_rows, error, now)
-                outcome["failed"] += len(group_rows)
-            else:
-                _finish([row.pk for row in group_rows], DeliveryState.SENT, now)
-                outcome["sent"] += len(group_rows)
+                    sent_before = [row.pk for row in group_rows]
+                    outcome["sent"] += len(group_rows)
+        finally:
+            if sent_before:
+                _finish(sent_before, DeliveryState.SENT, now)
     return dict(outcome)
 
 
