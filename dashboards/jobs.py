@@ -11,8 +11,8 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from dashboards.exports.jobs import build_export, expire_exports
+from dashboards.pages import precompute_overviews
 from dashboards.rollup import rollup_day
-from dashboards.services import precompute_overviews
 from workdays.services import is_working_day
 
 __all__ = ["build_export", "expire_exports", "refresh_overviews", "rollup_snapshots", "schedule_refresh"]
@@ -60,7 +60,7 @@ def in_working_hours(now: datetime.datetime) -> bool:
 
 @shared_task(acks_late=True)
 def refresh_overviews() -> int:
-    """Recompute this year's overview of every leader's scope (services.precompute_overviews)
+    """Recompute this year's overview of every leader's scope (pages.precompute_overviews)
     and keep it in the cache. One runs at a time (a second, redelivered or queued by a burst
     meanwhile, finds the claim and leaves: the running one's figures are as new); in
     working hours it queues the next one, so the cache never ages out while leaders look.

@@ -67,6 +67,11 @@ class Row:
     reported: int = 0
     link: str = ""
 
+    def __reduce__(self):
+        # Unpickled through the constructor from one tuple: a city's thousands of plan rows
+        # load from the cache three times faster than through the dataclass's own state.
+        return (Row, tuple(getattr(self, field.name) for field in dataclasses.fields(self)))
+
     @property
     def report_rate(self) -> float | None:
         return round(100 * self.reported / self.report_due, 1) if self.report_due else None
@@ -440,20 +445,6 @@ def leader_scopes() -> list[set[int] | None]:
     if User.objects.filter(is_active=True, role=Role.ADMIN).exists():
         scopes.insert(0, None)
     return scopes
-
-
-def precompute_overviews(today: datetime.date) -> int:
-    """Compute and keep this year's overview and year list of every leader_scopes() scope, and
-    each leader's reporting rate, so that their first look of the morning, and every look
-    after a burst of reports, is read from the cache. Returns the number of scopes."""
-    scopes = leader_scopes()
-    for scope in scopes:
-        store_years(scope)
-        store_overview(scope, today.year, today)
-    # The reporting rate is kept per person (a supervisor's includes the plans they are on).
-    for user in User.objects.filter(is_active=True, role__in=OVERSIGHT_ROLES).select_related("agency"):
-        store_reporting(user, today.year, today)
-    return len(scopes)
 
 
 def cached_reporting(user, year: int, today, plan_id: int | None) -> ReportingRates:
