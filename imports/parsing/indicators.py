@@ -598,7 +598,7 @@ def _last_verb(text):
 
 def _loose_targets(clause, consumed, mask, carried_due):
     """Counts and rates outside a 达到/控制在 construct: 新增50家…, 培训100名以上…, 100%落实…."""
-    tokens = [t for t in _TOKEN.finditer(clause) if t.group("unit")]
+    tokens = [t for t in _TOKEN.finditer(clause) if t.lastindex == 2]  # with a unit (group 2; never empty)
     if consumed:
         starts = [a for a, _ in consumed]
 

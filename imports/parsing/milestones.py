@@ -70,8 +70,9 @@ def find_milestones(text, year):
             ends = [e.start() for e in _ENDS.finditer(flat)]
             seps = [e.start() for e in _SEPS.finditer(flat)]
         # an explicit other year (到2021年底) is an indicator due date, not a step in this plan
-        before = flat[max(0, m.start() - 6) : m.start()]
-        if m.group("yearend") and re.search(r"\d{4}$|[”\"]?十[一二三四五六七八九]五[”\"]?$", before):
+        if m.group("yearend") and re.search(
+            r"\d{4}$|[”\"]?十[一二三四五六七八九]五[”\"]?$", flat[max(0, m.start() - 6) : m.start()]
+        ):
             continue
         due = _due(m, year) if year else None
         at = bisect.bisect_left(ends, m.start())

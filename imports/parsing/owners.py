@@ -202,6 +202,9 @@ def owner_list(note: str, strict: bool = False) -> list[str] | None:
     return None if names is None else list(names)
 
 
+_NOT_IN_A_NAME = re.compile(r"[\d《》“”\"]")  # a digit, a title or a quote: no agency's name
+
+
 @functools.lru_cache(maxsize=4096)  # pure in its arguments (items repeat owner notes); a tuple, never altered
 def _owner_list(note: str, strict: bool) -> tuple[str, ...] | None:
     if not note or len(note) > 160 or "。" in note:
@@ -211,7 +214,7 @@ def _owner_list(note: str, strict: bool) -> tuple[str, ...] | None:
         return None
     for part in parts:
         key = script_key(part)
-        if not 2 <= len(key) <= 30 or re.search(r"\d", key) or re.search(r"[《》“”\"]", key):
+        if not 2 <= len(key) <= 30 or _NOT_IN_A_NAME.search(key):
             return None
         if _VERB_START.match(key):
             return None
