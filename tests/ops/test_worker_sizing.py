@@ -41,3 +41,15 @@ def test_the_deployments_use_that_configuration():
     for path in ("Dockerfile", "docker-compose.yml"):
         text = Path(path).read_text(encoding="utf-8")
         assert '"--config", "python:config.gunicorn"' in text and '"--workers"' not in text
+
+
+@pytest.mark.django_db
+def test_postgresql_runs_without_the_jit_compiler():
+    # Compiling cost more than running for the dashboard's aggregates (docs/scaling.md).
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
