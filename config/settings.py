@@ -572,6 +572,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=20),
         "options": {"expires": 6 * 3600},
     },
+    # The leaders' overviews recomputed ahead of their looks in working hours (the job skips
+    # other hours and working-day checks itself; one runs at a time).
+    "keep-overviews-warm": {
+        "task": "dashboards.jobs.refresh_overviews",
+        "schedule": crontab(minute="*/2", hour="7-18"),
+        "kwargs": {"scheduled": True},
+        "options": {"expires": 110},
+    },
     # Reminders: a frequent scan for what is due today (its unique keys make every run
     # after the first a no-op), and a sender sweep for what is due to go out: held by
     # quiet hours, waiting to retry, or left by a worker that died.

@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 # A burst of reports is waited out this long before the overviews are recomputed, once.
 SAVE_DEBOUNCE_SECONDS = 60
-# In working hours the overviews are recomputed at least this often, so that none has
-# aged past DASHBOARD_CACHE_SECONDS (300 s by default) when a leader looks.
+# In working hours beat recomputes the overviews this often (config.settings'
+# CELERY_BEAT_SCHEDULE reads it), so that none has aged past DASHBOARD_CACHE_SECONDS (300 s
+# by default) when a leader looks.
 KEEP_WARM_SECONDS = 120
 WORKING_HOURS = (7, 19)  # local hours, on working days
 PENDING_KEY = "dashboard:refresh:pending"  # set while one refresh is queued
@@ -59,22 +60,23 @@ def in_working_hours(now: datetime.datetime) -> bool:
 
 
 @shared_task(acks_late=True)
-def refresh_overviews() -> int:
+def refresh_overviews(scheduled: bool = False) -> int:
     """Recompute this year's overview of every leader's scope (pages.precompute_overviews)
     and keep it in the cache. One runs at a time (a second, redelivered or queued by a burst
-    meanwhile, finds the claim and leaves: the running one's figures are as new); in
-    working hours it queues the next one, so the cache never ages out while leaders look.
-    Returns the scopes computed (0: another refresh was running)."""
-    cache.delete(PENDING_KEY)  # reports from now on queue the next refresh
+    meanwhile, finds the claim and leaves: the running one's figures are as new). Beat runs
+    it every KEEP_WARM_SECONDS (scheduled=True), which does nothing outside working hours, so
+    that in working hours no overview ages out while leaders look, reports or not.
+    Returns the scopes computed (0: another refresh was running, or out of hours)."""
+    if scheduled and not in_working_hours(timezone.now()):
+        return 0
+    if not scheduled:
+        cache.delete(PENDING_KEY)  # reports from now on queue the next refresh
     if not cache.add(RUNNING_KEY, timezone.now().isoformat(), RUNNING_FOR_AT_MOST):
         return 0
     try:
-        computed = precompute_overviews(timezone.localdate())
+        return precompute_overviews(timezone.localdate())
     finally:
         cache.delete(RUNNING_KEY)
-    if in_working_hours(timezone.now()):
-        schedule_refresh(KEEP_WARM_SECONDS)
-    return computed
 
 
 @shared_task(acks_late=True)

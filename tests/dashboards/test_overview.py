@@ -361,9 +361,28 @@ def test_a_burst_of_reports_queues_one_refresh(monkeypatch, work, staff_a):
     assert queued == [{"countdown": jobs.SAVE_DEBOUNCE_SECONDS, "ignore_result": True}]
     # and once it has started, the next report queues the next one
     monkeypatch.setattr(jobs, "precompute_overviews", lambda today: 0)
-    monkeypatch.setattr(jobs, "in_working_hours", lambda now: False)
     jobs.refresh_overviews.run()
     assert jobs.schedule_refresh() is True and len(queued) == 2
+
+
+def test_beat_keeps_the_overviews_warm_in_working_hours_only(monkeypatch, settings):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from dashboards import jobs
+
+    monkeypatch.setattr(jobs, "cache", LocMemCache("test-refresh-warm", {}))
+    computed = []
+    monkeypatch.setattr(jobs, "precompute_overviews", lambda today: computed.append(today) or 3)
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "dashboards.jobs.refresh_overviews")
+    assert entry["kwargs"] == {"scheduled": True} and entry["options"]["expires"] < jobs.KEEP_WARM_SECONDS
+
+    monkeypatch.setattr(jobs, "in_working_hours", lambda now: False)
+    assert jobs.refresh_overviews.run(**entry["kwargs"]) == 0 and computed == []
+    monkeypatch.setattr(jobs, "in_working_hours", lambda now: True)
+    assert jobs.refresh_overviews.run(**entry["kwargs"]) == 3 and len(computed) == 1
+    # and while one runs, another leaves at once
+    jobs.cache.add(jobs.RUNNING_KEY, "now")
+    assert jobs.refresh_overviews.run(**entry["kwargs"]) == 0 and len(computed) == 1
 
 
 def test_without_a_worker_nothing_is_queued_and_the_page_computes(monkeypatch, work):
