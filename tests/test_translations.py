@@ -65,6 +65,13 @@ DATA_LITERALS = {
     # The Chinese numerals the import preview reads in a text's numbered items (一、二、…十二).
     ("imports/services/gaps.py", "一二三四五六七八九"),
     ("imports/services/gaps.py", "十"),
+    # The character ranges a plan's text is written in (Han among them), for telling a text
+    # from junk decoded through the wrong code page.
+    (
+        "core/uploads/text.py",
+        "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3000-\u312f\uff00-\uffef"
+        "\u2000-\u27bf\u0020-\u007e\u00a0-\u00bf\u00d7\u00f7\u00e0-\u00fc\u0101-\u01dc",
+    ),
     # East Asian font names, as Word knows them.
     ("dashboards/exports/bulletin.py", "宋体"),
     ("dashboards/exports/bulletin.py", "黑体"),
