@@ -694,8 +694,9 @@ async def export_ledger(client: Client, world: World) -> None:
         if progress is None or progress.status_code != 200:
             return
         body = progress.json()
-        if body.get("download_url"):
-            await client.request("export download", "GET", body["download_url"])
+        # core.jobs.progress_payload: "next" is the file's address once the export is done.
+        if body.get("status") == "done" and body.get("next"):
+            await client.request("export download", "GET", body["next"])
             stats.exports += 1
             return
         if body.get("status") == "failed":
