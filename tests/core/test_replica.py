@@ -112,3 +112,21 @@ def test_the_router_writes_and_migrates_on_the_primary_only():
     assert router.allow_migrate("default", "tasks") and not router.allow_migrate("replica", "tasks")
     # outside a replica block every read is the primary's
     assert router.db_for_read(Task) == "default"
+
+
+def test_an_export_reads_its_rows_from_the_replica_and_writes_on_the_primary(with_replica, leader, task):
+    from dashboards.exports import runner
+    from dashboards.models import Export, ExportStatus
+
+    export = Export.objects.create(kind="ledger", requested_by=leader, plan=task.plan, year=task.plan.year)
+
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[replica.REPLICA]) as copy,
+    ):
+        assert runner.run_export(export.pk) == "done", Export.objects.get(pk=export.pk).error
+
+    assert '"tasks_task"' in tables(copy)
+    assert all(not q["sql"].startswith(("UPDATE", "INSERT")) for q in copy)
+    assert 'UPDATE "dashboards_export"' in tables(primary)
+    assert Export.objects.get(pk=export.pk).status == ExportStatus.DONE
