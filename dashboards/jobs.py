@@ -19,8 +19,6 @@ __all__ = ["build_export", "expire_exports", "refresh_overviews", "rollup_snapsh
 
 logger = logging.getLogger(__name__)
 
-# A burst of reports is waited out this long before the overviews are recomputed, once.
-SAVE_DEBOUNCE_SECONDS = 60
 # In working hours beat recomputes the overviews this often (config.settings'
 # CELERY_BEAT_SCHEDULE reads it), so that none has aged past DASHBOARD_CACHE_SECONDS (300 s
 # by default) when a leader looks.
@@ -28,20 +26,25 @@ KEEP_WARM_SECONDS = 120
 WORKING_HOURS = (7, 19)  # local hours, on working days
 PENDING_KEY = "dashboard:refresh:pending"  # set while one refresh is queued
 RUNNING_KEY = "dashboard:refresh:running"  # set while one refresh runs
+REFRESHED_KEY = "dashboard:refresh:last"  # when the last refresh started
+MIN_INTERVAL_SECONDS = 30
 RUNNING_FOR_AT_MOST = 30 * 60  # a worker that died mid-refresh frees the claim after this
 
 
-def schedule_refresh(countdown: int = SAVE_DEBOUNCE_SECONDS) -> bool:
-    """Queue refresh_overviews in `countdown` seconds unless one is queued already: however
-    many reports a burst brings, one refresh follows it. Without a worker (no broker: the
-    embedded run, the tests) nothing is queued and each page computes its own figures when
-    they are missing or old. True when a job was queued by this call."""
+def schedule_refresh() -> bool:
+    """Queue refresh_overviews unless one is queued already: however many reports a burst
+    brings, one refresh follows, and refresh_overviews computes at most once per
+    MIN_INTERVAL_SECONDS. Queued for now, never with a countdown: a worker holds a delayed
+    message unacknowledged, and kombu's Redis transport loses the worker when the broker
+    goes away while it holds one (tests/faults/test_redis_outage.py). Without a worker (no
+    broker: the embedded run, the tests) nothing is queued and each page computes its own
+    figures when they are missing or old. True when a job was queued by this call."""
     if not has_worker():
         return False
-    if not cache.add(PENDING_KEY, timezone.now().isoformat(), countdown + RUNNING_FOR_AT_MOST):
+    if not cache.add(PENDING_KEY, timezone.now().isoformat(), RUNNING_FOR_AT_MOST):
         return False
     try:
-        refresh_overviews.apply_async(countdown=countdown, ignore_result=True)
+        refresh_overviews.apply_async(ignore_result=True)
     except (OperationalError, RedisError, OSError) as error:
         cache.delete(PENDING_KEY)
         logger.warning("refresh_overviews not queued, the broker is unavailable: %r", error)
@@ -67,16 +70,26 @@ def refresh_overviews(scheduled: bool = False) -> int:
     it every KEEP_WARM_SECONDS (scheduled=True), which does nothing outside working hours, so
     that in working hours no overview ages out while leaders look, reports or not.
     Returns the scopes computed (0: another refresh was running, or out of hours)."""
-    if scheduled and not in_working_hours(timezone.now()):
+    now = timezone.now()
+    if scheduled and not in_working_hours(now):
         return 0
     if not scheduled:
         cache.delete(PENDING_KEY)  # reports from now on queue the next refresh
-    if not cache.add(RUNNING_KEY, timezone.now().isoformat(), RUNNING_FOR_AT_MOST):
+    # However often it is asked (beat, rollups, bursts), it computes at most once per
+    # MIN_INTERVAL, and beat's run only when nothing else has within KEEP_WARM_SECONDS: a
+    # refresh must never crowd the reminders and exports off the workers.
+    last = cache.get(REFRESHED_KEY)
+    since = (now - datetime.datetime.fromisoformat(last)).total_seconds() if last else None
+    if since is not None and since < (KEEP_WARM_SECONDS if scheduled else MIN_INTERVAL_SECONDS):
+        return 0
+    if not cache.add(RUNNING_KEY, now.isoformat(), RUNNING_FOR_AT_MOST):
         return 0
     try:
-        return precompute_overviews(timezone.localdate())
+        computed = precompute_overviews(timezone.localdate())
     finally:
         cache.delete(RUNNING_KEY)
+    cache.set(REFRESHED_KEY, now.isoformat(), KEEP_WARM_SECONDS * 10)
+    return computed
 
 
 @shared_task(acks_late=True)
@@ -86,5 +99,5 @@ def rollup_snapshots(day: str | None = None, plan_ids: list[int] | None = None) 
     reads the new rows). Safe to run twice: a day's rows are replaced."""
     when = datetime.date.fromisoformat(day) if day else timezone.localdate() - datetime.timedelta(days=1)
     written = rollup_day(when, plan_ids=plan_ids)
-    schedule_refresh(0)
+    schedule_refresh()
     return written

@@ -356,9 +356,9 @@ def test_a_burst_of_reports_queues_one_refresh(monkeypatch, work, staff_a):
     monkeypatch.setattr(jobs.refresh_overviews, "apply_async", lambda **kwargs: queued.append(kwargs))
     # when three reports come one after another
     results = [jobs.schedule_refresh() for _ in range(3)]
-    # then one refresh is queued, after the debounce delay
+    # then one refresh is queued, for now (a delayed message would be held unacknowledged)
     assert results == [True, False, False]
-    assert queued == [{"countdown": jobs.SAVE_DEBOUNCE_SECONDS, "ignore_result": True}]
+    assert queued == [{"ignore_result": True}]
     # and once it has started, the next report queues the next one
     monkeypatch.setattr(jobs, "precompute_overviews", lambda today: 0)
     jobs.refresh_overviews.run()
@@ -380,6 +380,11 @@ def test_beat_keeps_the_overviews_warm_in_working_hours_only(monkeypatch, settin
     assert jobs.refresh_overviews.run(**entry["kwargs"]) == 0 and computed == []
     monkeypatch.setattr(jobs, "in_working_hours", lambda now: True)
     assert jobs.refresh_overviews.run(**entry["kwargs"]) == 3 and len(computed) == 1
+    # and beat's next runs compute nothing until KEEP_WARM_SECONDS have passed, nor does a
+    # rollup's or a burst's refresh within MIN_INTERVAL_SECONDS: refreshes never crowd a worker
+    assert jobs.refresh_overviews.run(**entry["kwargs"]) == 0 and jobs.refresh_overviews.run() == 0
+    assert len(computed) == 1
+    jobs.cache.delete(jobs.REFRESHED_KEY)
     # and while one runs, another leaves at once
     jobs.cache.add(jobs.RUNNING_KEY, "now")
     assert jobs.refresh_overviews.run(**entry["kwargs"]) == 0 and len(computed) == 1
