@@ -57,14 +57,17 @@ def test_the_generator_makes_a_city_the_database_and_the_models_accept(bench):
         assert staff.data_is_current(cursor, params)
 
 
-def test_the_generators_size_sets_the_rest_of_the_city(bench):
+def test_the_generators_size_sets_the_rest_of_the_city(bench, monkeypatch):
     staff = bench("bench_staff_pages")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     args = type("Args", (), {"tasks": 5_000, "updates": None, "readings": None})()
 
     staff.sized(args)
 
     assert (args.updates, args.readings) == (100_000, 20_000)
-    assert staff.database_for(5_000).endswith("/workplans_bench_staff_5000") or os.environ.get("DATABASE_URL")
+    assert staff.database_for(5_000).endswith("/workplans_bench_staff_5000")
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chosen")
+    assert staff.database_for(5_000).endswith("/chosen")
 
 
 def test_the_summary_shows_each_figure_beside_its_reference(bench, tmp_path, monkeypatch):
