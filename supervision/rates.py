@@ -86,14 +86,15 @@ def cycle_start(today: datetime.date, plan_path: str = "plan") -> Case:
     )
 
 
-def _report_counts() -> dict:
-    sent = Q(report_state__in=WAITING_REPORT_STATES)
-    return {
-        "due": Count("pk"),
-        "submitted": Count("pk", filter=sent),
-        "accepted": Count("pk", filter=Q(report_state=ReportState.ACCEPTED)),
-        "returned": Count("pk", filter=Q(report_state__in=RETURNED_REPORT_STATES)),
-    }
+def _add_state(figures: ReportingFigures, state: str | None, count: int) -> None:
+    """Count `count` owing tasks whose current report is in `state` (None: no report)."""
+    figures.due += count
+    if state in WAITING_REPORT_STATES:
+        figures.submitted += count
+    elif state == ReportState.ACCEPTED:
+        figures.accepted += count
+    elif state in RETURNED_REPORT_STATES:
+        figures.returned += count
 
 
 def _with_report_state(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[Task]:
@@ -102,18 +103,23 @@ def _with_report_state(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[
         tasks.filter(owing_report_q())
         .order_by()
         .alias(cycle_start=cycle_start(today))
-        .alias(report_state=Subquery(current[:1]))
+        .annotate(report_state=Subquery(current[:1]))
     )
 
 
 def reporting_rates(tasks: QuerySet[Task], today: datetime.date, agency_ids: set[int] | None = None) -> ReportingRates:
     """The reporting rate over `tasks` (callers pass what the person sees:
     Task.objects.visible_to, or the dashboards' scoped_tasks), with one row per agency —
-    only those in `agency_ids` when given — in three queries."""
+    only those in `agency_ids` when given — in three queries.
+
+    Each query groups by the current report's state, so the report is looked up once per
+    task (a count per state, FILTERed by state, would look it up once per count)."""
     owing = _with_report_state(tasks, today)
 
     # 1. Overall: every owing task once, whoever leads it.
-    total = ReportingFigures(**owing.aggregate(**_report_counts()))
+    total = ReportingFigures()
+    for row in owing.values("report_state").annotate(n=Count("pk")):
+        _add_state(total, row["report_state"], row["n"])
 
     # 2. Per lead agency: a task has one lead, so a report counts once, for its lead.
     # One filter() call, so both conditions are on the same owner row.
@@ -124,16 +130,15 @@ def reporting_rates(tasks: QuerySet[Task], today: datetime.date, agency_ids: set
     rows: dict[int, ReportingFigures] = {}
     names: dict[int, tuple] = {}
     by_lead = leads.values(
-        "task_owners__agency_id", "task_owners__agency__name", "task_owners__agency__order"
-    ).annotate(**_report_counts())
+        "task_owners__agency_id", "task_owners__agency__name", "task_owners__agency__order", "report_state"
+    ).annotate(n=Count("pk"))
     for row in by_lead:
         agency_id = row["task_owners__agency_id"]
         names[agency_id] = (row["task_owners__agency__order"], row["task_owners__agency__name"])
-        rows[agency_id] = ReportingFigures(
-            agency_id=agency_id,
-            label=row["task_owners__agency__name"],
-            **{field: row[field] for field in ("due", "submitted", "accepted", "returned")},  # type: ignore[misc]
+        figures = rows.setdefault(
+            agency_id, ReportingFigures(agency_id=agency_id, label=row["task_owners__agency__name"])
         )
+        _add_state(figures, row["report_state"], row["n"])
 
     # 3. Co-owners' input, per co-owner agency: one expected per (task, co-owner).
     submitted = CoOwnerInput.objects.filter(
