@@ -606,11 +606,14 @@ def recover_stale_claims(now: datetime.datetime) -> int:
 
 
 def sendable_batches(now: datetime.datetime) -> list[list[int]]:
-    """Ids of what is due to go out, in batches of about `batch_size`, never splitting one
+    """Ids of what is due to go out, in batches of about `batch_size` (inbox rows:
+    `inbox_batch_size`: nothing goes over the network for them), never splitting one
     recipient's rows: one email or robot message carries all of them. Inbox rows need no
     such grouping and come in the order the scan wrote them, a reminder's people together,
     so that a batch words each reminder once for all of them."""
-    size = _policy()["batch_size"]
+    policy = _policy()
+    size = policy["batch_size"]
+    sizes = {Channel.INBOX.value: policy.get("inbox_batch_size", size)}
     recipient = Case(
         When(channel=Channel.INBOX, then=Value(0)), default=F("recipient_id"), output_field=BigIntegerField()
     )
@@ -619,7 +622,8 @@ def sendable_batches(now: datetime.datetime) -> list[list[int]]:
     current: list[int] = []
     previous = None
     for pk, *who in rows.values_list("pk", "channel", "recipient_id", "robot_id"):
-        if len(current) >= size and who != previous:
+        # The batch so far is of the previous row's channel: its size decides.
+        if previous is not None and len(current) >= sizes.get(previous[0], size) and who != previous:
             batches.append(current)
             current = []
         current.append(pk)

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.roles import Role
 from notifications.choices import Channel, DeliveryState, Rule
-from notifications.delivery import claim, send_batch
+from notifications.delivery import claim, send_batch, sendable_batches
 from notifications.jobs import dispatch_deliveries, scan_reminders
 from notifications.models import Delivery, Notification, Preference, Robot
 from supervision.progress import report_progress
@@ -320,3 +320,32 @@ def test_a_reminder_worded_once_still_says_what_the_task_says_when_it_goes_out(d
     # then: each says the task as it was when it went out (the wording is shared, not stale)
     assert Notification.objects.get(recipient=staff_a).title == "任务还有7天到期：3. 推进分级诊疗"
     assert Notification.objects.get(recipient=colleague).title == "任务还有7天到期：3. 推进分级诊疗和家庭医生签约"
+
+
+def test_inbox_rows_go_in_larger_batches_than_messages_and_no_email_is_split(
+    plan, section, agency_a, staff_a, settings
+):
+    # given: 12 tasks due in 7 days for three staff of the lead agency, each with email:
+    # 36 inbox rows and 36 email rows (12 per person)
+    settings.REMINDERS = {**settings.REMINDERS, "batch_size": 5, "inbox_batch_size": 20}
+    people = [staff_a, make_user("staff_a2", Role.STAFF, agency_a), make_user("staff_a3", Role.STAFF, agency_a)]
+    for n, person in enumerate(people):
+        person.email = f"a{n}@example.org"
+        person.save()
+    for n in range(12):
+        make_task(plan, section, str(100 + n), lead=agency_a, due_on=DUE)
+    with time_machine.travel(at(SEVEN_BEFORE, 9), tick=False):
+        scan_reminders.apply()
+        # when: the sender cuts the due rows into batches
+        batches = sendable_batches(at(SEVEN_BEFORE, 9))
+    channel_of = dict(Delivery.objects.values_list("pk", "channel"))
+    recipient_of = dict(Delivery.objects.values_list("pk", "recipient_id"))
+    inbox = [b for b in batches if {channel_of[pk] for pk in b} == {Channel.INBOX}]
+    email = [b for b in batches if {channel_of[pk] for pk in b} == {Channel.EMAIL}]
+    # then: every row is in one batch; inbox rows 20 at a time, not 5
+    assert sorted(pk for b in batches for pk in b) == sorted(channel_of)
+    assert [len(b) for b in inbox] == [20, 16]
+    # and each person's email rows stay together (one email carries them): a batch closes
+    # at the first new recipient after 5 rows, so each holds one person's 12
+    assert [len(b) for b in email] == [12, 12, 12]
+    assert all(len({recipient_of[pk] for pk in b}) == 1 for b in email)
