@@ -3,8 +3,6 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import PageNumberPagination
 
-from core.lists import CountingPaginator
-
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -16,10 +14,3 @@ class PagePagination(PageNumberPagination):
     page_query_description = _("页码，从 1 开始。")
     page_size_query_description = _("每页条数（默认 50，最多 200）。")
     invalid_page_message = _("页码无效：没有这一页。")
-
-
-class KeysPagination(PagePagination):
-    """For a list paged on its ids (tasks.filters.PagedByKeys): each page and the total in
-    one statement (core.lists.CountingPaginator)."""
-
-    django_paginator_class = CountingPaginator

@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from accounts.matching import AgencyMatcher
 from accounts.models import User
 from api.filters import DateFilter, DateTimeFilter, IdFilter, NameFilter, yes_no_choices
-from api.pagination import KeysPagination
 from api.viewsets import ScopedViewSet
 from core.scope import get_visible_or_404
 from tasks.choices import TaskStatus
@@ -126,7 +125,6 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
     queryset = TASKS
     serializer_class = TaskSerializer
-    pagination_class = KeysPagination
     filterset_class = TaskApiFilterSet
     ordering_fields = ["due_on", "number", "status", "percent", "last_progress_at", "updated_at", "created_at", "id"]
     ordering = ["due_on"]
@@ -137,9 +135,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return queryset.order_by(*queryset.query.order_by, "plan_id", "order", "id")
 
     def paginate_queryset(self, queryset):
-        # The count and the order on ids and sort keys, in one statement, then the page's 50
-        # tasks read whole with what the serializer reads (tasks.filters.PagedByKeys): the
-        # cost follows the caller's scope, not the width of every task in it.
+        # The count and the order on ids and sort keys, the page's 50 tasks read whole with
+        # what the serializer reads (tasks.filters.PagedByKeys): the cost follows the caller's
+        # scope, not the width of every task in it.
         keys = queryset.select_related(None).prefetch_related(None).values_list("pk", flat=True)
         return super().paginate_queryset(PagedByKeys(keys, self.get_queryset()))
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency
-from core.lists import Keys
 from core.text import script_key
 from tasks.choices import FINISHED, OwnerRole, TaskStatus
 from tasks.models import Task, TaskOwner
@@ -48,21 +47,27 @@ class SearchSelect(forms.Select):
 
 
 class PagedByKeys:
-    """A list for core.lists.CountingPaginator whose count and order are worked out on `keys`
-    (the filtered, ordered ids: on PostgreSQL an index-only read of the user's owner rows and
-    of task_list_cover_idx), in the statement that finds the page's ids (core.lists.Keys),
-    and whose page is then read from `rows` whole, by id. Sorting the scope's wide rows to
-    show 30 or 50 of them made a list cost the city."""
+    """A list for a paginator whose count and order are worked out on `keys` (the filtered,
+    ordered ids: on PostgreSQL an index-only read of the user's owner rows and of
+    task_list_cover_idx) and whose page is read from `rows` whole, in one query: `pk IN (the
+    page's ids)`. Sorting the scope's wide rows to show 30 or 50 of them made a list cost
+    the city."""
+
+    ordered = True
 
     def __init__(self, keys, rows):
-        self.keys, self.rows = Keys(keys), rows
+        self.keys, self.rows = keys, rows
 
     def count(self) -> int:
         return self.keys.count()
 
-    def window(self, bottom: int, top: int):
-        ids, total = self.keys.window(bottom, top)
-        return self.rows.filter(pk__in=ids).order_by(*self.keys.order_by), total
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window):
+        if not isinstance(window, slice):
+            raise TypeError("PagedByKeys is read a page at a time")
+        return self.rows.filter(pk__in=self.keys[window]).order_by(*self.keys.query.order_by)
 
 
 class TaskOrdering(django_filters.OrderingFilter):
@@ -85,10 +90,8 @@ class TaskFilterSet(django_filters.FilterSet):
         label=_("责任单位"), queryset=Agency.objects.none(), empty_label=_("全部单位"), method="filter_owner"
     )
     year = django_filters.NumberFilter(label=_("年度"), field_name="plan__year", min_value=2000, max_value=2100)
-    # A column of the task itself: no join, so no DISTINCT (which the list's count, a window
-    # function over the page's rows, must not meet: core.lists.Keys).
     status = django_filters.MultipleChoiceFilter(
-        label=_("状态"), choices=TaskStatus.choices, widget=forms.CheckboxSelectMultiple, distinct=False
+        label=_("状态"), choices=TaskStatus.choices, widget=forms.CheckboxSelectMultiple
     )
     overdue = django_filters.ChoiceFilter(
         label=_("已逾期"), choices=_bool_choices()[1:], empty_label=_("全部"), method="filter_overdue"

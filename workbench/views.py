@@ -85,7 +85,6 @@ def my_tasks(request):
         TaskFilterSet,
         base.order_by("due_on", "plan_id", "order", "id").values_list("pk", flat=True),
         per_page=TASKS_PER_PAGE,
-        keys_only=True,
         plans=plans,
         agencies=agencies,
         today=today,
@@ -117,27 +116,26 @@ def my_tasks(request):
     )
 
 
-def _page_tasks(visible, ids: list[int], *, with_owners: bool) -> list[Task]:
-    """The tasks of one page, whole, in the order of `ids` (the page's ids, counted and
-    ordered by core.lists.Keys): one query, by primary key."""
+def _page_tasks(visible, keys, *, with_owners: bool):
+    """The tasks of one page, whole: `keys` is the page's slice of the ordered ids, read as a
+    subquery of the same statement (`pk IN (… LIMIT 30)`), so the rows come in one query."""
     next_milestone = Milestone.objects.filter(task=OuterRef("pk"), done_on__isnull=True).order_by("due_on", "order")
     # text and search_text are wide and the list shows neither.
     rows = (
-        visible.filter(pk__in=ids)
+        visible.filter(pk__in=keys)
         .select_related("plan", "section")
         .defer("text", "search_text")
         .annotate(
             next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
             next_milestone_text=Subquery(next_milestone.values("text")[:1]),
         )
-        .order_by()
+        .order_by(*keys.query.order_by)
     )
     if with_owners:
         # 任务清单 names each task's lead and co-owners (one query for the page).
         owners = TaskOwner.objects.select_related("agency").order_by("role", "order", "id")
         rows = rows.prefetch_related(Prefetch("task_owners", queryset=owners))
-    position = {pk: n for n, pk in enumerate(ids)}
-    return sorted(rows, key=lambda task: position[task.pk])
+    return rows
 
 
 @role_required(*WORK_ROLES)

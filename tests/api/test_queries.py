@@ -132,7 +132,7 @@ def fill_sections(world, start, stop):
 
 # endpoint: (how to add rows, the pinned number of queries for staff of agency A)
 PINNED = {
-    "tasks": (fill_tasks, SESSION + 2 + 3),  # ids with their count, rows; owners, milestones, 责任人
+    "tasks": (fill_tasks, SESSION + 2 + 3),  # count, rows; owners, milestones, 责任人
     "progress-updates": (fill_updates, SESSION + 2 + 3),  # count, rows; files, readings, milestones done
     "plans": (fill_plans, SESSION + 2),
     "sections": (fill_sections, SESSION + 2),
