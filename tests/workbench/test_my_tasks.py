@@ -234,11 +234,18 @@ def test_it_pages(client, staff_a, plan, agency_a):
     for n in range(TASKS_PER_PAGE + 5):
         make_task(plan, None, str(n + 1), lead=agency_a, heading=f"分页任务{n + 1:03d}", order=n)
     client.force_login(staff_a)
-    first = headings(client.get(f"{URL}?sort=number"))
-    second = headings(client.get(f"{URL}?sort=number&page=2"))
+    first = headings(client.get(URL))
+    second = headings(client.get(f"{URL}?page=2"))
     assert len(first) == TASKS_PER_PAGE and len(second) == 5
     assert not set(first) & set(second)
-    assert "page=2" in client.get(f"{URL}?sort=number").content.decode()
+    assert first == sorted(first) and second == sorted(second)
+    assert "page=2" in client.get(URL).content.decode()
+    # every page says how many in all
+    assert f"共 {TASKS_PER_PAGE + 5} 项" in client.get(f"{URL}?page=2").content.decode()
+    # a page past the end shows the last one, and a page that is not a number the first
+    assert headings(client.get(f"{URL}?page=9")) == second
+    assert headings(client.get(f"{URL}?page=0")) == second
+    assert headings(client.get(f"{URL}?page=abc")) == first
 
 
 def test_leaders_see_the_agencies_below_them_and_admins_all(client, leader, admin_user, tasks):
