@@ -11,6 +11,7 @@ tasks.services.reported_this_cycle_q does for progress updates."""
 
 import dataclasses
 import datetime
+from typing import Any
 
 from django.db.models import Case, Count, DateField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
@@ -97,7 +98,8 @@ def _add_state(figures: ReportingFigures, state: str | None, count: int) -> None
         figures.returned += count
 
 
-def _with_report_state(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[Task]:
+def _with_report_state(tasks: QuerySet[Task], today: datetime.date) -> QuerySet[Any]:
+    # QuerySet[Any]: the rows carry report_state, which the type checker cannot see on Task.
     current = PeriodReport.objects.filter(task=OuterRef("pk"), period_start=OuterRef("cycle_start")).values("state")
     return (
         tasks.filter(owing_report_q())
