@@ -31,6 +31,8 @@ WAITING_REPORT_STATES = (ReportState.PENDING_SIGNOFF, ReportState.PENDING_REVIEW
 OWED_REPORT_STATES = (ReportState.DRAFT, ReportState.UNIT_RETURNED, ReportState.RETURNED)
 # A report that was sent (the reporting rate counts it as submitted).
 SENT_REPORT_STATES = (ReportState.PENDING_SIGNOFF, ReportState.PENDING_REVIEW, ReportState.ACCEPTED)
+# A report returned to its author, by the unit or by the supervision office, not yet resent.
+RETURNED_REPORT_STATES = (ReportState.UNIT_RETURNED, ReportState.RETURNED)
 
 
 class PeriodReport(models.Model):

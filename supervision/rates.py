@@ -18,14 +18,12 @@ from django.db.models import Case, Count, DateField, Exists, OuterRef, Q, QueryS
 from accounts.services import scope_agency_ids
 from core.roles import Role
 from supervision.choices import InputState, ReportState
-from supervision.models import WAITING_REPORT_STATES, CoOwnerInput, PeriodReport
+from supervision.models import RETURNED_REPORT_STATES, WAITING_REPORT_STATES, CoOwnerInput, PeriodReport
 from tasks.choices import OwnerRole
 from tasks.models import Task, TaskOwner
 from tasks.services import owes_reports_q
 from workplans.choices import ReportingCycle
 from workplans.cycles import cycle_for
-
-RETURNED_REPORT_STATES = (ReportState.UNIT_RETURNED, ReportState.RETURNED)
 
 
 @dataclasses.dataclass

@@ -45,6 +45,7 @@ from core.roles import Role
 from supervision.choices import CloseOutState, InputState, ReportState, RequestState
 from supervision.models import (
     OPEN_REQUEST_STATES,
+    RETURNED_REPORT_STATES,
     SENT_REPORT_STATES,
     ChangeRequest,
     CloseOut,
@@ -60,8 +61,6 @@ from workplans.models import supervised_plan_ids
 
 # A section shows this many of its oldest items; its count says how many there are.
 SECTION_CAP = 50
-
-RETURNED_REPORT_STATES = (ReportState.UNIT_RETURNED, ReportState.RETURNED)
 
 
 @dataclasses.dataclass
