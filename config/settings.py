@@ -190,7 +190,9 @@ else:
     # took longer than running (a 60-row scan spent 1.4 s in JIT; the first look of the
     # dashboard halves without it). The platform runs many short queries, not a warehouse's.
     if not env_bool("DATABASE_JIT", default=False):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        # Added to any options DATABASE_URL carries (?options=…), not in their place.
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 
 # An optional read replica (PostgreSQL streaming replication): leaders' dashboards, exports
 # and API list reads go to it through core.replica's router; writes, sign-in and the pages

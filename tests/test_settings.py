@@ -131,3 +131,20 @@ def test_the_development_mode_would_fail_the_deploy_check(tmp_path):
 @pytest.mark.django_db
 def test_models_and_migrations_agree():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_postgresql_runs_without_jit_and_keeps_the_urls_own_options(tmp_path):
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.DATABASES['default']['OPTIONS'].get('options', ''))"
+    )
+    url = "postgres://app@db.internal:5432/plans"
+
+    def options(**env):
+        result = run_python(code, tmp_path, **{"DATABASE_URL": url, **env})
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert options() == "-c jit=off"
+    assert options(DATABASE_URL=url + "?options=-c%20search_path%3Dplans") == "-c search_path=plans -c jit=off"
+    assert options(DATABASE_JIT="1") == ""
