@@ -19,9 +19,10 @@ __all__ = ["build_export", "expire_exports", "refresh_overviews", "rollup_snapsh
 
 logger = logging.getLogger(__name__)
 
-# In working hours beat recomputes the overviews this often (config.settings'
-# CELERY_BEAT_SCHEDULE reads it), so that none has aged past DASHBOARD_CACHE_SECONDS (300 s
-# by default) when a leader looks.
+# In working hours beat recomputes the overviews this often (the "keep-overviews-warm"
+# entry of config.settings' CELERY_BEAT_SCHEDULE; tests/dashboards/test_overview.py holds
+# the two together), so that none has aged past DASHBOARD_CACHE_SECONDS (300 s by default)
+# when a leader looks.
 KEEP_WARM_SECONDS = 120
 WORKING_HOURS = (7, 19)  # local hours, on working days
 PENDING_KEY = "dashboard:refresh:pending"  # set while one refresh is queued

@@ -613,7 +613,7 @@ def sendable_batches(now: datetime.datetime) -> list[list[int]]:
     so that a batch words each reminder once for all of them."""
     policy = _policy()
     size = policy["batch_size"]
-    sizes = {Channel.INBOX.value: policy.get("inbox_batch_size", size)}
+    sizes = {Channel.INBOX.value: policy["inbox_batch_size"]}
     recipient = Case(
         When(channel=Channel.INBOX, then=Value(0)), default=F("recipient_id"), output_field=BigIntegerField()
     )

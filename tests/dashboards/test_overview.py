@@ -375,6 +375,10 @@ def test_beat_keeps_the_overviews_warm_in_working_hours_only(monkeypatch, settin
     monkeypatch.setattr(jobs, "precompute_overviews", lambda today: computed.append(today) or 3)
     entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "dashboards.jobs.refresh_overviews")
     assert entry["kwargs"] == {"scheduled": True} and entry["options"]["expires"] < jobs.KEEP_WARM_SECONDS
+    # beat's cadence and hours are the job's: every KEEP_WARM_SECONDS, over WORKING_HOURS
+    minutes, hours = sorted(entry["schedule"].minute), sorted(entry["schedule"].hour)
+    assert {b - a for a, b in zip(minutes, minutes[1:], strict=False)} == {jobs.KEEP_WARM_SECONDS // 60}
+    assert (hours[0], hours[-1] + 1) == jobs.WORKING_HOURS
 
     monkeypatch.setattr(jobs, "in_working_hours", lambda now: False)
     assert jobs.refresh_overviews.run(**entry["kwargs"]) == 0 and computed == []
