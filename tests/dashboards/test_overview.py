@@ -3,6 +3,7 @@ drill-down links, indicators, and a bounded number of queries."""
 
 import datetime
 import decimal
+import itertools
 import json
 import re
 
@@ -377,7 +378,7 @@ def test_beat_keeps_the_overviews_warm_in_working_hours_only(monkeypatch, settin
     assert entry["kwargs"] == {"scheduled": True} and entry["options"]["expires"] < jobs.KEEP_WARM_SECONDS
     # beat's cadence and hours are the job's: every KEEP_WARM_SECONDS, over WORKING_HOURS
     minutes, hours = sorted(entry["schedule"].minute), sorted(entry["schedule"].hour)
-    assert {b - a for a, b in zip(minutes, minutes[1:], strict=False)} == {jobs.KEEP_WARM_SECONDS // 60}
+    assert {b - a for a, b in itertools.pairwise(minutes)} == {jobs.KEEP_WARM_SECONDS // 60}
     assert (hours[0], hours[-1] + 1) == jobs.WORKING_HOURS
 
     monkeypatch.setattr(jobs, "in_working_hours", lambda now: False)
